@@ -1,0 +1,91 @@
+//! The `dockwright` command line: a small docker-like CLI over the dockwright SDK.
+//!
+//! One module per area; each defines a clap `Command` enum flattened into [`Command`] and an
+//! async `run` function. Output: JSON on stdout for parse/inspect commands, tables for `ls`/`ps`;
+//! errors go to stderr as one line and a non-zero exit.
+
+pub mod auth;
+pub mod lb;
+pub mod nfs;
+pub mod registry;
+pub mod swarm;
+
+use clap::{Parser, Subcommand};
+
+/// Errors of CLI commands: any SDK error, printed with its source chain.
+pub type CliError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Result of a CLI command.
+pub type CliResult<T = ()> = Result<T, CliError>;
+
+/// The dockwright CLI.
+#[derive(Debug, Parser)]
+#[command(
+    name = "dockwright",
+    version,
+    about = "Registry, Swarm, nginx and NFS automation over the dockwright SDK"
+)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// All top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Credentials and registry auth (sdk-core).
+    #[command(flatten)]
+    Auth(auth::Command),
+    /// Registry commands (registry-client).
+    #[command(flatten)]
+    Registry(registry::Command),
+    /// Swarm commands (swarm-client).
+    #[command(flatten)]
+    Swarm(swarm::Command),
+    /// Load balancer commands (lb-config).
+    #[command(flatten)]
+    Lb(lb::Command),
+    /// NFS commands (nfs-mount).
+    #[command(flatten)]
+    Nfs(nfs::Command),
+}
+
+/// Runs one parsed command.
+///
+/// # Errors
+/// Whatever the command's SDK calls return; the caller prints it and exits non-zero.
+pub async fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Auth(c) => auth::run(c).await,
+        Command::Registry(c) => registry::run(c).await,
+        Command::Swarm(c) => swarm::run(c).await,
+        Command::Lb(c) => lb::run(c).await,
+        Command::Nfs(c) => nfs::run(c).await,
+    }
+}
+
+/// Formats an error with its whole `source()` chain on one line: `a: b: c`.
+#[must_use]
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let s = e.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = e.source();
+    }
+    out
+}
+
+/// Prints a value as pretty JSON on stdout.
+///
+/// # Errors
+/// When the value cannot be serialised.
+pub fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! Shared code of the dockwright example programs: the `dockwright` CLI's commands live in
+//! [`cli`], one module per area, so each binary stays a thin `main`.
+
+pub mod cli;

@@ -1,0 +1,1 @@
+//! OCI Distribution registry client: references, auth challenges, push, pull, tag, copy.

@@ -1,0 +1,1 @@
+//! Docker Engine API client for Swarm: swarm, nodes, services, tasks, convergence, updates.
