@@ -7,7 +7,9 @@
 pub mod auth;
 pub mod lb;
 pub mod nfs;
+pub mod refs;
 pub mod registry;
+pub mod specs;
 pub mod swarm;
 
 use clap::{Parser, Subcommand};
@@ -37,9 +39,15 @@ pub enum Command {
     /// Credentials and registry auth (sdk-core).
     #[command(flatten)]
     Auth(auth::Command),
+    /// Image reference commands (registry-client).
+    #[command(flatten)]
+    Refs(refs::Command),
     /// Registry commands (registry-client).
     #[command(flatten)]
     Registry(registry::Command),
+    /// `--mount` / `--publish` spec commands (swarm-client).
+    #[command(flatten)]
+    Specs(specs::Command),
     /// Swarm commands (swarm-client).
     #[command(flatten)]
     Swarm(swarm::Command),
@@ -58,7 +66,9 @@ pub enum Command {
 pub async fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Auth(c) => auth::run(c).await,
+        Command::Refs(c) => refs::run(c).await,
         Command::Registry(c) => registry::run(c).await,
+        Command::Specs(c) => specs::run(c).await,
         Command::Swarm(c) => swarm::run(c).await,
         Command::Lb(c) => lb::run(c).await,
         Command::Nfs(c) => nfs::run(c).await,

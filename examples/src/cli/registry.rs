@@ -6,14 +6,14 @@ use clap::Subcommand;
 /// Commands of this area.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Image references: parse and normalise like the docker CLI.
+    /// Manifests: fetch and print.
     #[command(subcommand)]
-    Ref(RefCommand),
+    Manifest(ManifestCommand),
 }
 
-/// Subcommands of `ref`.
+/// Subcommands of `manifest`.
 #[derive(Debug, Subcommand)]
-pub enum RefCommand {
+pub enum ManifestCommand {
     /// Not built yet.
     Todo,
 }
@@ -24,6 +24,6 @@ pub enum RefCommand {
 /// Whatever the SDK calls return.
 pub async fn run(cmd: Command) -> CliResult {
     match cmd {
-        Command::Ref(RefCommand::Todo) => Err("not built yet".into()),
+        Command::Manifest(ManifestCommand::Todo) => Err("not built yet".into()),
     }
 }

@@ -6,14 +6,14 @@ use clap::Subcommand;
 /// Commands of this area.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Docker --mount strings: parse into the Engine API Mount JSON.
+    /// Swarm: init, join, join-token, leave.
     #[command(subcommand)]
-    Mount(MountCommand),
+    Swarm(SwarmCommand),
 }
 
-/// Subcommands of `mount`.
+/// Subcommands of `swarm`.
 #[derive(Debug, Subcommand)]
-pub enum MountCommand {
+pub enum SwarmCommand {
     /// Not built yet.
     Todo,
 }
@@ -24,6 +24,6 @@ pub enum MountCommand {
 /// Whatever the SDK calls return.
 pub async fn run(cmd: Command) -> CliResult {
     match cmd {
-        Command::Mount(MountCommand::Todo) => Err("not built yet".into()),
+        Command::Swarm(SwarmCommand::Todo) => Err("not built yet".into()),
     }
 }
