@@ -1,1 +1,57 @@
-//! nginx upstream/server load-balancer config: typed model, render, parse, validate; optional atomic apply and reload.
+//! nginx load-balancer configs: a typed model of `upstream` and `server` blocks, deterministic
+//! rendering, a parser for rendered and hand-written configs (round trip), and validation of nginx's
+//! own rules before nginx sees the text. The crate does no I/O; the optional `nginx` feature adds
+//! [`nginx::apply`] (atomic write, `nginx -t`, reload, confirm, restore on failure).
+//!
+//! # Quick start
+//! ```
+//! use lb_config::{AccessLog, Config, Location, Method, NginxConf, Server, Upstream, UpstreamServer};
+//!
+//! # fn main() -> Result<(), lb_config::Error> {
+//! let upstream = Upstream::builder("loadbalance")
+//!     .method(Method::LeastConn)
+//!     .server("192.168.1.157".parse()?)
+//!     .server_entry("192.168.1.160 weight=2 max_fails=3 fail_timeout=10s".parse::<UpstreamServer>()?)
+//!     .build()?;
+//! let server = Server::builder()
+//!     .listen("80".parse()?)
+//!     .access_log(AccessLog::path("/var/log/nginx/access_lb.log", Some("main"))?)
+//!     .location(Location::builder("/").proxy_pass_upstream("loadbalance").build()?)
+//!     .build()?;
+//! let snippet = Config::builder().upstream(upstream).server(server).build()?;
+//! let text = snippet.render();
+//! assert_eq!(text.parse::<Config>()?, snippet);
+//!
+//! // A whole nginx.conf; `log_format main` is defined because the access_log uses it.
+//! let full = NginxConf::builder(snippet).build()?;
+//! assert!(full.render().contains("log_format main "));
+//!
+//! // nginx's rules are checked before nginx sees the text:
+//! let err = Upstream::builder("lb").method(Method::IpHash)
+//!     .server_entry("10.0.0.1 backup".parse()?).build().unwrap_err();
+//! assert!(matches!(err, lb_config::Error::BackupNotSupported { .. }));
+//! # Ok(()) }
+//! ```
+
+mod addr;
+mod conf;
+mod directive;
+mod error;
+mod parse;
+mod server;
+mod upstream;
+mod validate;
+
+#[cfg(feature = "nginx")]
+pub mod nginx;
+
+pub use addr::{Host, ServerAddr};
+pub use conf::{Config, ConfigBuilder, LogFormat, NginxConf, NginxConfBuilder};
+pub use directive::Directive;
+pub use error::{Error, Result};
+pub use parse::parse_directives;
+pub use server::{AccessLog, Listen, Location, LocationBuilder, ProxyPass, Server, ServerBuilder};
+pub use upstream::{
+    Method, Upstream, UpstreamBuilder, UpstreamServer, UpstreamServerBuilder, Zone,
+};
+pub use validate::check_word;

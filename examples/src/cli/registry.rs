@@ -1,29 +1,251 @@
-//! `dockwright` commands of this area. (Skeleton: commands land with their crate's issue.)
+//! Registry commands: `login`, `logout`, `tag`, `push`, `pull`, `copy`, `tags`, `manifest`.
+//!
+//! Loopback registries (`localhost`, 127.0.0.0/8, `::1`) are spoken to over HTTP like dockerd
+//! does; others need `--insecure` for HTTP. Credentials come from the docker `config.json`
+//! (`$DOCKER_CONFIG`), as the docker CLI's. Progress goes to stderr.
 
-use super::CliResult;
-use clap::Subcommand;
+use super::{CliResult, print_json};
+use clap::{Args, Subcommand};
+use registry_client::pull::Platform;
+use registry_client::reference::Reference;
+use registry_client::{Client, Credentials, DockerConfig, ProgressKind, ProgressSink};
+use std::io::Read;
+use std::path::PathBuf;
 
-/// Commands of this area.
+/// Registry commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Manifests: fetch and print.
-    #[command(subcommand)]
-    Manifest(ManifestCommand),
+    /// Log in to a registry: verify the credentials, then store them in the docker config.
+    Login {
+        /// The registry (`host[:port]`).
+        registry: String,
+        /// The username.
+        #[arg(short, long)]
+        username: String,
+        /// Read the password from stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Shared registry options.
+        #[command(flatten)]
+        opts: Opts,
+    },
+    /// Remove a registry's credentials from the docker config.
+    Logout {
+        /// The registry (`host[:port]`).
+        registry: String,
+    },
+    /// Give an image a new tag in the same repository (no layer transfer).
+    Tag {
+        /// The source reference.
+        src: String,
+        /// The new reference (same repository) or just a tag.
+        dst: String,
+        /// Shared registry options.
+        #[command(flatten)]
+        opts: Opts,
+    },
+    /// Push an OCI image layout directory or a `docker save` archive.
+    Push {
+        /// The layout directory or archive file.
+        source: PathBuf,
+        /// The target reference.
+        reference: String,
+        /// Shared registry options.
+        #[command(flatten)]
+        opts: Opts,
+    },
+    /// Pull an image into an OCI image layout directory.
+    Pull {
+        /// The reference.
+        reference: String,
+        /// The layout directory (created if needed).
+        dir: PathBuf,
+        /// Platform to choose from an index (`os/arch[/variant]`).
+        #[arg(long, default_value = "linux/amd64")]
+        platform: String,
+        /// Shared registry options.
+        #[command(flatten)]
+        opts: Opts,
+    },
+    /// Copy an image between repositories or registries.
+    Copy {
+        /// The source reference.
+        src: String,
+        /// The destination reference.
+        dst: String,
+        /// Shared registry options.
+        #[command(flatten)]
+        opts: Opts,
+    },
+    /// List a repository's tags.
+    Tags {
+        /// The repository reference.
+        reference: String,
+        /// Shared registry options.
+        #[command(flatten)]
+        opts: Opts,
+    },
+    /// Print a manifest (or index) as JSON.
+    Manifest {
+        /// The reference.
+        reference: String,
+        /// Shared registry options.
+        #[command(flatten)]
+        opts: Opts,
+    },
 }
 
-/// Subcommands of `manifest`.
-#[derive(Debug, Subcommand)]
-pub enum ManifestCommand {
-    /// Not built yet.
-    Todo,
+/// Options shared by the registry commands.
+#[derive(Debug, Args)]
+pub struct Opts {
+    /// Use plain HTTP for non-loopback registries.
+    #[arg(long)]
+    insecure: bool,
+    /// Do not print progress.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
-/// Runs a command of this area.
+fn client(opts: &Opts, extra: Option<(&str, Credentials)>) -> CliResult<Client> {
+    let mut b = Client::builder()
+        .insecure(opts.insecure)
+        .docker_config(DockerConfig::load()?);
+    if let Some((reg, creds)) = extra {
+        b = b.credentials(reg, creds);
+    }
+    if !opts.quiet {
+        b = b.progress(ProgressSink::callback(|e| {
+            let short = e.digest.get(7..19).unwrap_or(&e.digest);
+            let what = match e.kind {
+                ProgressKind::Started => "started",
+                ProgressKind::Skipped => "already exists",
+                ProgressKind::Mounted => "mounted",
+                ProgressKind::Done => "done",
+                _ => return,
+            };
+            let size = e.total.map(|t| format!(" ({t} bytes)")).unwrap_or_default();
+            eprintln!("{short}: {what}{size}");
+        }));
+    }
+    Ok(b.build()?)
+}
+
+fn parse(r: &str) -> CliResult<Reference> {
+    Ok(Reference::parse(r).map_err(|e| format!("invalid reference {r:?}: {e}"))?)
+}
+
+/// Runs a registry command.
 ///
 /// # Errors
-/// Whatever the SDK calls return.
+/// Bad references, registry and I/O errors.
 pub async fn run(cmd: Command) -> CliResult {
     match cmd {
-        Command::Manifest(ManifestCommand::Todo) => Err("not built yet".into()),
+        Command::Login {
+            registry,
+            username,
+            password_stdin,
+            opts,
+        } => {
+            if !password_stdin {
+                return Err("only --password-stdin is supported".into());
+            }
+            let mut pw = String::new();
+            std::io::stdin().read_to_string(&mut pw)?;
+            let pw = pw.trim_end_matches(['\n', '\r']).to_owned();
+            if pw.is_empty() {
+                return Err("empty password on stdin".into());
+            }
+            let creds = Credentials::basic(username, pw);
+            let c = client(&opts, Some((&registry, creds.clone())))?;
+            c.ping(&registry).await?;
+            let mut cfg = DockerConfig::load()?;
+            cfg.store(&registry, &creds)?;
+            cfg.save()?;
+            println!("Login Succeeded");
+            Ok(())
+        }
+        Command::Logout { registry } => {
+            let mut cfg = DockerConfig::load()?;
+            cfg.erase(&registry)?;
+            cfg.save()?;
+            println!("Removing login credentials for {registry}");
+            Ok(())
+        }
+        Command::Tag { src, dst, opts } => {
+            let s = parse(&src)?;
+            let tag = if dst.contains(['/', ':']) {
+                let d = parse(&dst)?;
+                if d.name() != s.name() {
+                    return Err(
+                        format!("{dst} is not in the repository {}; use copy", s.name()).into(),
+                    );
+                }
+                d.tag().ok_or("the new reference needs a tag")?.to_owned()
+            } else {
+                dst
+            };
+            let digest = client(&opts, None)?.tag(&s, &tag).await?;
+            println!("{digest}");
+            Ok(())
+        }
+        Command::Push {
+            source,
+            reference,
+            opts,
+        } => {
+            let r = parse(&reference)?;
+            let rep = client(&opts, None)?.push(&source, &r).await?;
+            eprintln!(
+                "pushed {} blobs ({} bytes), {} already present",
+                rep.uploaded, rep.bytes, rep.skipped
+            );
+            println!("{}", rep.digest);
+            Ok(())
+        }
+        Command::Pull {
+            reference,
+            dir,
+            platform,
+            opts,
+        } => {
+            let r = parse(&reference)?;
+            let p: Platform = platform.parse()?;
+            let rep = client(&opts, None)?.pull(&r, &dir, Some(&p)).await?;
+            eprintln!(
+                "pulled {} blobs ({} bytes), {} already present",
+                rep.downloaded, rep.bytes, rep.present
+            );
+            println!("{}", rep.digest);
+            Ok(())
+        }
+        Command::Copy { src, dst, opts } => {
+            let rep = client(&opts, None)?
+                .copy(&parse(&src)?, &parse(&dst)?)
+                .await?;
+            eprintln!(
+                "copied {} blobs ({} bytes), {} mounted, {} already present",
+                rep.uploaded, rep.bytes, rep.mounted, rep.skipped
+            );
+            println!("{}", rep.digest);
+            Ok(())
+        }
+        Command::Tags { reference, opts } => {
+            let tags = client(&opts, None)?
+                .list_tags(&parse(&reference)?, None)
+                .await?;
+            print_json(&tags)
+        }
+        Command::Manifest { reference, opts } => {
+            let m = client(&opts, None)?
+                .get_manifest(&parse(&reference)?)
+                .await?;
+            let v: serde_json::Value = serde_json::from_slice(&m.bytes)?;
+            print_json(&serde_json::json!({
+                "digest": m.digest.as_str(),
+                "mediaType": m.media_type,
+                "size": m.bytes.len(),
+                "manifest": v,
+            }))
+        }
     }
 }

@@ -1,29 +1,891 @@
-//! `dockwright` commands of this area. (Skeleton: commands land with their crate's issue.)
+//! `dockwright swarm|node|service …`: docker-like Swarm commands over swarm-client.
 
-use super::CliResult;
-use clap::Subcommand;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use swarm_client::converge::{Progress, WaitOptions};
+use swarm_client::exec::{ExecOptions, NodeEndpoints};
+use swarm_client::models::{Availability, NodeRole, Service, TaskState};
+use swarm_client::nodes::{NodeUpdate, node_table, render_table};
+use swarm_client::services::{CreateOptions, LogsOptions, UpdateOptions};
+use swarm_client::stream::StreamKind;
+use swarm_client::swarm::{InitRequest, JoinRequest, Rotate};
+use swarm_client::tasks::{ServiceSlot, TaskFilter};
+use swarm_client::{Client, RegistryAuth};
+
+use super::specs::ServiceFlags;
+use super::{CliResult, print_json};
 
 /// Commands of this area.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Swarm: init, join, join-token, leave.
+    /// Swarm: init, join, join-token, leave, unlock-key.
+    Swarm(Area<SwarmCommand>),
+    /// Nodes: ls, inspect, update.
+    Node(Area<NodeCommand>),
+    /// Services: create, update, ps, ls, inspect, logs, rm, rollback, scale, exec.
+    Service(Area<ServiceCommand>),
+}
+
+/// A command group with the daemon to talk to.
+#[derive(Debug, Args)]
+pub struct Area<C: Subcommand> {
+    /// Daemon socket to connect to (default: DOCKER_HOST / docker context / the default socket).
+    #[arg(short = 'H', long = "host")]
+    pub host: Option<String>,
+    /// The command.
     #[command(subcommand)]
-    Swarm(SwarmCommand),
+    pub command: C,
 }
 
 /// Subcommands of `swarm`.
 #[derive(Debug, Subcommand)]
 pub enum SwarmCommand {
-    /// Not built yet.
-    Todo,
+    /// Initialize a swarm; prints the node ID.
+    Init {
+        /// Advertised address.
+        #[arg(long)]
+        advertise_addr: Option<String>,
+        /// Listen address.
+        #[arg(long, default_value = "0.0.0.0:2377")]
+        listen_addr: String,
+        /// Enable manager autolocking.
+        #[arg(long)]
+        autolock: bool,
+        /// Force create a new cluster from current state.
+        #[arg(long)]
+        force_new_cluster: bool,
+    },
+    /// Join a swarm as a node and/or manager.
+    Join {
+        /// Token for entry into the swarm.
+        #[arg(long)]
+        token: String,
+        /// Advertised address.
+        #[arg(long)]
+        advertise_addr: Option<String>,
+        /// Listen address.
+        #[arg(long, default_value = "0.0.0.0:2377")]
+        listen_addr: String,
+        /// A manager's address (HOST:PORT).
+        remote: String,
+    },
+    /// Manage join tokens.
+    JoinToken {
+        /// Only display the token.
+        #[arg(short, long)]
+        quiet: bool,
+        /// Rotate the join token.
+        #[arg(long)]
+        rotate: bool,
+        /// `worker` or `manager`.
+        role: String,
+    },
+    /// Leave the swarm.
+    Leave {
+        /// Force this node to leave the swarm, ignoring warnings.
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Show (or rotate) the unlock key.
+    UnlockKey {
+        /// Only display the key.
+        #[arg(short, long)]
+        quiet: bool,
+        /// Rotate the unlock key.
+        #[arg(long)]
+        rotate: bool,
+    },
+}
+
+/// Subcommands of `node`.
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// List nodes.
+    Ls {
+        /// Only display IDs.
+        #[arg(short, long)]
+        quiet: bool,
+        /// `table` (default) or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Display detailed information on nodes (JSON).
+    Inspect {
+        /// Node IDs, names or `self`.
+        #[arg(required = true)]
+        nodes: Vec<String>,
+    },
+    /// Update a node.
+    Update {
+        /// `active`, `pause` or `drain`.
+        #[arg(long)]
+        availability: Option<String>,
+        /// `worker` or `manager`.
+        #[arg(long)]
+        role: Option<String>,
+        /// Add or update a node label (key=value).
+        #[arg(long = "label-add")]
+        label_add: Vec<String>,
+        /// Remove a node label if exists.
+        #[arg(long = "label-rm")]
+        label_rm: Vec<String>,
+        /// The node.
+        node: String,
+    },
+}
+
+/// Flags shared by commands that wait for convergence.
+#[derive(Debug, Clone, Args)]
+pub struct WaitFlags {
+    /// Exit immediately instead of waiting for the service to converge.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Suppress progress output.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Stability window in seconds (default: the service's update monitor, else 5 like docker).
+    #[arg(long = "stability-window")]
+    pub stability_window: Option<f64>,
+    /// Give up waiting after this many seconds.
+    #[arg(long = "wait-timeout", default_value_t = 600.0)]
+    pub wait_timeout: f64,
+}
+
+/// Subcommands of `service`.
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Create a new service; prints its ID.
+    Create {
+        /// The docker CLI's service flags.
+        #[command(flatten)]
+        flags: Box<ServiceFlags>,
+        /// Waiting.
+        #[command(flatten)]
+        wait: WaitFlags,
+        /// Print the ServiceSpec JSON and do not send it.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not query the registry to resolve image digest.
+        #[arg(long)]
+        no_resolve_image: bool,
+    },
+    /// Update a service.
+    Update {
+        /// Service image tag.
+        #[arg(long)]
+        image: Option<String>,
+        /// Number of tasks.
+        #[arg(long)]
+        replicas: Option<u64>,
+        /// Add or update an environment variable.
+        #[arg(long = "env-add")]
+        env_add: Vec<String>,
+        /// Remove an environment variable.
+        #[arg(long = "env-rm")]
+        env_rm: Vec<String>,
+        /// Service command args (replaces Args).
+        #[arg(long)]
+        args: Option<String>,
+        /// Force update even if no changes require it.
+        #[arg(long)]
+        force: bool,
+        /// Rollback to previous specification.
+        #[arg(long)]
+        rollback: bool,
+        /// Send registry authentication details to swarm agents.
+        #[arg(long)]
+        with_registry_auth: bool,
+        /// Do not query the registry to resolve image digest.
+        #[arg(long)]
+        no_resolve_image: bool,
+        /// Waiting.
+        #[command(flatten)]
+        wait: WaitFlags,
+        /// The service.
+        service: String,
+    },
+    /// List the tasks of one or more services.
+    Ps {
+        /// Only display task IDs.
+        #[arg(short, long)]
+        quiet: bool,
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Filter (`desired-state=running`, `node=…`, `name=…`).
+        #[arg(short, long)]
+        filter: Vec<String>,
+        /// Services.
+        #[arg(required = true)]
+        services: Vec<String>,
+    },
+    /// List services.
+    Ls {
+        /// Only display IDs.
+        #[arg(short, long)]
+        quiet: bool,
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Filter (`name=…`, `label=…`, `mode=…`).
+        #[arg(short, long)]
+        filter: Vec<String>,
+    },
+    /// Display detailed information on services (JSON).
+    Inspect {
+        /// Services.
+        #[arg(required = true)]
+        services: Vec<String>,
+    },
+    /// Fetch the logs of a service.
+    Logs {
+        /// Follow log output.
+        #[arg(short, long)]
+        follow: bool,
+        /// Show logs since timestamp or relative (e.g. 42m).
+        #[arg(long)]
+        since: Option<String>,
+        /// Number of lines to show from the end of the logs.
+        #[arg(short = 'n', long, default_value = "all")]
+        tail: String,
+        /// Show timestamps.
+        #[arg(short, long)]
+        timestamps: bool,
+        /// The service.
+        service: String,
+    },
+    /// Remove one or more services.
+    Rm {
+        /// Services.
+        #[arg(required = true)]
+        services: Vec<String>,
+    },
+    /// Revert changes to a service's configuration.
+    Rollback {
+        /// Waiting.
+        #[command(flatten)]
+        wait: WaitFlags,
+        /// The service.
+        service: String,
+    },
+    /// Scale one or multiple replicated services (SERVICE=REPLICAS).
+    Scale {
+        /// Waiting.
+        #[command(flatten)]
+        wait: WaitFlags,
+        /// SERVICE=REPLICAS pairs.
+        #[arg(required = true)]
+        pairs: Vec<String>,
+    },
+    /// Run a command in the container of task SERVICE.SLOT; exits with its exit code.
+    Exec {
+        /// Daemon of a node, NODE=ENDPOINT (node ID, hostname or address), for tasks not on
+        /// the manager.
+        #[arg(long = "node-host")]
+        node_host: Vec<String>,
+        /// SERVICE.SLOT, e.g. web.1.
+        target: String,
+        /// The command.
+        #[arg(last = true, required = true)]
+        cmd: Vec<String>,
+    },
+}
+
+async fn connect(host: Option<&str>) -> CliResult<Client> {
+    Ok(match host {
+        Some(h) => Client::connect(h).await?,
+        None => Client::from_env().await?,
+    })
 }
 
 /// Runs a command of this area.
 ///
 /// # Errors
-/// Whatever the SDK calls return.
+/// Whatever the SDK calls return, and bad arguments.
 pub async fn run(cmd: Command) -> CliResult {
     match cmd {
-        Command::Swarm(SwarmCommand::Todo) => Err("not built yet".into()),
+        Command::Swarm(a) => swarm_cmd(a.host.as_deref(), a.command).await,
+        Command::Node(a) => node_cmd(a.host.as_deref(), a.command).await,
+        Command::Service(a) => service_cmd(a.host.as_deref(), a.command).await,
     }
+}
+
+async fn swarm_cmd(host: Option<&str>, cmd: SwarmCommand) -> CliResult {
+    let c = connect(host).await?;
+    match cmd {
+        SwarmCommand::Init {
+            advertise_addr,
+            listen_addr,
+            autolock,
+            force_new_cluster,
+        } => {
+            let mut req = InitRequest::new(listen_addr)
+                .autolock(autolock)
+                .force_new_cluster(force_new_cluster);
+            if let Some(a) = advertise_addr {
+                req = req.advertise_addr(a);
+            }
+            let id = c.swarm_init(&req).await?;
+            println!("Swarm initialized: current node ({id}) is now a manager.");
+        }
+        SwarmCommand::Join {
+            token,
+            advertise_addr,
+            listen_addr,
+            remote,
+        } => {
+            let mut req = JoinRequest::new(remote, token).listen_addr(listen_addr);
+            if let Some(a) = advertise_addr {
+                req = req.advertise_addr(a);
+            }
+            c.swarm_join(&req).await?;
+            println!("This node joined a swarm.");
+        }
+        SwarmCommand::JoinToken {
+            quiet,
+            rotate,
+            role,
+        } => {
+            let r = match role.as_str() {
+                "worker" => Rotate::worker(),
+                "manager" => Rotate::manager(),
+                other => {
+                    return Err(format!("unknown role {other:?}: use worker or manager").into());
+                }
+            };
+            let s = if rotate {
+                c.swarm_rotate(r).await?
+            } else {
+                c.swarm_inspect().await?
+            };
+            let token = if role == "worker" {
+                s.join_tokens.worker.clone()
+            } else {
+                s.join_tokens.manager.clone()
+            };
+            if quiet {
+                println!("{token}");
+            } else {
+                println!(
+                    "To add a {role} to this swarm, run the following command:\n\n    docker swarm join --token {token}\n"
+                );
+            }
+        }
+        SwarmCommand::Leave { force } => {
+            c.swarm_leave(force).await?;
+            println!("Node left the swarm.");
+        }
+        SwarmCommand::UnlockKey { quiet, rotate } => {
+            if rotate {
+                c.swarm_rotate(Rotate::unlock_key()).await?;
+            }
+            let key = c.swarm_unlock_key().await?;
+            if quiet {
+                println!("{}", key.expose());
+            } else {
+                println!(
+                    "To unlock a swarm manager after it restarts, run `docker swarm unlock` and provide:\n\n    {}\n",
+                    key.expose()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn node_cmd(host: Option<&str>, cmd: NodeCommand) -> CliResult {
+    let c = connect(host).await?;
+    match cmd {
+        NodeCommand::Ls { quiet, format } => {
+            let nodes = c.node_list().await?;
+            if quiet {
+                for n in &nodes {
+                    println!("{}", n.id);
+                }
+            } else if format == "json" {
+                print_json(&nodes)?;
+            } else {
+                let me = c.local_node_id().await.ok();
+                print!("{}", node_table(&nodes, me.as_deref()));
+            }
+        }
+        NodeCommand::Inspect { nodes } => {
+            let mut out = Vec::new();
+            for n in nodes {
+                let id = if n == "self" {
+                    c.local_node_id().await?
+                } else {
+                    n
+                };
+                out.push(c.node_inspect(&id).await?);
+            }
+            print_json(&out)?;
+        }
+        NodeCommand::Update {
+            availability,
+            role,
+            label_add,
+            label_rm,
+            node,
+        } => {
+            let mut u = NodeUpdate::new();
+            if let Some(a) = availability {
+                let a = match a.as_str() {
+                    "active" => Availability::Active,
+                    "pause" => Availability::Pause,
+                    "drain" => Availability::Drain,
+                    other => {
+                        return Err(format!(
+                            "invalid availability {other:?}: active, pause or drain"
+                        )
+                        .into());
+                    }
+                };
+                u = u.availability(a);
+            }
+            if let Some(r) = role {
+                let r = match r.as_str() {
+                    "worker" => NodeRole::Worker,
+                    "manager" => NodeRole::Manager,
+                    other => {
+                        return Err(format!("invalid role {other:?}: worker or manager").into());
+                    }
+                };
+                u = u.role(r);
+            }
+            for l in label_add {
+                let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
+                u = u.label_add(k, v);
+            }
+            for k in label_rm {
+                u = u.label_rm(k);
+            }
+            let n = c.node_update(&node, &u).await?;
+            println!("{}", n.id);
+        }
+    }
+    Ok(())
+}
+
+fn wait_options(w: &WaitFlags) -> WaitOptions {
+    let mut o = WaitOptions::new().timeout(Duration::from_secs_f64(w.wait_timeout.max(0.0)));
+    if let Some(s) = w.stability_window {
+        o = o.window(Duration::from_secs_f64(s.max(0.0)));
+    }
+    if !w.quiet {
+        o = o.on_progress(|p: &Progress| {
+            if !matches!(p, Progress::Verifying { .. }) {
+                eprintln!("{p}");
+            }
+        });
+    }
+    o
+}
+
+async fn wait(c: &Client, id: &str, w: &WaitFlags) -> CliResult {
+    if w.detach {
+        return Ok(());
+    }
+    let done = c.wait_converged(id, wait_options(w)).await?;
+    if let Some(msg) = done.rolled_back {
+        eprintln!("rollback: {msg}");
+    }
+    Ok(())
+}
+
+/// The registry host of an image reference (docker.io when none).
+fn registry_of(image: &str) -> String {
+    match image.split_once('/') {
+        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+            first.to_owned()
+        }
+        _ => "docker.io".to_owned(),
+    }
+}
+
+fn registry_auth_for(image: &str) -> CliResult<RegistryAuth> {
+    let config = sdk_core::DockerConfig::load()?;
+    Ok(config.registry_auth(&registry_of(image))?)
+}
+
+/// Pins `image` to its digest like the docker CLI (`image:tag@sha256:…`); warns and keeps the
+/// tag when it cannot be resolved.
+async fn resolve_image(c: &Client, image: &str, auth: Option<&RegistryAuth>) -> String {
+    if image.contains('@') {
+        return image.to_owned();
+    }
+    match c.distribution_digest(image, auth).await {
+        Ok(d) => format!("{image}@{d}"),
+        Err(e) => {
+            eprintln!(
+                "image {image} could not be accessed on a registry to record its digest. Each node will access {image} independently, possibly leading to different nodes running different versions of the image. ({e})"
+            );
+            image.to_owned()
+        }
+    }
+}
+
+fn filters(list: &[String]) -> CliResult<Vec<(&str, &str)>> {
+    list.iter()
+        .map(|f| {
+            f.split_once('=')
+                .ok_or_else(|| format!("bad filter {f:?}: expected key=value").into())
+        })
+        .collect()
+}
+
+async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
+    if let ServiceCommand::Create {
+        flags,
+        dry_run: true,
+        ..
+    } = &cmd
+    {
+        let spec = flags.to_spec()?;
+        return print_json(&spec);
+    }
+    let c = connect(host).await?;
+    match cmd {
+        ServiceCommand::Create {
+            flags,
+            wait: w,
+            no_resolve_image,
+            ..
+        } => {
+            let spec = flags.to_spec()?;
+            let mut spec = serde_json::to_value(&spec)?;
+            let image = spec
+                .pointer("/TaskTemplate/ContainerSpec/Image")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let auth = if flags.with_registry_auth {
+                Some(registry_auth_for(&image)?)
+            } else {
+                None
+            };
+            if !no_resolve_image {
+                spec["TaskTemplate"]["ContainerSpec"]["Image"] =
+                    json!(resolve_image(&c, &image, auth.as_ref()).await);
+            }
+            let mut opts = CreateOptions::new();
+            if let Some(a) = auth {
+                opts = opts.registry_auth(a);
+            }
+            let created = c.service_create(&spec, &opts).await?;
+            for w in &created.warnings {
+                eprintln!("{w}");
+            }
+            println!("{}", created.id);
+            wait(&c, &created.id, &w).await?;
+        }
+        ServiceCommand::Update {
+            image,
+            replicas,
+            env_add,
+            env_rm,
+            args,
+            force,
+            rollback,
+            with_registry_auth,
+            no_resolve_image,
+            wait: w,
+            service,
+        } => {
+            if rollback {
+                let s = c.service_rollback(&service).await?;
+                println!("{service}");
+                return wait(&c, &s.id, &w).await;
+            }
+            let mut opts = UpdateOptions::new();
+            let current = c.service_inspect(&service).await?;
+            let auth = if with_registry_auth {
+                Some(registry_auth_for(
+                    image.as_deref().unwrap_or(current.image()),
+                )?)
+            } else {
+                None
+            };
+            if let Some(a) = &auth {
+                opts = opts.registry_auth(a.clone());
+            }
+            let image = match image {
+                Some(i) if !no_resolve_image => Some(resolve_image(&c, &i, auth.as_ref()).await),
+                other => other,
+            };
+            let args = args.map(|a| a.split_whitespace().map(str::to_owned).collect::<Vec<_>>());
+            let s = c
+                .service_update(&service, &opts, |spec| {
+                    let cs = &mut spec["TaskTemplate"]["ContainerSpec"];
+                    if let Some(i) = &image {
+                        cs["Image"] = json!(i);
+                    }
+                    if let Some(a) = &args {
+                        cs["Args"] = json!(a);
+                    }
+                    if !env_add.is_empty() || !env_rm.is_empty() {
+                        let mut env: Vec<String> = cs["Env"]
+                            .as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|v| v.as_str().map(str::to_owned))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        env.retain(|e| {
+                            let k = e.split('=').next().unwrap_or("");
+                            !env_rm.iter().any(|r| r == k)
+                                && !env_add.iter().any(|a| a.split('=').next() == Some(k))
+                        });
+                        env.extend(env_add.iter().cloned());
+                        cs["Env"] = json!(env);
+                    }
+                    if let Some(r) = replicas {
+                        spec["Mode"] = json!({"Replicated": {"Replicas": r}});
+                    }
+                    if force {
+                        let n = spec["TaskTemplate"]["ForceUpdate"].as_u64().unwrap_or(0);
+                        spec["TaskTemplate"]["ForceUpdate"] = json!(n + 1);
+                    }
+                    Ok(())
+                })
+                .await?;
+            println!("{service}");
+            wait(&c, &s.id, &w).await?;
+        }
+        ServiceCommand::Ps {
+            quiet,
+            format,
+            filter,
+            services,
+        } => {
+            let nodes = c.node_list().await?;
+            let mut all = Vec::new();
+            for s in &services {
+                let svc = c.service_inspect(s).await?;
+                let mut f = TaskFilter::new().service(&svc.id);
+                for (k, v) in filters(&filter)? {
+                    f = match k {
+                        "desired-state" => f.desired_state(v),
+                        "node" => f.node(v),
+                        "name" => f.name(v),
+                        "label" => f.label(v),
+                        "id" => f.id(v),
+                        other => return Err(format!("invalid filter {other:?}").into()),
+                    };
+                }
+                let mut tasks = c.task_list(&f).await?;
+                tasks.sort_by(|a, b| (a.slot, &b.created_at).cmp(&(b.slot, &a.created_at)));
+                all.extend(tasks.into_iter().map(|t| (svc.name().to_owned(), t)));
+            }
+            if quiet {
+                for (_, t) in &all {
+                    println!("{}", t.id);
+                }
+            } else if format == "json" {
+                print_json(&all.iter().map(|(_, t)| t).collect::<Vec<_>>())?;
+            } else {
+                let mut rows = vec![
+                    [
+                        "ID",
+                        "NAME",
+                        "IMAGE",
+                        "NODE",
+                        "DESIRED STATE",
+                        "CURRENT STATE",
+                        "ERROR",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                ];
+                let mut last_slot = None;
+                for (name, t) in &all {
+                    let node = nodes
+                        .iter()
+                        .find(|n| n.id == t.node_id)
+                        .map_or("", |n| n.description.hostname.as_str());
+                    let key = t.slot.map_or_else(|| t.node_id.clone(), |s| s.to_string());
+                    let tname = if last_slot.as_ref() == Some(&key) {
+                        format!(" \\_ {name}.{key}")
+                    } else {
+                        format!("{name}.{key}")
+                    };
+                    last_slot = Some(key);
+                    let image = t.image().split('@').next().unwrap_or("").to_owned();
+                    let cap = |s: &TaskState| {
+                        let s = s.as_str();
+                        let mut ch = s.chars();
+                        ch.next()
+                            .map_or_else(String::new, |f| f.to_uppercase().chain(ch).collect())
+                    };
+                    rows.push(vec![
+                        t.id.chars().take(12).collect(),
+                        tname,
+                        image,
+                        node.to_owned(),
+                        cap(&t.desired()),
+                        cap(&t.state()),
+                        if t.status.err.is_empty() {
+                            String::new()
+                        } else {
+                            format!("\"{}\"", t.status.err)
+                        },
+                    ]);
+                }
+                print!("{}", render_table(&rows));
+            }
+        }
+        ServiceCommand::Ls {
+            quiet,
+            format,
+            filter,
+        } => {
+            let list = c.service_list(&filters(&filter)?).await?;
+            if quiet {
+                for s in &list {
+                    println!("{}", s.id);
+                }
+            } else if format == "json" {
+                print_json(&list)?;
+            } else {
+                print!("{}", service_table(&list));
+            }
+        }
+        ServiceCommand::Inspect { services } => {
+            let mut out = Vec::new();
+            for s in services {
+                out.push(c.service_inspect(&s).await?);
+            }
+            print_json(&out)?;
+        }
+        ServiceCommand::Logs {
+            follow,
+            since,
+            tail,
+            timestamps,
+            service,
+        } => {
+            let mut o = LogsOptions::new()
+                .follow(follow)
+                .tail(tail)
+                .timestamps(timestamps);
+            if let Some(s) = since {
+                o = o.since(s);
+            }
+            let mut s = c.service_logs(&service, &o).await?;
+            use std::io::Write as _;
+            while let Some(f) = s.next().await {
+                let f = f?;
+                if f.kind == StreamKind::Stderr {
+                    std::io::stderr().write_all(&f.data)?;
+                } else {
+                    std::io::stdout().write_all(&f.data)?;
+                    std::io::stdout().flush()?;
+                }
+            }
+        }
+        ServiceCommand::Rm { services } => {
+            let mut failed = Vec::new();
+            for s in services {
+                match c.service_remove(&s).await {
+                    Ok(()) => println!("{s}"),
+                    Err(e) => failed.push(format!("{s}: {e}")),
+                }
+            }
+            if !failed.is_empty() {
+                return Err(failed.join("; ").into());
+            }
+        }
+        ServiceCommand::Rollback { wait: w, service } => {
+            let s = c.service_rollback(&service).await?;
+            println!("{service}");
+            wait(&c, &s.id, &w).await?;
+        }
+        ServiceCommand::Scale { wait: w, pairs } => {
+            let mut scaled = Vec::new();
+            for p in &pairs {
+                let (name, n) = p.split_once('=').ok_or_else(|| {
+                    format!("invalid scale specifier {p:?}: expected SERVICE=REPLICAS")
+                })?;
+                let n: u64 = n
+                    .parse()
+                    .map_err(|_| format!("invalid replicas value {n:?} for {name}"))?;
+                let s = c.service_scale(name, n).await?;
+                println!("{name} scaled to {n}");
+                scaled.push(s.id);
+            }
+            for id in scaled {
+                wait(&c, &id, &w).await?;
+            }
+        }
+        ServiceCommand::Exec {
+            node_host,
+            target,
+            cmd,
+        } => {
+            let target: ServiceSlot = target.parse()?;
+            let mut nodes = NodeEndpoints::new();
+            for nh in node_host {
+                let (node, ep) = nh
+                    .split_once('=')
+                    .ok_or_else(|| format!("bad --node-host {nh:?}: expected NODE=ENDPOINT"))?;
+                nodes = nodes.with(node, Client::connect(ep).await?);
+            }
+            let r = c
+                .exec_in_task(&target, &ExecOptions::new(cmd), &nodes)
+                .await?;
+            use std::io::Write as _;
+            std::io::stdout().write_all(&r.output.stdout)?;
+            std::io::stderr().write_all(&r.output.stderr)?;
+            if r.exit_code != 0 {
+                std::process::exit(i32::try_from(r.exit_code).unwrap_or(1));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `docker service ls` table.
+fn service_table(list: &[Service]) -> String {
+    let mut rows = vec![
+        ["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    let mut sorted: Vec<&Service> = list.iter().collect();
+    sorted.sort_by(|a, b| a.name().cmp(b.name()));
+    for s in sorted {
+        let st = s.service_status.clone().unwrap_or_default();
+        let replicas = format!("{}/{}", st.running_tasks, st.desired_tasks);
+        let ports = s
+            .endpoint
+            .get("Ports")
+            .and_then(Value::as_array)
+            .map(|ps| {
+                ps.iter()
+                    .map(|p| {
+                        format!(
+                            "*:{}->{}/{}",
+                            p["PublishedPort"],
+                            p["TargetPort"],
+                            p["Protocol"].as_str().unwrap_or("tcp")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        rows.push(vec![
+            s.id.chars().take(12).collect(),
+            s.name().to_owned(),
+            s.mode().as_str().to_owned(),
+            replicas,
+            s.image().split('@').next().unwrap_or("").to_owned(),
+            ports,
+        ]);
+    }
+    render_table(&rows)
 }

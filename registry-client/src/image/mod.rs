@@ -1,1 +1,411 @@
-//! (in progress)
+//! Local images: build an OCI image layout ([`ImageBuilder`]), read and write one
+//! ([`OciLayout`]), and read a `docker save` archive ([`DockerArchive`]).
+//!
+//! Both readers present the same view, a [`LocalImage`]: the manifest as raw bytes (its digest is
+//! the SHA-256 of exactly those bytes) plus a [`BlobLocation`] (file, offset, size, digest) for
+//! the config and each layer, so a push can stream every blob from disk without loading it.
+//!
+//! ```no_run
+//! use registry_client::image::{ImageBuilder, ImageConfig, Layer, OciLayout};
+//! # fn main() -> Result<(), registry_client::image::ImageError> {
+//! let built = ImageBuilder::new()
+//!     .config(ImageConfig::new().cmd(["sh"]).env("PATH", "/bin"))
+//!     .layer(
+//!         Layer::new()
+//!             .file("/bin/busybox", "bin/busybox")
+//!             .symlink("bin/sh", "busybox"),
+//!     )
+//!     .ref_name("latest")
+//!     .build("/tmp/busybox-oci")?;
+//! println!("manifest {}", built.manifest_digest);
+//! let image = OciLayout::open("/tmp/busybox-oci")?.image(Some("latest"))?;
+//! assert_eq!(image.manifest.digest, built.manifest_digest);
+//! # Ok(()) }
+//! ```
+
+mod archive;
+mod builder;
+mod layout;
+pub mod presets;
+
+pub use archive::DockerArchive;
+pub use builder::{BuiltImage, Compression, ImageBuilder, ImageConfig, Layer, LayerInfo};
+pub use layout::{AsyncBlobWriter, BlobWriter, OciLayout};
+
+use crate::digest::{Digest, DigestError, DigestMismatch};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::PathBuf;
+
+/// Media types of manifests, configs and layers.
+pub mod media_types {
+    /// OCI image manifest.
+    pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    /// OCI image index.
+    pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+    /// OCI image config.
+    pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+    /// OCI uncompressed layer tar.
+    pub const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
+    /// OCI gzip layer.
+    pub const OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+    /// Docker image manifest v2 schema 2.
+    pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+    /// Docker manifest list.
+    pub const DOCKER_MANIFEST_LIST: &str =
+        "application/vnd.docker.distribution.manifest.list.v2+json";
+    /// Docker image config.
+    pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
+    /// Docker gzip layer.
+    pub const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+    /// Docker uncompressed layer.
+    pub const DOCKER_LAYER_TAR: &str = "application/vnd.docker.image.rootfs.diff.tar";
+
+    /// True for index / manifest list media types.
+    #[must_use]
+    pub fn is_index(media_type: &str) -> bool {
+        media_type == OCI_INDEX || media_type == DOCKER_MANIFEST_LIST
+    }
+}
+
+/// The OCI annotation holding an image's name in an image layout's `index.json`.
+pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
+
+/// Errors of building and reading local images.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImageError {
+    /// Reading or writing a file failed.
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// A path inside the image is not acceptable (empty, `..`).
+    #[error("invalid path in image: {path:?}: {reason}")]
+    InvalidPath {
+        /// The path as given.
+        path: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A file type that layers cannot hold (socket, device, fifo).
+    #[error("unsupported file type: {0}")]
+    UnsupportedFileType(PathBuf),
+    /// A JSON document (manifest, config, index) is malformed.
+    #[error("invalid JSON in {what}: {source}")]
+    Json {
+        /// Which document.
+        what: String,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The directory or archive is not a valid image layout / docker save archive.
+    #[error("invalid image layout: {0}")]
+    InvalidLayout(String),
+    /// No image matches the requested name.
+    #[error("image not found: {0}")]
+    NotFound(String),
+    /// Several images are present and none was named.
+    #[error("{count} images present, name one of: {names}")]
+    Ambiguous {
+        /// How many images there are.
+        count: usize,
+        /// Their names, comma separated.
+        names: String,
+    },
+    /// A blob's content does not match its digest.
+    #[error(transparent)]
+    DigestMismatch(#[from] DigestMismatch),
+    /// A blob's size does not match its descriptor.
+    #[error("size mismatch for {digest}: expected {expected} bytes, found {actual}")]
+    SizeMismatch {
+        /// The blob.
+        digest: Digest,
+        /// Size in the descriptor.
+        expected: u64,
+        /// Size found.
+        actual: u64,
+    },
+    /// A digest string is malformed.
+    #[error("invalid digest {value:?}: {source}")]
+    InvalidDigest {
+        /// The string.
+        value: String,
+        /// Why.
+        #[source]
+        source: DigestError,
+    },
+    /// `ldd` output named a library that was not found, or `ldd` failed.
+    #[error("ldd: {0}")]
+    Ldd(String),
+}
+
+/// Result alias of this module.
+pub type Result<T, E = ImageError> = std::result::Result<T, E>;
+
+pub(crate) fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> ImageError {
+    let path = path.into();
+    move |source| ImageError::Io { path, source }
+}
+
+/// A manifest as raw bytes (re-serialising would change its digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RawManifest {
+    /// The exact bytes.
+    pub bytes: Vec<u8>,
+    /// Its media type (also what to send as `Content-Type`).
+    pub media_type: String,
+    /// SHA-256 of `bytes`.
+    pub digest: Digest,
+}
+
+impl RawManifest {
+    /// Wraps bytes, computing the digest.
+    #[must_use]
+    pub fn new(bytes: Vec<u8>, media_type: impl Into<String>) -> Self {
+        let digest = Digest::sha256_of(&bytes);
+        Self {
+            bytes,
+            media_type: media_type.into(),
+            digest,
+        }
+    }
+
+    /// Parses the bytes as an OCI (or Docker v2) image manifest.
+    ///
+    /// # Errors
+    /// [`ImageError::Json`] when they are not one.
+    pub fn parse(&self) -> Result<oci_spec::image::ImageManifest> {
+        serde_json::from_slice(&self.bytes).map_err(|source| ImageError::Json {
+            what: format!("manifest {}", self.digest),
+            source,
+        })
+    }
+}
+
+/// Where a blob lives on disk: a region of a file (a whole blob file in a layout, or an entry
+/// inside a `docker save` tar).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BlobLocation {
+    /// The blob's digest.
+    pub digest: Digest,
+    /// The blob's size in bytes.
+    pub size: u64,
+    /// The media type of the descriptor that references it.
+    pub media_type: String,
+    /// The file holding it.
+    pub path: PathBuf,
+    /// Offset of the first byte in `path`.
+    pub offset: u64,
+}
+
+impl BlobLocation {
+    /// A blob stored at `offset..offset+size` of `path`.
+    #[must_use]
+    pub fn new(
+        digest: Digest,
+        size: u64,
+        media_type: impl Into<String>,
+        path: impl Into<PathBuf>,
+        offset: u64,
+    ) -> Self {
+        Self {
+            digest,
+            size,
+            media_type: media_type.into(),
+            path: path.into(),
+            offset,
+        }
+    }
+
+    /// Opens the blob for streaming: a reader of exactly `size` bytes.
+    ///
+    /// # Errors
+    /// When the file cannot be opened or seeked.
+    pub fn open(&self) -> Result<io::Take<File>> {
+        let mut f = File::open(&self.path).map_err(io_err(&self.path))?;
+        if self.offset > 0 {
+            f.seek(SeekFrom::Start(self.offset))
+                .map_err(io_err(&self.path))?;
+        }
+        Ok(f.take(self.size))
+    }
+
+    /// Reads the whole blob, refusing blobs over `max` bytes, and verifies its digest.
+    ///
+    /// # Errors
+    /// I/O errors, [`ImageError::SizeMismatch`] when over `max` or short,
+    /// [`ImageError::DigestMismatch`].
+    pub fn read_verified(&self, max: u64) -> Result<Vec<u8>> {
+        if self.size > max {
+            return Err(ImageError::SizeMismatch {
+                digest: self.digest.clone(),
+                expected: max,
+                actual: self.size,
+            });
+        }
+        let mut buf = Vec::with_capacity(usize::try_from(self.size).unwrap_or(0));
+        self.open()?
+            .read_to_end(&mut buf)
+            .map_err(io_err(&self.path))?;
+        if buf.len() as u64 != self.size {
+            return Err(ImageError::SizeMismatch {
+                digest: self.digest.clone(),
+                expected: self.size,
+                actual: buf.len() as u64,
+            });
+        }
+        let mut v = self.digest.verifier();
+        v.update(&buf);
+        v.verify()?;
+        Ok(buf)
+    }
+
+    /// Hashes the blob from disk and checks digest and size.
+    ///
+    /// # Errors
+    /// I/O errors, [`ImageError::SizeMismatch`], [`ImageError::DigestMismatch`].
+    pub fn verify(&self) -> Result<()> {
+        let mut v = self.digest.verifier();
+        let n = crate::digest::copy_large(&mut self.open()?, &mut v).map_err(io_err(&self.path))?;
+        if n != self.size {
+            return Err(ImageError::SizeMismatch {
+                digest: self.digest.clone(),
+                expected: self.size,
+                actual: n,
+            });
+        }
+        v.verify()?;
+        Ok(())
+    }
+}
+
+/// An image ready to push: raw manifest, config blob and layer blobs on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LocalImage {
+    /// The manifest bytes to PUT.
+    pub manifest: RawManifest,
+    /// The config blob.
+    pub config: BlobLocation,
+    /// The layer blobs, in manifest order.
+    pub layers: Vec<BlobLocation>,
+}
+
+impl LocalImage {
+    /// All blobs the manifest references: layers first, then the config (the order a push
+    /// uploads them in).
+    pub fn blobs(&self) -> impl Iterator<Item = &BlobLocation> {
+        self.layers.iter().chain(std::iter::once(&self.config))
+    }
+
+    /// Total size of all blobs.
+    #[must_use]
+    pub fn total_size(&self) -> u64 {
+        self.blobs().map(|b| b.size).sum()
+    }
+}
+
+/// Platform of the running host in OCI terms (`amd64`, `arm64`, …).
+pub(crate) fn host_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    }
+}
+
+pub(crate) fn parse_digest(value: &str) -> Result<Digest> {
+    value.parse().map_err(|source| ImageError::InvalidDigest {
+        value: value.to_owned(),
+        source,
+    })
+}
+
+/// Minimal descriptor as found in manifests and indexes (deserialisation only).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DescDoc {
+    #[serde(default)]
+    pub(crate) media_type: String,
+    pub(crate) digest: String,
+    pub(crate) size: u64,
+    #[serde(default)]
+    pub(crate) annotations: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub(crate) platform: Option<PlatformDoc>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(crate) struct PlatformDoc {
+    #[serde(default)]
+    pub(crate) os: String,
+    #[serde(default)]
+    pub(crate) architecture: String,
+}
+
+/// Minimal manifest / index document (deserialisation only).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ManifestDoc {
+    #[serde(default)]
+    pub(crate) media_type: Option<String>,
+    #[serde(default)]
+    pub(crate) config: Option<DescDoc>,
+    #[serde(default)]
+    pub(crate) layers: Vec<DescDoc>,
+    #[serde(default)]
+    pub(crate) manifests: Vec<DescDoc>,
+}
+
+impl ManifestDoc {
+    pub(crate) fn parse(bytes: &[u8], what: &str) -> Result<Self> {
+        serde_json::from_slice(bytes).map_err(|source| ImageError::Json {
+            what: what.to_owned(),
+            source,
+        })
+    }
+
+    /// Media type from the document, falling back to what its shape says.
+    pub(crate) fn effective_media_type(&self, fallback: &str) -> String {
+        if let Some(m) = &self.media_type {
+            return m.clone();
+        }
+        if !fallback.is_empty() {
+            return fallback.to_owned();
+        }
+        if self.manifests.is_empty() {
+            media_types::OCI_MANIFEST.to_owned()
+        } else {
+            media_types::OCI_INDEX.to_owned()
+        }
+    }
+}
+
+/// Picks a manifest from an index: the host's platform (linux), else the only entry.
+pub(crate) fn pick_platform<'a>(manifests: &'a [DescDoc], what: &str) -> Result<&'a DescDoc> {
+    let arch = host_arch();
+    if let Some(d) = manifests.iter().find(|d| {
+        d.platform
+            .as_ref()
+            .is_some_and(|p| p.os == "linux" && p.architecture == arch)
+    }) {
+        return Ok(d);
+    }
+    match manifests {
+        [one] => Ok(one),
+        [] => Err(ImageError::NotFound(format!("{what}: empty index"))),
+        _ => Err(ImageError::NotFound(format!(
+            "{what}: no manifest for linux/{arch} in the index"
+        ))),
+    }
+}

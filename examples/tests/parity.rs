@@ -1,0 +1,445 @@
+//! Parity with the docker CLI 28.2.2 against the real daemon: for each `service create` flag set,
+//! the spec dockwright builds ([`ServiceFlags::to_spec`]) and POSTs is stored exactly like the
+//! spec the docker CLI sends for the same flags; `--mount`/`--publish` values the CLI rejects,
+//! dockwright rejects with the same reason.
+//!
+//! Images live under `$DOCKWRIGHT_TEST_REGISTRY/absent/…`, a namespace nothing pushes to, so no
+//! task ever starts (the NFS addresses in the specs are data only).
+
+use clap::Parser;
+use examples::cli::specs::ServiceFlags;
+use std::process::Command;
+use swarm_client::mount::MountSpec;
+use swarm_client::port::PortSpec;
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run scripts/test"))
+}
+
+#[derive(Parser)]
+struct Wrap {
+    #[command(flatten)]
+    flags: ServiceFlags,
+}
+
+/// Removes the services it names when dropped, even when the test fails.
+struct Cleanup {
+    host: String,
+    names: Vec<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for n in &self.names {
+            let _ = Command::new("docker")
+                .args(["-H", &self.host, "service", "rm", n])
+                .output();
+        }
+    }
+}
+
+fn docker(host: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new("docker")
+        .arg("-H")
+        .arg(host)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn inspect_spec(host: &str, name: &str) -> serde_json::Value {
+    let (ok, out, err) = docker(
+        host,
+        &["service", "inspect", "--format", "{{json .Spec}}", name],
+    );
+    assert!(ok, "inspect {name}: {err}");
+    let mut v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v.as_object_mut().unwrap().remove("Name");
+    // Ports of a short-syntax range come from a Go map in random order: compare them sorted.
+    if let Some(ports) = v
+        .pointer_mut("/EndpointSpec/Ports")
+        .and_then(|p| p.as_array_mut())
+    {
+        ports.sort_by_key(|p| p.to_string());
+    }
+    v
+}
+
+/// Flag sets (`IMG` is replaced by an absent image).
+const FLAG_SETS: &[&[&str]] = &[
+    &[
+        "--mount",
+        "type=volume,volume-opt=o=addr=192.168.1.220,volume-opt=device=:/www,volume-opt=type=nfs,source=nfs_nginx,target=/usr/share/nginx/html/,volume-nocopy=true",
+        "--replicas=3",
+        "--publish",
+        "mode=host,target=80,published=8080",
+        "IMG/dev1johndoe/nginx",
+    ],
+    &[
+        "--mount",
+        "type=volume,volume-opt=o=addr=192.168.1.220,volume-opt=device=:/www/nginx,volume-opt=type=nfs,source=nfs_nginx_lb,target=/etc/nginx/,volume-nocopy=true",
+        "--replicas=1",
+        "--publish",
+        "mode=host,target=80,published=80",
+        "IMG/dev1johndoe/nginx_lb",
+    ],
+    &["IMG/plain"],
+    &["--replicas", "0", "IMG/zero"],
+    &["--mode", "global", "IMG/global"],
+    &["--mode", "replicated-job", "--replicas", "2", "IMG/job"],
+    &["--mode", "global-job", "IMG/gjob"],
+    &[
+        "-e",
+        "A=1",
+        "--env",
+        "B=x{{.Task.Slot}}",
+        "-e",
+        "A=2",
+        "IMG/env",
+    ],
+    &[
+        "-l",
+        "a=1",
+        "--label",
+        "b",
+        "--container-label",
+        "c=3",
+        "IMG/labels",
+    ],
+    &[
+        "--mount",
+        "type=bind,source=/tmp,target=/data,readonly",
+        "IMG/bind",
+    ],
+    &[
+        "--mount",
+        "type=tmpfs,target=/t,tmpfs-size=64m,tmpfs-mode=1770",
+        "IMG/tmpfs",
+    ],
+    &[
+        "--mount",
+        "\"volume-opt=o=addr=127.0.0.1,nfsvers=4,rw\",volume-opt=type=nfs,volume-opt=device=:/x,source=v1,target=/v,volume-label=k=v",
+        "IMG/nfsquoted",
+    ],
+    &[
+        "--mount",
+        "type=bind,src=/tmp,dst=/b,bind-propagation=rslave",
+        "IMG/bprop",
+    ],
+    &["-p", "8080:80", "IMG/p1"],
+    &["-p", "80", "--publish", "9090:90/udp", "IMG/p2"],
+    &["-p", "18000-18002:80-82", "IMG/prange"],
+    &[
+        "--publish",
+        "mode=ingress,target=80,published=18081,protocol=udp",
+        "IMG/plong",
+    ],
+    &["--network", "host", "IMG/hostnet"],
+    &[
+        "--constraint",
+        "node.role==manager",
+        "--constraint",
+        "node.labels.zone!=x",
+        "IMG/cons",
+    ],
+    &[
+        "--placement-pref",
+        "spread=node.labels.zone",
+        "--replicas-max-per-node",
+        "2",
+        "IMG/pref",
+    ],
+    &[
+        "--limit-cpu",
+        "0.5",
+        "--limit-memory",
+        "64m",
+        "--reserve-cpu",
+        "0.25",
+        "--reserve-memory",
+        "32MiB",
+        "IMG/res",
+    ],
+    &[
+        "--restart-condition",
+        "on-failure",
+        "--restart-max-attempts",
+        "3",
+        "IMG/restart",
+    ],
+    &[
+        "--restart-delay",
+        "2s",
+        "--restart-window",
+        "1m",
+        "IMG/restart2",
+    ],
+    &[
+        "--update-delay",
+        "1s",
+        "--update-parallelism",
+        "2",
+        "IMG/upd",
+    ],
+    &[
+        "--update-failure-action",
+        "rollback",
+        "--update-monitor",
+        "500ms",
+        "--update-order",
+        "start-first",
+        "--update-max-failure-ratio",
+        "0.5",
+        "IMG/upd2",
+    ],
+    &[
+        "--rollback-parallelism",
+        "0",
+        "--rollback-order",
+        "start-first",
+        "--rollback-monitor",
+        "2s",
+        "IMG/rb",
+    ],
+    &[
+        "-w",
+        "/srv",
+        "-u",
+        "nobody",
+        "--hostname",
+        "h{{.Task.Slot}}",
+        "IMG/wu",
+    ],
+    &["--entrypoint", "sh -c", "IMG/entry", "echo", "hello world"],
+    &[
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "5s",
+        "--health-retries",
+        "2",
+        "--health-timeout",
+        "1s",
+        "--health-start-period",
+        "3s",
+        "IMG/health",
+    ],
+    &["--no-healthcheck", "IMG/nohealth"],
+    &[
+        "--stop-grace-period",
+        "30s",
+        "--stop-signal",
+        "SIGTERM",
+        "--init",
+        "-t",
+        "--read-only",
+        "IMG/stop",
+    ],
+    &[
+        "--dns",
+        "127.0.0.53",
+        "--dns-search",
+        "example.com",
+        "--dns-option",
+        "ndots:2",
+        "--host",
+        "db:127.0.0.1",
+        "--group",
+        "users",
+        "IMG/dns",
+    ],
+    &["--endpoint-mode", "dnsrr", "IMG/dnsrr"],
+    &[
+        "--cap-add",
+        "NET_ADMIN",
+        "--cap-drop",
+        "MKNOD",
+        "--sysctl",
+        "net.core.somaxconn=1024",
+        "IMG/caps",
+    ],
+    &[
+        "--log-driver",
+        "json-file",
+        "--log-opt",
+        "max-size=1m",
+        "IMG/log",
+    ],
+];
+
+#[test]
+#[ignore = "needs real servers: run scripts/test"]
+fn service_create_specs_equal_the_docker_cli() {
+    let host = env("DOCKWRIGHT_TEST_DOCKER_HOST");
+    let registry = env("DOCKWRIGHT_TEST_REGISTRY");
+    let socket = host
+        .strip_prefix("unix://")
+        .expect("a unix:// docker host")
+        .to_owned();
+    let run = fastrand_suffix();
+    let mut failures = Vec::new();
+    for (i, set) in FLAG_SETS.iter().enumerate() {
+        let cli_name = format!("swarmspec-cli-{run}-{i}");
+        let dw_name = format!("swarmspec-dw-{run}-{i}");
+        let _cleanup = Cleanup {
+            host: host.clone(),
+            names: vec![cli_name.clone(), dw_name.clone()],
+        };
+        let flags: Vec<String> = set
+            .iter()
+            .map(|a| a.replace("IMG", &format!("{registry}/absent")))
+            .collect();
+        let mut cli_args = vec![
+            "service",
+            "create",
+            "-d",
+            "--no-resolve-image",
+            "--name",
+            &cli_name,
+        ];
+        cli_args.extend(flags.iter().map(String::as_str));
+        let (ok, _, err) = docker(&host, &cli_args);
+        assert!(ok, "docker CLI refused {set:?}: {err}");
+        let cli = inspect_spec(&host, &cli_name);
+        // Ingress ports cannot be held by two services at once: remove the CLI's first.
+        let (ok, _, err) = docker(&host, &["service", "rm", &cli_name]);
+        assert!(ok, "rm {cli_name}: {err}");
+
+        let mut argv = vec!["x".to_owned(), "--name".to_owned(), dw_name.clone()];
+        argv.extend(flags.iter().cloned());
+        let spec = Wrap::try_parse_from(&argv)
+            .unwrap_or_else(|e| panic!("{set:?}: {e}"))
+            .flags
+            .to_spec()
+            .unwrap();
+        let body = serde_json::to_string(&spec).unwrap();
+        let out = Command::new("curl")
+            .args([
+                "-sS",
+                "--fail-with-body",
+                "--unix-socket",
+                &socket,
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                &body,
+                "http://localhost/v1.41/services/create",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "create {set:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+
+        let ours = inspect_spec(&host, &dw_name);
+        if cli != ours {
+            failures.push(format!(
+                "{set:?}\n  cli:  {cli}\n  ours: {ours}\n  sent: {body}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        FLAG_SETS.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "parity: {} of {} flag sets equal",
+        FLAG_SETS.len(),
+        FLAG_SETS.len()
+    );
+}
+
+fn fastrand_suffix() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    format!("{:x}{:x}", t.subsec_nanos(), std::process::id())
+}
+
+const MOUNT_REJECTS: &[&str] = &[
+    "",
+    "a,b",
+    "\"a,b",
+    "type=,target=/x",
+    "source=/x",
+    "target=/x,ro=yes",
+    "target=/x,Foo=bar",
+    "target=/x,a\"b",
+    "type=bind,target=/x,volume-nocopy",
+    "target=/x,tmpfs-size=1k",
+    "type=tmpfs,target=/x,tmpfs-mode=9",
+    "type=bind,target=/x,bind-recursive=foo",
+    "type=bind,target=/x,bind-recursive=writable",
+    "type=bind,target=/x,ro,bind-recursive=readonly",
+];
+const PUBLISH_REJECTS: &[&str] = &[
+    "127.0.0.1:8080:80",
+    "8000-8003:80-82",
+    "abc",
+    "70000:80",
+    "80/xyz",
+    "",
+    "mode=host",
+    "target=70000",
+    "mode=foo,target=80",
+    "protocol=xyz,target=80",
+    "target=80,foo=1",
+    "target=80,x",
+    "[::1:80:80",
+    "80:80:80:80",
+];
+
+/// The reason after `flag: ` in the CLI's `invalid argument "…" for "…" flag: REASON`.
+fn cli_reason(flag: &str, value: &str) -> String {
+    let host = env("DOCKWRIGHT_TEST_DOCKER_HOST");
+    let (ok, _, err) = docker(
+        &host,
+        &[
+            "service",
+            "create",
+            flag,
+            value,
+            "--no-such-flag-swarmspec",
+            "x",
+        ],
+    );
+    assert!(!ok);
+    let first = err.lines().next().unwrap_or_default();
+    let (_, reason) = first
+        .split_once(" flag: ")
+        .unwrap_or_else(|| panic!("CLI accepted {value:?}: {first}"));
+    reason.to_owned()
+}
+
+#[test]
+#[ignore = "needs real servers: run scripts/test"]
+fn rejected_values_have_the_cli_reason() {
+    let mut n = 0;
+    for v in MOUNT_REJECTS {
+        assert_eq!(
+            v.parse::<MountSpec>().unwrap_err().to_string(),
+            cli_reason("--mount", v),
+            "{v:?}"
+        );
+        n += 1;
+    }
+    for v in PUBLISH_REJECTS {
+        assert_eq!(
+            v.parse::<PortSpec>().unwrap_err().to_string(),
+            cli_reason("--publish", v),
+            "{v:?}"
+        );
+        n += 1;
+    }
+    eprintln!("rejects: {n} values, same reason as the docker CLI");
+}

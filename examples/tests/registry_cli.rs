@@ -1,0 +1,190 @@
+//! Black-box tests of the `dockwright` registry commands.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn dw(config: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dockwright"))
+        .args(args)
+        .env("DOCKER_CONFIG", config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run scripts/test"))
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn bad_reference_is_a_one_line_error() {
+    let cfg = tempfile::tempdir().unwrap();
+    let o = dw(cfg.path(), &["tags", "UPPER/Case"], None);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(err.contains("invalid reference"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn login_requires_password_stdin_and_unreachable_registry_fails() {
+    let cfg = tempfile::tempdir().unwrap();
+    let o = dw(cfg.path(), &["login", "127.0.0.1:1", "-u", "u"], None);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("--password-stdin"));
+    let o = dw(
+        cfg.path(),
+        &["login", "127.0.0.1:1", "-u", "u", "--password-stdin"],
+        Some("pw\n"),
+    );
+    assert!(!o.status.success());
+    assert!(!text(&o.stderr).contains("pw\n"));
+    assert!(
+        !cfg.path().join("config.json").exists(),
+        "nothing stored after a failed login"
+    );
+}
+
+fn write_layout(dir: &Path) {
+    use sha2_free::sha256_hex;
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let layer: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
+        .collect();
+    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{}}"#;
+    let (ld, cd) = (sha256_hex(&layer), sha256_hex(config));
+    std::fs::write(blobs.join(&ld), &layer).unwrap();
+    std::fs::write(blobs.join(&cd), config).unwrap();
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{cd}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{ld}","size":{}}}]}}"#,
+        config.len(),
+        layer.len()
+    );
+    let md = sha256_hex(manifest.as_bytes());
+    std::fs::write(blobs.join(&md), &manifest).unwrap();
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{md}","size":{}}}]}}"#,
+            manifest.len()
+        ),
+    )
+    .unwrap();
+}
+
+/// SHA-256 through registry-client's digest module (no extra dependency).
+mod sha2_free {
+    pub(crate) fn sha256_hex(b: &[u8]) -> String {
+        registry_client::digest::Digest::sha256_of(b)
+            .hex()
+            .to_owned()
+    }
+}
+
+fn suffix() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 0xffff_ffff
+    )
+}
+
+#[test]
+#[ignore = "needs real servers: run scripts/test"]
+fn push_tags_manifest_tag_copy_pull_open_registry() {
+    let reg = env("DOCKWRIGHT_TEST_REGISTRY");
+    let cfg = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    write_layout(src.path());
+    let r = format!("{reg}/regclient-test-{}/cli:v1", suffix());
+    let o = dw(
+        cfg.path(),
+        &["push", src.path().to_str().unwrap(), &r],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let digest = text(&o.stdout).trim().to_owned();
+    assert!(digest.starts_with("sha256:"));
+    let o = dw(cfg.path(), &["tag", &r, "v2"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).trim(), digest);
+    let o = dw(cfg.path(), &["tags", &r], None);
+    let mut tags: Vec<String> = serde_json::from_slice(&o.stdout).unwrap();
+    tags.sort();
+    assert_eq!(tags, ["v1", "v2"]);
+    let o = dw(cfg.path(), &["manifest", &r], None);
+    let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(m["digest"], digest.as_str());
+    assert_eq!(m["manifest"]["schemaVersion"], 2);
+    let dst = r.replace("/cli:v1", "/cli-copy:c");
+    let o = dw(cfg.path(), &["copy", &r, &dst], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = tempfile::tempdir().unwrap();
+    let o = dw(
+        cfg.path(),
+        &["pull", &dst, out.path().to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).trim(), digest);
+    for e in std::fs::read_dir(src.path().join("blobs/sha256")).unwrap() {
+        let e = e.unwrap();
+        let got = std::fs::read(out.path().join("blobs/sha256").join(e.file_name())).unwrap();
+        assert_eq!(got, std::fs::read(e.path()).unwrap());
+    }
+}
+
+#[test]
+#[ignore = "needs real servers: run scripts/test"]
+fn login_push_logout_htpasswd_registry() {
+    let reg = env("DOCKWRIGHT_TEST_AUTH_REGISTRY");
+    let user = env("DOCKWRIGHT_TEST_REGISTRY_USER");
+    let pw = env("DOCKWRIGHT_TEST_REGISTRY_PASSWORD");
+    let cfg = tempfile::tempdir().unwrap();
+    let o = dw(
+        cfg.path(),
+        &["login", &reg, "-u", &user, "--password-stdin"],
+        Some("wrong-password\n"),
+    );
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("401"), "{}", text(&o.stderr));
+    let o = dw(
+        cfg.path(),
+        &["login", &reg, "-u", &user, "--password-stdin"],
+        Some(&format!("{pw}\n")),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(!text(&o.stdout).contains(&pw) && !text(&o.stderr).contains(&pw));
+    assert!(cfg.path().join("config.json").exists());
+    let src = tempfile::tempdir().unwrap();
+    write_layout(src.path());
+    let r = format!("{reg}/regclient-test-{}/auth:v1", suffix());
+    let o = dw(
+        cfg.path(),
+        &["push", "-q", src.path().to_str().unwrap(), &r],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = dw(cfg.path(), &["logout", &reg], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = dw(cfg.path(), &["tags", &r], None);
+    assert!(!o.status.success(), "after logout the registry must refuse");
+}

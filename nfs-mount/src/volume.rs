@@ -1,0 +1,864 @@
+//! NFS devices and Docker local-driver NFS volumes: driver options, JSON, `docker volume
+//! create` arguments, Compose `driver_opts`, volume names.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+use crate::options::NfsOptions;
+use crate::text::{check_no_control, fnv1a64};
+
+/// The file system type: `nfs` or `nfs4`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FsType {
+    /// `nfs` (the version comes from `nfsvers=`/`vers=` or negotiation).
+    #[default]
+    Nfs,
+    /// `nfs4`.
+    Nfs4,
+}
+
+impl FsType {
+    /// The type's name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Nfs => "nfs",
+            Self::Nfs4 => "nfs4",
+        }
+    }
+}
+
+impl fmt::Display for FsType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for FsType {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "nfs" => Ok(Self::Nfs),
+            "nfs4" => Ok(Self::Nfs4),
+            _ => Err(Error::NotNfs {
+                value: s.to_owned(),
+            }),
+        }
+    }
+}
+
+/// An NFS device: `host:/path`, `[ipv6]:/path`, or `:/path` (the server then comes from
+/// `addr=`, as Docker's local driver wants it).
+///
+/// The host is kept as written (an IP literal or a host name; names are allowed here because
+/// a device is only text handed to mount). The path must be absolute and may hold spaces.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Device {
+    host: Option<String>,
+    path: String,
+}
+
+impl Device {
+    /// `:/path`: no server part.
+    ///
+    /// # Errors
+    /// [`Error::RelativePath`] when `path` does not start with `/`;
+    /// [`Error::InvalidCharacter`] for control characters.
+    pub fn new(path: &str) -> Result<Self> {
+        check_path(path)?;
+        Ok(Self {
+            host: None,
+            path: path.to_owned(),
+        })
+    }
+
+    /// `IP:/path` (`[IPv6]:/path`).
+    ///
+    /// # Errors
+    /// As [`Device::new`].
+    pub fn with_addr(addr: IpAddr, path: &str) -> Result<Self> {
+        check_path(path)?;
+        Ok(Self {
+            host: Some(addr.to_string()),
+            path: path.to_owned(),
+        })
+    }
+
+    /// The server part as written (without IPv6 brackets), if any.
+    #[must_use]
+    pub fn host(&self) -> Option<&str> {
+        self.host.as_deref()
+    }
+
+    /// The server part as an IP address, when it is an IP literal.
+    #[must_use]
+    pub fn host_ip(&self) -> Option<IpAddr> {
+        self.host.as_deref().and_then(|h| h.parse().ok())
+    }
+
+    /// The export path on the server.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The same path with no server part.
+    #[must_use]
+    pub fn without_host(&self) -> Self {
+        Self {
+            host: None,
+            path: self.path.clone(),
+        }
+    }
+}
+
+fn check_path(path: &str) -> Result<()> {
+    if !path.starts_with('/') {
+        return Err(Error::RelativePath {
+            what: "export path",
+            value: path.to_owned(),
+        });
+    }
+    check_no_control("export path", path)
+}
+
+fn valid_hostname(h: &str) -> bool {
+    !h.is_empty()
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        && !h.starts_with(['-', '.'])
+}
+
+impl FromStr for Device {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let (host, path) = if let Some(rest) = s.strip_prefix('[') {
+            let (h, p) = rest.split_once("]:").ok_or_else(|| Error::InvalidHost {
+                value: s.to_owned(),
+            })?;
+            if h.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(Error::InvalidHost {
+                    value: h.to_owned(),
+                });
+            }
+            (Some(h), p)
+        } else {
+            if let Some((h, _)) = s.rsplit_once(":/")
+                && h.parse::<std::net::Ipv6Addr>().is_ok()
+            {
+                return Err(Error::InvalidHost {
+                    value: h.to_owned(),
+                });
+            }
+            let (h, p) = s.split_once(':').ok_or_else(|| Error::DeviceWithoutColon {
+                value: s.to_owned(),
+            })?;
+            if h.is_empty() {
+                (None, p)
+            } else {
+                let numeric = h.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+                if (numeric && h.parse::<std::net::Ipv4Addr>().is_err()) || !valid_hostname(h) {
+                    return Err(Error::InvalidHost {
+                        value: h.to_owned(),
+                    });
+                }
+                (Some(h), p)
+            }
+        };
+        check_path(path)?;
+        Ok(Self {
+            host: host.map(str::to_owned),
+            path: path.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.host {
+            Some(h) if h.contains(':') => write!(f, "[{h}]:{}", self.path),
+            Some(h) => write!(f, "{h}:{}", self.path),
+            None => write!(f, ":{}", self.path),
+        }
+    }
+}
+
+/// Docker local-driver options in order: what `docker volume create --opt`, a `--mount`
+/// string's `volume-opt=`, `docker volume inspect`'s `Options` and a Compose `driver_opts` map
+/// hold.
+///
+/// Serialises as a map in this order (so JSON is `{"type":"nfs","o":"…","device":":/www"}`)
+/// and deserialises from any map, keeping the order it was given in.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DriverOpts(Vec<(String, String)>);
+
+impl DriverOpts {
+    /// From key/value pairs, in order (not checked: [`NfsVolume::try_from`] checks).
+    #[must_use]
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+
+    /// The pairs in order.
+    #[must_use]
+    pub fn as_slice(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    /// The pairs in order.
+    #[must_use]
+    pub fn into_vec(self) -> Vec<(String, String)> {
+        self.0
+    }
+
+    /// The value of `key`.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// JSON object text in order, e.g. `{"type":"nfs","o":"addr=…","device":":/www"}`.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{");
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_str(&mut out, k);
+            out.push(':');
+            json_str(&mut out, v);
+        }
+        out.push('}');
+        out
+    }
+}
+
+fn json_str(out: &mut String, s: &str) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+impl serde::Serialize for DriverOpts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DriverOpts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DriverOpts;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of string driver options")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<DriverOpts, A::Error> {
+                let mut v = Vec::new();
+                while let Some((k, val)) = map.next_entry::<String, String>()? {
+                    v.push((k, val));
+                }
+                Ok(DriverOpts(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A key of the local driver's NFS options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum DriverKey {
+    Type,
+    O,
+    Device,
+}
+
+/// An NFS volume of Docker's `local` driver: file system type, mount options (holding
+/// `addr=`) and device.
+///
+/// Renders as [`DriverOpts`] (`type`, `o`, `device`), JSON, `docker volume create`
+/// arguments, a Compose volume, a `--mount` string ([`crate::NfsMount`]), an fstab line
+/// ([`crate::FstabEntry`]) and mount(8) arguments ([`crate::MountCommand`]); parsed back
+/// from each. A volume parsed from driver options keeps their order; one built in code
+/// renders in canonical order `type`, `o`, `device` with `addr=` first in `o`.
+///
+/// Rules: the type is `nfs` or `nfs4`; the device has a `:`; a device with no server part
+/// needs `addr=` in the options ([`Error::MissingAddr`]); the options follow
+/// [`NfsOptions`]' rules.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NfsVolume {
+    fs_type: FsType,
+    options: NfsOptions,
+    device: Device,
+    /// Key order when parsed and different from the canonical order.
+    order: Option<Vec<DriverKey>>,
+}
+
+impl NfsVolume {
+    /// A volume `type=nfs`, `o=addr=ADDR`, `device=:PATH`.
+    ///
+    /// # Errors
+    /// [`Error::RelativePath`] and [`Error::InvalidCharacter`] for a bad path.
+    pub fn new(addr: IpAddr, path: &str) -> Result<Self> {
+        Self::builder(addr, path).build()
+    }
+
+    /// Starts a builder for a volume on server `addr`, export `path`.
+    pub fn builder(addr: IpAddr, path: impl Into<String>) -> NfsVolumeBuilder {
+        NfsVolumeBuilder {
+            addr,
+            path: path.into(),
+            fs_type: FsType::Nfs,
+            options: String::new(),
+        }
+    }
+
+    /// From parts, checked. `options` is used as given (no reordering).
+    ///
+    /// # Errors
+    /// [`Error::MissingAddr`] when the device has no host and `options` no `addr=`.
+    pub fn from_parts(fs_type: FsType, options: NfsOptions, device: Device) -> Result<Self> {
+        let v = Self {
+            fs_type,
+            options,
+            device,
+            order: None,
+        };
+        v.check()?;
+        Ok(v)
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.device.host.is_none() && self.options.addr().is_none() {
+            return Err(Error::MissingAddr {
+                device: self.device.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The file system type.
+    #[must_use]
+    pub fn fs_type(&self) -> FsType {
+        self.fs_type
+    }
+
+    /// The mount options (the `o=` value).
+    #[must_use]
+    pub fn options(&self) -> &NfsOptions {
+        &self.options
+    }
+
+    /// The device (`:/www`).
+    #[must_use]
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The server's address: `addr=` or else the device's host if it is an IP literal.
+    #[must_use]
+    pub fn addr(&self) -> Option<IpAddr> {
+        self.options.addr().or_else(|| self.device.host_ip())
+    }
+
+    /// The export path on the server.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        self.device.path()
+    }
+
+    fn keys(&self) -> Vec<DriverKey> {
+        self.order.clone().unwrap_or_else(|| self.canonical_keys())
+    }
+
+    fn canonical_keys(&self) -> Vec<DriverKey> {
+        if self.options.is_empty() {
+            vec![DriverKey::Type, DriverKey::Device]
+        } else {
+            vec![DriverKey::Type, DriverKey::O, DriverKey::Device]
+        }
+    }
+
+    /// The local driver's options, in order.
+    #[must_use]
+    pub fn driver_opts(&self) -> DriverOpts {
+        DriverOpts(
+            self.keys()
+                .into_iter()
+                .map(|k| match k {
+                    DriverKey::Type => ("type".to_owned(), self.fs_type.to_string()),
+                    DriverKey::O => ("o".to_owned(), self.options.to_string()),
+                    DriverKey::Device => ("device".to_owned(), self.device.to_string()),
+                })
+                .collect(),
+        )
+    }
+
+    /// The driver options as JSON text: `{"type":"nfs","o":"addr=…,…","device":":/www"}`.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        self.driver_opts().to_json()
+    }
+
+    /// Arguments of `docker volume create` (without the leading `docker`):
+    /// `volume create --driver local --opt type=nfs --opt o=… --opt device=:/www NAME`.
+    #[must_use]
+    pub fn volume_create_args(&self, name: &str) -> Vec<String> {
+        let mut args: Vec<String> = ["volume", "create", "--driver", "local"]
+            .map(str::to_owned)
+            .into();
+        for (k, v) in self.driver_opts().0 {
+            args.push("--opt".to_owned());
+            args.push(format!("{k}={v}"));
+        }
+        args.push(name.to_owned());
+        args
+    }
+
+    /// Reads `docker volume create` arguments back: an optional leading `docker`, then
+    /// `volume create`, `--driver local` / `-d local` / `--driver=local` (optional),
+    /// `--opt K=V` / `-o K=V` / `--opt=K=V`, and one volume name. Returns the name and the
+    /// volume.
+    ///
+    /// # Errors
+    /// [`Error::VolumeCreateArgs`] for other flags, a missing name or a driver other than
+    /// `local`; the driver option rules of [`NfsVolume::try_from`].
+    pub fn from_volume_create_args<S: AsRef<str>>(args: &[S]) -> Result<(String, Self)> {
+        let all: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+        let err = |reason| Error::VolumeCreateArgs {
+            args: all.join(" "),
+            reason,
+        };
+        let mut it = all.iter().copied().peekable();
+        if it.peek() == Some(&"docker") {
+            it.next();
+        }
+        if it.next() != Some("volume") || it.next() != Some("create") {
+            return Err(err("expected `volume create`"));
+        }
+        let mut opts = Vec::new();
+        let mut name = None;
+        while let Some(a) = it.next() {
+            let (flag, inline) = match a.split_once('=') {
+                Some((f, v)) if f.starts_with("--") => (f, Some(v)),
+                _ => (a, None),
+            };
+            match flag {
+                "--driver" | "-d" | "--opt" | "-o" => {
+                    let v = match inline {
+                        Some(v) => v,
+                        None => it.next().ok_or_else(|| err("flag without a value"))?,
+                    };
+                    if matches!(flag, "--driver" | "-d") {
+                        if v != "local" {
+                            return Err(err("NFS volumes use the local driver"));
+                        }
+                    } else {
+                        let (k, val) = v
+                            .split_once('=')
+                            .ok_or_else(|| err("--opt value without '='"))?;
+                        opts.push((k.to_owned(), val.to_owned()));
+                    }
+                }
+                f if f.starts_with('-') => return Err(err("unsupported flag")),
+                n => {
+                    if name.replace(n.to_owned()).is_some() {
+                        return Err(err("more than one volume name"));
+                    }
+                }
+            }
+        }
+        let name = name.ok_or_else(|| err("missing volume name"))?;
+        Ok((name, Self::try_from(DriverOpts(opts))?))
+    }
+
+    /// A Compose top-level `volumes:` entry for this volume (YAML, strings double-quoted):
+    ///
+    /// ```text
+    /// NAME:
+    ///   driver: local
+    ///   driver_opts:
+    ///     type: "nfs"
+    ///     o: "addr=192.168.1.220,nfsvers=4"
+    ///     device: ":/www"
+    /// ```
+    ///
+    /// The `driver_opts` map itself is [`NfsVolume::driver_opts`], which any serde format
+    /// (e.g. a YAML crate) reads back in order.
+    #[must_use]
+    pub fn compose_yaml(&self, name: &str) -> String {
+        let mut out = String::new();
+        json_str(&mut out, name);
+        out.push_str(":\n  driver: local\n  driver_opts:\n");
+        for (k, v) in self.driver_opts().0 {
+            out.push_str("    ");
+            out.push_str(&k);
+            out.push_str(": ");
+            json_str(&mut out, &v);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// A Docker volume name for this volume: `PREFIX-` and 12 hex digits of a FNV-1a hash of
+    /// the driver options (`type`, `o`, `device`, in canonical key order). Docker never
+    /// updates an existing volume's options, so a name that changes whenever the options
+    /// change makes a changed volume a new volume. The order of the keys does not change the
+    /// name; the order of the options inside `o=` does.
+    ///
+    /// # Errors
+    /// [`Error::InvalidVolumeName`] when `prefix` is not `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
+    pub fn volume_name(&self, prefix: &str) -> Result<String> {
+        let ok = prefix
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+            && prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        if !ok {
+            return Err(Error::InvalidVolumeName {
+                value: prefix.to_owned(),
+            });
+        }
+        let text = format!(
+            "type={}\0o={}\0device={}",
+            self.fs_type, self.options, self.device
+        );
+        let h = fnv1a64(text.as_bytes()) >> 16;
+        Ok(format!("{prefix}-{h:012x}"))
+    }
+}
+
+impl TryFrom<DriverOpts> for NfsVolume {
+    type Error = Error;
+
+    /// Reads the local driver's options. Keys: `type` (required, `nfs`/`nfs4`), `o`
+    /// (optional), `device` (required); order kept.
+    fn try_from(opts: DriverOpts) -> Result<Self> {
+        let mut keys = Vec::new();
+        let (mut fs_type, mut options, mut device) = (None, None, None);
+        for (k, v) in &opts.0 {
+            let key = match k.as_str() {
+                "type" => DriverKey::Type,
+                "o" => DriverKey::O,
+                "device" => DriverKey::Device,
+                _ => return Err(Error::UnknownDriverOption { key: k.clone() }),
+            };
+            if keys.contains(&key) {
+                return Err(Error::Duplicate {
+                    what: "driver option",
+                    key: k.clone(),
+                });
+            }
+            keys.push(key);
+            match key {
+                DriverKey::Type => fs_type = Some(v.parse::<FsType>()?),
+                DriverKey::O => options = Some(v.parse::<NfsOptions>()?),
+                DriverKey::Device => device = Some(v.parse::<Device>()?),
+            }
+        }
+        let fs_type = fs_type.ok_or(Error::Missing {
+            what: "driver option type",
+        })?;
+        let device = device.ok_or(Error::Missing {
+            what: "driver option device",
+        })?;
+        let has_o = options.is_some();
+        let mut v = Self::from_parts(fs_type, options.unwrap_or_default(), device)?;
+        // An explicit empty `o=` is kept; otherwise canonical order is not recorded.
+        if keys != v.canonical_keys() || (has_o && v.options.is_empty()) {
+            v.order = Some(keys);
+        }
+        Ok(v)
+    }
+}
+
+impl From<&NfsVolume> for DriverOpts {
+    fn from(v: &NfsVolume) -> Self {
+        v.driver_opts()
+    }
+}
+
+impl serde::Serialize for NfsVolume {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.driver_opts().serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NfsVolume {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Self::try_from(DriverOpts::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Builds an [`NfsVolume`] in code; setters never fail, [`build`](Self::build) checks.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct NfsVolumeBuilder {
+    addr: IpAddr,
+    path: String,
+    fs_type: FsType,
+    options: String,
+}
+
+impl NfsVolumeBuilder {
+    /// `nfs4` instead of `nfs`.
+    pub fn fs_type(mut self, t: FsType) -> Self {
+        self.fs_type = t;
+        self
+    }
+
+    /// Options after `addr=` (text, e.g. `"nfsvers=4,rw"`; appended to earlier calls).
+    pub fn options_str(mut self, s: impl AsRef<str>) -> Self {
+        let s = s.as_ref();
+        if !s.is_empty() {
+            if !self.options.is_empty() {
+                self.options.push(',');
+            }
+            self.options.push_str(s);
+        }
+        self
+    }
+
+    /// Options after `addr=` (an `addr=` in them must equal the builder's address).
+    pub fn options(self, o: &NfsOptions) -> Self {
+        self.options_str(o.to_string())
+    }
+
+    /// Checks and builds: `type`, `o=addr=ADDR,…`, `device=:PATH`.
+    ///
+    /// # Errors
+    /// Any [`NfsOptions`] rule (e.g. [`Error::ConflictingOptions`] for a different `addr=`),
+    /// [`Error::RelativePath`] for a relative path.
+    pub fn build(self) -> Result<NfsVolume> {
+        let options = NfsOptions::builder()
+            .addr(self.addr)
+            .options_str(self.options)
+            .build()?;
+        NfsVolume::from_parts(self.fs_type, options, Device::new(&self.path)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices() {
+        for s in [
+            ":/www",
+            "host:/www",
+            "[fe80::1]:/p",
+            "192.168.1.220:/www/nginx",
+            ":/a b",
+        ] {
+            assert_eq!(s.parse::<Device>().unwrap().to_string(), s);
+        }
+        let e = |s: &str| s.parse::<Device>().unwrap_err();
+        assert_eq!(
+            e("/www"),
+            Error::DeviceWithoutColon {
+                value: "/www".into()
+            }
+        );
+        assert_eq!(
+            e("host:www"),
+            Error::RelativePath {
+                what: "export path",
+                value: "www".into()
+            }
+        );
+        assert_eq!(
+            e("fe80::1:/p"),
+            Error::InvalidHost {
+                value: "fe80::1".into()
+            }
+        );
+        assert_eq!(
+            e("[host]:/p"),
+            Error::InvalidHost {
+                value: "host".into()
+            }
+        );
+        assert_eq!(
+            e("1.2.3.999:/p"),
+            Error::InvalidHost {
+                value: "1.2.3.999".into()
+            }
+        );
+        assert_eq!(
+            e("a b:/p"),
+            Error::InvalidHost {
+                value: "a b".into()
+            }
+        );
+    }
+
+    #[test]
+    fn driver_opts_order_and_json() {
+        let v = NfsVolume::builder("192.168.1.220".parse().unwrap(), "/www")
+            .options_str("nfsvers=4,rw")
+            .build()
+            .unwrap();
+        assert_eq!(
+            v.to_json(),
+            r#"{"type":"nfs","o":"addr=192.168.1.220,nfsvers=4,rw","device":":/www"}"#
+        );
+        let seed = DriverOpts::from_pairs([
+            ("o", "addr=192.168.1.220"),
+            ("device", ":/www"),
+            ("type", "nfs"),
+        ]);
+        let p = NfsVolume::try_from(seed.clone()).unwrap();
+        assert_eq!(p.driver_opts(), seed);
+        assert_eq!(
+            p.volume_create_args("v"),
+            [
+                "volume",
+                "create",
+                "--driver",
+                "local",
+                "--opt",
+                "o=addr=192.168.1.220",
+                "--opt",
+                "device=:/www",
+                "--opt",
+                "type=nfs",
+                "v"
+            ]
+        );
+        let (n, back) = NfsVolume::from_volume_create_args(&p.volume_create_args("v")).unwrap();
+        assert_eq!((n.as_str(), &back), ("v", &p));
+    }
+
+    #[test]
+    fn driver_opts_errors() {
+        let t = |pairs: &[(&str, &str)]| {
+            NfsVolume::try_from(DriverOpts::from_pairs(pairs.iter().copied()))
+        };
+        assert_eq!(
+            t(&[("type", "nfs"), ("size", "1")]),
+            Err(Error::UnknownDriverOption { key: "size".into() })
+        );
+        assert_eq!(
+            t(&[("type", "cifs")]),
+            Err(Error::NotNfs {
+                value: "cifs".into()
+            })
+        );
+        assert_eq!(
+            t(&[("type", "nfs"), ("type", "nfs")]),
+            Err(Error::Duplicate {
+                what: "driver option",
+                key: "type".into()
+            })
+        );
+        assert_eq!(
+            t(&[("device", ":/www")]),
+            Err(Error::Missing {
+                what: "driver option type"
+            })
+        );
+        assert_eq!(
+            t(&[("type", "nfs")]),
+            Err(Error::Missing {
+                what: "driver option device"
+            })
+        );
+        assert_eq!(
+            t(&[("type", "nfs"), ("device", ":/www")]),
+            Err(Error::MissingAddr {
+                device: ":/www".into()
+            })
+        );
+        assert_eq!(
+            t(&[("type", "nfs"), ("o", "nfsvers=4"), ("device", ":/www")]),
+            Err(Error::MissingAddr {
+                device: ":/www".into()
+            })
+        );
+        assert!(t(&[("type", "nfs"), ("device", "srv:/www")]).is_ok());
+    }
+
+    #[test]
+    fn volume_names_follow_options() {
+        let a = NfsVolume::new("192.168.1.220".parse().unwrap(), "/www").unwrap();
+        let b = NfsVolume::builder("192.168.1.220".parse().unwrap(), "/www")
+            .options_str("nfsvers=4")
+            .build()
+            .unwrap();
+        let na = a.volume_name("nfs_nginx").unwrap();
+        assert!(
+            na.starts_with("nfs_nginx-") && na.len() == "nfs_nginx-".len() + 12,
+            "{na}"
+        );
+        assert_eq!(na, a.clone().volume_name("nfs_nginx").unwrap());
+        assert_ne!(na, b.volume_name("nfs_nginx").unwrap());
+        assert_eq!(
+            a.volume_name("-x"),
+            Err(Error::InvalidVolumeName { value: "-x".into() })
+        );
+        assert_eq!(
+            a.volume_name(""),
+            Err(Error::InvalidVolumeName {
+                value: String::new()
+            })
+        );
+        // key order alone does not change the name
+        let reordered = NfsVolume::try_from(DriverOpts::from_pairs([
+            ("device", ":/www"),
+            ("o", "addr=192.168.1.220"),
+            ("type", "nfs"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            reordered.volume_name("p").unwrap(),
+            a.volume_name("p").unwrap()
+        );
+    }
+
+    #[test]
+    fn compose_yaml() {
+        let v = NfsVolume::new("10.0.0.1".parse().unwrap(), "/www").unwrap();
+        assert_eq!(
+            v.compose_yaml("web"),
+            "\"web\":\n  driver: local\n  driver_opts:\n    type: \"nfs\"\n    o: \"addr=10.0.0.1\"\n    device: \":/www\"\n"
+        );
+    }
+}

@@ -1,0 +1,624 @@
+//! Blobs: HEAD, verified streaming GET with Range resume, monolithic and chunked uploads with
+//! resume from the upload's status, cross-repository mount, delete.
+//!
+//! The repository of a call is taken from a [`Reference`] (its registry and path; tag and digest
+//! are ignored).
+
+use crate::auth::Scope;
+use crate::client::{Client, Req, ReqBody};
+use crate::digest::{Digest, Digester};
+use crate::error::{Error, Result, redact_url};
+use crate::progress::{BlobProgress, ProgressKind};
+use crate::reference::Reference;
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::{Stream, StreamExt};
+use reqwest::header;
+use reqwest::{Method, StatusCode};
+use std::path::Path;
+use tokio::io::AsyncWriteExt;
+
+/// How many times a dropped blob download is resumed with `Range`.
+const MAX_RESUMES: u32 = 5;
+/// How many times a failed chunk upload is resumed from the upload's status.
+const MAX_UPLOAD_RESUMES: u32 = 5;
+
+/// A verified blob byte stream: the last chunk is handed over only after the whole blob's size and
+/// digest were checked, so a corrupt blob ends in an error, never in complete-looking data.
+pub type BlobStream = BoxStream<'static, Result<Bytes>>;
+
+struct Download {
+    client: Client,
+    req: Req,
+    stream: Option<BoxStream<'static, reqwest::Result<Bytes>>>,
+    digester: Digester,
+    expected: Digest,
+    size: Option<u64>,
+    held: Option<Bytes>,
+    /// Bytes to drop from the start of the current response (a 200 answer to a Range request).
+    skip: u64,
+    resumes: u32,
+    done: bool,
+    progress: BlobProgress,
+    last_report: u64,
+}
+
+impl Download {
+    fn received(&self) -> u64 {
+        self.digester.len()
+    }
+
+    async fn reopen(&mut self) -> Result<()> {
+        let from = self.received();
+        let req = self
+            .req
+            .clone()
+            .header(header::RANGE, &format!("bytes={from}-"))?;
+        let resp = self.client.send(&req).await?;
+        let endpoint = redact_url(resp.url());
+        match resp.status() {
+            StatusCode::PARTIAL_CONTENT => {
+                let cr = resp
+                    .headers()
+                    .get(header::CONTENT_RANGE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                let start = cr
+                    .strip_prefix("bytes ")
+                    .and_then(|r| r.split('-').next())
+                    .and_then(|s| s.parse::<u64>().ok());
+                if start != Some(from) {
+                    return Err(Error::protocol(
+                        &endpoint,
+                        format!("asked for bytes {from}- but got Content-Range {cr:?}"),
+                    ));
+                }
+                self.skip = 0;
+            }
+            _ => self.skip = from,
+        }
+        self.stream = Some(resp.bytes_stream().boxed());
+        Ok(())
+    }
+
+    async fn next_item(&mut self) -> Option<Result<Bytes>> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let item = match self.stream.as_mut() {
+                Some(s) => s.next().await,
+                None => None,
+            };
+            match item {
+                Some(Ok(mut chunk)) => {
+                    if self.skip > 0 {
+                        let n = (self.skip).min(chunk.len() as u64) as usize;
+                        self.skip -= n as u64;
+                        chunk = chunk.slice(n..);
+                        if chunk.is_empty() {
+                            continue;
+                        }
+                    }
+                    self.digester.update(&chunk);
+                    if let Some(size) = self.size
+                        && self.received() > size
+                    {
+                        self.done = true;
+                        return Some(Err(Error::SizeMismatch {
+                            digest: self.expected.to_string(),
+                            expected: size,
+                            actual: self.received(),
+                        }));
+                    }
+                    if self.received() - self.last_report >= 1024 * 1024 {
+                        self.last_report = self.received();
+                        self.progress.emit(ProgressKind::Advanced, self.received());
+                    }
+                    if let Some(prev) = self.held.replace(chunk) {
+                        return Some(Ok(prev));
+                    }
+                }
+                Some(Err(e)) => {
+                    let endpoint = redact_url(&self.req.url);
+                    if self.resumes >= MAX_RESUMES {
+                        self.done = true;
+                        return Some(Err(Error::http(&endpoint, e)));
+                    }
+                    self.resumes += 1;
+                    tracing::debug!(%endpoint, received = self.received(), error = %e, "resuming blob download");
+                    if let Err(e) = self.reopen().await {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                }
+                None => {
+                    self.done = true;
+                    let len = self.received();
+                    if let Some(size) = self.size
+                        && len != size
+                    {
+                        return Some(Err(Error::SizeMismatch {
+                            digest: self.expected.to_string(),
+                            expected: size,
+                            actual: len,
+                        }));
+                    }
+                    let algo = self.expected.algorithm();
+                    let actual =
+                        std::mem::replace(&mut self.digester, Digester::new(algo)).finish();
+                    if actual != self.expected {
+                        return Some(Err(Error::DigestMismatch {
+                            expected: self.expected.to_string(),
+                            actual: actual.to_string(),
+                        }));
+                    }
+                    self.progress.emit(ProgressKind::Done, len);
+                    return self.held.take().map(Ok);
+                }
+            }
+        }
+    }
+}
+
+impl Client {
+    /// HEAD a blob: `Some(size)` when the registry has it, `None` on 404.
+    ///
+    /// # Errors
+    /// Transport and API errors other than 404.
+    pub async fn blob_exists(&self, repo: &Reference, digest: &Digest) -> Result<Option<u64>> {
+        let url = self.repo_url(repo.api_host(), repo.path(), &format!("blobs/{digest}"))?;
+        let req = Req::new(
+            Method::HEAD,
+            repo.api_host(),
+            url,
+            vec![Scope::pull(repo.path())],
+        );
+        let resp = self.send_raw(&req).await?;
+        match resp.status() {
+            s if s.is_success() => Ok(Some(resp.content_length().unwrap_or(0))),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => {
+                let ep = redact_url(resp.url());
+                Err(crate::client::api_error(resp, "HEAD", &ep).await)
+            }
+        }
+    }
+
+    /// GETs a blob as a verified stream (see [`BlobStream`]); a dropped connection is resumed
+    /// with `Range`. `size`, when known, is checked too.
+    ///
+    /// # Errors
+    /// The first request's errors here; later ones (transport, [`Error::DigestMismatch`],
+    /// [`Error::SizeMismatch`]) as stream items.
+    pub async fn blob_stream(
+        &self,
+        repo: &Reference,
+        digest: &Digest,
+        size: Option<u64>,
+    ) -> Result<BlobStream> {
+        let url = self.repo_url(repo.api_host(), repo.path(), &format!("blobs/{digest}"))?;
+        let req = Req::new(
+            Method::GET,
+            repo.api_host(),
+            url,
+            vec![Scope::pull(repo.path())],
+        );
+        let resp = self.send(&req).await?;
+        let progress = self.progress_for(digest.as_str(), size);
+        progress.emit(ProgressKind::Started, 0);
+        let dl = Download {
+            client: self.clone(),
+            req,
+            stream: Some(resp.bytes_stream().boxed()),
+            digester: Digester::new(digest.algorithm()),
+            expected: digest.clone(),
+            size,
+            held: None,
+            skip: 0,
+            resumes: 0,
+            done: false,
+            progress,
+            last_report: 0,
+        };
+        Ok(futures_util::stream::unfold(dl, |mut dl| async move {
+            dl.next_item().await.map(|item| (item, dl))
+        })
+        .boxed())
+    }
+
+    /// GETs a whole blob into memory (configs), refusing more than `limit` bytes.
+    ///
+    /// # Errors
+    /// As [`Client::blob_stream`], plus [`Error::SizeMismatch`] above `limit`.
+    pub async fn blob_bytes(&self, repo: &Reference, digest: &Digest, limit: u64) -> Result<Bytes> {
+        let mut s = self.blob_stream(repo, digest, None).await?;
+        let mut out = Vec::new();
+        while let Some(chunk) = s.next().await {
+            let chunk = chunk?;
+            out.extend_from_slice(&chunk);
+            if out.len() as u64 > limit {
+                return Err(Error::SizeMismatch {
+                    digest: digest.to_string(),
+                    expected: limit,
+                    actual: out.len() as u64,
+                });
+            }
+        }
+        Ok(out.into())
+    }
+
+    /// GETs a blob into `path`: written to a temporary file next to it and renamed only after the
+    /// digest (and `size`, when given) were verified. Returns the size.
+    ///
+    /// # Errors
+    /// As [`Client::blob_stream`], plus [`Error::Io`]; on any error no file is left at `path`.
+    pub async fn blob_to_file(
+        &self,
+        repo: &Reference,
+        digest: &Digest,
+        size: Option<u64>,
+        path: &Path,
+    ) -> Result<u64> {
+        let stream = self.blob_stream(repo, digest, size).await?;
+        write_verified(stream, path).await
+    }
+
+    /// Checks for, or uploads, a blob from a file: skipped when the registry has it already.
+    /// Returns `true` when bytes were sent.
+    ///
+    /// # Errors
+    /// Transport, API and I/O errors.
+    pub async fn push_blob_file(
+        &self,
+        repo: &Reference,
+        digest: &Digest,
+        path: &Path,
+        offset: u64,
+        size: u64,
+    ) -> Result<bool> {
+        let progress = self.progress_for(digest.as_str(), Some(size));
+        if self.blob_exists(repo, digest).await?.is_some() {
+            progress.emit(ProgressKind::Skipped, 0);
+            return Ok(false);
+        }
+        progress.emit(ProgressKind::Started, 0);
+        match self.inner.chunk_size {
+            Some(chunk) => {
+                self.upload_chunked(repo, digest, path, offset, size, chunk, &progress)
+                    .await?;
+            }
+            None => {
+                self.upload_monolithic(repo, digest, path, offset, size, &progress)
+                    .await?;
+            }
+        }
+        progress.emit(ProgressKind::Done, size);
+        Ok(true)
+    }
+
+    async fn start_upload(&self, repo: &Reference, query: &str) -> Result<reqwest::Response> {
+        let mut url = self.repo_url(repo.api_host(), repo.path(), "blobs/uploads/")?;
+        if !query.is_empty() {
+            url.set_query(Some(query));
+        }
+        let req = Req::new(
+            Method::POST,
+            repo.api_host(),
+            url,
+            vec![Scope::push(repo.path())],
+        )
+        .header(header::CONTENT_LENGTH, "0")?;
+        self.send(&req).await
+    }
+
+    /// Monolithic upload: POST for an upload URL, then one PUT `?digest=` streamed from the file.
+    async fn upload_monolithic(
+        &self,
+        repo: &Reference,
+        digest: &Digest,
+        path: &Path,
+        offset: u64,
+        size: u64,
+        progress: &BlobProgress,
+    ) -> Result<()> {
+        let resp = self.start_upload(repo, "").await?;
+        let location = self.resolve_location(&resp)?;
+        let url = with_digest(location, digest);
+        let req = Req::new(
+            Method::PUT,
+            repo.api_host(),
+            url,
+            vec![Scope::push(repo.path())],
+        )
+        .header(header::CONTENT_TYPE, "application/octet-stream")?
+        .body(ReqBody::File {
+            path: path.to_owned(),
+            offset,
+            len: size,
+            progress: Some(progress.clone()),
+            reported: 0,
+        })
+        .no_follow();
+        self.send(&req).await?;
+        Ok(())
+    }
+
+    /// Uploads a small blob in a single `POST ?digest=` request (the OCI single-request
+    /// monolithic upload); falls back to POST+PUT when the registry answers 202 without storing.
+    ///
+    /// # Errors
+    /// Transport and API errors.
+    pub async fn push_blob_bytes(
+        &self,
+        repo: &Reference,
+        digest: &Digest,
+        data: Bytes,
+    ) -> Result<()> {
+        let mut url = self.repo_url(repo.api_host(), repo.path(), "blobs/uploads/")?;
+        url.query_pairs_mut().append_pair("digest", digest.as_str());
+        let req = Req::new(
+            Method::POST,
+            repo.api_host(),
+            url,
+            vec![Scope::push(repo.path())],
+        )
+        .header(header::CONTENT_TYPE, "application/octet-stream")?
+        .body(ReqBody::Bytes(data.clone()))
+        .no_follow();
+        let resp = self.send(&req).await?;
+        if resp.status() == StatusCode::CREATED {
+            return Ok(());
+        }
+        // 202: the registry opened a session instead; finish with a PUT.
+        let location = self.resolve_location(&resp)?;
+        let req = Req::new(
+            Method::PUT,
+            repo.api_host(),
+            with_digest(location, digest),
+            vec![Scope::push(repo.path())],
+        )
+        .header(header::CONTENT_TYPE, "application/octet-stream")?
+        .body(ReqBody::Bytes(data))
+        .no_follow();
+        self.send(&req).await?;
+        Ok(())
+    }
+
+    /// Chunked upload: PATCH with `Content-Range`, honouring `OCI-Chunk-Min-Length`; after a
+    /// failed chunk the upload's status (`Range: 0-N`) says where to resume.
+    #[allow(clippy::too_many_arguments)]
+    async fn upload_chunked(
+        &self,
+        repo: &Reference,
+        digest: &Digest,
+        path: &Path,
+        offset: u64,
+        size: u64,
+        chunk: u64,
+        progress: &BlobProgress,
+    ) -> Result<()> {
+        let resp = self.start_upload(repo, "").await?;
+        let min = resp
+            .headers()
+            .get("oci-chunk-min-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        let chunk = chunk.max(min).max(1);
+        let mut location = self.resolve_location(&resp)?;
+        let mut done: u64 = 0;
+        let mut resumes = 0;
+        let scopes = vec![Scope::push(repo.path())];
+        while done < size {
+            let len = chunk.min(size - done);
+            let req = Req::new(
+                Method::PATCH,
+                repo.api_host(),
+                location.clone(),
+                scopes.clone(),
+            )
+            .header(header::CONTENT_TYPE, "application/octet-stream")?
+            .header(
+                header::CONTENT_RANGE,
+                &format!("{}-{}", done, done + len - 1),
+            )?
+            .body(ReqBody::File {
+                path: path.to_owned(),
+                offset: offset + done,
+                len,
+                progress: Some(progress.clone()),
+                reported: done,
+            })
+            .no_retry()
+            .no_follow();
+            let outcome = self.send(&req).await;
+            let failed = match outcome {
+                Ok(resp) => {
+                    location = self.resolve_location(&resp)?;
+                    done += len;
+                    None
+                }
+                Err(e) => Some(e),
+            };
+            if let Some(err) = failed {
+                let recoverable = match &err {
+                    Error::Http { .. } => true,
+                    Error::Api(a) => a.status >= 500 || a.status == 416 || a.status == 429,
+                    _ => false,
+                };
+                if !recoverable || resumes >= MAX_UPLOAD_RESUMES {
+                    return Err(err);
+                }
+                resumes += 1;
+                tokio::time::sleep(crate::client::retry_delay(
+                    &self.inner.retry,
+                    resumes - 1,
+                    None,
+                ))
+                .await;
+                let (loc, next) = self.upload_status(repo, &location).await?;
+                tracing::debug!(from = next, error = %err, "resuming chunked upload");
+                location = loc;
+                done = next;
+            }
+        }
+        let req = Req::new(
+            Method::PUT,
+            repo.api_host(),
+            with_digest(location, digest),
+            scopes,
+        )
+        .header(header::CONTENT_LENGTH, "0")?
+        .no_follow();
+        self.send(&req).await?;
+        Ok(())
+    }
+
+    /// GETs an upload's status: its (new) location and the offset to continue from.
+    async fn upload_status(
+        &self,
+        repo: &Reference,
+        location: &url::Url,
+    ) -> Result<(url::Url, u64)> {
+        let req = Req::new(
+            Method::GET,
+            repo.api_host(),
+            location.clone(),
+            vec![Scope::push(repo.path())],
+        )
+        .no_follow();
+        let resp = self.send(&req).await?;
+        let endpoint = redact_url(resp.url());
+        let loc = if resp.headers().contains_key(header::LOCATION) {
+            self.resolve_location(&resp)?
+        } else {
+            location.clone()
+        };
+        let next = match resp
+            .headers()
+            .get(header::RANGE)
+            .and_then(|v| v.to_str().ok())
+        {
+            None => 0,
+            Some(r) => {
+                let r = r.trim().trim_start_matches("bytes=");
+                let end = r
+                    .split_once('-')
+                    .and_then(|(_, e)| e.parse::<u64>().ok())
+                    .ok_or_else(|| Error::protocol(&endpoint, format!("bad upload Range {r:?}")))?;
+                end + 1
+            }
+        };
+        Ok((loc, next))
+    }
+
+    /// Mounts a blob from another repository of the same registry. `true` = mounted (201);
+    /// `false` = the registry opened an upload instead (202), which is cancelled.
+    ///
+    /// # Errors
+    /// Transport and API errors.
+    pub async fn mount_blob(
+        &self,
+        repo: &Reference,
+        digest: &Digest,
+        from: &Reference,
+    ) -> Result<bool> {
+        let mut url = self.repo_url(repo.api_host(), repo.path(), "blobs/uploads/")?;
+        url.query_pairs_mut()
+            .append_pair("mount", digest.as_str())
+            .append_pair("from", from.path());
+        let req = Req::new(
+            Method::POST,
+            repo.api_host(),
+            url,
+            vec![Scope::push(repo.path()), Scope::pull(from.path())],
+        )
+        .header(header::CONTENT_LENGTH, "0")?
+        .no_follow();
+        let resp = self.send(&req).await?;
+        if resp.status() == StatusCode::CREATED {
+            return Ok(true);
+        }
+        if let Ok(loc) = self.resolve_location(&resp) {
+            let req = Req::new(
+                Method::DELETE,
+                repo.api_host(),
+                loc,
+                vec![Scope::push(repo.path())],
+            )
+            .no_follow();
+            let _ = self.send_raw(&req).await;
+        }
+        Ok(false)
+    }
+
+    /// Deletes a blob (the registry must allow deletes).
+    ///
+    /// # Errors
+    /// Transport and API errors (`BLOB_UNKNOWN`, `UNSUPPORTED`…).
+    pub async fn delete_blob(&self, repo: &Reference, digest: &Digest) -> Result<()> {
+        let url = self.repo_url(repo.api_host(), repo.path(), &format!("blobs/{digest}"))?;
+        let req = Req::new(
+            Method::DELETE,
+            repo.api_host(),
+            url,
+            vec![Scope::delete(repo.path())],
+        );
+        self.send(&req).await?;
+        Ok(())
+    }
+}
+
+/// Appends `digest=` to an upload URL (keeping the registry's own query parameters).
+fn with_digest(mut url: url::Url, digest: &Digest) -> url::Url {
+    url.query_pairs_mut().append_pair("digest", digest.as_str());
+    url
+}
+
+/// Writes a verified stream to a temp file beside `path`, renaming it into place at the end.
+pub(crate) async fn write_verified(
+    mut stream: impl Stream<Item = Result<Bytes>> + Unpin,
+    path: &Path,
+) -> Result<u64> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.part-{:016x}", fastrand_u64()));
+    let result: Result<u64> = async {
+        let f = tokio::fs::File::create(&tmp)
+            .await
+            .map_err(|e| Error::io("creating", &tmp, e))?;
+        let mut w = tokio::io::BufWriter::with_capacity(1024 * 1024, f);
+        let mut n = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            n += chunk.len() as u64;
+            w.write_all(&chunk)
+                .await
+                .map_err(|e| Error::io("writing", &tmp, e))?;
+        }
+        w.flush().await.map_err(|e| Error::io("writing", &tmp, e))?;
+        tokio::fs::rename(&tmp, path)
+            .await
+            .map_err(|e| Error::io("renaming into", path, e))?;
+        Ok(n)
+    }
+    .await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&tmp).await;
+    }
+    result
+}
+
+fn fastrand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+    );
+    h.finish()
+}

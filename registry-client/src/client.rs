@@ -1,0 +1,875 @@
+//! [`Client`] and [`ClientBuilder`]: the HTTP machinery shared by every registry call —
+//! scheme policy, the auth challenge dance (Basic, Bearer with a scoped token cache, one
+//! re-challenge on 401), retries with `Retry-After`, and redirects followed by hand so that
+//! `Authorization` never leaves the registry's host.
+
+use crate::auth::{Challenge, Scope, merge_scopes, parse_www_authenticate};
+use crate::error::{ApiError, Error, Result, parse_error_body, redact_url};
+use crate::progress::{BlobProgress, ProgressKind, ProgressSink};
+use crate::token_cache::TokenCache;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, Response, StatusCode};
+use sdk_core::{ClientOptions, Credentials, DockerConfig, RetryPolicy};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use url::Url;
+
+/// Default limit on the size of a manifest read from a registry (4 MiB).
+pub const DEFAULT_MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
+/// Default number of blobs transferred at once.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+pub(crate) fn retry_delay(
+    policy: &RetryPolicy,
+    attempt: u32,
+    retry_after: Option<Duration>,
+) -> Duration {
+    retry_after.map_or_else(
+        || policy.backoff(attempt + 1),
+        |r| r.min(policy.max_delay()),
+    )
+}
+
+/// Builder of a [`Client`]. Setters never fail; [`ClientBuilder::build`] checks.
+#[must_use]
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    credentials: HashMap<String, Credentials>,
+    docker_config: Option<DockerConfig>,
+    insecure: bool,
+    retry: RetryPolicy,
+    concurrency: usize,
+    chunk_size: Option<u64>,
+    manifest_limit: u64,
+    progress: Option<ProgressSink>,
+    timeout: Option<Duration>,
+    connect_timeout: Duration,
+    user_agent: String,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            credentials: HashMap::new(),
+            docker_config: None,
+            insecure: false,
+            retry: RetryPolicy::default(),
+            concurrency: DEFAULT_CONCURRENCY,
+            chunk_size: None,
+            manifest_limit: DEFAULT_MANIFEST_LIMIT,
+            progress: None,
+            timeout: None,
+            connect_timeout: Duration::from_secs(30),
+            user_agent: concat!("dockwright-registry-client/", env!("CARGO_PKG_VERSION")).into(),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Credentials for `registry` (`host[:port]`; `docker.io` for Docker Hub).
+    pub fn credentials(mut self, registry: &str, creds: Credentials) -> Self {
+        self.credentials.insert(normalize_registry(registry), creds);
+        self
+    }
+
+    /// Look up credentials for registries without explicit ones in a docker `config.json`
+    /// (`auths`, `credsStore`, `credHelpers`), like the docker CLI.
+    pub fn docker_config(mut self, config: DockerConfig) -> Self {
+        self.docker_config = Some(config);
+        self
+    }
+
+    /// Use plain HTTP for every registry (default: only loopback registries use HTTP).
+    pub fn insecure(mut self, insecure: bool) -> Self {
+        self.insecure = insecure;
+        self
+    }
+
+    /// Retry policy for 429, 5xx and connection errors (`Retry-After` honoured).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Maximum number of blobs transferred at once (must be ≥ 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n;
+        self
+    }
+
+    /// Upload blobs in chunks of this many bytes (PATCH) instead of one streamed PUT.
+    pub fn chunk_size(mut self, bytes: u64) -> Self {
+        self.chunk_size = Some(bytes);
+        self
+    }
+
+    /// Maximum manifest size read from a registry (default 4 MiB).
+    pub fn manifest_limit(mut self, bytes: u64) -> Self {
+        self.manifest_limit = bytes;
+        self
+    }
+
+    /// Where progress events go.
+    pub fn progress(mut self, sink: ProgressSink) -> Self {
+        self.progress = Some(sink);
+        self
+    }
+
+    /// A timeout for whole requests (default: none; blobs can be large).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = Some(t);
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a zero concurrency, chunk size or manifest limit;
+    /// [`Error::Http`] when the HTTP client cannot be built.
+    pub fn build(self) -> Result<Client> {
+        if self.concurrency == 0 {
+            return Err(Error::Invalid {
+                what: "concurrency",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if self.chunk_size == Some(0) {
+            return Err(Error::Invalid {
+                what: "chunk size",
+                reason: "must be at least 1 byte".into(),
+            });
+        }
+        if self.manifest_limit == 0 {
+            return Err(Error::Invalid {
+                what: "manifest limit",
+                reason: "must be at least 1 byte".into(),
+            });
+        }
+        let mut options = ClientOptions::new()
+            .user_agent(self.user_agent.clone())
+            .connect_timeout(self.connect_timeout)
+            .follow_redirects(false);
+        if let Some(t) = self.timeout {
+            options = options.timeout(t);
+        }
+        Ok(Client {
+            inner: Arc::new(Inner {
+                options,
+                http: Mutex::new(HashMap::new()),
+                credentials: Mutex::new(
+                    self.credentials
+                        .into_iter()
+                        .map(|(k, v)| (k, Arc::new(v)))
+                        .collect(),
+                ),
+                docker_config: self.docker_config,
+                insecure: self.insecure,
+                retry: self.retry,
+                concurrency: self.concurrency,
+                chunk_size: self.chunk_size,
+                manifest_limit: self.manifest_limit,
+                progress: self.progress,
+                auth: Mutex::new(HashMap::new()),
+                tokens: TokenCache::default(),
+            }),
+        })
+    }
+}
+
+/// An OCI distribution registry client. Cheap to clone; clones share connections and tokens.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    options: ClientOptions,
+    http: Mutex<HashMap<String, reqwest::Client>>,
+    credentials: Mutex<HashMap<String, Arc<Credentials>>>,
+    docker_config: Option<DockerConfig>,
+    insecure: bool,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) concurrency: usize,
+    pub(crate) chunk_size: Option<u64>,
+    pub(crate) manifest_limit: u64,
+    pub(crate) progress: Option<ProgressSink>,
+    auth: Mutex<HashMap<String, AuthState>>,
+    tokens: TokenCache,
+}
+
+#[derive(Debug, Clone)]
+enum AuthState {
+    Anonymous,
+    Basic,
+    Bearer { realm: Url, service: Option<String> },
+}
+
+/// `docker.io` and `index.docker.io` → `registry-1.docker.io`; everything else as given.
+#[must_use]
+pub fn normalize_registry(registry: &str) -> String {
+    match registry {
+        "docker.io" | "index.docker.io" | "registry-1.docker.io" => "registry-1.docker.io".into(),
+        other => other.to_ascii_lowercase(),
+    }
+}
+
+/// Whether a registry host is loopback (`localhost`, 127.0.0.0/8, `::1`) and so spoken to over HTTP.
+#[must_use]
+pub fn is_loopback_registry(registry: &str) -> bool {
+    let host = if let Some(rest) = registry.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        registry.rsplit_once(':').map_or(registry, |(h, _)| h)
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A request body that can be rebuilt for a retry.
+#[derive(Debug, Clone)]
+pub(crate) enum ReqBody {
+    Empty,
+    Bytes(Bytes),
+    /// `len` bytes of a file from `offset`, streamed.
+    File {
+        path: PathBuf,
+        offset: u64,
+        len: u64,
+        progress: Option<BlobProgress>,
+        /// Bytes already reported before this body (resumed uploads).
+        reported: u64,
+    },
+    /// A one-shot stream (copy between registries): a retry after it was taken fails.
+    Stream(OneShot, u64),
+}
+
+/// A body stream that can be sent once.
+#[derive(Clone)]
+pub(crate) struct OneShot(pub(crate) Arc<Mutex<Option<crate::blobs::BlobStream>>>);
+
+impl std::fmt::Debug for OneShot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OneShot")
+    }
+}
+
+/// A request to a registry, rebuilt on every attempt.
+#[derive(Debug, Clone)]
+pub(crate) struct Req {
+    pub(crate) method: Method,
+    pub(crate) registry: String,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: ReqBody,
+    pub(crate) scopes: Vec<Scope>,
+    /// Whether 429/5xx/connection errors are retried.
+    pub(crate) retry: bool,
+    /// Whether redirects are followed.
+    pub(crate) follow: bool,
+}
+
+impl Req {
+    pub(crate) fn new(method: Method, registry: &str, url: Url, scopes: Vec<Scope>) -> Self {
+        Self {
+            method,
+            registry: registry.to_owned(),
+            url,
+            headers: HeaderMap::new(),
+            body: ReqBody::Empty,
+            scopes,
+            retry: true,
+            follow: true,
+        }
+    }
+
+    pub(crate) fn header(mut self, name: header::HeaderName, value: &str) -> Result<Self> {
+        let v = HeaderValue::from_str(value).map_err(|_| Error::Invalid {
+            what: "header value",
+            reason: format!("{name}: {value:?}"),
+        })?;
+        self.headers.insert(name, v);
+        Ok(self)
+    }
+
+    pub(crate) fn body(mut self, body: ReqBody) -> Self {
+        self.body = body;
+        self
+    }
+
+    pub(crate) fn no_retry(mut self) -> Self {
+        self.retry = false;
+        self
+    }
+
+    pub(crate) fn no_follow(mut self) -> Self {
+        self.follow = false;
+        self
+    }
+}
+
+fn origin(u: &Url) -> (String, String, Option<u16>) {
+    (
+        u.scheme().to_owned(),
+        u.host_str().unwrap_or("").to_ascii_lowercase(),
+        u.port_or_known_default(),
+    )
+}
+
+fn retry_after(resp: &Response) -> Option<Duration> {
+    // uncapped here; `retry_delay` caps at the policy's max delay
+    RetryPolicy::new()
+        .with_max_delay(Duration::from_secs(24 * 3600))
+        .retry_after(resp.headers())
+}
+
+fn retryable_status(s: StatusCode) -> bool {
+    matches!(s.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+impl Client {
+    /// A builder with defaults: no credentials, loopback registries over HTTP, 4 concurrent blobs,
+    /// monolithic uploads, 4 MiB manifest limit.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL `scheme://registry/` for a registry.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `registry` is not a valid `host[:port]`.
+    pub fn base_url(&self, registry: &str) -> Result<Url> {
+        let host = normalize_registry(registry);
+        let scheme = if self.inner.insecure || is_loopback_registry(&host) {
+            "http"
+        } else {
+            "https"
+        };
+        let u = Url::parse(&format!("{scheme}://{host}/")).map_err(|e| Error::Invalid {
+            what: "registry",
+            reason: format!("{registry:?}: {e}"),
+        })?;
+        if u.path() != "/" || u.query().is_some() || !u.username().is_empty() {
+            return Err(Error::Invalid {
+                what: "registry",
+                reason: format!("{registry:?} is not host[:port]"),
+            });
+        }
+        Ok(u)
+    }
+
+    /// `scheme://registry/v2/<repository>/<rest>`.
+    pub(crate) fn repo_url(&self, registry: &str, repository: &str, rest: &str) -> Result<Url> {
+        let base = self.base_url(registry)?;
+        base.join(&format!("v2/{repository}/{rest}"))
+            .map_err(|e| Error::Invalid {
+                what: "repository",
+                reason: format!("{repository:?}: {e}"),
+            })
+    }
+
+    /// The reqwest client for a host (TLS like dockerd: `/etc/docker/certs.d/<host>`), cached.
+    pub(crate) fn http(&self, host: &str) -> Result<reqwest::Client> {
+        let mut map = self.inner.http.lock().expect("http lock");
+        if let Some(c) = map.get(host) {
+            return Ok(c.clone());
+        }
+        let c = sdk_core::registry_http_client(host, &self.inner.options)?;
+        map.insert(host.to_owned(), c.clone());
+        Ok(c)
+    }
+
+    fn http_for_url(&self, url: &Url) -> Result<reqwest::Client> {
+        let host = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            _ => String::new(),
+        };
+        self.http(&host)
+    }
+
+    /// Credentials for a registry: explicit ones, else the docker config's (looked up once).
+    fn creds(&self, registry: &str) -> Result<Option<Arc<Credentials>>> {
+        let key = normalize_registry(registry);
+        if let Some(c) = self.inner.credentials.lock().expect("creds lock").get(&key) {
+            return Ok(Some(c.clone()));
+        }
+        let Some(cfg) = &self.inner.docker_config else {
+            return Ok(None);
+        };
+        let lookup = if key == "registry-1.docker.io" {
+            "docker.io"
+        } else {
+            registry
+        };
+        let (creds, _source) = cfg.credentials_for(lookup)?;
+        let creds = Arc::new(creds);
+        self.inner
+            .credentials
+            .lock()
+            .expect("creds lock")
+            .insert(key, creds.clone());
+        Ok(Some(creds))
+    }
+
+    /// Pings `/v2/` and records the registry's auth scheme.
+    async fn auth_state(&self, registry: &str) -> Result<AuthState> {
+        let key = normalize_registry(registry);
+        if let Some(s) = self.inner.auth.lock().expect("auth lock").get(&key) {
+            return Ok(s.clone());
+        }
+        let url = self.base_url(registry)?.join("v2/").expect("static path");
+        let endpoint = redact_url(&url);
+        let mut attempt = 0;
+        let resp = loop {
+            match self.http_for_url(&url)?.get(url.clone()).send().await {
+                Ok(r)
+                    if retryable_status(r.status())
+                        && attempt + 1 < self.inner.retry.max_attempts() =>
+                {
+                    tokio::time::sleep(retry_delay(&self.inner.retry, attempt, retry_after(&r)))
+                        .await;
+                }
+                Ok(r) => break r,
+                Err(e)
+                    if attempt + 1 < self.inner.retry.max_attempts()
+                        && (e.is_connect() || e.is_timeout()) =>
+                {
+                    tokio::time::sleep(retry_delay(&self.inner.retry, attempt, None)).await;
+                }
+                Err(e) => return Err(Error::http(&endpoint, e)),
+            }
+            attempt += 1;
+        };
+        let state = if resp.status() == StatusCode::UNAUTHORIZED {
+            self.state_from_challenge(&resp, &endpoint)?.0
+        } else if resp.status().is_success() {
+            AuthState::Anonymous
+        } else {
+            return Err(api_error(resp, "GET", &endpoint).await);
+        };
+        self.inner
+            .auth
+            .lock()
+            .expect("auth lock")
+            .insert(key, state.clone());
+        Ok(state)
+    }
+
+    fn state_from_challenge(
+        &self,
+        resp: &Response,
+        endpoint: &str,
+    ) -> Result<(AuthState, Option<Challenge>)> {
+        let mut challenges = Vec::new();
+        for v in resp.headers().get_all(header::WWW_AUTHENTICATE) {
+            let s = v.to_str().map_err(|_| Error::InvalidChallenge {
+                reason: format!("non-ASCII header from {endpoint}"),
+            })?;
+            challenges.extend(parse_www_authenticate(s)?);
+        }
+        if let Some(b) = challenges.iter().find(|c| c.scheme == "bearer") {
+            let realm = b.param("realm").ok_or_else(|| Error::InvalidChallenge {
+                reason: format!("Bearer challenge without realm from {endpoint}"),
+            })?;
+            let realm = Url::parse(realm).map_err(|e| Error::InvalidChallenge {
+                reason: format!("bad realm {realm:?}: {e}"),
+            })?;
+            return Ok((
+                AuthState::Bearer {
+                    realm,
+                    service: b.param("service").map(str::to_owned),
+                },
+                Some(b.clone()),
+            ));
+        }
+        if challenges.iter().any(|c| c.scheme == "basic") {
+            return Ok((AuthState::Basic, None));
+        }
+        Err(Error::InvalidChallenge {
+            reason: format!("no Basic or Bearer challenge from {endpoint}"),
+        })
+    }
+
+    /// The Authorization header for a request with the given scopes.
+    async fn authorization(
+        &self,
+        registry: &str,
+        state: &AuthState,
+        scopes: &[Scope],
+        refresh: bool,
+    ) -> Result<Option<HeaderValue>> {
+        if matches!(state, AuthState::Anonymous) {
+            return Ok(None);
+        }
+        let creds = self.creds(registry)?;
+        let value = match (state, creds.as_deref()) {
+            (AuthState::Anonymous, _) => return Ok(None),
+            (AuthState::Basic, Some(Credentials::Basic { username, password })) => {
+                basic_header(username, password.expose_secret())
+            }
+            (AuthState::Basic | AuthState::Bearer { .. }, Some(Credentials::Bearer(t))) => {
+                format!("Bearer {}", t.expose_secret())
+            }
+            (AuthState::Basic, _) => return Ok(None),
+            (AuthState::Bearer { realm, service }, creds) => {
+                let key = normalize_registry(registry);
+                if !refresh && let Some(t) = self.inner.tokens.get(&key, scopes) {
+                    return header_value(&format!("Bearer {t}")).map(Some);
+                }
+                let token = crate::token_cache::fetch_token(
+                    &self.http_for_url(realm)?,
+                    realm,
+                    service.as_deref(),
+                    scopes,
+                    creds,
+                )
+                .await?;
+                let v = format!("Bearer {}", token.token);
+                self.inner.tokens.insert(&key, scopes, token);
+                v
+            }
+        };
+        header_value(&value).map(Some)
+    }
+
+    /// Sends a request with auth, retries and redirects; returns the final response whatever its status.
+    pub(crate) async fn send_raw(&self, req: &Req) -> Result<Response> {
+        let mut state = self.auth_state(&req.registry).await?;
+        let mut scopes = merge_scopes(req.scopes.iter().cloned());
+        let mut auth = self
+            .authorization(&req.registry, &state, &scopes, false)
+            .await?;
+        let mut rechallenged = false;
+        let mut attempt: u32 = 0;
+        let registry_origin = origin(&req.url);
+        let mut url = req.url.clone();
+        let mut method = req.method.clone();
+        let mut redirects = 0;
+        loop {
+            let endpoint = redact_url(&url);
+            let mut rb = self
+                .http_for_url(&url)?
+                .request(method.clone(), url.clone());
+            rb = rb.headers(req.headers.clone());
+            if let Some(a) = &auth
+                && origin(&url) == registry_origin
+            {
+                rb = rb.header(header::AUTHORIZATION, a.clone());
+            }
+            let is_redirected = url != req.url;
+            if !is_redirected || method == req.method {
+                rb = match &req.body {
+                    ReqBody::Empty => rb,
+                    ReqBody::Bytes(b) => rb.body(b.clone()),
+                    ReqBody::File {
+                        path,
+                        offset,
+                        len,
+                        progress,
+                        reported,
+                    } => {
+                        let body =
+                            file_body(path, *offset, *len, progress.clone(), *reported).await?;
+                        rb.header(header::CONTENT_LENGTH, *len).body(body)
+                    }
+                    ReqBody::Stream(cell, len) => {
+                        let taken = cell.0.lock().expect("stream lock").take();
+                        let Some(stream) = taken else {
+                            return Err(Error::protocol(
+                                &endpoint,
+                                "cannot resend a streamed body",
+                            ));
+                        };
+                        rb.header(header::CONTENT_LENGTH, *len)
+                            .body(reqwest::Body::wrap_stream(stream))
+                    }
+                };
+            }
+            let resp = match rb.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    if req.retry && attempt + 1 < self.inner.retry.max_attempts() && !e.is_builder()
+                    {
+                        tracing::debug!(%endpoint, error = %e, "retrying after transport error");
+                        tokio::time::sleep(retry_delay(&self.inner.retry, attempt, None)).await;
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(Error::http(&endpoint, e));
+                }
+            };
+            let status = resp.status();
+            if status == StatusCode::UNAUTHORIZED
+                && !rechallenged
+                && origin(&url) == registry_origin
+            {
+                rechallenged = true;
+                let (new_state, challenge) = self.state_from_challenge(&resp, &endpoint)?;
+                if let Some(c) = challenge.as_ref().and_then(|c| c.param("scope")) {
+                    scopes = merge_scopes(
+                        scopes
+                            .iter()
+                            .cloned()
+                            .chain(c.split(' ').filter_map(Scope::parse)),
+                    );
+                }
+                self.inner
+                    .auth
+                    .lock()
+                    .expect("auth lock")
+                    .insert(normalize_registry(&req.registry), new_state.clone());
+                state = new_state;
+                let key = normalize_registry(&req.registry);
+                self.inner.tokens.invalidate(&key, &scopes);
+                auth = self
+                    .authorization(&req.registry, &state, &scopes, true)
+                    .await?;
+                if auth.is_some() {
+                    continue;
+                }
+                return Ok(resp);
+            }
+            if req.retry
+                && retryable_status(status)
+                && attempt + 1 < self.inner.retry.max_attempts()
+            {
+                let d = retry_delay(&self.inner.retry, attempt, retry_after(&resp));
+                tracing::debug!(%endpoint, %status, delay = ?d, "retrying");
+                tokio::time::sleep(d).await;
+                attempt += 1;
+                continue;
+            }
+            if req.follow && status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                let Some(loc) = resp.headers().get(header::LOCATION) else {
+                    return Ok(resp);
+                };
+                redirects += 1;
+                if redirects > 10 {
+                    return Err(Error::protocol(&endpoint, "more than 10 redirects"));
+                }
+                let loc = loc
+                    .to_str()
+                    .map_err(|_| Error::protocol(&endpoint, "non-ASCII Location"))?;
+                url = url.join(loc).map_err(|e| {
+                    Error::protocol(&endpoint, format!("bad Location {loc:?}: {e}"))
+                })?;
+                if status == StatusCode::SEE_OTHER
+                    || ((status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::FOUND)
+                        && method == Method::POST)
+                {
+                    method = Method::GET;
+                }
+                continue;
+            }
+            return Ok(resp);
+        }
+    }
+
+    /// Checks that the registry answers `/v2/` with the configured credentials (what `docker
+    /// login` verifies): the auth challenge is followed, a token fetched when needed.
+    ///
+    /// # Errors
+    /// [`Error::Api`] with 401 for wrong credentials; transport errors.
+    pub async fn ping(&self, registry: &str) -> Result<()> {
+        let url = self.base_url(registry)?.join("v2/").expect("static path");
+        let req = Req::new(Method::GET, registry, url, Vec::new());
+        self.send(&req).await?;
+        Ok(())
+    }
+
+    /// Sends and turns any non-success status into [`Error::Api`].
+    pub(crate) async fn send(&self, req: &Req) -> Result<Response> {
+        let resp = self.send_raw(req).await?;
+        if resp.status().is_success() {
+            Ok(resp)
+        } else {
+            let endpoint = redact_url(resp.url());
+            Err(api_error(resp, req.method.as_str(), &endpoint).await)
+        }
+    }
+
+    pub(crate) fn progress_for(&self, digest: &str, total: Option<u64>) -> BlobProgress {
+        BlobProgress {
+            sink: self.inner.progress.clone(),
+            digest: digest.to_owned(),
+            total,
+        }
+    }
+
+    /// Resolves an upload `Location` (may be relative) against the registry URL.
+    pub(crate) fn resolve_location(&self, resp: &Response) -> Result<Url> {
+        let endpoint = redact_url(resp.url());
+        let loc = resp
+            .headers()
+            .get(header::LOCATION)
+            .ok_or_else(|| Error::protocol(&endpoint, "missing Location header"))?
+            .to_str()
+            .map_err(|_| Error::protocol(&endpoint, "non-ASCII Location"))?;
+        resp.url()
+            .join(loc)
+            .map_err(|e| Error::protocol(&endpoint, format!("bad Location {loc:?}: {e}")))
+    }
+}
+
+fn header_value(v: &str) -> Result<HeaderValue> {
+    let mut h = HeaderValue::from_str(v).map_err(|_| Error::Invalid {
+        what: "credentials",
+        reason: "contain characters not allowed in an HTTP header".into(),
+    })?;
+    h.set_sensitive(true);
+    Ok(h)
+}
+
+pub(crate) fn basic_header(user: &str, pass: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+    )
+}
+
+/// Builds [`Error::Api`] from an error response (reads a bounded body).
+pub(crate) async fn api_error(resp: Response, method: &str, endpoint: &str) -> Error {
+    let status = resp.status().as_u16();
+    let retry_after = retry_after(&resp).map(|d| d.as_secs());
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        body.extend_from_slice(&chunk);
+        if body.len() > 64 * 1024 {
+            break;
+        }
+    }
+    Error::Api(Box::new(ApiError {
+        status,
+        method: method.to_owned(),
+        endpoint: endpoint.to_owned(),
+        errors: parse_error_body(&body),
+        retry_after,
+    }))
+}
+
+/// Streams `len` bytes of a file from `offset` as a request body, reporting progress.
+async fn file_body(
+    path: &std::path::Path,
+    offset: u64,
+    len: u64,
+    progress: Option<BlobProgress>,
+    reported: u64,
+) -> Result<reqwest::Body> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let mut f = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| Error::io("opening", path, e))?;
+    if offset > 0 {
+        f.seek(std::io::SeekFrom::Start(offset))
+            .await
+            .map_err(|e| Error::io("seeking", path, e))?;
+    }
+    let reader = f.take(len);
+    let stream = tokio_util::io::ReaderStream::with_capacity(reader, 256 * 1024);
+    let mut sent = reported;
+    let mut last_report = reported;
+    let stream = stream.map(move |chunk| {
+        if let (Ok(c), Some(p)) = (&chunk, &progress) {
+            sent += c.len() as u64;
+            if sent - last_report >= 1024 * 1024 {
+                last_report = sent;
+                p.emit(ProgressKind::Advanced, sent);
+            }
+        }
+        chunk
+    });
+    Ok(reqwest::Body::wrap_stream(stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_registries() {
+        for r in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "127.1.2.3",
+            "[::1]:5000",
+            "LOCALHOST:1",
+        ] {
+            assert!(is_loopback_registry(r), "{r}");
+        }
+        for r in [
+            "docker.io",
+            "registry.example:5000",
+            "10.0.0.1:5000",
+            "[::2]:5000",
+            "128.0.0.1",
+        ] {
+            assert!(!is_loopback_registry(r), "{r}");
+        }
+    }
+
+    #[test]
+    fn scheme_policy() {
+        let c = Client::builder().build().unwrap();
+        assert_eq!(
+            c.base_url("127.0.0.1:5000").unwrap().as_str(),
+            "http://127.0.0.1:5000/"
+        );
+        assert_eq!(
+            c.base_url("docker.io").unwrap().as_str(),
+            "https://registry-1.docker.io/"
+        );
+        assert_eq!(c.base_url("r.example:443").unwrap().scheme(), "https");
+        let c = Client::builder().insecure(true).build().unwrap();
+        assert_eq!(c.base_url("r.example:5000").unwrap().scheme(), "http");
+        assert!(c.base_url("a/b").is_err());
+        assert!(c.base_url("u@h").is_err());
+    }
+
+    #[test]
+    fn builder_checks() {
+        assert!(Client::builder().concurrency(0).build().is_err());
+        assert!(Client::builder().chunk_size(0).build().is_err());
+        assert!(Client::builder().manifest_limit(0).build().is_err());
+    }
+
+    #[test]
+    fn credentials_debug_is_redacted() {
+        let c = Credentials::basic("u", "hunter2");
+        let b = Client::builder().credentials("r.example", c);
+        assert!(!format!("{b:?}").contains("hunter2"));
+        let client = b.build().unwrap();
+        assert!(!format!("{client:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn retry_delays() {
+        let r = RetryPolicy::new()
+            .with_jitter(false)
+            .with_base_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_secs(1));
+        assert_eq!(retry_delay(&r, 0, None), Duration::from_millis(100));
+        assert_eq!(retry_delay(&r, 2, None), Duration::from_millis(400));
+        assert_eq!(retry_delay(&r, 9, None), Duration::from_secs(1));
+        assert_eq!(
+            retry_delay(&r, 0, Some(Duration::from_secs(5))),
+            Duration::from_secs(1)
+        );
+    }
+}

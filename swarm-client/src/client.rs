@@ -1,0 +1,544 @@
+//! [`Client`] and [`ClientBuilder`]: the connection to one Docker Engine, API version negotiation
+//! and the request helpers every resource module uses.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use sdk_core::{Endpoint, Idempotent, RegistryAuth, RetryPolicy, Transport};
+
+use crate::error::{Error, Result};
+use crate::models::Version;
+
+/// An Engine API version such as `1.41`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ApiVersion {
+    major: u32,
+    minor: u32,
+}
+
+impl ApiVersion {
+    /// The oldest API version this crate speaks (docker 20.10).
+    pub const MIN: Self = Self::new(1, 41);
+    /// The newest API version this crate knows (docker 28.x).
+    pub const MAX: Self = Self::new(1, 51);
+
+    /// A version `major.minor`.
+    #[must_use]
+    pub const fn new(major: u32, minor: u32) -> Self {
+        Self { major, minor }
+    }
+
+    /// The major number.
+    #[must_use]
+    pub const fn major(self) -> u32 {
+        self.major
+    }
+
+    /// The minor number.
+    #[must_use]
+    pub const fn minor(self) -> u32 {
+        self.minor
+    }
+}
+
+impl fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+impl FromStr for ApiVersion {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::InvalidArgument {
+            what: "api version",
+            message: format!("{s:?} is not MAJOR.MINOR"),
+        };
+        let s2 = s.strip_prefix('v').unwrap_or(s);
+        let (a, b) = s2.split_once('.').ok_or_else(bad)?;
+        Ok(Self {
+            major: a.parse().map_err(|_| bad())?,
+            minor: b.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+/// Builder of a [`Client`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    endpoint: std::result::Result<Endpoint, String>,
+    transport: Option<Transport>,
+    version: Option<ApiVersion>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: Option<RetryPolicy>,
+    registry_auth: Option<RegistryAuth>,
+}
+
+impl ClientBuilder {
+    /// A builder for `endpoint` (`unix:///var/run/docker.sock`, `tcp://127.0.0.1:2375`,
+    /// `http(s)://…`); parsed by sdk-core, errors reported by `build`.
+    pub fn new(endpoint: &str) -> Self {
+        Self::from_endpoint_result(
+            endpoint
+                .parse::<Endpoint>()
+                .map_err(|e| format!("{endpoint:?}: {e}")),
+        )
+    }
+
+    /// A builder for a parsed sdk-core [`Endpoint`] (e.g. `Endpoint::from_env()?`, with TLS).
+    pub fn endpoint(endpoint: Endpoint) -> Self {
+        Self::from_endpoint_result(Ok(endpoint))
+    }
+
+    /// A builder over an existing sdk-core [`Transport`] (shares its pool and retry policy).
+    pub fn transport(transport: Transport) -> Self {
+        let mut b = Self::from_endpoint_result(Ok(transport.endpoint().clone()));
+        b.transport = Some(transport);
+        b
+    }
+
+    fn from_endpoint_result(endpoint: std::result::Result<Endpoint, String>) -> Self {
+        Self {
+            endpoint,
+            transport: None,
+            version: None,
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(5),
+            retry: None,
+            registry_auth: None,
+        }
+    }
+
+    /// Pins the API version instead of negotiating it in [`ClientBuilder::connect`].
+    pub fn api_version(mut self, version: ApiVersion) -> Self {
+        self.version = Some(version);
+        self
+    }
+
+    /// Timeout of ordinary (non-streaming) requests; default 60 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connect timeout; default 5 s (ignored with [`ClientBuilder::transport`]).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Retry policy of the transport (default sdk-core's; ignored with [`ClientBuilder::transport`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Registry auth sent as `X-Registry-Auth` on service create/update unless the call gives one.
+    pub fn registry_auth(mut self, auth: RegistryAuth) -> Self {
+        self.registry_auth = Some(auth);
+        self
+    }
+
+    /// Builds the client without contacting the daemon. The API version is the pinned one or
+    /// [`ApiVersion::MIN`] (which every supported daemon speaks).
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an unusable endpoint, [`Error::Transport`] when the transport cannot
+    /// be set up (e.g. TLS files).
+    pub fn build(self) -> Result<Client> {
+        let endpoint = self.endpoint.map_err(Error::Config)?;
+        let transport = match self.transport {
+            Some(t) => t,
+            None => {
+                let mut b =
+                    Transport::builder(endpoint.clone()).connect_timeout(self.connect_timeout);
+                if let Some(r) = self.retry {
+                    b = b.retry(r);
+                }
+                b.build().map_err(|source| Error::Transport {
+                    endpoint: "client setup".into(),
+                    source,
+                })?
+            }
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport,
+                endpoint: endpoint.to_string(),
+                version: self.version.unwrap_or(ApiVersion::MIN),
+                timeout: self.timeout,
+                registry_auth: self.registry_auth,
+            }),
+        })
+    }
+
+    /// Builds the client and negotiates the API version with `GET /version`: the lower of the
+    /// daemon's `ApiVersion` and [`ApiVersion::MAX`] (unless one was pinned).
+    ///
+    /// # Errors
+    /// As [`ClientBuilder::build`]; transport/API errors of `GET /version`;
+    /// [`Error::UnsupportedApiVersion`] when the daemon is older than 1.41.
+    pub async fn connect(self) -> Result<Client> {
+        let pinned = self.version.is_some();
+        let client = self.build()?;
+        if pinned {
+            return Ok(client);
+        }
+        client.negotiate().await
+    }
+}
+
+#[derive(Clone)]
+struct Inner {
+    transport: Transport,
+    endpoint: String,
+    version: ApiVersion,
+    timeout: Duration,
+    registry_auth: Option<RegistryAuth>,
+}
+
+/// A client of one Docker Engine (a swarm manager for swarm/service calls, any node for exec).
+///
+/// Cheap to clone; clones share the connection pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint)
+            .field("api_version", &self.inner.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One request to the Engine API, rebuildable for retries.
+pub(crate) struct Req {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) query: Vec<(&'static str, String)>,
+    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) streaming: bool,
+    pub(crate) versioned: bool,
+}
+
+impl Req {
+    pub(crate) fn new(method: Method, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            headers: Vec::new(),
+            streaming: false,
+            versioned: true,
+        }
+    }
+
+    pub(crate) fn query(mut self, q: &[(&'static str, String)]) -> Self {
+        self.query.extend(q.iter().cloned());
+        self
+    }
+
+    pub(crate) fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Result<Self> {
+        self.body = Some(serde_json::to_vec(body).map_err(|source| Error::Encode {
+            what: "request body",
+            source,
+        })?);
+        self.headers
+            .push(("content-type", "application/json".into()));
+        Ok(self)
+    }
+
+    pub(crate) fn headers(mut self, h: &[(&'static str, String)]) -> Self {
+        self.headers.extend(h.iter().cloned());
+        self
+    }
+
+    pub(crate) fn streaming(mut self) -> Self {
+        self.streaming = true;
+        self
+    }
+
+    pub(crate) fn endpoint(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+impl Client {
+    /// A builder for `endpoint`.
+    pub fn builder(endpoint: &str) -> ClientBuilder {
+        ClientBuilder::new(endpoint)
+    }
+
+    /// Connects to `endpoint` and negotiates the API version.
+    ///
+    /// # Errors
+    /// See [`ClientBuilder::connect`].
+    pub async fn connect(endpoint: &str) -> Result<Self> {
+        ClientBuilder::new(endpoint).connect().await
+    }
+
+    /// Connects to the daemon the docker CLI would use (`DOCKER_HOST`, contexts,
+    /// `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`, via sdk-core's `Endpoint::from_env`) and negotiates.
+    ///
+    /// # Errors
+    /// [`Error::Transport`] for a bad environment; see [`ClientBuilder::connect`].
+    pub async fn from_env() -> Result<Self> {
+        let endpoint = Endpoint::from_env().map_err(|source| Error::Transport {
+            endpoint: "DOCKER_HOST".into(),
+            source,
+        })?;
+        ClientBuilder::endpoint(endpoint).connect().await
+    }
+
+    /// The endpoint this client talks to.
+    #[must_use]
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint
+    }
+
+    /// The API version used in request paths.
+    #[must_use]
+    pub fn api_version(&self) -> ApiVersion {
+        self.inner.version
+    }
+
+    /// The sdk-core transport.
+    #[must_use]
+    pub fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    /// A copy of this client that sends `X-Registry-Auth` on service create/update by default.
+    #[must_use]
+    pub fn with_registry_auth(&self, auth: Option<RegistryAuth>) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.registry_auth = auth;
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub(crate) fn default_registry_auth(&self) -> Option<&RegistryAuth> {
+        self.inner.registry_auth.as_ref()
+    }
+
+    fn with_version(&self, version: ApiVersion) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.version = version;
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// `GET /version` (unversioned path).
+    ///
+    /// # Errors
+    /// Transport and API errors.
+    pub async fn version(&self) -> Result<Version> {
+        let mut req = Req::new(Method::GET, "/version");
+        req.versioned = false;
+        let resp = self.call(req).await?;
+        decode(resp, "GET /version").await
+    }
+
+    async fn negotiate(self) -> Result<Self> {
+        let v = self.version().await?;
+        let server: ApiVersion = v.api_version.parse()?;
+        if server < ApiVersion::MIN {
+            return Err(Error::UnsupportedApiVersion {
+                server: v.api_version,
+                minimum: ApiVersion::MIN.to_string(),
+            });
+        }
+        Ok(self.with_version(server.min(ApiVersion::MAX)))
+    }
+
+    /// Sends a request through the sdk-core transport (retrying idempotent methods) and maps
+    /// error statuses to [`Error`].
+    pub(crate) async fn call(&self, req: Req) -> Result<reqwest::Response> {
+        let endpoint = req.endpoint();
+        let path = if req.versioned {
+            format!("/v{}{}", self.inner.version, req.path)
+        } else {
+            req.path.clone()
+        };
+        let url = self
+            .inner
+            .transport
+            .url(&path)
+            .map_err(|source| Error::Transport {
+                endpoint: endpoint.clone(),
+                source,
+            })?;
+        let timeout = (!req.streaming).then_some(self.inner.timeout);
+        tracing::debug!(endpoint = %endpoint, "engine request");
+        let resp = self
+            .inner
+            .transport
+            .send(
+                |c| {
+                    let mut r = c.request(req.method.clone(), url.clone());
+                    if !req.query.is_empty() {
+                        r = r.query(&req.query);
+                    }
+                    for (k, v) in &req.headers {
+                        r = r.header(*k, v);
+                    }
+                    if let Some(b) = &req.body {
+                        r = r.body(b.clone());
+                    }
+                    if let Some(t) = timeout {
+                        r = r.timeout(t);
+                    }
+                    r
+                },
+                Idempotent::ByMethod,
+            )
+            .await
+            .map_err(|source| Error::Transport {
+                endpoint: endpoint.clone(),
+                source,
+            })?;
+        let status = resp.status();
+        if status.is_success() || status == StatusCode::NOT_MODIFIED {
+            return Ok(resp);
+        }
+        let body = resp.bytes().await.unwrap_or_default();
+        Err(Error::from_status(
+            status.as_u16(),
+            endpoint,
+            error_message(&body),
+        ))
+    }
+
+    /// GET a JSON value.
+    pub(crate) async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&'static str, String)],
+    ) -> Result<T> {
+        let req = Req::new(Method::GET, path).query(query);
+        let endpoint = req.endpoint();
+        let resp = self.call(req).await?;
+        decode(resp, &endpoint).await
+    }
+
+    /// POST a JSON body, decode a JSON reply.
+    pub(crate) async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&'static str, String)],
+        body: &B,
+        headers: &[(&'static str, String)],
+    ) -> Result<T> {
+        let req = Req::new(Method::POST, path)
+            .query(query)
+            .json(body)?
+            .headers(headers);
+        let endpoint = req.endpoint();
+        let resp = self.call(req).await?;
+        decode(resp, &endpoint).await
+    }
+
+    /// POST (optionally a JSON body); returns the raw reply body.
+    pub(crate) async fn post_unit<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        query: &[(&'static str, String)],
+        body: Option<&B>,
+        headers: &[(&'static str, String)],
+    ) -> Result<bytes::Bytes> {
+        let mut req = Req::new(Method::POST, path).query(query).headers(headers);
+        if let Some(b) = body {
+            req = req.json(b)?;
+        }
+        let endpoint = req.endpoint();
+        let resp = self.call(req).await?;
+        resp.bytes().await.map_err(|source| Error::Http {
+            endpoint,
+            source: source.without_url(),
+        })
+    }
+
+    /// DELETE a path.
+    pub(crate) async fn delete(&self, path: &str, query: &[(&'static str, String)]) -> Result<()> {
+        self.call(Req::new(Method::DELETE, path).query(query))
+            .await?;
+        Ok(())
+    }
+}
+
+/// Reads and decodes a JSON reply.
+pub(crate) async fn decode<T: DeserializeOwned>(
+    resp: reqwest::Response,
+    endpoint: &str,
+) -> Result<T> {
+    let body = resp.bytes().await.map_err(|source| Error::Http {
+        endpoint: endpoint.to_owned(),
+        source: source.without_url(),
+    })?;
+    serde_json::from_slice(&body).map_err(|source| Error::Decode {
+        endpoint: endpoint.to_owned(),
+        source,
+    })
+}
+
+/// The daemon's error message: `{"message": "…"}` or the plain text body.
+fn error_message(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Msg {
+        message: String,
+    }
+    if let Ok(m) = serde_json::from_slice::<Msg>(body) {
+        return m.message;
+    }
+    String::from_utf8_lossy(body).trim().to_owned()
+}
+
+/// Encodes Engine API `filters` (`{"key":["v1","v2"]}`).
+pub(crate) fn filters_json(filters: &[(&str, &str)]) -> String {
+    let mut map: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+    for (k, v) in filters {
+        map.entry(k).or_default().push(v);
+    }
+    serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_version_parse_order() {
+        let v: ApiVersion = "1.41".parse().unwrap();
+        assert_eq!(v, ApiVersion::MIN);
+        assert!("1.9".parse::<ApiVersion>().unwrap() < ApiVersion::MIN);
+        assert!("1.50".parse::<ApiVersion>().unwrap() > ApiVersion::MIN);
+        assert!("x".parse::<ApiVersion>().is_err());
+        assert!("1.".parse::<ApiVersion>().is_err());
+        assert_eq!(ApiVersion::new(1, 45).to_string(), "1.45");
+    }
+
+    #[test]
+    fn error_messages() {
+        assert_eq!(error_message(br#"{"message":"boom"}"#), "boom");
+        assert_eq!(
+            error_message(b"update out of sequence\n"),
+            "update out of sequence"
+        );
+    }
+}

@@ -1,0 +1,258 @@
+//! The error type of this crate.
+
+use std::time::Duration;
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong talking to a Docker Engine in swarm mode.
+///
+/// Every variant that comes from the daemon keeps the daemon's own message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The endpoint string or client configuration is not usable.
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+    /// A transport failure from sdk-core (connect, TLS, timeout, I/O), after its retries.
+    #[error("transport error on {endpoint}")]
+    Transport {
+        /// `METHOD /path` of the request.
+        endpoint: String,
+        /// The underlying sdk-core error.
+        #[source]
+        source: sdk_core::Error,
+    },
+    /// An HTTP failure (connect, I/O, body read) from the HTTP stack.
+    #[error("HTTP error on {endpoint}")]
+    Http {
+        /// `METHOD /path` of the request.
+        endpoint: String,
+        /// The underlying HTTP error (URL stripped).
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The daemon is not a swarm manager (HTTP 503).
+    #[error("not a swarm manager: {message}")]
+    NotManager {
+        /// The daemon's message.
+        message: String,
+    },
+    /// The node is not part of a swarm (HTTP 503).
+    #[error("not part of a swarm: {message}")]
+    NotInSwarm {
+        /// The daemon's message.
+        message: String,
+    },
+    /// The node is already part of a swarm (init/join, HTTP 503).
+    #[error("already in a swarm: {message}")]
+    AlreadyInSwarm {
+        /// The daemon's message.
+        message: String,
+    },
+    /// The swarm is locked and needs `unlock` first (HTTP 503).
+    #[error("swarm is locked: {message}")]
+    SwarmLocked {
+        /// The daemon's message.
+        message: String,
+    },
+    /// A name or state conflict (HTTP 409), e.g. a service name already in use.
+    #[error("conflict on {endpoint}: {message}")]
+    Conflict {
+        /// `METHOD /path` of the request.
+        endpoint: String,
+        /// The daemon's message.
+        message: String,
+    },
+    /// The object does not exist (HTTP 404).
+    #[error("not found on {endpoint}: {message}")]
+    NotFound {
+        /// `METHOD /path` of the request.
+        endpoint: String,
+        /// The daemon's message.
+        message: String,
+    },
+    /// The object's version changed between read and write ("update out of sequence").
+    #[error("update out of sequence on {endpoint}: {message}")]
+    OutOfSequence {
+        /// `METHOD /path` of the request.
+        endpoint: String,
+        /// The daemon's message.
+        message: String,
+    },
+    /// Any other error status from the daemon.
+    #[error("daemon answered {status} on {endpoint}: {message}")]
+    Api {
+        /// HTTP status code.
+        status: u16,
+        /// `METHOD /path` of the request.
+        endpoint: String,
+        /// The daemon's message.
+        message: String,
+    },
+    /// The daemon's reply could not be decoded.
+    #[error("cannot decode the reply of {endpoint}")]
+    Decode {
+        /// `METHOD /path` of the request.
+        endpoint: String,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A JSON value (spec) given by the caller could not be serialised.
+    #[error("cannot serialise {what}")]
+    Encode {
+        /// What was serialised.
+        what: &'static str,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The daemon speaks an API version older than the minimum supported (1.41).
+    #[error("daemon API version {server} is older than the minimum supported {minimum}")]
+    UnsupportedApiVersion {
+        /// What the daemon reported.
+        server: String,
+        /// Our minimum.
+        minimum: String,
+    },
+    /// A bad argument (e.g. `service.slot` without a slot, an empty name).
+    #[error("invalid argument {what}: {message}")]
+    InvalidArgument {
+        /// Which argument.
+        what: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Nodes could not pull the service's image ("No such image: …").
+    #[error("image not found on nodes: {image}: {message}")]
+    ImageNotFound {
+        /// The image as the daemon named it.
+        image: String,
+        /// The task error as the daemon reported it.
+        message: String,
+    },
+    /// The service did not converge within the timeout.
+    #[error("{0}")]
+    NotConverged(Box<crate::converge::NotConverged>),
+    /// The service update was paused by the orchestrator (`UpdateStatus.State` = paused).
+    #[error("service update paused: {message}")]
+    UpdatePaused {
+        /// `UpdateStatus.Message`.
+        message: String,
+    },
+    /// The service rollback was paused (`rollback_paused`).
+    #[error("service rollback paused: {message}")]
+    RollbackPaused {
+        /// `UpdateStatus.Message`.
+        message: String,
+    },
+    /// An update failed and the orchestrator rolled the service back (`rollback_completed`).
+    #[error("service rolled back: {message}")]
+    RolledBack {
+        /// `UpdateStatus.Message`.
+        message: String,
+    },
+    /// An operation did not finish in time.
+    #[error("timed out after {after:?}: {what}")]
+    Timeout {
+        /// What timed out.
+        what: String,
+        /// The limit.
+        after: Duration,
+    },
+    /// A task or container could not be found for `service.slot`.
+    #[error("no running task for {0}")]
+    NoTask(String),
+    /// No daemon endpoint is known for the node a task runs on.
+    #[error("no daemon endpoint for node {node} ({hostname}); pass one for this node")]
+    NoNodeEndpoint {
+        /// Node ID.
+        node: String,
+        /// Node hostname, when known.
+        hostname: String,
+    },
+    /// A multiplexed stream was malformed.
+    #[error("malformed stream from {endpoint}: {message}")]
+    Stream {
+        /// `METHOD /path` of the request.
+        endpoint: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    /// Classifies an error reply of the daemon by status and message.
+    pub(crate) fn from_status(status: u16, endpoint: String, message: String) -> Self {
+        let lower = message.to_ascii_lowercase();
+        if lower.contains("update out of sequence") {
+            return Self::OutOfSequence { endpoint, message };
+        }
+        match status {
+            503 if lower.contains("not a swarm manager") => Self::NotManager { message },
+            503 if lower.contains("already part of a swarm") => Self::AlreadyInSwarm { message },
+            503 if lower.contains("not part of a swarm") => Self::NotInSwarm { message },
+            503 if lower.contains("locked") || lower.contains("needs to be unlocked") => {
+                Self::SwarmLocked { message }
+            }
+            404 => Self::NotFound { endpoint, message },
+            409 => Self::Conflict { endpoint, message },
+            _ => Self::Api {
+                status,
+                endpoint,
+                message,
+            },
+        }
+    }
+
+    /// True for [`Error::NotFound`].
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+
+    /// True for [`Error::OutOfSequence`].
+    #[must_use]
+    pub fn is_out_of_sequence(&self) -> bool {
+        matches!(self, Self::OutOfSequence { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_daemon_messages() {
+        let e = Error::from_status(
+            503,
+            "GET /services".into(),
+            "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.".into(),
+        );
+        assert!(matches!(e, Error::NotManager { .. }), "{e:?}");
+        let e = Error::from_status(
+            500,
+            "POST /services/x/update".into(),
+            "rpc error: code = Unknown desc = update out of sequence".into(),
+        );
+        assert!(e.is_out_of_sequence());
+        let e = Error::from_status(
+            503,
+            "POST /swarm/init".into(),
+            "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.".into(),
+        );
+        assert!(matches!(e, Error::AlreadyInSwarm { .. }));
+        let e = Error::from_status(
+            503,
+            "GET /swarm".into(),
+            "Swarm is encrypted and needs to be unlocked before it can be used. Please use \"docker swarm unlock\" to unlock it.".into(),
+        );
+        assert!(matches!(e, Error::SwarmLocked { .. }));
+        let e = Error::from_status(409, "POST /services/create".into(), "name conflicts".into());
+        assert!(matches!(e, Error::Conflict { .. }));
+        assert!(e.to_string().contains("name conflicts"));
+        let e = Error::from_status(418, "GET /x".into(), "teapot".into());
+        assert!(matches!(e, Error::Api { status: 418, .. }));
+    }
+}

@@ -1,0 +1,252 @@
+//! Nodes: list, inspect, update (availability, labels, role), remove, and a `docker node ls` view.
+
+use std::fmt::Write as _;
+
+use crate::client::{Client, filters_json};
+use crate::error::Result;
+use crate::models::{Availability, Node, NodeRole, NodeSpec, Reachability};
+
+/// A change to a node's spec, applied read-modify-write by [`Client::node_update`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+#[must_use]
+pub struct NodeUpdate {
+    availability: Option<Availability>,
+    role: Option<NodeRole>,
+    add_labels: Vec<(String, String)>,
+    rm_labels: Vec<String>,
+}
+
+impl NodeUpdate {
+    /// No change.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets availability (`active`, `pause`, `drain`).
+    pub fn availability(mut self, a: Availability) -> Self {
+        self.availability = Some(a);
+        self
+    }
+
+    /// Sets the role.
+    pub fn role(mut self, r: NodeRole) -> Self {
+        self.role = Some(r);
+        self
+    }
+
+    /// Adds or replaces a label.
+    pub fn label_add(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.add_labels.push((key.into(), value.into()));
+        self
+    }
+
+    /// Removes a label.
+    pub fn label_rm(mut self, key: impl Into<String>) -> Self {
+        self.rm_labels.push(key.into());
+        self
+    }
+
+    fn apply(&self, spec: &mut NodeSpec) {
+        if let Some(a) = &self.availability {
+            spec.availability = Some(a.clone());
+        }
+        if let Some(r) = &self.role {
+            spec.role = Some(r.clone());
+        }
+        for k in &self.rm_labels {
+            spec.labels.remove(k);
+        }
+        for (k, v) in &self.add_labels {
+            spec.labels.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+impl Client {
+    /// `GET /nodes`.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotManager`] and other API errors.
+    pub async fn node_list(&self) -> Result<Vec<Node>> {
+        self.get_json("/nodes", &[]).await
+    }
+
+    /// `GET /nodes?filters=` (e.g. `[("role","worker")]`).
+    ///
+    /// # Errors
+    /// API errors.
+    pub async fn node_list_filtered(&self, filters: &[(&str, &str)]) -> Result<Vec<Node>> {
+        self.get_json("/nodes", &[("filters", filters_json(filters))])
+            .await
+    }
+
+    /// `GET /nodes/{id}` (ID, name or hostname).
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] and other API errors.
+    pub async fn node_inspect(&self, id: &str) -> Result<Node> {
+        self.get_json(&format!("/nodes/{id}"), &[]).await
+    }
+
+    /// `POST /nodes/{id}/update?version=` with a full spec.
+    ///
+    /// # Errors
+    /// [`crate::Error::OutOfSequence`] when `version` is stale; other API errors.
+    pub async fn node_update_spec(&self, id: &str, version: u64, spec: &NodeSpec) -> Result<()> {
+        self.post_unit(
+            &format!("/nodes/{id}/update"),
+            &[("version", version.to_string())],
+            Some(spec),
+            &[],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Read-modify-write of a node's spec, retrying once on "update out of sequence".
+    ///
+    /// # Errors
+    /// As [`Client::node_inspect`] and [`Client::node_update_spec`].
+    pub async fn node_update(&self, id: &str, change: &NodeUpdate) -> Result<Node> {
+        let mut attempt = 0;
+        loop {
+            let node = self.node_inspect(id).await?;
+            let mut spec = node.spec.clone();
+            change.apply(&mut spec);
+            match self
+                .node_update_spec(&node.id, node.version.index, &spec)
+                .await
+            {
+                Ok(()) => return self.node_inspect(&node.id).await,
+                Err(e) if e.is_out_of_sequence() && attempt < 5 => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// `DELETE /nodes/{id}?force=`.
+    ///
+    /// # Errors
+    /// API errors.
+    pub async fn node_remove(&self, id: &str, force: bool) -> Result<()> {
+        self.delete(&format!("/nodes/{id}"), &[("force", force.to_string())])
+            .await
+    }
+}
+
+/// Renders nodes like `docker node ls`; `self_id` marks the local node with `*`.
+#[must_use]
+pub fn node_table(nodes: &[Node], self_id: Option<&str>) -> String {
+    let mut rows: Vec<[String; 6]> = vec![[
+        "ID".into(),
+        "HOSTNAME".into(),
+        "STATUS".into(),
+        "AVAILABILITY".into(),
+        "MANAGER STATUS".into(),
+        "ENGINE VERSION".into(),
+    ]];
+    let mut sorted: Vec<&Node> = nodes.iter().collect();
+    sorted.sort_by(|a, b| {
+        a.description
+            .hostname
+            .cmp(&b.description.hostname)
+            .then(a.id.cmp(&b.id))
+    });
+    for n in sorted {
+        let star = if Some(n.id.as_str()) == self_id {
+            " *"
+        } else {
+            ""
+        };
+        let manager = match &n.manager_status {
+            Some(m) if m.leader => "Leader".to_owned(),
+            Some(m) => match &m.reachability {
+                Some(Reachability::Reachable) => "Reachable".to_owned(),
+                Some(Reachability::Unreachable) => "Unreachable".to_owned(),
+                Some(r) => capitalise(r.as_str()),
+                None => String::new(),
+            },
+            None => String::new(),
+        };
+        rows.push([
+            format!("{}{star}", n.id),
+            n.description.hostname.clone(),
+            capitalise(n.status.state.as_ref().map_or("", |s| s.as_str())),
+            capitalise(n.spec.availability.as_ref().map_or("", |s| s.as_str())),
+            manager,
+            n.description.engine.engine_version.clone(),
+        ]);
+    }
+    render_table(&rows)
+}
+
+pub(crate) fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
+/// Renders rows as a docker-style table (columns separated by at least 3 spaces).
+#[must_use]
+pub fn render_table<R: AsRef<[String]>>(rows: &[R]) -> String {
+    let cols = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
+    let mut widths = vec![0usize; cols];
+    for r in rows {
+        for (i, c) in r.as_ref().iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for r in rows {
+        let r = r.as_ref();
+        let mut line = String::new();
+        for (i, c) in r.iter().enumerate() {
+            if i + 1 == r.len() {
+                line.push_str(c);
+            } else {
+                let _ = write!(line, "{c:<w$}   ", w = widths[i]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_like_docker() {
+        let nodes: Vec<Node> = serde_json::from_str(
+            r#"[{"ID":"abc","Spec":{"Availability":"active","Role":"manager"},"Description":{"Hostname":"vm","Engine":{"EngineVersion":"20.10.24"}},"Status":{"State":"ready"},"ManagerStatus":{"Leader":true}},
+                {"ID":"def","Spec":{"Availability":"drain","Role":"worker"},"Description":{"Hostname":"vm2","Engine":{"EngineVersion":"20.10.24"}},"Status":{"State":"down"}}]"#,
+        )
+        .unwrap();
+        let t = node_table(&nodes, Some("abc"));
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines[0].starts_with("ID "), "{t}");
+        assert!(lines[1].starts_with("abc *"), "{t}");
+        assert!(lines[1].contains("Leader"), "{t}");
+        assert!(
+            lines[2].contains("Drain") && lines[2].contains("Down"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn node_update_applies() {
+        let mut spec = NodeSpec::default();
+        spec.labels.insert("old".into(), "1".into());
+        NodeUpdate::new()
+            .availability(Availability::Drain)
+            .label_add("zone", "a")
+            .label_rm("old")
+            .apply(&mut spec);
+        assert_eq!(spec.availability, Some(Availability::Drain));
+        assert_eq!(spec.labels.get("zone").map(String::as_str), Some("a"));
+        assert!(!spec.labels.contains_key("old"));
+    }
+}

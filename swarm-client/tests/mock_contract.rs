@@ -1,0 +1,659 @@
+//! Contract tests: the same checks run against the real swarm manager of `scripts/test`
+//! (ignored by default) and against `swarm_client::mock::MockSwarm`. Any difference is a
+//! failing test.
+#![cfg(feature = "mock")]
+
+mod mock_support;
+
+use std::time::{Duration, Instant};
+
+use mock_support::{Resp, endpoint_host, request};
+use serde_json::{Value, json};
+use swarm_client::mock::MockSwarm;
+
+const NEEDS: &str = "needs real servers: run scripts/test";
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run scripts/test (it starts the real servers)")
+    })
+}
+
+enum Target {
+    Real { endpoint: String, registry: String },
+    Mock(MockSwarm),
+}
+
+/// Removes a service from the real swarm when dropped (even when the test fails).
+struct ServiceGuard {
+    endpoint: Option<String>,
+    name: String,
+}
+
+impl Drop for ServiceGuard {
+    fn drop(&mut self) {
+        if let Some(ep) = &self.endpoint {
+            let _ = std::process::Command::new("docker")
+                .args(["-H", ep, "service", "rm", &self.name])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}
+
+impl Target {
+    fn real() -> Self {
+        Self::Real {
+            endpoint: env("DOCKWRIGHT_TEST_DOCKER_HOST"),
+            registry: env("DOCKWRIGHT_TEST_REGISTRY"),
+        }
+    }
+
+    async fn mock() -> Self {
+        Self::Mock(
+            MockSwarm::builder()
+                .initialized(true)
+                .task_delay(Duration::from_millis(300))
+                .start()
+                .await,
+        )
+    }
+
+    fn host(&self) -> String {
+        match self {
+            Self::Real { endpoint, .. } => endpoint_host(endpoint),
+            Self::Mock(m) => endpoint_host(&m.endpoint()),
+        }
+    }
+
+    async fn send(&self, method: &str, target: &str, body: Option<&Value>) -> Resp {
+        let bytes = body
+            .map(|b| serde_json::to_vec(b).expect("json"))
+            .unwrap_or_default();
+        let headers: &[(&str, &str)] = if body.is_some() {
+            &[("Content-Type", "application/json")]
+        } else {
+            &[]
+        };
+        request(&self.host(), method, target, headers, &bytes)
+            .await
+            .expect("request failed")
+    }
+
+    fn guard(&self, name: &str) -> ServiceGuard {
+        let endpoint = match self {
+            Self::Real { endpoint, .. } => Some(endpoint.clone()),
+            Self::Mock(_) => None,
+        };
+        ServiceGuard {
+            endpoint,
+            name: name.to_owned(),
+        }
+    }
+
+    /// A small image that runs here: the busybox image pushed to the test registry
+    /// (`pushed_busybox`), any name for the fake.
+    async fn busybox_image(&self) -> String {
+        match self {
+            Self::Real { registry, .. } => pushed_busybox(registry),
+            Self::Mock(_) => "127.0.0.1:5000/mocktest/busybox:1".to_owned(),
+        }
+    }
+
+    fn absent_image(&self, name: &str) -> String {
+        match self {
+            Self::Real { registry, .. } => format!("{registry}/absent/{name}:1"),
+            Self::Mock(_) => format!("127.0.0.1:5000/absent/{name}:1"),
+        }
+    }
+}
+
+/// Builds a one-layer busybox OCI layout and pushes it with skopeo; returns the reference.
+fn pushed_busybox(registry: &str) -> String {
+    let reference = format!("{registry}/mocktest/busybox:contract");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = format!(
+        r#"set -e; cd "{d}"; mkdir -p root/bin; cp /bin/busybox root/bin/; for l in sh httpd sleep echo; do ln -s busybox root/bin/$l; done
+tar --owner=0 --group=0 --numeric-owner --sort=name --mtime=@0 -C root -cf layer.tar bin
+mkdir -p oci/blobs/sha256; L=$(sha256sum layer.tar|cut -d' ' -f1); cp layer.tar oci/blobs/sha256/$L; LS=$(stat -c%s layer.tar)
+printf '{{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers","diff_ids":["sha256:%s"]}}}}' $L > cfg.json
+C=$(sha256sum cfg.json|cut -d' ' -f1); cp cfg.json oci/blobs/sha256/$C; CS=$(stat -c%s cfg.json)
+printf '{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}}]}}' $C $CS $L $LS > m.json
+M=$(sha256sum m.json|cut -d' ' -f1); cp m.json oci/blobs/sha256/$M; MS=$(stat -c%s m.json)
+printf '{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s}}]}}' $M $MS > oci/index.json
+echo '{{"imageLayoutVersion":"1.0.0"}}' > oci/oci-layout
+skopeo copy -q --dest-tls-verify=false oci:oci docker://{reference}"#,
+        d = dir.path().display()
+    );
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .status()
+        .expect("sh");
+    assert!(
+        status.success(),
+        "building/pushing the busybox image failed"
+    );
+    reference
+}
+
+fn unique(what: &str) -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
+    format!(
+        "mocktest-{what}-{:x}",
+        (n as u64) ^ u64::from(std::process::id())
+    )
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn filters(v: Value) -> String {
+    let raw = v.to_string();
+    let enc: String = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect();
+    format!("filters={enc}")
+}
+
+/// Polls the tasks of `service` until `pred` holds for one of them or `limit` passes.
+async fn wait_task(
+    t: &Target,
+    service: &str,
+    limit: Duration,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    let start = Instant::now();
+    loop {
+        let r = t
+            .send(
+                "GET",
+                &format!("/v1.41/tasks?{}", filters(json!({"service": [service]}))),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        if let Some(task) = r.json().as_array().expect("array").iter().find(|t| pred(t)) {
+            return task.clone();
+        }
+        assert!(
+            start.elapsed() < limit,
+            "no matching task of {service} after {limit:?}: {}",
+            r.text()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn ping_and_version(t: Target) {
+    let r = t.send("GET", "/_ping", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "OK");
+    assert!(r.header("api-version").is_some());
+    let r = t.send("GET", "/version", None).await;
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["ApiVersion"], "1.41");
+    assert_eq!(v["MinAPIVersion"], "1.12");
+    let r = t.send("GET", "/v1.41/version", None).await;
+    assert_eq!(r.status, 200);
+    let r = t.send("GET", "/v1.99/version", None).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["message"],
+        "client version 1.99 is too new. Maximum supported API version is 1.41"
+    );
+}
+
+async fn swarm_state(t: Target) {
+    let info = t.send("GET", "/v1.41/info", None).await.json();
+    assert_eq!(info["Swarm"]["LocalNodeState"], "active");
+    assert_eq!(info["Swarm"]["ControlAvailable"], true);
+    let node_id = info["Swarm"]["NodeID"].as_str().expect("NodeID").to_owned();
+    assert!(!node_id.is_empty());
+    let swarm = t.send("GET", "/v1.41/swarm", None).await;
+    assert_eq!(swarm.status, 200);
+    let swarm = swarm.json();
+    assert!(swarm["Version"]["Index"].is_u64());
+    for role in ["Worker", "Manager"] {
+        let tok = swarm["JoinTokens"][role].as_str().expect("token");
+        assert!(
+            tok.starts_with("SWMTKN-1-") && tok.split('-').count() == 4,
+            "{tok}"
+        );
+    }
+    let r = t
+        .send(
+            "POST",
+            "/v1.41/swarm/init",
+            Some(&json!({"ListenAddr": "127.0.0.1:2377", "AdvertiseAddr": "127.0.0.1"})),
+        )
+        .await;
+    assert_eq!(r.status, 503);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .expect("msg")
+            .starts_with("This node is already part of a swarm.")
+    );
+    let node = t
+        .send("GET", &format!("/v1.41/nodes/{node_id}"), None)
+        .await;
+    assert_eq!(node.status, 200);
+    let node = node.json();
+    assert_eq!(node["Spec"]["Role"], "manager");
+    assert_eq!(node["ManagerStatus"]["Leader"], true);
+    assert_eq!(node["Status"]["State"], "ready");
+    let r = t
+        .send(
+            "POST",
+            &format!("/v1.41/nodes/{node_id}/update?version=1"),
+            Some(&node["Spec"]),
+        )
+        .await;
+    assert_eq!(r.status, 500);
+    assert_eq!(
+        r.json()["message"],
+        "rpc error: code = Unknown desc = update out of sequence"
+    );
+    let r = t.send("GET", "/v1.41/nodes/nosuchnode", None).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["message"], "node nosuchnode not found");
+}
+
+async fn service_lifecycle(t: Target) {
+    let name = unique("svc");
+    let _guard = t.guard(&name);
+    let image = t.busybox_image().await;
+    let port = free_port();
+    let spec = json!({
+        "Name": name,
+        "Labels": {"dockwright.test": "contract"},
+        "TaskTemplate": {
+            "ContainerSpec": {"Image": image, "Args": ["sh", "-c", format!("httpd -f -p 127.0.0.1:{port} -h /")]},
+            "Placement": {"Constraints": ["node.role==manager"]},
+            "Networks": [{"Target": "host"}],
+        },
+        "Mode": {"Replicated": {"Replicas": 1}},
+    });
+    let r = t.send("POST", "/v1.41/services/create", Some(&spec)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["ID"].as_str().expect("ID").to_owned();
+    assert_eq!(id.len(), 25);
+
+    let r = t.send("POST", "/v1.41/services/create", Some(&spec)).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(
+        r.json()["message"],
+        format!(
+            "rpc error: code = AlreadyExists desc = name conflicts with an existing object: service {name} already exists"
+        )
+    );
+
+    let by_name = t
+        .send("GET", &format!("/v1.41/services/{name}"), None)
+        .await
+        .json();
+    let by_id = t
+        .send("GET", &format!("/v1.41/services/{id}"), None)
+        .await
+        .json();
+    assert_eq!(by_name["ID"], json!(id));
+    assert_eq!(by_id["Spec"]["Name"], json!(name));
+    assert_eq!(
+        by_id["Spec"]["Labels"],
+        json!({"dockwright.test": "contract"})
+    );
+    assert_eq!(
+        by_id["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"],
+        json!(image)
+    );
+    assert_eq!(by_id["Spec"]["TaskTemplate"]["ForceUpdate"], 0);
+    assert_eq!(by_id["Spec"]["TaskTemplate"]["Runtime"], "container");
+    assert_eq!(
+        by_id["Spec"]["TaskTemplate"]["ContainerSpec"]["Isolation"],
+        "default"
+    );
+    assert_eq!(by_id["Spec"].get("EndpointSpec"), None);
+    assert_eq!(by_id["Endpoint"]["Spec"], json!({}));
+    assert!(by_id.get("PreviousSpec").is_none());
+    let version = by_id["Version"]["Index"].as_u64().expect("index");
+
+    let listed = t
+        .send(
+            "GET",
+            &format!("/v1.41/services?{}", filters(json!({"name": [name]}))),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(listed.as_array().expect("array").len(), 1);
+
+    // Tasks reach running.
+    let task = wait_task(&t, &name, Duration::from_secs(60), |t| {
+        t["Status"]["State"] == "running"
+    })
+    .await;
+    assert_eq!(task["ServiceID"], json!(id));
+    assert_eq!(task["Slot"], 1);
+    assert_eq!(task["DesiredState"], "running");
+    assert_eq!(task["Status"]["Message"], "started");
+    assert!(task["NodeID"].as_str().is_some_and(|n| !n.is_empty()));
+    let cid = task["Status"]["ContainerStatus"]["ContainerID"]
+        .as_str()
+        .expect("cid")
+        .to_owned();
+    assert_eq!(cid.len(), 64);
+    assert!(
+        task["Status"]["Timestamp"]
+            .as_str()
+            .is_some_and(|ts| ts.ends_with('Z'))
+    );
+    let status = t
+        .send(
+            "GET",
+            &format!(
+                "/v1.41/services?status=true&{}",
+                filters(json!({"name": [name]}))
+            ),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(status[0]["ServiceStatus"]["RunningTasks"], 1);
+    assert_eq!(status[0]["ServiceStatus"]["DesiredTasks"], 1);
+    let r = t
+        .send(
+            "GET",
+            &format!(
+                "/v1.41/tasks?{}",
+                filters(json!({"service": [name], "desired-state": ["shutdown"]}))
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(r.json(), json!([]));
+
+    // Exec in the task's container.
+    if let Target::Mock(m) = &t {
+        m.set_exec_result(&["sh", "-c", "echo hi; exit 3"], "hi\n", "", 3);
+    }
+    let r = t
+        .send("POST", &format!("/v1.41/containers/{cid}/exec"), Some(&json!({"Cmd": ["sh", "-c", "echo hi; exit 3"], "AttachStdout": true, "AttachStderr": true})))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let exec_id = r.json()["Id"].as_str().expect("Id").to_owned();
+    let r = t
+        .send(
+            "POST",
+            &format!("/v1.41/exec/{exec_id}/start"),
+            Some(&json!({"Detach": false, "Tty": false})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body,
+        [&[1u8, 0, 0, 0, 0, 0, 0, 3][..], b"hi\n"].concat(),
+        "one stdout frame"
+    );
+    let inspect = t
+        .send("GET", &format!("/v1.41/exec/{exec_id}/json"), None)
+        .await
+        .json();
+    assert_eq!(inspect["ExitCode"], 3);
+    assert_eq!(inspect["Running"], false);
+    assert_eq!(inspect["ProcessConfig"]["entrypoint"], "sh");
+
+    // Update: stale version, then the right one.
+    let mut new_spec = by_id["Spec"].clone();
+    new_spec["Labels"]["dockwright.step"] = json!("updated");
+    let r = t
+        .send(
+            "POST",
+            &format!("/v1.41/services/{id}/update?version={}", version - 1),
+            Some(&new_spec),
+        )
+        .await;
+    assert_eq!(r.status, 500);
+    assert_eq!(
+        r.json()["message"],
+        "rpc error: code = Unknown desc = update out of sequence"
+    );
+    let r = t
+        .send(
+            "POST",
+            &format!("/v1.41/services/{id}/update?version={version}"),
+            Some(&new_spec),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json(), json!({"Warnings": null}));
+    let after = t
+        .send("GET", &format!("/v1.41/services/{id}"), None)
+        .await
+        .json();
+    assert!(after["Version"]["Index"].as_u64().expect("index") > version);
+    assert_eq!(after["Spec"]["Labels"]["dockwright.step"], "updated");
+    assert_eq!(
+        after["PreviousSpec"]["Labels"],
+        json!({"dockwright.test": "contract"})
+    );
+    let r = t
+        .send(
+            "POST",
+            &format!("/v1.41/services/{id}/update?version={version}"),
+            Some(&new_spec),
+        )
+        .await;
+    assert_eq!(r.status, 500, "the old version is now out of sequence");
+
+    // Remove.
+    let r = t
+        .send("DELETE", &format!("/v1.41/services/{id}"), None)
+        .await;
+    assert_eq!(r.status, 200);
+    let r = t
+        .send("GET", &format!("/v1.41/services/{name}"), None)
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["message"], format!("service {name} not found"));
+    let r = t
+        .send("DELETE", &format!("/v1.41/services/{id}"), None)
+        .await;
+    assert_eq!(r.status, 404);
+}
+
+async fn missing_image_is_rejected(t: Target) {
+    let name = unique("absent");
+    let _guard = t.guard(&name);
+    let image = t.absent_image(&name);
+    let t = match t {
+        Target::Mock(_) => Target::Mock(
+            MockSwarm::builder()
+                .initialized(true)
+                .task_delay(Duration::from_millis(300))
+                .missing_image(image.clone())
+                .start()
+                .await,
+        ),
+        real => real,
+    };
+    let spec = json!({
+        "Name": name,
+        "TaskTemplate": {"ContainerSpec": {"Image": image}, "Networks": [{"Target": "host"}], "Placement": {"Constraints": ["node.role==manager"]}},
+        "Mode": {"Replicated": {"Replicas": 1}},
+    });
+    let r = t.send("POST", "/v1.41/services/create", Some(&spec)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let task = wait_task(&t, &name, Duration::from_secs(60), |t| {
+        t["Status"]["State"] == "rejected"
+    })
+    .await;
+    assert_eq!(
+        task["Status"]["Err"],
+        json!(format!("No such image: {image}"))
+    );
+    assert_eq!(task["Status"]["ContainerStatus"]["ContainerID"], "");
+    // The rejected task is marked for shutdown and the slot gets a new task.
+    let task = wait_task(&t, &name, Duration::from_secs(60), |t| {
+        t["Status"]["State"] == "rejected" && t["DesiredState"] == "shutdown"
+    })
+    .await;
+    assert_eq!(task["Slot"], 1);
+    let status = t
+        .send(
+            "GET",
+            &format!(
+                "/v1.41/services?status=true&{}",
+                filters(json!({"name": [name]}))
+            ),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(status[0]["ServiceStatus"]["RunningTasks"], 0);
+    assert_eq!(status[0]["ServiceStatus"]["DesiredTasks"], 1);
+    let r = t
+        .send("DELETE", &format!("/v1.41/services/{name}"), None)
+        .await;
+    assert_eq!(r.status, 200);
+}
+
+async fn unsatisfiable_constraint_stays_pending(t: Target) {
+    let name = unique("cons");
+    let _guard = t.guard(&name);
+    let t = match t {
+        // The real test swarm has a manager and one worker: model the same two nodes.
+        Target::Mock(_) => Target::Mock(
+            MockSwarm::builder()
+                .initialized(true)
+                .node(swarm_client::mock::MockNode::new(
+                    "worker",
+                    "127.0.0.2",
+                    "worker",
+                ))
+                .start()
+                .await,
+        ),
+        real => real,
+    };
+    let spec = json!({
+        "Name": name,
+        "TaskTemplate": {
+            "ContainerSpec": {"Image": t.absent_image(&name)},
+            "Placement": {"Constraints": ["node.labels.mocktest==nowhere"]},
+        },
+        "Mode": {"Replicated": {"Replicas": 1}},
+    });
+    let r = t.send("POST", "/v1.41/services/create", Some(&spec)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let task = wait_task(&t, &name, Duration::from_secs(30), |t| {
+        t["Status"]["State"] == "pending" && t["Status"].get("Err").is_some()
+    })
+    .await;
+    assert_eq!(
+        task["Status"]["Err"],
+        "no suitable node (scheduling constraints not satisfied on 2 nodes)"
+    );
+    assert_eq!(task["Status"]["Message"], "pending task scheduling");
+    assert_eq!(task["DesiredState"], "running");
+    assert!(task.get("NodeID").is_none(), "{task}");
+    assert!(task["Status"].get("ContainerStatus").is_none(), "{task}");
+    assert_eq!(
+        t.send("DELETE", &format!("/v1.41/services/{name}"), None)
+            .await
+            .status,
+        200
+    );
+}
+
+async fn unknown_objects(t: Target) {
+    let r = t.send("GET", "/v1.41/services/mocktest-none", None).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["message"], "service mocktest-none not found");
+    let r = t
+        .send(
+            "POST",
+            "/v1.41/services/mocktest-none/update?version=1",
+            Some(&json!({"Name": "mocktest-none"})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["message"], "mismatched Runtime and *Spec fields");
+    let r = t
+        .send(
+            "POST",
+            "/v1.41/services/create",
+            Some(&json!({"Name": "mocktest-none"})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["message"], "mismatched Runtime and *Spec fields");
+    let spec = json!({"Name": "mocktest-none", "TaskTemplate": {"ContainerSpec": {"Image": "x"}}});
+    let r = t
+        .send(
+            "POST",
+            "/v1.41/services/mocktest-none/update?version=1",
+            Some(&spec),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["message"], "service mocktest-none not found");
+    let r = t
+        .send("POST", "/v1.41/services/mocktest-none/update", Some(&spec))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["message"],
+        "invalid service version '': strconv.ParseUint: parsing \"\": invalid syntax"
+    );
+    let r = t
+        .send(
+            "GET",
+            &format!(
+                "/v1.41/tasks?{}",
+                filters(json!({"service": ["mocktest-none"]}))
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["message"], "service mocktest-none not found");
+    let r = t.send("GET", "/v1.41/tasks?filters=notjson", None).await;
+    assert_eq!(r.status, 500);
+    let r = t.send("GET", "/v1.41/exec/0000/json", None).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["message"], "No such exec instance: 0000");
+}
+
+macro_rules! contract {
+    ($name:ident, $check:ident) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn mock() {
+                $check(Target::mock().await).await;
+            }
+            #[tokio::test]
+            #[ignore = "needs real servers: run scripts/test"]
+            async fn real() {
+                let _ = NEEDS;
+                $check(Target::real()).await;
+            }
+        }
+    };
+}
+
+contract!(ping_contract, ping_and_version);
+contract!(swarm_contract, swarm_state);
+contract!(service_contract, service_lifecycle);
+contract!(missing_image_contract, missing_image_is_rejected);
+contract!(unknown_contract, unknown_objects);
+contract!(constraint_contract, unsatisfiable_constraint_stays_pending);

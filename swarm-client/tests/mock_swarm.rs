@@ -1,0 +1,917 @@
+//! Tests of `swarm_client::mock::MockSwarm` itself (behaviour the contract suite does not cover).
+#![cfg(feature = "mock")]
+
+mod mock_support;
+
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use mock_support::{Conn, Resp, endpoint_host, request};
+use serde_json::{Value, json};
+use swarm_client::mock::{MockNode, MockSwarm};
+
+async fn send(m: &MockSwarm, method: &str, target: &str, body: Option<&Value>) -> Resp {
+    send_h(m, method, target, &[], body).await
+}
+
+async fn send_h(
+    m: &MockSwarm,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Resp {
+    let bytes = body
+        .map(|b| serde_json::to_vec(b).expect("json"))
+        .unwrap_or_default();
+    let mut all = headers.to_vec();
+    if body.is_some() {
+        all.push(("Content-Type", "application/json"));
+    }
+    request(&endpoint_host(&m.endpoint()), method, target, &all, &bytes)
+        .await
+        .expect("request")
+}
+
+fn filters(v: Value) -> String {
+    let raw = v.to_string();
+    let enc: String = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect();
+    format!("filters={enc}")
+}
+
+fn spec(name: &str, image: &str, replicas: u64) -> Value {
+    json!({"Name": name, "TaskTemplate": {"ContainerSpec": {"Image": image}}, "Mode": {"Replicated": {"Replicas": replicas}}})
+}
+
+async fn tasks(m: &MockSwarm, f: Value) -> Vec<Value> {
+    let r = send(m, "GET", &format!("/v1.41/tasks?{}", filters(f)), None).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json().as_array().expect("array").clone()
+}
+
+async fn wait_running(m: &MockSwarm, service: &str, n: usize) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let list = tasks(
+            m,
+            json!({"service": [service], "desired-state": ["running"]}),
+        )
+        .await;
+        if list
+            .iter()
+            .filter(|t| t["Status"]["State"] == "running")
+            .count()
+            == n
+        {
+            return list;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "tasks never ran: {list:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn initialized() -> MockSwarm {
+    MockSwarm::builder()
+        .initialized(true)
+        .task_delay(Duration::from_millis(100))
+        .start()
+        .await
+}
+
+#[tokio::test]
+async fn fresh_daemon_inits_and_leaves() {
+    let m = MockSwarm::start().await;
+    let r = send(&m, "GET", "/v1.41/services", None).await;
+    assert_eq!(r.status, 503);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .expect("m")
+            .contains("docker swarm init")
+    );
+    assert_eq!(
+        send(&m, "GET", "/info", None).await.json()["Swarm"]["LocalNodeState"],
+        "inactive"
+    );
+    let r = send(
+        &m,
+        "POST",
+        "/v1.41/swarm/init",
+        Some(&json!({"ListenAddr": "127.0.0.1:2377", "AdvertiseAddr": "127.0.0.1"})),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let node_id = r.json().as_str().expect("node id string").to_owned();
+    let info = send(&m, "GET", "/info", None).await.json();
+    assert_eq!(info["Swarm"]["NodeID"], json!(node_id));
+    assert_eq!(info["Swarm"]["ControlAvailable"], true);
+    let nodes = send(&m, "GET", "/v1.41/nodes", None).await.json();
+    assert_eq!(nodes.as_array().expect("a").len(), 1);
+    let r = send(&m, "POST", "/v1.41/swarm/leave", None).await;
+    assert_eq!(r.status, 503, "a manager must force");
+    let r = send(&m, "POST", "/v1.41/swarm/leave?force=true", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(send(&m, "GET", "/v1.41/swarm", None).await.status, 503);
+}
+
+#[tokio::test]
+async fn join_makes_a_worker() {
+    let m = MockSwarm::start().await;
+    let r = send(
+        &m,
+        "POST",
+        "/swarm/join",
+        Some(&json!({"RemoteAddrs": ["127.0.0.1:2377"], "JoinToken": "bogus"})),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let token = "SWMTKN-1-abc-def";
+    let r = send(
+        &m,
+        "POST",
+        "/swarm/join",
+        Some(&json!({"RemoteAddrs": ["127.0.0.1:2377"], "JoinToken": token})),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let info = send(&m, "GET", "/info", None).await.json();
+    assert_eq!(info["Swarm"]["LocalNodeState"], "active");
+    assert_eq!(info["Swarm"]["ControlAvailable"], false);
+    let r = send(&m, "GET", "/services", None).await;
+    assert_eq!(r.status, 503);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .expect("m")
+            .contains("Worker nodes can't be used")
+    );
+}
+
+#[tokio::test]
+async fn swarm_update_rotates_tokens() {
+    let m = initialized().await;
+    let swarm = send(&m, "GET", "/swarm", None).await.json();
+    let v = swarm["Version"]["Index"].as_u64().expect("v");
+    let r = send(
+        &m,
+        "POST",
+        &format!("/swarm/update?version={v}&rotateWorkerToken=true"),
+        Some(&swarm["Spec"]),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let after = send(&m, "GET", "/swarm", None).await.json();
+    assert_ne!(after["JoinTokens"]["Worker"], swarm["JoinTokens"]["Worker"]);
+    assert_eq!(
+        after["JoinTokens"]["Manager"],
+        swarm["JoinTokens"]["Manager"]
+    );
+    let r = send(
+        &m,
+        "POST",
+        &format!("/swarm/update?version={v}"),
+        Some(&swarm["Spec"]),
+    )
+    .await;
+    assert_eq!(r.status, 500);
+}
+
+#[tokio::test]
+async fn replicas_spread_over_nodes_and_filters_select() {
+    let m = MockSwarm::builder()
+        .initialized(true)
+        .task_delay(Duration::from_millis(50))
+        .node(MockNode::new("worker-1", "127.0.0.2", "worker"))
+        .start()
+        .await;
+    let r = send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("web", "img:1", 3)),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let running = wait_running(&m, "web", 3).await;
+    let mut slots: Vec<u64> = running
+        .iter()
+        .map(|t| t["Slot"].as_u64().expect("slot"))
+        .collect();
+    slots.sort_unstable();
+    assert_eq!(slots, [1, 2, 3]);
+    let nodes = send(&m, "GET", "/nodes", None).await.json();
+    let worker = nodes
+        .as_array()
+        .expect("a")
+        .iter()
+        .find(|n| n["Description"]["Hostname"] == "worker-1")
+        .expect("worker")
+        .clone();
+    assert_eq!(worker["Status"]["Addr"], "127.0.0.2");
+    assert_eq!(worker["Spec"]["Role"], "worker");
+    let on_worker = tasks(&m, json!({"service": ["web"], "node": [worker["ID"]]})).await;
+    assert_eq!(on_worker.len(), 1);
+    let by_name = tasks(&m, json!({"name": ["web.2"]})).await;
+    assert_eq!(by_name.len(), 1);
+    assert_eq!(by_name[0]["Slot"], 2);
+    // The old map form of filters is accepted too.
+    let r = send(
+        &m,
+        "GET",
+        &format!("/tasks?{}", filters(json!({"service": {"web": true}}))),
+        None,
+    )
+    .await;
+    assert_eq!(r.json().as_array().expect("a").len(), 3);
+    let r = send(&m, "GET", "/tasks?filters=notjson", None).await;
+    assert_eq!(r.status, 500, "dockerd answers 500 to undecodable filters");
+    let r = send(
+        &m,
+        "GET",
+        &format!("/tasks?{}", filters(json!({"service": ["nope"]}))),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    // Global service: one task per node, no slot.
+    let mut g = spec("agent", "img:1", 0);
+    g["Mode"] = json!({"Global": {}});
+    assert_eq!(
+        send(&m, "POST", "/services/create", Some(&g)).await.status,
+        201
+    );
+    let agents = wait_running(&m, "agent", 2).await;
+    assert!(agents.iter().all(|t| t.get("Slot").is_none()));
+    let st = send(
+        &m,
+        "GET",
+        &format!(
+            "/services?status=1&{}",
+            filters(json!({"mode": ["global"]}))
+        ),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(st[0]["ServiceStatus"]["DesiredTasks"], 2);
+    // Draining the worker moves its tasks.
+    let v = worker["Version"]["Index"].as_u64().expect("v");
+    let mut node_spec = worker["Spec"].clone();
+    node_spec["Availability"] = json!("drain");
+    let r = send(
+        &m,
+        "POST",
+        &format!(
+            "/nodes/{}/update?version={v}",
+            worker["ID"].as_str().expect("id")
+        ),
+        Some(&node_spec),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let live = tasks(
+        &m,
+        json!({"service": ["web"], "desired-state": ["running"]}),
+    )
+    .await;
+    assert!(live.iter().all(|t| t["NodeID"] != worker["ID"]));
+    assert_eq!(live.len(), 3);
+    // Removing a worker needs force.
+    let wid = worker["ID"].as_str().expect("id");
+    assert_eq!(
+        send(&m, "DELETE", &format!("/nodes/{wid}"), None)
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        send(&m, "DELETE", &format!("/nodes/{wid}?force=true"), None)
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn update_replaces_tasks_and_rolls_back() {
+    let m = initialized().await;
+    let r = send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("app", "img:1", 2)),
+    )
+    .await;
+    let id = r.json()["ID"].as_str().expect("id").to_owned();
+    let first = wait_running(&m, "app", 2).await;
+    let svc = send(&m, "GET", &format!("/services/{id}"), None)
+        .await
+        .json();
+    let v = svc["Version"]["Index"].as_u64().expect("v");
+    m.inject_out_of_sequence();
+    let new = spec("app", "img:2", 2);
+    let r = send(
+        &m,
+        "POST",
+        &format!("/services/{id}/update?version={v}"),
+        Some(&new),
+    )
+    .await;
+    assert_eq!(r.status, 500);
+    assert_eq!(
+        r.json()["message"],
+        "rpc error: code = Unknown desc = update out of sequence"
+    );
+    let r = send(
+        &m,
+        "POST",
+        &format!("/services/{id}/update?version={v}"),
+        Some(&new),
+    )
+    .await;
+    assert_eq!(r.status, 200, "only one injected failure");
+    let svc = send(&m, "GET", &format!("/services/{id}"), None)
+        .await
+        .json();
+    assert_eq!(svc["UpdateStatus"]["State"], "updating");
+    let second = wait_running(&m, "app", 2).await;
+    assert!(
+        second
+            .iter()
+            .all(|t| t["Spec"]["ContainerSpec"]["Image"] == "img:2")
+    );
+    assert!(
+        second
+            .iter()
+            .all(|t| first.iter().all(|f| f["ID"] != t["ID"]))
+    );
+    let old = tasks(
+        &m,
+        json!({"service": ["app"], "desired-state": ["shutdown"]}),
+    )
+    .await;
+    assert_eq!(old.len(), 2);
+    assert!(old.iter().all(|t| t["Status"]["State"] == "shutdown"));
+    let svc = send(&m, "GET", &format!("/services/{id}"), None)
+        .await
+        .json();
+    assert_eq!(svc["UpdateStatus"]["State"], "completed");
+    assert_eq!(
+        svc["PreviousSpec"]["TaskTemplate"]["ContainerSpec"]["Image"],
+        "img:1"
+    );
+    // Rollback.
+    let v = svc["Version"]["Index"].as_u64().expect("v");
+    let r = send(
+        &m,
+        "POST",
+        &format!("/services/{id}/update?version={v}&rollback=previous"),
+        Some(&svc["Spec"]),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let svc = send(&m, "GET", &format!("/services/{id}"), None)
+        .await
+        .json();
+    assert_eq!(
+        svc["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"],
+        "img:1"
+    );
+    assert_eq!(svc["UpdateStatus"]["State"], "rollback_started");
+    // Scaling keeps running tasks.
+    wait_running(&m, "app", 2).await;
+    let svc = send(&m, "GET", &format!("/services/{id}"), None)
+        .await
+        .json();
+    let before: Vec<Value> = tasks(
+        &m,
+        json!({"service": ["app"], "desired-state": ["running"]}),
+    )
+    .await;
+    let mut scaled = svc["Spec"].clone();
+    scaled["Mode"]["Replicated"]["Replicas"] = json!(3);
+    let v = svc["Version"]["Index"].as_u64().expect("v");
+    assert_eq!(
+        send(
+            &m,
+            "POST",
+            &format!("/services/{id}/update?version={v}"),
+            Some(&scaled)
+        )
+        .await
+        .status,
+        200
+    );
+    let after = wait_running(&m, "app", 3).await;
+    assert!(
+        before
+            .iter()
+            .all(|b| after.iter().any(|a| a["ID"] == b["ID"]))
+    );
+}
+
+#[tokio::test]
+async fn registry_auth_header_is_decoded() {
+    let m = initialized().await;
+    let auth = json!({"username": "u", "password": "hunter2", "serveraddress": "127.0.0.1:5000"});
+    let header = base64::engine::general_purpose::URL_SAFE.encode(auth.to_string());
+    let r = send_h(
+        &m,
+        "POST",
+        "/services/create",
+        &[("X-Registry-Auth", &header)],
+        Some(&spec("priv", "127.0.0.1:5000/p:1", 1)),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(m.registry_auths(), vec![("priv".to_owned(), auth)]);
+    let recorded = m.requests();
+    let create = recorded
+        .iter()
+        .find(|q| q.path == "/services/create")
+        .expect("recorded");
+    assert_eq!(create.header("x-registry-auth"), Some("<redacted>"));
+    assert!(!format!("{recorded:?}").contains(&header));
+    let r = send_h(
+        &m,
+        "POST",
+        "/services/create",
+        &[("X-Registry-Auth", "!!!")],
+        Some(&spec("bad", "x", 1)),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(m.registry_auths()[1], ("bad".to_owned(), Value::Null));
+}
+
+#[tokio::test]
+async fn logs_are_multiplexed_frames() {
+    let m = initialized().await;
+    send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("logger", "x", 1)),
+    )
+    .await;
+    m.set_service_logs("logger", &[(1, "hello"), (2, "oops\n"), (1, "bye")]);
+    let r = send(
+        &m,
+        "GET",
+        "/v1.41/services/logger/logs?stdout=1&stderr=1",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let mut frames = Vec::new();
+    let mut rest = &r.body[..];
+    while rest.len() >= 8 {
+        let len = u32::from_be_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize;
+        assert_eq!(&rest[1..4], &[0, 0, 0]);
+        frames.push((
+            rest[0],
+            String::from_utf8(rest[8..8 + len].to_vec()).expect("utf8"),
+        ));
+        rest = &rest[8 + len..];
+    }
+    assert!(rest.is_empty());
+    assert_eq!(
+        frames,
+        [
+            (1, "hello\n".to_owned()),
+            (2, "oops\n".to_owned()),
+            (1, "bye\n".to_owned())
+        ]
+    );
+    let r = send(&m, "GET", "/services/logger/logs?stdout=1", None).await;
+    assert_eq!(r.body.len(), 2 * 8 + 6 + 4);
+    let r = send(&m, "GET", "/services/logger/logs", None).await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn exec_records_commands_and_exit_codes() {
+    let m = MockSwarm::builder()
+        .initialized(true)
+        .task_delay(Duration::ZERO)
+        .start()
+        .await;
+    send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("lb", "nginx", 1)),
+    )
+    .await;
+    let t = wait_running(&m, "lb", 1).await;
+    let cid = t[0]["Status"]["ContainerStatus"]["ContainerID"]
+        .as_str()
+        .expect("cid")
+        .to_owned();
+    let r = send(
+        &m,
+        "POST",
+        "/containers/nope/exec",
+        Some(&json!({"Cmd": ["true"]})),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["message"], "No such container: nope");
+    // Default: no output, exit 0.
+    let id = send(
+        &m,
+        "POST",
+        &format!("/containers/{}/exec", &cid[..12]),
+        Some(&json!({"Cmd": ["nginx", "-s", "reload"]})),
+    )
+    .await
+    .json()["Id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        send(&m, "GET", &format!("/exec/{id}/json"), None)
+            .await
+            .json()["ExitCode"],
+        Value::Null
+    );
+    let r = send(
+        &m,
+        "POST",
+        &format!("/exec/{id}/start"),
+        Some(&json!({"Detach": false})),
+    )
+    .await;
+    assert!(r.body.is_empty());
+    assert_eq!(
+        send(&m, "GET", &format!("/exec/{id}/json"), None)
+            .await
+            .json()["ExitCode"],
+        0
+    );
+    // Configured failure.
+    m.set_exec_result(&["nginx", "-t"], "", "nginx: [emerg] bad\n", 1);
+    let id = send(
+        &m,
+        "POST",
+        &format!("/containers/{cid}/exec"),
+        Some(&json!({"Cmd": ["nginx", "-t"]})),
+    )
+    .await
+    .json()["Id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let r = send(&m, "POST", &format!("/exec/{id}/start"), Some(&json!({}))).await;
+    assert_eq!(r.body[0], 2, "stderr frame");
+    assert_eq!(&r.body[8..], b"nginx: [emerg] bad\n");
+    assert_eq!(
+        send(&m, "GET", &format!("/exec/{id}/json"), None)
+            .await
+            .json()["ExitCode"],
+        1
+    );
+    let execs = m.execs();
+    assert_eq!(execs.len(), 2);
+    assert!(execs.iter().all(|e| e.container_id == cid && e.started));
+    assert!(execs.iter().any(|e| e.cmd == ["nginx", "-s", "reload"]));
+}
+
+#[tokio::test]
+async fn events_stream_service_and_container_events() {
+    let m = MockSwarm::builder()
+        .initialized(true)
+        .task_delay(Duration::from_millis(50))
+        .start()
+        .await;
+    let mut conn = Conn::connect(&endpoint_host(&m.endpoint()))
+        .await
+        .expect("connect");
+    conn.write_all(b"GET /v1.41/events HTTP/1.1\r\nHost: docker\r\n\r\n")
+        .await
+        .expect("write");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("evented", "x", 1)),
+    )
+    .await;
+    let mut seen = String::new();
+    let mut buf = vec![0u8; 8192];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !(seen.contains("\"Action\":\"create\"") && seen.contains("\"Action\":\"start\"")) {
+        assert!(Instant::now() < deadline, "events not seen: {seen}");
+        let n = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf))
+            .await
+            .expect("timeout")
+            .expect("read");
+        assert!(n > 0, "stream closed early");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(seen.contains("\"com.docker.swarm.service.name\":\"evented\""));
+    // `until` in the past ends the stream.
+    let r = send(&m, "GET", "/events?since=0&until=1", None).await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn distribution_configs_secrets_networks() {
+    let m = MockSwarm::builder()
+        .initialized(true)
+        .image("127.0.0.1:5000/web:1", "sha256:abc")
+        .start()
+        .await;
+    let r = send(
+        &m,
+        "GET",
+        "/v1.41/distribution/127.0.0.1:5000/web:1/json",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["Descriptor"]["digest"], "sha256:abc");
+    assert_eq!(
+        send(&m, "GET", "/distribution/other:1/json", None)
+            .await
+            .status,
+        403
+    );
+
+    let data = base64::engine::general_purpose::STANDARD.encode("upstream x {}");
+    let r = send(
+        &m,
+        "POST",
+        "/configs/create",
+        Some(&json!({"Name": "lb.conf", "Data": data})),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let cid = r.json()["ID"].as_str().expect("id").to_owned();
+    assert_eq!(
+        send(
+            &m,
+            "POST",
+            "/configs/create",
+            Some(&json!({"Name": "lb.conf", "Data": data}))
+        )
+        .await
+        .status,
+        409
+    );
+    let list = send(
+        &m,
+        "GET",
+        &format!("/configs?{}", filters(json!({"name": ["lb.conf"]}))),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(list[0]["Spec"]["Data"], json!(data));
+    assert_eq!(
+        send(&m, "DELETE", &format!("/configs/{cid}"), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        send(&m, "GET", &format!("/configs/{cid}"), None)
+            .await
+            .status,
+        404
+    );
+
+    let r = send(
+        &m,
+        "POST",
+        "/secrets/create",
+        Some(&json!({"Name": "pw", "Data": data})),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let s = send(&m, "GET", "/secrets/pw", None).await.json();
+    assert_eq!(s["Spec"]["Name"], "pw");
+    assert_eq!(s["Spec"].get("Data"), None, "secret data is never returned");
+
+    let nets = send(&m, "GET", "/networks", None).await.json();
+    assert!(
+        nets.as_array()
+            .expect("a")
+            .iter()
+            .any(|n| n["Name"] == "host")
+    );
+}
+
+#[tokio::test]
+async fn fail_nth_and_versions() {
+    let m = initialized().await;
+    m.fail_nth(2, 503);
+    assert_eq!(send(&m, "GET", "/_ping", None).await.status, 200);
+    assert_eq!(send(&m, "GET", "/_ping", None).await.status, 503);
+    assert_eq!(send(&m, "GET", "/_ping", None).await.status, 200);
+    let r = send(&m, "GET", "/v1.11/version", None).await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .expect("m")
+            .contains("is too old")
+    );
+    assert_eq!(send(&m, "HEAD", "/_ping", None).await.status, 200);
+    assert_eq!(m.requests().len(), 5);
+}
+
+#[tokio::test]
+async fn inspection_helpers_show_state() {
+    let m = MockSwarm::builder()
+        .initialized(true)
+        .task_delay(Duration::ZERO)
+        .missing_image("gone:1")
+        .start()
+        .await;
+    send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("ok", "here:1", 1)),
+    )
+    .await;
+    send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("bad", "gone:1", 1)),
+    )
+    .await;
+    assert_eq!(m.services().len(), 2);
+    let all = m.tasks();
+    assert!(all.iter().any(|t| t["Status"]["State"] == "running"));
+    let rejected = all
+        .iter()
+        .find(|t| t["Status"]["State"] == "rejected")
+        .expect("rejected");
+    assert_eq!(rejected["Status"]["Err"], "No such image: gone:1");
+    assert!(m.endpoint().starts_with("tcp://127.0.0.1:"));
+}
+
+#[tokio::test]
+async fn placement_constraints_pick_nodes_or_keep_tasks_pending() {
+    let m = MockSwarm::builder()
+        .initialized(true)
+        .task_delay(Duration::ZERO)
+        .node(MockNode::new("worker-1", "127.0.0.2", "worker"))
+        .node(MockNode::new("worker-2", "127.0.0.3", "worker"))
+        .start()
+        .await;
+    let mut lb = spec("lb", "nginx", 2);
+    lb["TaskTemplate"]["Placement"] = json!({"Constraints": ["node.role==manager"]});
+    send(&m, "POST", "/services/create", Some(&lb)).await;
+    let mut pinned = spec("pinned", "web", 2);
+    pinned["TaskTemplate"]["Placement"] =
+        json!({"Constraints": ["node.hostname!=worker-1", "node.role==worker"]});
+    send(&m, "POST", "/services/create", Some(&pinned)).await;
+    let nodes = send(&m, "GET", "/nodes", None).await.json();
+    let id_of = |host: &str| {
+        nodes
+            .as_array()
+            .expect("a")
+            .iter()
+            .find(|n| n["Description"]["Hostname"] == host)
+            .expect("node")["ID"]
+            .clone()
+    };
+    let lb_tasks = wait_running(&m, "lb", 2).await;
+    assert!(
+        lb_tasks
+            .iter()
+            .all(|t| t["NodeID"] == id_of("mock-manager"))
+    );
+    let pinned_tasks = wait_running(&m, "pinned", 2).await;
+    assert!(
+        pinned_tasks
+            .iter()
+            .all(|t| t["NodeID"] == id_of("worker-2"))
+    );
+
+    // No node has the label: the task stays pending with the scheduler's error.
+    let mut labelled = spec("labelled", "web", 1);
+    labelled["TaskTemplate"]["Placement"] = json!({"Constraints": ["node.labels.zone==a"]});
+    send(&m, "POST", "/services/create", Some(&labelled)).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let t = tasks(&m, json!({"service": ["labelled"]})).await;
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0]["Status"]["State"], "pending");
+    assert_eq!(
+        t[0]["Status"]["Err"],
+        "no suitable node (scheduling constraints not satisfied on 3 nodes)"
+    );
+    // Labelling a node schedules it.
+    let w1 = send(
+        &m,
+        "GET",
+        &format!("/nodes/{}", id_of("worker-1").as_str().expect("id")),
+        None,
+    )
+    .await
+    .json();
+    let mut node_spec = w1["Spec"].clone();
+    node_spec["Labels"] = json!({"zone": "a"});
+    let v = w1["Version"]["Index"].as_u64().expect("v");
+    let r = send(
+        &m,
+        "POST",
+        &format!(
+            "/nodes/{}/update?version={v}",
+            w1["ID"].as_str().expect("id")
+        ),
+        Some(&node_spec),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let t = wait_running(&m, "labelled", 1).await;
+    assert_eq!(t[0]["NodeID"], w1["ID"]);
+}
+
+#[tokio::test]
+async fn private_registry_needs_forwarded_auth() {
+    let m = MockSwarm::builder()
+        .initialized(true)
+        .task_delay(Duration::ZERO)
+        .private_registry("127.0.0.1:5000", "deployer", "pw")
+        .start()
+        .await;
+    // Without X-Registry-Auth the pull is denied.
+    send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("noauth", "127.0.0.1:5000/app:1", 1)),
+    )
+    .await;
+    let t = tasks(&m, json!({"service": ["noauth"]})).await;
+    assert_eq!(t[0]["Status"]["State"], "rejected");
+    assert_eq!(t[0]["Status"]["Err"], "No such image: 127.0.0.1:5000/app:1");
+    // Wrong password: denied too; right one: runs.
+    for (name, pass, state) in [
+        ("wrongauth", "nope", "rejected"),
+        ("withauth", "pw", "running"),
+    ] {
+        let auth =
+            json!({"username": "deployer", "password": pass, "serveraddress": "127.0.0.1:5000"});
+        let header = base64::engine::general_purpose::URL_SAFE.encode(auth.to_string());
+        let r = send_h(
+            &m,
+            "POST",
+            "/services/create",
+            &[("X-Registry-Auth", &header)],
+            Some(&spec(name, "127.0.0.1:5000/app:1", 1)),
+        )
+        .await;
+        assert_eq!(r.status, 201);
+        let t = tasks(&m, json!({"service": [name]})).await;
+        assert_eq!(t[0]["Status"]["State"], state, "{name}");
+    }
+    // Other registries are open.
+    send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("public", "127.0.0.1:6000/app:1", 1)),
+    )
+    .await;
+    assert_eq!(
+        tasks(&m, json!({"service": ["public"]})).await[0]["Status"]["State"],
+        "running"
+    );
+}
+
+#[tokio::test]
+async fn unix_socket_serves_the_same_state() {
+    let m = MockSwarm::builder()
+        .initialized(true)
+        .unix_socket(true)
+        .start()
+        .await;
+    let endpoint = m.unix_endpoint().expect("unix endpoint");
+    let path = endpoint
+        .strip_prefix("unix://")
+        .expect("unix://")
+        .to_owned();
+    send(&m, "POST", "/services/create", Some(&spec("both", "x", 1))).await;
+    let r = request(&path, "GET", "/v1.41/services/both", &[], b"")
+        .await
+        .expect("unix request");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["Spec"]["Name"], "both");
+    let dir = std::path::Path::new(&path)
+        .parent()
+        .expect("dir")
+        .to_owned();
+    drop(m);
+    assert!(!dir.exists(), "socket dir not removed");
+    assert!(MockSwarm::start().await.unix_endpoint().is_none());
+}
