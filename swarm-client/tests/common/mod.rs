@@ -47,13 +47,28 @@ pub fn unique(tag: &str) -> String {
     )
 }
 
-/// A port base `3NNN` so that `3NNN{{.Task.Slot}}` is unique per test run.
+/// A port base `3NNN` so that `3NNN{{.Task.Slot}}` is unique per test run: bases are handed out
+/// once per process (an atomic counter from a random start) and only when all ten ports
+/// `3NNN0..=3NNN9` can be bound on 127.0.0.1 right now, so parallel tests and leftovers of
+/// earlier runs do not collide.
 pub fn port_prefix() -> String {
-    let n = std::time::SystemTime::now()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .subsec_nanos();
-    format!("3{:03}", 100 + (n / 7 + std::process::id()) % 899)
+        .subsec_nanos()
+        .wrapping_add(std::process::id());
+    let _ = NEXT.compare_exchange(u32::MAX, seed % 899, Ordering::SeqCst, Ordering::SeqCst);
+    for _ in 0..899 {
+        let base = 3000 + 100 + NEXT.fetch_add(1, Ordering::SeqCst) % 899;
+        let free = (0..10)
+            .all(|d| std::net::TcpListener::bind(("127.0.0.1", (base * 10 + d) as u16)).is_ok());
+        if free {
+            return base.to_string();
+        }
+    }
+    panic!("no free port base 3100..=3999 on 127.0.0.1");
 }
 
 /// Removes a service with the docker CLI on drop (even when the test panics).
