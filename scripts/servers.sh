@@ -143,7 +143,11 @@ dw_servers_stop() {
         kill -9 "$pid" 2>/dev/null || true
     done
     # containerd shims and nginx started by tests inside DW_T, if any survived
-    pkill -f "$DW_T" 2>/dev/null || true
+    # (the pattern ends in "/" so it never matches a script that got DW_T as an argument)
+    local p
+    for p in $(pgrep -f -- "$DW_T/" 2>/dev/null); do
+        [ "$p" = "$$" ] || [ "$p" = "$BASHPID" ] || kill "$p" 2>/dev/null || true
+    done
     grep -F " $DW_T" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do
         umount -l "$m" 2>/dev/null || true
     done
