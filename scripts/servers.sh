@@ -9,7 +9,7 @@
 # Only loopback addresses are used: dockerd runs with --bridge=none --iptables=false, the swarm
 # advertises 127.0.0.1 (manager) and 127.0.0.2 (worker), registries listen on 127.0.0.1.
 
-DW_PACKAGES=(docker.io docker-registry nginx-light skopeo busybox-static apache2-utils openssl)
+DW_PACKAGES=(docker.io docker-registry nginx-light skopeo busybox-static apache2-utils openssl time curl)
 
 dw_log() { printf '[servers] %s\n' "$*" >&2; }
 

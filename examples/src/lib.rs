@@ -2,3 +2,4 @@
 //! [`cli`], one module per area, so each binary stays a thin `main`.
 
 pub mod cli;
+pub mod day5;

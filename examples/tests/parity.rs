@@ -7,7 +7,7 @@
 //! task ever starts (the NFS addresses in the specs are data only).
 
 use clap::Parser;
-use examples::cli::specs::ServiceFlags;
+use examples::cli::specs::{ServiceFlags, UpdateFlags, fill_object_ids};
 use std::process::Command;
 use swarm_client::mount::MountSpec;
 use swarm_client::port::PortSpec;
@@ -270,7 +270,74 @@ const FLAG_SETS: &[&[&str]] = &[
         "max-size=1m",
         "IMG/log",
     ],
+    &["--secret", "SECRET", "--config", "CONFIG", "IMG/objs"],
+    &[
+        "--secret",
+        "source=SECRET,target=db.pw,uid=33,gid=44,mode=0400",
+        "--config",
+        "src=CONFIG,target=/etc/nginx/nginx.conf,mode=0440",
+        "IMG/objs2",
+    ],
+    &["--env-file", "ENVFILE", "-e", "B=override", "IMG/envfile"],
+    &[
+        "--ulimit",
+        "nofile=1024:2048",
+        "--ulimit",
+        "nproc=512",
+        "--ulimit",
+        "core=0",
+        "IMG/ulimit",
+    ],
+    &["--network", "name=host,alias=web,alias=www", "IMG/netlong"],
 ];
+
+/// Removes a swarm object (`secret`, `config`) when dropped.
+struct ObjectCleanup {
+    host: String,
+    kind: &'static str,
+    name: String,
+}
+
+impl Drop for ObjectCleanup {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["-H", &self.host, self.kind, "rm", &self.name])
+            .output();
+    }
+}
+
+/// Creates a secret or config named `name` holding `data`; returns its guard and ID.
+fn create_object(
+    host: &str,
+    kind: &'static str,
+    name: &str,
+    data: &str,
+) -> (ObjectCleanup, String) {
+    let guard = ObjectCleanup {
+        host: host.to_owned(),
+        kind,
+        name: name.to_owned(),
+    };
+    let mut child = Command::new("docker")
+        .args(["-H", host, kind, "create", name, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(data.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{kind} create {name}");
+    (
+        guard,
+        String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+    )
+}
 
 #[test]
 #[ignore = "needs real servers: run scripts/test"]
@@ -282,6 +349,21 @@ fn service_create_specs_equal_the_docker_cli() {
         .expect("a unix:// docker host")
         .to_owned();
     let run = fastrand_suffix();
+    // Secrets and configs the flag sets reference (dropped after every service is gone).
+    let secret_name = format!("swarmspec-sec-{run}");
+    let config_name = format!("swarmspec-cfg-{run}");
+    let (_secret, secret_id) = create_object(&host, "secret", &secret_name, "pw\n");
+    let (_config, config_id) = create_object(&host, "config", &config_name, "user root;\n");
+    let secrets = [(secret_name.clone(), secret_id)].into();
+    let configs = [(config_name.clone(), config_id)].into();
+    let env_dir = tempfile::tempdir().unwrap();
+    let env_file = env_dir.path().join("env");
+    std::fs::write(
+        &env_file,
+        "# comment\n\nA=1\nB=2\n  C=x y\nHOME\nSWARMSPEC_UNSET_VAR\n",
+    )
+    .unwrap();
+    let env_file = env_file.display().to_string();
     let mut failures = Vec::new();
     for (i, set) in FLAG_SETS.iter().enumerate() {
         let cli_name = format!("swarmspec-cli-{run}-{i}");
@@ -292,7 +374,12 @@ fn service_create_specs_equal_the_docker_cli() {
         };
         let flags: Vec<String> = set
             .iter()
-            .map(|a| a.replace("IMG", &format!("{registry}/absent")))
+            .map(|a| {
+                a.replace("IMG", &format!("{registry}/absent"))
+                    .replace("SECRET", &secret_name)
+                    .replace("CONFIG", &config_name)
+                    .replace("ENVFILE", &env_file)
+            })
             .collect();
         let mut cli_args = vec![
             "service",
@@ -312,11 +399,12 @@ fn service_create_specs_equal_the_docker_cli() {
 
         let mut argv = vec!["x".to_owned(), "--name".to_owned(), dw_name.clone()];
         argv.extend(flags.iter().cloned());
-        let spec = Wrap::try_parse_from(&argv)
+        let mut spec = Wrap::try_parse_from(&argv)
             .unwrap_or_else(|e| panic!("{set:?}: {e}"))
             .flags
             .to_spec()
             .unwrap();
+        fill_object_ids(&mut spec, &secrets, &configs).unwrap();
         let body = serde_json::to_string(&spec).unwrap();
         let out = Command::new("curl")
             .args([
@@ -442,4 +530,204 @@ fn rejected_values_have_the_cli_reason() {
         n += 1;
     }
     eprintln!("rejects: {n} values, same reason as the docker CLI");
+}
+
+/// `service update` flag sets, applied to two services created alike by the docker CLI.
+const UPDATE_SETS: &[&[&str]] = &[
+    &["--image", "IMG/upd:2", "--env-add", "B=2", "--env-rm", "A"],
+    &["--env-add", "A=9", "--env-add", "C=3"],
+    &[
+        "--label-add",
+        "b=2",
+        "--label-rm",
+        "a",
+        "--container-label-add",
+        "c=3",
+        "--container-label-rm",
+        "k",
+    ],
+    &[
+        "--mount-add",
+        "type=volume,source=v,target=/v,volume-nocopy",
+        "--mount-rm",
+        "/t",
+    ],
+    &[
+        "--mount-add",
+        "type=tmpfs,target=/t,tmpfs-size=1m",
+        "--mount-add",
+        "type=bind,source=/tmp,target=/b",
+    ],
+    &[
+        "--publish-add",
+        "mode=host,target=91,published=18191,protocol=udp",
+        "--publish-rm",
+        "80",
+    ],
+    &["--publish-add", "mode=host,target=80,published=18192"],
+    &[
+        "--publish-rm",
+        "mode=host,target=80",
+        "--publish-add",
+        "mode=host,target=93,published=18193,protocol=udp",
+        "--publish-add",
+        "mode=host,target=80,published=18190",
+    ],
+    &[
+        "--constraint-add",
+        "node.labels.x==y",
+        "--constraint-rm",
+        "node.role==manager",
+    ],
+    &[
+        "--update-parallelism",
+        "2",
+        "--update-delay",
+        "1s",
+        "--rollback-monitor",
+        "2s",
+        "--rollback-order",
+        "start-first",
+    ],
+    &[
+        "--update-failure-action",
+        "rollback",
+        "--update-max-failure-ratio",
+        "0.25",
+    ],
+    &["--args", "sh -c 'echo hi'", "--replicas", "0", "--force"],
+];
+
+fn curl_json(socket: &str, method: &str, url: &str, body: Option<&str>) -> serde_json::Value {
+    let mut cmd = Command::new("curl");
+    cmd.args([
+        "-sS",
+        "--fail-with-body",
+        "--unix-socket",
+        socket,
+        "-X",
+        method,
+    ]);
+    if let Some(b) = body {
+        cmd.args(["-H", "Content-Type: application/json", "-d", b]);
+    }
+    let out = cmd
+        .arg(format!("http://localhost/v1.41{url}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{method} {url}: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+#[test]
+#[ignore = "needs real servers: run scripts/test"]
+fn service_update_specs_equal_the_docker_cli() {
+    let host = env("DOCKWRIGHT_TEST_DOCKER_HOST");
+    let registry = env("DOCKWRIGHT_TEST_REGISTRY");
+    let socket = host
+        .strip_prefix("unix://")
+        .expect("a unix:// docker host")
+        .to_owned();
+    let run = fastrand_suffix();
+    let img = format!("{registry}/absent");
+    let mut failures = Vec::new();
+    for (i, set) in UPDATE_SETS.iter().enumerate() {
+        let cli_name = format!("swarmupd-cli-{run}-{i}");
+        let dw_name = format!("swarmupd-dw-{run}-{i}");
+        let _cleanup = Cleanup {
+            host: host.clone(),
+            names: vec![cli_name.clone(), dw_name.clone()],
+        };
+        let image = format!("{img}/base:1");
+        for name in [&cli_name, &dw_name] {
+            let (ok, _, err) = docker(
+                &host,
+                &[
+                    "service",
+                    "create",
+                    "-d",
+                    "--no-resolve-image",
+                    "--name",
+                    name,
+                    "--replicas",
+                    "0",
+                    "-e",
+                    "A=1",
+                    "-l",
+                    "a=1",
+                    "--container-label",
+                    "k=v",
+                    "--mount",
+                    "type=tmpfs,target=/t",
+                    "--publish",
+                    "mode=host,target=80,published=18190",
+                    "--constraint",
+                    "node.role==manager",
+                    &image,
+                ],
+            );
+            assert!(ok, "create {name}: {err}");
+        }
+        let flags: Vec<String> = set.iter().map(|a| a.replace("IMG", &img)).collect();
+        let mut cli_args = vec!["service", "update", "-d", "--no-resolve-image"];
+        cli_args.extend(flags.iter().map(String::as_str));
+        cli_args.push(&cli_name);
+        let (ok, _, err) = docker(&host, &cli_args);
+        assert!(ok, "docker CLI refused {set:?}: {err}");
+
+        let mut argv = vec!["x".to_owned()];
+        argv.extend(flags.iter().cloned());
+        let upd = UpdWrap::try_parse_from(&argv)
+            .unwrap_or_else(|e| panic!("{set:?}: {e}"))
+            .flags;
+        let svc = curl_json(&socket, "GET", &format!("/services/{dw_name}"), None);
+        let mut spec = svc["Spec"].clone();
+        upd.apply(&mut spec).unwrap();
+        let version = svc["Version"]["Index"].as_u64().unwrap();
+        curl_json(
+            &socket,
+            "POST",
+            &format!("/services/{dw_name}/update?version={version}"),
+            Some(&spec.to_string()),
+        );
+
+        let (mut cli, mut ours) = (
+            inspect_spec(&host, &cli_name),
+            inspect_spec(&host, &dw_name),
+        );
+        // The CLI rebuilds Env from a Go map (random order): compare it sorted.
+        for v in [&mut cli, &mut ours] {
+            if let Some(env) = v
+                .pointer_mut("/TaskTemplate/ContainerSpec/Env")
+                .and_then(|e| e.as_array_mut())
+            {
+                env.sort_by_key(|e| e.to_string());
+            }
+        }
+        if cli != ours {
+            failures.push(format!("{set:?}\n  cli:  {cli}\n  ours: {ours}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        UPDATE_SETS.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "update parity: {} of {} flag sets equal",
+        UPDATE_SETS.len(),
+        UPDATE_SETS.len()
+    );
+}
+
+#[derive(Parser)]
+struct UpdWrap {
+    #[command(flatten)]
+    flags: UpdateFlags,
 }

@@ -123,6 +123,16 @@ fn push_tags_manifest_tag_copy_pull_open_registry() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let digest = text(&o.stdout).trim().to_owned();
     assert!(digest.starts_with("sha256:"));
+    // not a terminal: one plain line per blob event, no bar redrawn with \r
+    let err = text(&o.stderr);
+    assert!(!err.contains('\r'), "{err:?}");
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.ends_with("bytes)") && l.contains(": done"))
+            .count(),
+        2,
+        "{err}"
+    );
     let o = dw(cfg.path(), &["tag", &r, "v2"], None);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(text(&o.stdout).trim(), digest);
@@ -187,4 +197,33 @@ fn login_push_logout_htpasswd_registry() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let o = dw(cfg.path(), &["tags", &r], None);
     assert!(!o.status.success(), "after logout the registry must refuse");
+}
+
+#[test]
+#[ignore = "needs real servers: run scripts/test"]
+fn push_on_a_terminal_draws_a_progress_bar() {
+    let reg = env("DOCKWRIGHT_TEST_REGISTRY");
+    let cfg = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    write_layout(src.path());
+    let r = format!("{reg}/regclient-test-{}/tty:v1", suffix());
+    // `script` gives the command a pseudo-terminal and copies what it writes to our stdout
+    let cmd = format!(
+        "DOCKER_CONFIG={} {} push {} {r}",
+        cfg.path().display(),
+        env!("CARGO_BIN_EXE_dockwright"),
+        src.path().display()
+    );
+    let o = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("\r["), "no bar redrawn in place: {out:?}");
+    assert!(out.contains("2/2 blobs") && out.contains("100%"), "{out:?}");
+    assert!(
+        !out.contains(": done ("),
+        "plain lines on a terminal: {out:?}"
+    );
 }

@@ -1,7 +1,13 @@
 //! The only I/O of this crate (feature `nginx`): write a config atomically, run `nginx -t`, reload,
 //! confirm the new config is live, and restore the previous file on any failure.
 //!
-//! Uses `std::fs` and `std::process` only. The errors here wrap `std::io::Error`, which is neither
+//! Confirmation: by the master's new worker generation ([`NginxRunner::workers`]), or, where the
+//! workers cannot be seen (nginx in a swarm task's pid namespace), by the version marker: render
+//! with `Config::with_version_marker` and pass [`ApplyOptions::confirm_marker`] to [`apply_with`],
+//! which asks nginx over loopback HTTP until it answers the new hash. [`RecordingRunner`] stands
+//! in for nginx in tests; [`light_check`] is a pure-Rust check of a config file.
+//!
+//! Uses `std::fs`, `std::net` and `std::process` only. The errors here wrap `std::io::Error`, which is neither
 //! `Clone` nor `Eq`, so they live in their own [`ApplyError`] instead of the pure crate's `Error`.
 //!
 //! ```no_run
@@ -15,9 +21,12 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{self, Write as _};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+pub use crate::recording::{RecordingRunner, RunnerCall, light_check};
 
 /// Errors of [`apply`] and of [`NginxRunner`]s.
 #[derive(Debug, thiserror::Error)]
@@ -58,8 +67,8 @@ pub enum ApplyError {
         /// nginx's or kill's stderr.
         stderr: String,
     },
-    /// nginx did not start new workers with the new config in time; the previous file was restored
-    /// and nginx reloaded back.
+    /// nginx did not start new workers with the new config (or did not answer the new version
+    /// marker) in time; the previous file was restored and nginx reloaded back.
     #[error("nginx did not confirm the new config within {waited:?} (previous config restored)")]
     NotConfirmed {
         /// How long we waited.
@@ -294,6 +303,9 @@ pub enum Applied {
     },
 }
 
+/// How many consecutive answers with the new hash confirm a version marker.
+const MARKER_STREAK: u32 = 5;
+
 /// How long [`apply`] waits for the new worker generation.
 pub const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -323,6 +335,116 @@ pub fn apply_with_timeout(
     runner: &dyn NginxRunner,
     timeout: Duration,
 ) -> Result<Applied, ApplyError> {
+    apply_with(
+        config_path,
+        new_bytes,
+        runner,
+        &ApplyOptions::new().timeout(timeout),
+    )
+}
+
+/// Options of [`apply_with`]: the confirmation timeout and how to confirm.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+#[must_use]
+pub struct ApplyOptions {
+    timeout: Duration,
+    marker: Option<MarkerCheck>,
+}
+
+/// Where and what the version marker confirmation asks (see [`ApplyOptions::confirm_marker`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MarkerCheck {
+    /// The address nginx listens on (e.g. `127.0.0.1:8080`).
+    pub addr: SocketAddr,
+    /// The `Host` header to send (selects the server block; default `localhost`).
+    pub host: String,
+    /// The hash the new config's marker returns.
+    pub expected: String,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ApplyOptions {
+    /// Confirm by the worker generation within [`CONFIRM_TIMEOUT`].
+    pub fn new() -> Self {
+        Self {
+            timeout: CONFIRM_TIMEOUT,
+            marker: None,
+        }
+    }
+
+    /// How long to wait for confirmation.
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+
+    /// Confirm by asking nginx over HTTP: `GET /__dockwright/config` on `addr` until the body is
+    /// `expected` (the hash from `lb_config::Config::with_version_marker`). This works where the
+    /// workers cannot be observed (nginx in another pid namespace, e.g. a swarm task with host
+    /// networking); it takes precedence over the worker generation.
+    pub fn confirm_marker(mut self, addr: SocketAddr, expected: impl Into<String>) -> Self {
+        self.marker = Some(MarkerCheck {
+            addr,
+            host: "localhost".into(),
+            expected: expected.into(),
+        });
+        self
+    }
+
+    /// The `Host` header of the marker request (when the server block has a `server_name`).
+    pub fn marker_host(mut self, host: impl Into<String>) -> Self {
+        if let Some(m) = &mut self.marker {
+            m.host = host.into();
+        }
+        self
+    }
+}
+
+/// One `GET /__dockwright/config` over plain HTTP/1.0 on `addr` with `Host: host`, bounded by
+/// `timeout` for connect, write and read: `Ok(Some(body))` on a 200 answer, `Ok(None)` on another
+/// status (e.g. 404 from a config without the marker).
+///
+/// # Errors
+/// The I/O error when nginx cannot be reached or does not answer in time.
+pub fn fetch_marker(addr: SocketAddr, host: &str, timeout: Duration) -> io::Result<Option<String>> {
+    use std::io::Read as _;
+    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    write!(
+        s,
+        "GET {} HTTP/1.0\r\nHost: {host}\r\nConnection: close\r\n\r\n",
+        crate::MARKER_PATH
+    )?;
+    let mut buf = Vec::new();
+    s.take(64 * 1024).read_to_end(&mut buf)?;
+    let text = String::from_utf8_lossy(&buf);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no HTTP header end"))?;
+    let status = head.split_whitespace().nth(1);
+    Ok((status == Some("200")).then(|| body.trim().to_owned()))
+}
+
+/// [`apply`] with [`ApplyOptions`]: the timeout, and the version marker confirmation for nginx
+/// whose workers cannot be observed.
+///
+/// # Errors
+/// As [`apply`]; [`ApplyError::NotConfirmed`] when the marker never showed the new hash.
+pub fn apply_with(
+    config_path: &Path,
+    new_bytes: &[u8],
+    runner: &dyn NginxRunner,
+    opts: &ApplyOptions,
+) -> Result<Applied, ApplyError> {
+    let timeout = opts.timeout;
     let old = match fs::read(config_path) {
         Ok(b) => Some(b),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -359,14 +481,44 @@ pub fn apply_with_timeout(
     if let Err(e) = runner.validate() {
         return Err(restore(e, false));
     }
-    let before = runner.workers();
+    let before = if opts.marker.is_some() {
+        None
+    } else {
+        runner.workers()
+    };
     if let Err(e) = runner.reload() {
         return Err(restore(e, false));
+    }
+    let start = Instant::now();
+    if let Some(m) = &opts.marker {
+        // Old workers may still accept a connection or two right after the reload (they close
+        // their listening sockets when the master tells them to quit), so one new answer is not
+        // enough: ask until MARKER_STREAK answers in a row carry the new hash.
+        let mut streak = 0;
+        loop {
+            let left = timeout.saturating_sub(start.elapsed());
+            let per_try = left.clamp(Duration::from_millis(10), Duration::from_secs(1));
+            match fetch_marker(m.addr, &m.host, per_try) {
+                Ok(Some(body)) if body == m.expected => streak += 1,
+                _ => streak = 0,
+            }
+            if streak >= MARKER_STREAK {
+                return Ok(Applied::Reloaded { confirmed: true });
+            }
+            if start.elapsed() >= timeout {
+                return Err(restore(
+                    ApplyError::NotConfirmed {
+                        waited: start.elapsed(),
+                    },
+                    true,
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
     let Some(before) = before else {
         return Ok(Applied::Reloaded { confirmed: false });
     };
-    let start = Instant::now();
     loop {
         if let Some(now) = runner.workers()
             && now.iter().any(|p| !before.contains(p))

@@ -570,3 +570,93 @@ fn reloads_under_load_lose_no_request_and_invalid_config_is_rolled_back() {
         "removed backend still served: {seen:?}"
     );
 }
+
+/// nginx seen from another pid namespace: validate and reload work, workers cannot be observed.
+struct Unobservable<'a> {
+    inner: &'a Nginx,
+    reload: bool,
+}
+
+impl lb_config::nginx::NginxRunner for Unobservable<'_> {
+    fn validate(&self) -> Result<(), ApplyError> {
+        self.inner.validate()
+    }
+    fn reload(&self) -> Result<(), ApplyError> {
+        if self.reload {
+            self.inner.reload()
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs real servers: run scripts/test"]
+fn version_marker_confirms_where_workers_are_unobservable() {
+    use lb_config::nginx::{ApplyOptions, NginxRunner as _, apply_with, fetch_marker};
+    let backends = Backends::start(2);
+    let n = NginxDir::new();
+    let listen = free_port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{listen}").parse().unwrap();
+    let render = |ports: &[u16]| {
+        let (marked, hash) = lb_snippet(Method::LeastConn, ports, listen)
+            .with_version_marker()
+            .unwrap();
+        (n.full_conf(marked).render(), hash)
+    };
+    let (v1, h1) = render(&backends.ports[..1]);
+    n.test(&v1).unwrap();
+    n.start();
+    wait_listening(listen);
+    assert_eq!(
+        fetch_marker(addr, "localhost", Duration::from_secs(2)).unwrap(),
+        Some(h1.clone())
+    );
+    let real = n.runner();
+    assert!(real.workers().is_some());
+    let hidden = Unobservable {
+        inner: &real,
+        reload: true,
+    };
+    // Without the marker, apply cannot confirm.
+    let (v2, h2) = render(&backends.ports);
+    assert_ne!(h1, h2);
+    assert_eq!(
+        apply(&n.conf_path(), v2.as_bytes(), &hidden).unwrap(),
+        Applied::Reloaded { confirmed: false }
+    );
+    // With it, it asks nginx over HTTP and sees the new hash.
+    let (v3, h3) = render(&[backends.ports[1]]);
+    let opts = ApplyOptions::new()
+        .timeout(Duration::from_secs(5))
+        .confirm_marker(addr, h3.clone());
+    let t0 = Instant::now();
+    assert_eq!(
+        apply_with(&n.conf_path(), v3.as_bytes(), &hidden, &opts).unwrap(),
+        Applied::Reloaded { confirmed: true }
+    );
+    eprintln!("marker confirmed in {:?}", t0.elapsed());
+    assert_eq!(
+        fetch_marker(addr, "localhost", Duration::from_secs(2)).unwrap(),
+        Some(h3.clone())
+    );
+    for _ in 0..5 {
+        assert_eq!(get(listen).unwrap(), "backend-1");
+    }
+    // A reload that never happens: the marker keeps the old hash, apply restores the file.
+    let lazy = Unobservable {
+        inner: &real,
+        reload: false,
+    };
+    let (v4, h4) = render(&[backends.ports[0]]);
+    let opts = ApplyOptions::new()
+        .timeout(Duration::from_millis(500))
+        .confirm_marker(addr, h4);
+    let e = apply_with(&n.conf_path(), v4.as_bytes(), &lazy, &opts).unwrap_err();
+    assert!(matches!(e, ApplyError::NotConfirmed { .. }), "{e}");
+    assert_eq!(std::fs::read_to_string(n.conf_path()).unwrap(), v3);
+    assert_eq!(
+        fetch_marker(addr, "localhost", Duration::from_secs(2)).unwrap(),
+        Some(h3)
+    );
+}

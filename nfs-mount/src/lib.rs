@@ -51,6 +51,53 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # The day-5 NFS steps
+//!
+//! The server side (`/etc/exports`, then `exportfs -a`), the volume dockerd creates on each
+//! node, and the mount John runs by hand to edit the load balancer's config:
+//!
+//! ```
+//! use nfs_mount::{ExportEntry, MountCommand, NfsMount, NfsVolume};
+//!
+//! # fn main() -> Result<(), nfs_mount::Error> {
+//! // /etc/exports on the Alpine NFS server.
+//! let exports = [
+//!     ExportEntry::builder("/www/nginx")
+//!         .client("192.168.1.0/24", "rw,sync,no_subtree_check")
+//!         .build()?,
+//!     ExportEntry::builder("/www")
+//!         .client("192.168.1.0/24", "rw,sync,no_subtree_check")
+//!         .build()?,
+//! ];
+//! assert_eq!(exports[0].to_string(), "/www/nginx 192.168.1.0/24(rw,sync,no_subtree_check)");
+//! assert!(exports[1].squashes_root()); // root_squash is the default
+//!
+//! // The load balancer's volume: `docker volume create` arguments for one node …
+//! let conf = NfsVolume::new("192.168.1.220".parse().unwrap(), "/www/nginx")?;
+//! let args = conf.volume_create_args("nfs_nginx_lb");
+//! assert!(args.iter().any(|a| a == "device=:/www/nginx"));
+//!
+//! // … and the `--mount` of `docker service create --name swarm_nginx_lb`.
+//! let lb = NfsMount::builder(conf.clone(), "/etc/nginx/")
+//!     .source("nfs_nginx_lb")
+//!     .volume_nocopy(true)
+//!     .build()?;
+//! assert_eq!(
+//!     lb.to_string(),
+//!     "type=volume,source=nfs_nginx_lb,target=/etc/nginx/,volume-opt=type=nfs,\
+//!      volume-opt=o=addr=192.168.1.220,volume-opt=device=:/www/nginx,volume-nocopy=true"
+//! );
+//!
+//! // sudo mount -t nfs 192.168.1.220:/www /home/john/www (mount points are absolute)
+//! let www = NfsVolume::new("192.168.1.220".parse().unwrap(), "/www")?;
+//! let mount: MountCommand = www.mount_command("/home/john/www")?;
+//! assert_eq!(mount.args(), ["mount", "-t", "nfs", "192.168.1.220:/www", "/home/john/www"]);
+//! assert_eq!(MountCommand::from_args(&mount.args())?, mount);
+//! # let _ = args;
+//! # Ok(())
+//! # }
+//! ```
 
 mod error;
 mod export;

@@ -162,21 +162,28 @@ impl Download {
 }
 
 impl Client {
+    /// A request on `/v2/<repo>/blobs/<digest>`.
+    fn blob_req(
+        &self,
+        method: Method,
+        repo: &Reference,
+        digest: &Digest,
+        scope: Scope,
+    ) -> Result<Req> {
+        let url = self.repo_url(repo.api_host(), repo.path(), &format!("blobs/{digest}"))?;
+        Ok(Req::new(method, repo.api_host(), url, vec![scope]))
+    }
+
     /// HEAD a blob: `Some(size)` when the registry has it, `None` on 404.
     ///
     /// # Errors
     /// Transport and API errors other than 404.
     pub async fn blob_exists(&self, repo: &Reference, digest: &Digest) -> Result<Option<u64>> {
-        let url = self.repo_url(repo.api_host(), repo.path(), &format!("blobs/{digest}"))?;
-        let req = Req::new(
-            Method::HEAD,
-            repo.api_host(),
-            url,
-            vec![Scope::pull(repo.path())],
-        );
+        let req = self.blob_req(Method::HEAD, repo, digest, Scope::pull(repo.path()))?;
         let resp = self.send_raw(&req).await?;
         match resp.status() {
-            s if s.is_success() => Ok(Some(resp.content_length().unwrap_or(0))),
+            // `Response::content_length` is the body's length, 0 for a HEAD: read the header.
+            s if s.is_success() => Ok(Some(content_length(&resp).unwrap_or(0))),
             StatusCode::NOT_FOUND => Ok(None),
             _ => {
                 let ep = redact_url(resp.url());
@@ -197,13 +204,7 @@ impl Client {
         digest: &Digest,
         size: Option<u64>,
     ) -> Result<BlobStream> {
-        let url = self.repo_url(repo.api_host(), repo.path(), &format!("blobs/{digest}"))?;
-        let req = Req::new(
-            Method::GET,
-            repo.api_host(),
-            url,
-            vec![Scope::pull(repo.path())],
-        );
+        let req = self.blob_req(Method::GET, repo, digest, Scope::pull(repo.path()))?;
         let resp = self.send(&req).await?;
         let progress = self.progress_for(digest.as_str(), size);
         progress.emit(ProgressKind::Started, 0);
@@ -297,7 +298,11 @@ impl Client {
         Ok(true)
     }
 
-    async fn start_upload(&self, repo: &Reference, query: &str) -> Result<reqwest::Response> {
+    pub(crate) async fn start_upload(
+        &self,
+        repo: &Reference,
+        query: &str,
+    ) -> Result<reqwest::Response> {
         let mut url = self.repo_url(repo.api_host(), repo.path(), "blobs/uploads/")?;
         if !query.is_empty() {
             url.set_query(Some(query));
@@ -324,24 +329,40 @@ impl Client {
     ) -> Result<()> {
         let resp = self.start_upload(repo, "").await?;
         let location = self.resolve_location(&resp)?;
-        let url = with_digest(location, digest);
-        let req = Req::new(
+        let body = ReqBody::File {
+            path: path.to_owned(),
+            offset,
+            len: size,
+            progress: Some(progress.clone()),
+            reported: 0,
+        };
+        self.finish_upload(repo, with_digest(location, digest), body, true)
+            .await?;
+        Ok(())
+    }
+
+    /// The closing `PUT <location>?digest=` of an upload, carrying `body` (the whole blob, or
+    /// nothing after PATCHes); `retry` only for bodies that can be sent again.
+    pub(crate) async fn finish_upload(
+        &self,
+        repo: &Reference,
+        url: url::Url,
+        body: ReqBody,
+        retry: bool,
+    ) -> Result<reqwest::Response> {
+        let mut req = Req::new(
             Method::PUT,
             repo.api_host(),
             url,
             vec![Scope::push(repo.path())],
         )
         .header(header::CONTENT_TYPE, "application/octet-stream")?
-        .body(ReqBody::File {
-            path: path.to_owned(),
-            offset,
-            len: size,
-            progress: Some(progress.clone()),
-            reported: 0,
-        })
+        .body(body)
         .no_follow();
-        self.send(&req).await?;
-        Ok(())
+        if !retry {
+            req = req.no_retry();
+        }
+        self.send(&req).await
     }
 
     /// Uploads a small blob in a single `POST ?digest=` request (the OCI single-request
@@ -372,16 +393,13 @@ impl Client {
         }
         // 202: the registry opened a session instead; finish with a PUT.
         let location = self.resolve_location(&resp)?;
-        let req = Req::new(
-            Method::PUT,
-            repo.api_host(),
+        self.finish_upload(
+            repo,
             with_digest(location, digest),
-            vec![Scope::push(repo.path())],
+            ReqBody::Bytes(data),
+            true,
         )
-        .header(header::CONTENT_TYPE, "application/octet-stream")?
-        .body(ReqBody::Bytes(data))
-        .no_follow();
-        self.send(&req).await?;
+        .await?;
         Ok(())
     }
 
@@ -558,67 +576,50 @@ impl Client {
     /// # Errors
     /// Transport and API errors (`BLOB_UNKNOWN`, `UNSUPPORTED`…).
     pub async fn delete_blob(&self, repo: &Reference, digest: &Digest) -> Result<()> {
-        let url = self.repo_url(repo.api_host(), repo.path(), &format!("blobs/{digest}"))?;
-        let req = Req::new(
-            Method::DELETE,
-            repo.api_host(),
-            url,
-            vec![Scope::delete(repo.path())],
-        );
+        let req = self.blob_req(Method::DELETE, repo, digest, Scope::delete(repo.path()))?;
         self.send(&req).await?;
         Ok(())
     }
 }
 
+/// The `Content-Length` header (also on HEAD replies, whose body is empty).
+pub(crate) fn content_length(resp: &reqwest::Response) -> Option<u64> {
+    resp.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// Appends `digest=` to an upload URL (keeping the registry's own query parameters).
-fn with_digest(mut url: url::Url, digest: &Digest) -> url::Url {
+pub(crate) fn with_digest(mut url: url::Url, digest: &Digest) -> url::Url {
     url.query_pairs_mut().append_pair("digest", digest.as_str());
     url
 }
 
-/// Writes a verified stream to a temp file beside `path`, renaming it into place at the end.
+/// Writes a verified stream to a temp file beside `path`, renaming it into place at the end; on
+/// error the temp file is removed.
 pub(crate) async fn write_verified(
     mut stream: impl Stream<Item = Result<Bytes>> + Unpin,
     path: &Path,
 ) -> Result<u64> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.part-{:016x}", fastrand_u64()));
-    let result: Result<u64> = async {
-        let f = tokio::fs::File::create(&tmp)
+    let tmp = crate::image::TempFile::new(dir)?;
+    let f = tokio::fs::File::create(tmp.path())
+        .await
+        .map_err(|e| Error::io("creating", tmp.path(), e))?;
+    let mut w = tokio::io::BufWriter::with_capacity(1024 * 1024, f);
+    let mut n = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        n += chunk.len() as u64;
+        w.write_all(&chunk)
             .await
-            .map_err(|e| Error::io("creating", &tmp, e))?;
-        let mut w = tokio::io::BufWriter::with_capacity(1024 * 1024, f);
-        let mut n = 0u64;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            n += chunk.len() as u64;
-            w.write_all(&chunk)
-                .await
-                .map_err(|e| Error::io("writing", &tmp, e))?;
-        }
-        w.flush().await.map_err(|e| Error::io("writing", &tmp, e))?;
-        tokio::fs::rename(&tmp, path)
-            .await
-            .map_err(|e| Error::io("renaming into", path, e))?;
-        Ok(n)
+            .map_err(|e| Error::io("writing", tmp.path(), e))?;
     }
-    .await;
-    if result.is_err() {
-        let _ = tokio::fs::remove_file(&tmp).await;
-    }
-    result
-}
-
-fn fastrand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64),
-    );
-    h.finish()
+    w.flush()
+        .await
+        .map_err(|e| Error::io("writing", tmp.path(), e))?;
+    drop(w);
+    tmp.persist(path)?;
+    Ok(n)
 }

@@ -98,6 +98,39 @@ impl RawManifest {
     }
 }
 
+impl From<&crate::image::RawManifest> for RawManifest {
+    fn from(m: &crate::image::RawManifest) -> Self {
+        Self {
+            bytes: Bytes::from(m.bytes.clone()),
+            media_type: m.media_type.clone(),
+            digest: m.digest.clone(),
+        }
+    }
+}
+
+/// The digest of a descriptor, as a typed [`Digest`].
+pub(crate) fn descriptor_digest(d: &oci_spec::image::Descriptor) -> Result<Digest> {
+    let s: &str = d.digest().as_ref();
+    s.parse::<Digest>().map_err(|e| Error::Invalid {
+        what: "digest",
+        reason: format!("{s:?}: {e}"),
+    })
+}
+
+/// Adds the config and layers of `m` to `out` (digest and size), each digest once.
+pub(crate) fn add_blobs(
+    out: &mut Vec<(Digest, u64)>,
+    m: &oci_spec::image::ImageManifest,
+) -> Result<()> {
+    for d in std::iter::once(m.config()).chain(m.layers().iter()) {
+        let digest = descriptor_digest(d)?;
+        if !out.iter().any(|(x, _)| *x == digest) {
+            out.push((digest, d.size()));
+        }
+    }
+    Ok(())
+}
+
 fn sniff_media_type(bytes: &[u8]) -> Result<String> {
     let v: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| Error::InvalidManifest {
@@ -118,6 +151,16 @@ fn sniff_media_type(bytes: &[u8]) -> Result<String> {
 }
 
 impl Client {
+    /// A request on `/v2/<repo>/manifests/<digest, else tag, else latest>`.
+    fn manifest_req(&self, method: Method, reference: &Reference, scope: Scope) -> Result<Req> {
+        let url = self.repo_url(
+            reference.api_host(),
+            reference.path(),
+            &format!("manifests/{}", reference.manifest_reference()),
+        )?;
+        Ok(Req::new(method, reference.api_host(), url, vec![scope]))
+    }
+
     /// GETs a manifest or index by the reference's digest, else tag, else `latest`.
     ///
     /// # Errors
@@ -125,18 +168,9 @@ impl Client {
     /// [`Error::DigestMismatch`] when the bytes do not match the requested digest or
     /// `Docker-Content-Digest`; API errors (`MANIFEST_UNKNOWN`…).
     pub async fn get_manifest(&self, reference: &Reference) -> Result<RawManifest> {
-        let url = self.repo_url(
-            reference.api_host(),
-            reference.path(),
-            &format!("manifests/{}", reference.manifest_reference()),
-        )?;
-        let req = Req::new(
-            Method::GET,
-            reference.api_host(),
-            url,
-            vec![Scope::pull(reference.path())],
-        )
-        .header(header::ACCEPT, ACCEPT)?;
+        let req = self
+            .manifest_req(Method::GET, reference, Scope::pull(reference.path()))?
+            .header(header::ACCEPT, ACCEPT)?;
         let resp = self.send(&req).await?;
         let endpoint = redact_url(resp.url());
         let limit = self.inner.manifest_limit;
@@ -183,18 +217,9 @@ impl Client {
     /// # Errors
     /// Transport and API errors other than 404.
     pub async fn head_manifest(&self, reference: &Reference) -> Result<Option<ManifestHead>> {
-        let url = self.repo_url(
-            reference.api_host(),
-            reference.path(),
-            &format!("manifests/{}", reference.manifest_reference()),
-        )?;
-        let req = Req::new(
-            Method::HEAD,
-            reference.api_host(),
-            url,
-            vec![Scope::pull(reference.path())],
-        )
-        .header(header::ACCEPT, ACCEPT)?;
+        let req = self
+            .manifest_req(Method::HEAD, reference, Scope::pull(reference.path()))?
+            .header(header::ACCEPT, ACCEPT)?;
         let resp = self.send_raw(&req).await?;
         let endpoint = redact_url(resp.url());
         if resp.status() == StatusCode::NOT_FOUND {
@@ -210,11 +235,7 @@ impl Client {
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
-            size: resp
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok()),
+            size: crate::blobs::content_length(&resp),
         }))
     }
 
@@ -231,20 +252,11 @@ impl Client {
         if let Some(d) = reference.digest() {
             check_digest(&manifest.bytes, d)?;
         }
-        let url = self.repo_url(
-            reference.api_host(),
-            reference.path(),
-            &format!("manifests/{}", reference.manifest_reference()),
-        )?;
-        let req = Req::new(
-            Method::PUT,
-            reference.api_host(),
-            url,
-            vec![Scope::push(reference.path())],
-        )
-        .header(header::CONTENT_TYPE, &manifest.media_type)?
-        .body(ReqBody::Bytes(manifest.bytes.clone()))
-        .no_follow();
+        let req = self
+            .manifest_req(Method::PUT, reference, Scope::push(reference.path()))?
+            .header(header::CONTENT_TYPE, &manifest.media_type)?
+            .body(ReqBody::Bytes(manifest.bytes.clone()))
+            .no_follow();
         let resp = self.send(&req).await?;
         let endpoint = redact_url(resp.url());
         if let Some(h) = docker_content_digest(&resp, &endpoint)?
@@ -264,21 +276,14 @@ impl Client {
     /// # Errors
     /// [`Error::Invalid`] without a digest; API errors (`UNSUPPORTED` when deletes are disabled).
     pub async fn delete_manifest(&self, reference: &Reference) -> Result<()> {
-        let digest = reference.digest().ok_or_else(|| Error::Invalid {
-            what: "reference",
-            reason: format!("{reference}: deleting a manifest needs a digest"),
-        })?;
-        let url = self.repo_url(
-            reference.api_host(),
-            reference.path(),
-            &format!("manifests/{digest}"),
-        )?;
-        let req = Req::new(
-            Method::DELETE,
-            reference.api_host(),
-            url,
-            vec![Scope::delete(reference.path())],
-        );
+        if reference.digest().is_none() {
+            return Err(Error::Invalid {
+                what: "reference",
+                reason: format!("{reference}: deleting a manifest needs a digest"),
+            });
+        }
+        // With a digest, the URL names the digest (never the tag).
+        let req = self.manifest_req(Method::DELETE, reference, Scope::delete(reference.path()))?;
         self.send(&req).await?;
         Ok(())
     }

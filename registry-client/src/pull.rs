@@ -4,9 +4,10 @@
 use crate::client::Client;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::manifests::{ParsedManifest, RawManifest};
+use crate::image::OciLayout;
+use crate::manifests::{ParsedManifest, add_blobs, descriptor_digest};
 use crate::progress::ProgressKind;
-use crate::push::{REF_NAME_ANNOTATION, blob_path};
+use crate::push::{run_blocking, tally};
 use crate::reference::Reference;
 use futures_util::{StreamExt, TryStreamExt};
 use std::path::Path;
@@ -130,11 +131,7 @@ impl Client {
                 unreachable!("is_index checked")
             };
             let want = platform.cloned().unwrap_or_default();
-            let d = select(&idx, &want)?;
-            let digest: Digest = d.digest().as_ref().parse().map_err(|e| Error::Invalid {
-                what: "digest",
-                reason: format!("{e}"),
-            })?;
+            let digest = descriptor_digest(select(&idx, &want)?)?;
             manifest = self
                 .get_manifest(&reference.without_tag().with_digest(digest))
                 .await?;
@@ -144,31 +141,16 @@ impl Client {
                 reason: "an index inside an index".into(),
             });
         };
-        let blobs_dir = dir.join("blobs").join("sha256");
-        tokio::fs::create_dir_all(&blobs_dir)
-            .await
-            .map_err(|e| Error::io("creating", &blobs_dir, e))?;
+        let dir = dir.to_owned();
+        let layout = run_blocking(move || Ok(OciLayout::create(dir)?)).await?;
         let mut wanted: Vec<(Digest, u64)> = Vec::new();
-        for d in std::iter::once(m.config()).chain(m.layers().iter()) {
-            let digest: Digest = d.digest().as_ref().parse().map_err(|e| Error::Invalid {
-                what: "digest",
-                reason: format!("{e}"),
-            })?;
-            if !wanted.iter().any(|(x, _)| *x == digest) {
-                wanted.push((digest, d.size()));
-            }
-        }
+        add_blobs(&mut wanted, &m)?;
         let repo = reference.without_digest();
         let outcomes: Vec<(bool, u64)> =
             futures_util::stream::iter(wanted.iter().map(|(digest, size)| {
                 let repo = repo.clone();
+                let path = layout.blob_path(digest);
                 async move {
-                    let path = blob_path(dir, digest);
-                    if let Some(parent) = path.parent() {
-                        tokio::fs::create_dir_all(parent)
-                            .await
-                            .map_err(|e| Error::io("creating", parent, e))?;
-                    }
                     if tokio::fs::metadata(&path)
                         .await
                         .is_ok_and(|m| m.len() == *size)
@@ -184,90 +166,16 @@ impl Client {
             .buffer_unordered(self.inner.concurrency)
             .try_collect()
             .await?;
-        write_manifest_blob(dir, &manifest).await?;
-        update_layout_index(dir, &manifest, reference.tag()).await?;
-        let mut report = PullReport {
+        let tag = reference.tag().map(str::to_owned);
+        let (bytes, media_type) = (manifest.bytes.clone(), manifest.media_type.clone());
+        run_blocking(move || Ok(layout.put_manifest(&bytes, &media_type, tag.as_deref())?)).await?;
+        let (downloaded, present, bytes) = tally(&outcomes);
+        let report = PullReport {
             digest: manifest.digest.clone(),
-            downloaded: 0,
-            present: 0,
-            bytes: 0,
+            downloaded,
+            present,
+            bytes,
         };
-        for (downloaded, n) in outcomes {
-            if downloaded {
-                report.downloaded += 1;
-                report.bytes += n;
-            } else {
-                report.present += 1;
-            }
-        }
         Ok(report)
     }
-}
-
-async fn write_manifest_blob(dir: &Path, m: &RawManifest) -> Result<()> {
-    let path = blob_path(dir, &m.digest);
-    if let Some(parent) = path.parent() {
-        tokio::fs::create_dir_all(parent)
-            .await
-            .map_err(|e| Error::io("creating", parent, e))?;
-    }
-    let stream = futures_util::stream::iter([Ok(m.bytes.clone())]).boxed();
-    crate::blobs::write_verified(stream, &path).await?;
-    Ok(())
-}
-
-async fn update_layout_index(dir: &Path, m: &RawManifest, tag: Option<&str>) -> Result<()> {
-    let layout = dir.join("oci-layout");
-    let layout_json = br#"{"imageLayoutVersion":"1.0.0"}"#;
-    crate::blobs::write_verified(
-        futures_util::stream::iter([Ok(bytes::Bytes::from_static(layout_json))]).boxed(),
-        &layout,
-    )
-    .await?;
-    let index_path = dir.join("index.json");
-    let mut index: serde_json::Value = match tokio::fs::read(&index_path).await {
-        Ok(b) => serde_json::from_slice(&b).map_err(|e| Error::Json {
-            what: "index.json",
-            source: e,
-        })?,
-        Err(_) => {
-            serde_json::json!({"schemaVersion": 2, "mediaType": crate::manifests::OCI_INDEX, "manifests": []})
-        }
-    };
-    let mut desc = serde_json::json!({
-        "mediaType": m.media_type,
-        "digest": m.digest.as_str(),
-        "size": m.bytes.len(),
-    });
-    if let Some(t) = tag {
-        desc["annotations"] = serde_json::json!({ REF_NAME_ANNOTATION: t });
-    }
-    let list = index
-        .get_mut("manifests")
-        .and_then(|v| v.as_array_mut())
-        .ok_or_else(|| Error::Invalid {
-            what: "OCI layout",
-            reason: format!("{}: index.json has no manifests list", index_path.display()),
-        })?;
-    list.retain(|d| {
-        let same_tag = tag.is_some()
-            && d.get("annotations")
-                .and_then(|a| a.get(REF_NAME_ANNOTATION))
-                .and_then(|n| n.as_str())
-                == tag;
-        let same_digest_untagged =
-            tag.is_none() && d.get("digest").and_then(|x| x.as_str()) == Some(m.digest.as_str());
-        !same_tag && !same_digest_untagged
-    });
-    list.push(desc);
-    let bytes = serde_json::to_vec_pretty(&index).map_err(|e| Error::Json {
-        what: "index.json",
-        source: e,
-    })?;
-    crate::blobs::write_verified(
-        futures_util::stream::iter([Ok(bytes::Bytes::from(bytes))]).boxed(),
-        &index_path,
-    )
-    .await?;
-    Ok(())
 }

@@ -3,190 +3,53 @@
 //! Order of a push: every blob first (config and layers, concurrently, skipping blobs the registry
 //! has), the manifest last, so a failed push never leaves a tag naming missing blobs.
 
-use crate::auth::Scope;
-use crate::client::{Client, OneShot, Req, ReqBody};
+use crate::blobs::with_digest;
+use crate::client::{Client, OneShot, ReqBody};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::manifests::{ParsedManifest, RawManifest};
+use crate::image::{DockerArchive, ImageError, LocalArtifact, OciLayout};
+use crate::manifests::{ParsedManifest, RawManifest, add_blobs, descriptor_digest};
 use crate::progress::ProgressKind;
 use crate::reference::Reference;
 use futures_util::{StreamExt, TryStreamExt};
-use reqwest::{Method, header};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-/// The annotation naming a manifest's tag in an OCI layout's `index.json`.
-pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
+pub use crate::image::REF_NAME_ANNOTATION;
 
-/// Where a blob to push lives: `len` bytes of `path` from `offset`.
-#[derive(Debug, Clone)]
-pub(crate) struct LocalBlob {
-    pub(crate) digest: Digest,
-    pub(crate) path: PathBuf,
-    pub(crate) offset: u64,
-    pub(crate) size: u64,
-}
-
-/// An image to push: its blobs on disk, its manifests (children of an index first) in push order.
-#[derive(Debug, Clone)]
-pub(crate) struct LocalImage {
-    pub(crate) blobs: Vec<LocalBlob>,
-    /// Child manifests (pushed by digest), then the top manifest (pushed under the tag).
-    pub(crate) children: Vec<RawManifest>,
-    pub(crate) top: RawManifest,
-}
-
-#[derive(serde::Deserialize)]
-struct LayoutIndex {
-    #[serde(default)]
-    manifests: Vec<LayoutDescriptor>,
-}
-
-#[derive(serde::Deserialize)]
-struct LayoutDescriptor {
-    #[serde(rename = "mediaType", default)]
-    media_type: String,
-    digest: String,
-    size: u64,
-    #[serde(default)]
-    annotations: std::collections::HashMap<String, String>,
-}
-
-pub(crate) fn blob_path(dir: &Path, digest: &Digest) -> PathBuf {
-    dir.join("blobs")
-        .join(digest.algorithm().as_str())
-        .join(digest.hex())
-}
-
-fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io("reading", path, e))?;
-    if meta.len() > limit {
-        return Err(Error::ManifestTooLarge { limit });
+/// Reads what `source` holds for a push to `reference`: an OCI image layout directory (the entry
+/// named like the reference's tag, else the only one; an index is pushed whole) or a
+/// `docker save` archive (its only image).
+fn read_source(source: &Path, reference: &Reference) -> Result<LocalArtifact> {
+    let meta = std::fs::metadata(source).map_err(|e| Error::io("reading", source, e))?;
+    if !meta.is_dir() {
+        let image = DockerArchive::open(source)?.image(None)?;
+        return Ok(LocalArtifact::Image(image));
     }
-    std::fs::read(path).map_err(|e| Error::io("reading", path, e))
+    let layout = OciLayout::open(source)?;
+    match reference.tag() {
+        Some(tag) => match layout.artifact(Some(tag)) {
+            Err(ImageError::NotFound(_)) => Ok(layout.artifact(None)?),
+            other => Ok(other?),
+        },
+        None => Ok(layout.artifact(None)?),
+    }
 }
 
-fn parse_digest(s: &str) -> Result<Digest> {
-    s.parse::<Digest>().map_err(|e| Error::Invalid {
-        what: "digest",
-        reason: format!("{s:?}: {e}"),
-    })
+/// Runs blocking file work (reading or writing a layout) off the async threads.
+pub(crate) async fn run_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Image(Box::new(e)))?
 }
 
-/// Reads an OCI image layout: picks the manifest named `tag` (or the only one).
-pub(crate) fn read_oci_layout(dir: &Path, tag: Option<&str>, limit: u64) -> Result<LocalImage> {
-    let index_path = dir.join("index.json");
-    let raw = read_small(&index_path, limit)?;
-    let index: LayoutIndex = serde_json::from_slice(&raw).map_err(|e| Error::Json {
-        what: "index.json",
-        source: e,
-    })?;
-    let chosen = match index.manifests.as_slice() {
-        [] => {
-            return Err(Error::Invalid {
-                what: "OCI layout",
-                reason: format!("{}: index.json lists no manifest", dir.display()),
-            });
-        }
-        [one] => one,
-        many => {
-            let by_tag = tag.and_then(|t| {
-                many.iter().find(|d| {
-                    d.annotations
-                        .get(REF_NAME_ANNOTATION)
-                        .is_some_and(|n| n == t)
-                })
-            });
-            by_tag.ok_or_else(|| Error::Invalid {
-                what: "OCI layout",
-                reason: format!(
-                    "{}: index.json lists {} manifests and none is named {:?}",
-                    dir.display(),
-                    many.len(),
-                    tag.unwrap_or("")
-                ),
-            })?
-        }
-    };
-    let top = read_layout_manifest(dir, &chosen.digest, chosen.size, &chosen.media_type, limit)?;
-    let mut image = LocalImage {
-        blobs: Vec::new(),
-        children: Vec::new(),
-        top: top.clone(),
-    };
-    match top.parse()? {
-        ParsedManifest::Image(m) => add_image_blobs(dir, &m, &mut image.blobs)?,
-        ParsedManifest::Index(idx) => {
-            for d in idx.manifests() {
-                let child = read_layout_manifest(
-                    dir,
-                    d.digest().as_ref(),
-                    d.size(),
-                    d.media_type().as_ref(),
-                    limit,
-                )?;
-                if let ParsedManifest::Image(m) = child.parse()? {
-                    add_image_blobs(dir, &m, &mut image.blobs)?;
-                }
-                image.children.push(child);
-            }
-        }
-    }
-    Ok(image)
-}
-
-fn read_layout_manifest(
-    dir: &Path,
-    digest: &str,
-    size: u64,
-    media_type: &str,
-    limit: u64,
-) -> Result<RawManifest> {
-    let digest = parse_digest(digest)?;
-    let bytes = read_small(&blob_path(dir, &digest), limit)?;
-    let actual = Digest::sha256_of(&bytes);
-    if actual != digest || bytes.len() as u64 != size {
-        return Err(Error::DigestMismatch {
-            expected: digest.to_string(),
-            actual: actual.to_string(),
-        });
-    }
-    let mut m = RawManifest::from_bytes(bytes)?;
-    if !media_type.is_empty() {
-        media_type.clone_into(&mut m.media_type);
-    }
-    Ok(m)
-}
-
-fn add_image_blobs(
-    dir: &Path,
-    m: &oci_spec::image::ImageManifest,
-    out: &mut Vec<LocalBlob>,
-) -> Result<()> {
-    for d in std::iter::once(m.config()).chain(m.layers().iter()) {
-        let digest = parse_digest(d.digest().as_ref())?;
-        if out.iter().any(|b| b.digest == digest) {
-            continue;
-        }
-        let path = blob_path(dir, &digest);
-        let len = std::fs::metadata(&path)
-            .map_err(|e| Error::io("reading", &path, e))?
-            .len();
-        if len != d.size() {
-            return Err(Error::SizeMismatch {
-                digest: digest.to_string(),
-                expected: d.size(),
-                actual: len,
-            });
-        }
-        out.push(LocalBlob {
-            digest,
-            path,
-            offset: 0,
-            size: d.size(),
-        });
-    }
-    Ok(())
+/// Counts per-blob outcomes `(transferred, bytes)`: transferred, not transferred, total bytes.
+pub(crate) fn tally(outcomes: &[(bool, u64)]) -> (usize, usize, u64) {
+    let moved = outcomes.iter().filter(|(t, _)| *t).count();
+    let bytes = outcomes.iter().filter(|(t, _)| *t).map(|(_, n)| n).sum();
+    (moved, outcomes.len() - moved, bytes)
 }
 
 /// What a push, tag or copy did.
@@ -213,53 +76,55 @@ impl Client {
     /// # Errors
     /// I/O and layout errors, transport and API errors; on error no manifest was written.
     pub async fn push(&self, source: &Path, reference: &Reference) -> Result<PushReport> {
-        let meta = std::fs::metadata(source).map_err(|e| Error::io("reading", source, e))?;
-        let image = if meta.is_dir() {
-            read_oci_layout(source, reference.tag(), self.inner.manifest_limit)?
-        } else {
-            crate::archive::read_docker_archive(source, self.inner.manifest_limit)?
-        };
-        self.push_image(&image, reference).await
+        let source = source.to_owned();
+        let target = reference.clone();
+        let artifact = run_blocking(move || read_source(&source, &target)).await?;
+        self.push_artifact(&artifact, reference).await
     }
 
-    pub(crate) async fn push_image(
+    /// Pushes an image (or an index with its images) read with [`crate::image::OciLayout`] or
+    /// [`crate::image::DockerArchive`] to `reference`: blobs first (concurrently, present ones
+    /// skipped), then the images of an index by digest, the top manifest last.
+    ///
+    /// # Errors
+    /// Transport and API errors; on error the top manifest was not written.
+    pub async fn push_artifact(
         &self,
-        image: &LocalImage,
+        artifact: &LocalArtifact,
         reference: &Reference,
     ) -> Result<PushReport> {
         let repo = reference.without_digest();
-        let results: Vec<(bool, u64)> = futures_util::stream::iter(image.blobs.iter().map(|b| {
-            let repo = repo.clone();
-            async move {
-                let sent = self
-                    .push_blob_file(&repo, &b.digest, &b.path, b.offset, b.size)
-                    .await?;
-                Ok::<_, Error>((sent, b.size))
-            }
-        }))
-        .buffer_unordered(self.inner.concurrency)
-        .try_collect()
-        .await?;
+        let results: Vec<(bool, u64)> =
+            futures_util::stream::iter(artifact.blobs().into_iter().map(|b| {
+                let repo = repo.clone();
+                async move {
+                    let sent = self
+                        .push_blob_file(&repo, &b.digest, &b.path, b.offset, b.size)
+                        .await?;
+                    Ok::<_, Error>((sent, b.size))
+                }
+            }))
+            .buffer_unordered(self.inner.concurrency)
+            .try_collect()
+            .await?;
+        let (uploaded, skipped, bytes) = tally(&results);
         let mut report = PushReport {
-            digest: image.top.digest.clone(),
-            uploaded: 0,
-            skipped: 0,
+            digest: artifact.manifest().digest.clone(),
+            uploaded,
+            skipped,
             mounted: 0,
-            bytes: 0,
+            bytes,
         };
-        for (sent, size) in results {
-            if sent {
-                report.uploaded += 1;
-                report.bytes += size;
-            } else {
-                report.skipped += 1;
+        if let LocalArtifact::Index { images, .. } = artifact {
+            for image in images {
+                let child = RawManifest::from(&image.manifest);
+                let r = repo.without_tag().with_digest(child.digest.clone());
+                self.put_manifest(&r, &child).await?;
             }
         }
-        for child in &image.children {
-            let r = repo.without_tag().with_digest(child.digest.clone());
-            self.put_manifest(&r, child).await?;
-        }
-        report.digest = self.put_manifest(&repo, &image.top).await?;
+        report.digest = self
+            .put_manifest(&repo, &RawManifest::from(artifact.manifest()))
+            .await?;
         Ok(report)
     }
 
@@ -289,25 +154,14 @@ impl Client {
         let top = self.get_manifest(src).await?;
         let mut children = Vec::new();
         let mut blobs: Vec<(Digest, u64)> = Vec::new();
-        let mut collect = |m: &oci_spec::image::ImageManifest| -> Result<()> {
-            for d in std::iter::once(m.config()).chain(m.layers().iter()) {
-                let digest = parse_digest(d.digest().as_ref())?;
-                if !blobs.iter().any(|(x, _)| *x == digest) {
-                    blobs.push((digest, d.size()));
-                }
-            }
-            Ok(())
-        };
         match top.parse()? {
-            ParsedManifest::Image(m) => collect(&m)?,
+            ParsedManifest::Image(m) => add_blobs(&mut blobs, &m)?,
             ParsedManifest::Index(idx) => {
                 for d in idx.manifests() {
-                    let r = src
-                        .without_tag()
-                        .with_digest(parse_digest(d.digest().as_ref())?);
+                    let r = src.without_tag().with_digest(descriptor_digest(d)?);
                     let child = self.get_manifest(&r).await?;
                     if let ParsedManifest::Image(m) = child.parse()? {
-                        collect(&m)?;
+                        add_blobs(&mut blobs, &m)?;
                     }
                     children.push(child);
                 }
@@ -378,34 +232,10 @@ impl Client {
         stream: crate::blobs::BlobStream,
         size: u64,
     ) -> Result<()> {
-        let mut url = self.repo_url(repo.api_host(), repo.path(), "blobs/uploads/")?;
-        url.set_query(None);
-        let req = Req::new(
-            Method::POST,
-            repo.api_host(),
-            url,
-            vec![Scope::push(repo.path())],
-        )
-        .header(header::CONTENT_LENGTH, "0")?;
-        let resp = self.send(&req).await?;
-        let mut location = self.resolve_location(&resp)?;
-        location
-            .query_pairs_mut()
-            .append_pair("digest", digest.as_str());
-        let req = Req::new(
-            Method::PUT,
-            repo.api_host(),
-            location,
-            vec![Scope::push(repo.path())],
-        )
-        .header(header::CONTENT_TYPE, "application/octet-stream")?
-        .body(ReqBody::Stream(
-            OneShot(Arc::new(Mutex::new(Some(stream)))),
-            size,
-        ))
-        .no_retry()
-        .no_follow();
-        self.send(&req).await?;
+        let resp = self.start_upload(repo, "").await?;
+        let location = with_digest(self.resolve_location(&resp)?, digest);
+        let body = ReqBody::Stream(OneShot(Arc::new(Mutex::new(Some(stream)))), size);
+        self.finish_upload(repo, location, body, false).await?;
         Ok(())
     }
 }

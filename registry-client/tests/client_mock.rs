@@ -57,6 +57,18 @@ fn bearer_challenge(s: &MockServer) -> String {
     )
 }
 
+/// `/v2/` answers 401 with the Bearer challenge of [`bearer_challenge`].
+async fn bearer_ping(s: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("WWW-Authenticate", bearer_challenge(s).as_str()),
+        )
+        .mount(s)
+        .await;
+}
+
 #[tokio::test]
 async fn docker_hub_like_token_flow_checks_scopes_and_caches() {
     let s = server().await;
@@ -107,14 +119,7 @@ async fn docker_hub_like_token_flow_checks_scopes_and_caches() {
 #[tokio::test]
 async fn expired_token_rechallenges_once_with_wider_scope() {
     let s = server().await;
-    Mock::given(method("GET"))
-        .and(path("/v2/"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .insert_header("WWW-Authenticate", bearer_challenge(&s).as_str()),
-        )
-        .mount(&s)
-        .await;
+    bearer_ping(&s).await;
     Mock::given(method("GET"))
         .and(path("/token"))
         .and(query_param("scope", "repository:team/app:pull,push"))
@@ -169,14 +174,7 @@ async fn expired_token_rechallenges_once_with_wider_scope() {
 #[tokio::test]
 async fn a_second_401_is_an_error_not_a_loop() {
     let s = server().await;
-    Mock::given(method("GET"))
-        .and(path("/v2/"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .insert_header("WWW-Authenticate", bearer_challenge(&s).as_str()),
-        )
-        .mount(&s)
-        .await;
+    bearer_ping(&s).await;
     Mock::given(method("GET"))
         .and(path("/token"))
         .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"token":"T"}"#))
@@ -645,14 +643,7 @@ async fn mount_falls_back_when_registry_answers_202() {
 #[tokio::test]
 async fn secrets_do_not_appear_in_errors_or_debug() {
     let s = server().await;
-    Mock::given(method("GET"))
-        .and(path("/v2/"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .insert_header("WWW-Authenticate", bearer_challenge(&s).as_str()),
-        )
-        .mount(&s)
-        .await;
+    bearer_ping(&s).await;
     Mock::given(method("GET"))
         .and(path("/token"))
         .respond_with(
@@ -675,4 +666,308 @@ async fn secrets_do_not_appear_in_errors_or_debug() {
         "{text}"
     );
     assert!(!format!("{c:?}").contains("s3cr3t-pw"));
+}
+
+#[tokio::test]
+async fn blob_exists_reports_the_size_from_the_head_reply() {
+    let s = server().await;
+    open_ping(&s).await;
+    let data = vec![7u8; 1234];
+    let d = Digest::sha256_of(&data);
+    Mock::given(method("HEAD"))
+        .and(path(format!("/v2/team/app/blobs/{d}")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("Docker-Content-Digest", d.as_str())
+                .set_body_bytes(data.clone()),
+        )
+        .mount(&s)
+        .await;
+    let missing = Digest::sha256_of(b"missing");
+    Mock::given(method("HEAD"))
+        .and(path(format!("/v2/team/app/blobs/{missing}")))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&s)
+        .await;
+    let c = Client::builder().build().unwrap();
+    let r = reference(&s, "team/app");
+    assert_eq!(c.blob_exists(&r, &d).await.unwrap(), Some(1234));
+    assert_eq!(c.blob_exists(&r, &missing).await.unwrap(), None);
+}
+
+#[cfg(feature = "mock")]
+#[tokio::test]
+async fn a_dropped_blob_download_resumes_with_range_from_the_bytes_received() {
+    use registry_client::mock::MockRegistry;
+    let reg = MockRegistry::start().await;
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let d: Digest = reg.put_blob("resume/app", data.clone()).parse().unwrap();
+    let c = Client::builder().retry(fast_retry()).build().unwrap();
+    let r = Reference::parse(&format!("{}/resume/app", reg.host())).unwrap();
+    c.ping(&reg.host()).await.unwrap(); // so that the next request is the blob GET
+    reg.clear_requests();
+    reg.drop_connection_nth(1);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("blob");
+    let n = c
+        .blob_to_file(&r, &d, Some(data.len() as u64), &out)
+        .await
+        .unwrap();
+    assert_eq!(n, data.len() as u64);
+    assert_eq!(std::fs::read(&out).unwrap(), data);
+    let gets: Vec<_> = reg
+        .requests()
+        .into_iter()
+        .filter(|q| q.method == "GET" && q.path.contains("/blobs/"))
+        .collect();
+    assert_eq!(gets.len(), 2, "{gets:?}");
+    let range = gets[1]
+        .headers
+        .iter()
+        .find(|(k, _)| k == "range")
+        .map(|(_, v)| v.clone())
+        .expect("the second GET carries Range");
+    let from: u64 = range
+        .strip_prefix("bytes=")
+        .and_then(|r| r.strip_suffix('-'))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("bad Range {range:?}"));
+    assert!(
+        from > 0 && from < data.len() as u64,
+        "resumed from {from}, not from the start"
+    );
+    // only the blob is left in the directory (no temp file)
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[tokio::test]
+async fn identity_token_uses_the_oauth2_refresh_token_post() {
+    use wiremock::matchers::body_string_contains;
+    let s = server().await;
+    bearer_ping(&s).await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(header("content-type", "application/x-www-form-urlencoded"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .and(body_string_contains("refresh_token=id-tok-123"))
+        .and(body_string_contains("service=mock-registry"))
+        .and(body_string_contains("scope=repository%3Ateam%2Fapp%3Apull"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(r#"{"access_token":"A-from-refresh","expires_in":300}"#),
+        )
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/team/app/manifests/v1"))
+        .and(header("authorization", "Bearer A-from-refresh"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                .set_body_string(MANIFEST),
+        )
+        .expect(1)
+        .mount(&s)
+        .await;
+    let creds = Credentials::IdentityToken {
+        username: Some("john".into()),
+        token: "id-tok-123".into(),
+    };
+    let c = Client::builder()
+        .credentials(&host(&s), creds)
+        .build()
+        .unwrap();
+    let m = c.get_manifest(&reference(&s, "team/app:v1")).await.unwrap();
+    assert_eq!(m.bytes, MANIFEST.as_bytes());
+    assert!(!format!("{c:?}").contains("id-tok-123"));
+}
+
+#[tokio::test]
+async fn catalog_follows_link_pages() {
+    let s = server().await;
+    open_ping(&s).await;
+    Mock::given(method("GET"))
+        .and(path("/v2/_catalog"))
+        .and(query_param("last", "b/two"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"repositories":["c/three"]}"#))
+        .with_priority(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/_catalog"))
+        .and(query_param("n", "2"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("Link", r#"</v2/_catalog?n=2&last=b%2Ftwo>; rel="next""#)
+                .set_body_string(r#"{"repositories":["a/one","b/two"]}"#),
+        )
+        .with_priority(2)
+        .mount(&s)
+        .await;
+    let c = Client::builder().build().unwrap();
+    let repos = c.catalog(&host(&s), Some(2)).await.unwrap();
+    assert_eq!(repos, ["a/one", "b/two", "c/three"]);
+}
+
+/// An index for linux/amd64 and linux/arm64/v8, each image with its own config.
+async fn mount_index(s: &MockServer) -> (Digest, Digest) {
+    let mut children = Vec::new();
+    for (arch, variant) in [("amd64", ""), ("arm64", "v8")] {
+        let config = format!(r#"{{"architecture":"{arch}","os":"linux"}}"#);
+        let cd = Digest::sha256_of(config.as_bytes());
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/team/multi/blobs/{cd}")))
+            .respond_with(ResponseTemplate::new(200).set_body_string(config.clone()))
+            .mount(s)
+            .await;
+        let m = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{cd}","size":{}}},"layers":[]}}"#,
+            config.len()
+        );
+        let md = Digest::sha256_of(m.as_bytes());
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/team/multi/manifests/{md}")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                    .set_body_string(m.clone()),
+            )
+            .mount(s)
+            .await;
+        let variant = if variant.is_empty() {
+            String::new()
+        } else {
+            format!(r#","variant":"{variant}""#)
+        };
+        children.push((
+            md.clone(),
+            format!(
+                r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{md}","size":{},"platform":{{"os":"linux","architecture":"{arch}"{variant}}}}}"#,
+                m.len()
+            ),
+        ));
+    }
+    let index = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{},{}]}}"#,
+        children[0].1, children[1].1
+    );
+    Mock::given(method("GET"))
+        .and(path("/v2/team/multi/manifests/v1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("Content-Type", "application/vnd.oci.image.index.v1+json")
+                .set_body_string(index),
+        )
+        .mount(s)
+        .await;
+    (children[0].0.clone(), children[1].0.clone())
+}
+
+#[tokio::test]
+async fn pull_selects_the_platform_from_a_multi_platform_index() {
+    use registry_client::pull::Platform;
+    let s = server().await;
+    open_ping(&s).await;
+    let (amd64, arm64) = mount_index(&s).await;
+    let c = Client::builder().build().unwrap();
+    let r = reference(&s, "team/multi:v1");
+    let dir = tempfile::tempdir().unwrap();
+    let arm: Platform = "linux/arm64/v8".parse().unwrap();
+    let rep = c.pull(&r, dir.path(), Some(&arm)).await.unwrap();
+    assert_eq!(rep.digest, arm64);
+    let layout = registry_client::image::OciLayout::open(dir.path()).unwrap();
+    let img = layout.image(Some("v1")).unwrap();
+    assert_eq!(img.manifest.digest, arm64);
+    assert!(
+        std::fs::read_to_string(&img.config.path)
+            .unwrap()
+            .contains("arm64")
+    );
+    // default: linux/amd64
+    let dir2 = tempfile::tempdir().unwrap();
+    assert_eq!(c.pull(&r, dir2.path(), None).await.unwrap().digest, amd64);
+    // a platform the index lacks is a typed error naming what is there
+    let err = c
+        .pull(&r, dir2.path(), Some(&"linux/s390x".parse().unwrap()))
+        .await
+        .unwrap_err();
+    match err {
+        Error::PlatformNotFound {
+            platform,
+            available,
+        } => {
+            assert_eq!(platform, "linux/s390x");
+            assert!(available.contains("linux/arm64"), "{available}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn push_blob_bytes_uses_one_post_or_finishes_a_202_with_put() {
+    let s = server().await;
+    open_ping(&s).await;
+    let data = bytes::Bytes::from_static(b"small config blob");
+    let d = Digest::sha256_of(&data);
+    Mock::given(method("POST"))
+        .and(path("/v2/team/one/blobs/uploads/"))
+        .and(query_param("digest", d.as_str()))
+        .and(wiremock::matchers::body_bytes(data.to_vec()))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&s)
+        .await;
+    // a registry that ignores ?digest= on POST and opens a session instead
+    Mock::given(method("POST"))
+        .and(path("/v2/team/two/blobs/uploads/"))
+        .respond_with(
+            ResponseTemplate::new(202)
+                .insert_header("Location", "/v2/team/two/blobs/uploads/u1?_state=x"),
+        )
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/team/two/blobs/uploads/u1"))
+        .and(query_param("_state", "x"))
+        .and(query_param("digest", d.as_str()))
+        .and(wiremock::matchers::body_bytes(data.to_vec()))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = Client::builder().build().unwrap();
+    c.push_blob_bytes(&reference(&s, "team/one"), &d, data.clone())
+        .await
+        .unwrap();
+    c.push_blob_bytes(&reference(&s, "team/two"), &d, data)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn pushing_something_that_is_no_image_is_a_typed_error_before_any_request() {
+    use registry_client::image::ImageError;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.json"), "{}").unwrap();
+    let not_tar = dir.path().join("file.tar");
+    std::fs::write(&not_tar, [0x1f, 0x8b, 0, 0]).unwrap();
+    // port 9 (discard) on loopback: any request would fail with a transport error instead
+    let c = Client::builder().build().unwrap();
+    let r = Reference::parse("127.0.0.1:9/team/app:v1").unwrap();
+    for (source, want) in [
+        (dir.path(), "no oci-layout file"),
+        (not_tar.as_path(), "gzip"),
+    ] {
+        let err = c.push(source, &r).await.unwrap_err();
+        let Error::Image(inner) = &err else {
+            panic!("{err:?}")
+        };
+        let image_err = inner.downcast_ref::<ImageError>().expect("an ImageError");
+        assert!(
+            matches!(image_err, ImageError::InvalidLayout(m) if m.contains(want)),
+            "{image_err:?}"
+        );
+    }
 }

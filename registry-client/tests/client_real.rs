@@ -191,3 +191,173 @@ async fn htpasswd_registry_needs_and_accepts_credentials() {
     assert_eq!(rep.uploaded, 3);
     assert!(!format!("{c:?}").contains(&pw));
 }
+
+#[tokio::test]
+#[ignore = "needs real servers: run scripts/test"]
+async fn push_blob_bytes_and_blob_exists_report_the_real_size() {
+    let reg = env("DOCKWRIGHT_TEST_REGISTRY");
+    let s = suffix();
+    let r = Reference::parse(&format!("{reg}/regclient-test-{s}/blobs")).unwrap();
+    let c = Client::builder().build().unwrap();
+    let data = format!("a small blob {s} {}", "x".repeat(4000));
+    let d = Digest::sha256_of(data.as_bytes());
+    assert_eq!(c.blob_exists(&r, &d).await.unwrap(), None);
+    c.push_blob_bytes(&r, &d, data.clone().into())
+        .await
+        .unwrap();
+    assert_eq!(
+        c.blob_exists(&r, &d).await.unwrap(),
+        Some(data.len() as u64)
+    );
+    let back = c.blob_bytes(&r, &d, 1 << 20).await.unwrap();
+    assert_eq!(back.as_ref(), data.as_bytes());
+}
+
+/// Builds the busybox preset image into `dir` (tag `v1`).
+fn busybox_layout(dir: &Path) -> registry_client::image::BuiltImage {
+    registry_client::image::presets::busybox_image("/bin/busybox")
+        .ref_name("v1")
+        .build(dir)
+        .unwrap()
+}
+
+fn run(cmd: &mut Command) -> String {
+    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        o.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[tokio::test]
+#[ignore = "needs real servers: run scripts/test"]
+async fn push_from_a_docker_save_archive_and_pull_it_back() {
+    let reg = env("DOCKWRIGHT_TEST_REGISTRY");
+    let s = suffix();
+    let tmp = tempfile::tempdir().unwrap();
+    let built = busybox_layout(&tmp.path().join("oci"));
+    let archive = tmp.path().join("busybox.tar");
+    run(Command::new("skopeo")
+        .arg("copy")
+        .arg("-q")
+        .arg(format!("oci:{}:v1", built.layout_dir.display()))
+        .arg(format!("docker-archive:{}:busybox:v1", archive.display())));
+    let r = Reference::parse(&format!("{reg}/regclient-test-{s}/fromarchive:v1")).unwrap();
+    let c = Client::builder().build().unwrap();
+    let rep = c.push(&archive, &r).await.unwrap();
+    assert_eq!(rep.uploaded, 2, "{rep:?}"); // config + the one layer
+    let out = tempfile::tempdir().unwrap();
+    let pulled = c.pull(&r, out.path(), None).await.unwrap();
+    assert_eq!(pulled.digest, rep.digest);
+    // the layer bytes are the ones in the archive: the same digest as the layout's layer
+    let img = registry_client::image::OciLayout::open(out.path())
+        .unwrap()
+        .image(Some("v1"))
+        .unwrap();
+    assert_eq!(img.layers.len(), 1);
+    assert_eq!(img.layers[0].digest, built.layers[0].digest);
+    img.layers[0].verify().unwrap();
+    img.config.verify().unwrap();
+    // and skopeo sees the same manifest digest
+    let inspect = run(Command::new("skopeo")
+        .args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"])
+        .arg(format!("docker://{r}")));
+    assert_eq!(inspect.trim(), rep.digest.as_str());
+}
+
+/// Removes a swarm service on drop, even when the test fails.
+struct ServiceGuard {
+    host: String,
+    name: String,
+}
+
+impl Drop for ServiceGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["-H", &self.host, "service", "rm", &self.name])
+            .output();
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs real servers: run scripts/test"]
+async fn a_swarm_service_runs_the_image_we_pushed() {
+    let reg = env("DOCKWRIGHT_TEST_REGISTRY");
+    let docker = env("DOCKWRIGHT_TEST_DOCKER_HOST");
+    let s = suffix();
+    let tmp = tempfile::tempdir().unwrap();
+    busybox_layout(tmp.path());
+    let image = format!("{reg}/regclient-test-{s}/busybox:v1");
+    let c = Client::builder().build().unwrap();
+    let rep = c
+        .push(tmp.path(), &Reference::parse(&image).unwrap())
+        .await
+        .unwrap();
+    let name = format!("regclient-svc-{s}");
+    let guard = ServiceGuard {
+        host: docker.clone(),
+        name: name.clone(),
+    };
+    run(Command::new("docker").args([
+        "-H",
+        &docker,
+        "service",
+        "create",
+        "--detach",
+        "--quiet",
+        "--name",
+        &name,
+        "--network",
+        "host",
+        "--restart-condition",
+        "none",
+        "--stop-grace-period",
+        "1s",
+        &image,
+        "sleep",
+        "30",
+    ]));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let states = loop {
+        let states = run(Command::new("docker").args([
+            "-H",
+            &docker,
+            "service",
+            "ps",
+            "--no-trunc",
+            "--format",
+            "{{.CurrentState}} {{.Error}}",
+            &name,
+        ]));
+        if states.lines().any(|l| l.starts_with("Running")) {
+            break states;
+        }
+        assert!(
+            !states.contains("No such image") && !states.lines().any(|l| l.starts_with("Rejected")),
+            "dockerd could not use the image: {states}"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "service never ran: {states}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    assert!(states.contains("Running"), "{states}");
+    // the task runs the manifest we pushed (dockerd resolved the tag to our digest)
+    let spec_image = run(Command::new("docker").args([
+        "-H",
+        &docker,
+        "service",
+        "inspect",
+        "--format",
+        "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+        &name,
+    ]));
+    assert!(
+        spec_image.trim().ends_with(&format!("@{}", rep.digest)),
+        "{spec_image}"
+    );
+    drop(guard);
+}

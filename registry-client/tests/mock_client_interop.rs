@@ -204,3 +204,56 @@ async fn dropped_connection_is_resumed_or_reported() {
         .collect();
     assert!(gets.len() >= 2, "a second request is needed after the drop");
 }
+
+#[tokio::test]
+async fn client_pushes_with_an_identity_token_through_the_oauth2_post_flow() {
+    let reg = MockRegistry::builder()
+        .bearer_token_server("alice", "s3cret")
+        .start()
+        .await;
+    // What `docker login` stores as `identitytoken`: a refresh token from the token server.
+    let login = sdk_core::test_server::TestClient::new(&reg.host())
+        .expect("test client")
+        .send(
+            "POST",
+            "/token",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            b"grant_type=password&service=mock-registry&client_id=docker&access_type=offline&username=alice&password=s3cret",
+        )
+        .await
+        .expect("login");
+    assert_eq!(login.status, 200, "{}", login.text());
+    let refresh = login.json().expect("JSON body")["refresh_token"]
+        .as_str()
+        .expect("refresh_token")
+        .to_owned();
+    let client = Client::builder()
+        .credentials(
+            &reg.host(),
+            Credentials::IdentityToken {
+                username: Some("alice".to_owned()),
+                token: refresh.as_str().into(),
+            },
+        )
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let r = reference(&reg, "team/idtoken:1.0");
+    let d = push_image(&client, &r, b"identity-layer").await;
+    assert_eq!(client.get_manifest(&r).await.expect("pull").digest, d);
+    let posts: Vec<_> = reg
+        .requests()
+        .into_iter()
+        .filter(|q| q.method == "POST" && q.path == "/token")
+        .collect();
+    assert!(
+        posts
+            .iter()
+            .any(|q| q.body.contains("grant_type=refresh_token")),
+        "the client used the OAuth2 refresh grant: {posts:?}"
+    );
+    assert!(
+        !format!("{posts:?}").contains(&refresh),
+        "refresh token recorded"
+    );
+}

@@ -4,8 +4,7 @@
 #![cfg(feature = "mock")]
 
 use registry_client::mock::MockRegistry;
-mod mock_support;
-use mock_support::{Resp, request};
+use sdk_core::test_server::{TestClient, TestResponse as Resp};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
@@ -95,7 +94,9 @@ impl Target {
             all.push(("Authorization", basic(u, p)));
         }
         let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        request(&self.host(), method, path_or_url, &refs, &body)
+        TestClient::new(&self.host())
+            .expect("test client")
+            .send(method, path_or_url, &refs, &body)
             .await
             .expect("request failed")
     }
@@ -111,7 +112,8 @@ fn basic(user: &str, pass: &str) -> String {
 
 /// The tags of a tags-list reply, sorted (registry 2.8 lists them in directory order).
 fn sorted_tags(r: &Resp) -> Vec<String> {
-    let mut v: Vec<String> = serde_json::from_value(r.json()["tags"].clone()).expect("tags array");
+    let mut v: Vec<String> =
+        serde_json::from_value(r.json().expect("JSON body")["tags"].clone()).expect("tags array");
     v.sort();
     v
 }
@@ -197,7 +199,7 @@ async fn ping(t: Target) {
         r.header("docker-distribution-api-version").as_deref(),
         Some("registry/2.0")
     );
-    assert_eq!(r.json(), json!({}));
+    assert_eq!(r.json().expect("JSON body"), json!({}));
 }
 
 async fn basic_auth_challenge(t: Target) {
@@ -205,24 +207,31 @@ async fn basic_auth_challenge(t: Target) {
         panic!("auth target expected")
     };
     let host = t.host();
-    let anonymous = request(&host, "GET", "/v2/", &[], b"").await.expect("send");
+    let anonymous = TestClient::new(&host)
+        .expect("test client")
+        .send("GET", "/v2/", &[], b"")
+        .await
+        .expect("send");
     assert_eq!(anonymous.status, 401);
     let challenge = anonymous
         .header("www-authenticate")
         .expect("WWW-Authenticate");
     assert!(challenge.starts_with("Basic realm=\""), "{challenge}");
-    assert_eq!(anonymous.error_code(), "UNAUTHORIZED");
-    let wrong = request(
-        &host,
-        "GET",
-        "/v2/",
-        &[("Authorization", &basic(&user, "wrong-password"))],
-        b"",
-    )
-    .await
-    .expect("send");
+    assert_eq!(anonymous.oci_error_code(), "UNAUTHORIZED");
+    let wrong = TestClient::new(&host)
+        .expect("test client")
+        .send(
+            "GET",
+            "/v2/",
+            &[("Authorization", &basic(&user, "wrong-password"))],
+            b"",
+        )
+        .await
+        .expect("send");
     assert_eq!(wrong.status, 401);
-    let tags = request(&host, "GET", "/v2/some/repo/tags/list", &[], b"")
+    let tags = TestClient::new(&host)
+        .expect("test client")
+        .send("GET", "/v2/some/repo/tags/list", &[], b"")
         .await
         .expect("send");
     assert_eq!(tags.status, 401);
@@ -291,7 +300,7 @@ async fn blob_upload_and_fetch(t: Target) {
         )
         .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.error_code(), "DIGEST_INVALID");
+    assert_eq!(r.oci_error_code(), "DIGEST_INVALID");
 
     let r = t
         .send(
@@ -353,7 +362,7 @@ async fn blob_upload_and_fetch(t: Target) {
         .send("GET", &format!("/v2/{repo}/blobs/{d}"), &[], vec![])
         .await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.error_code(), "BLOB_UNKNOWN");
+    assert_eq!(r.oci_error_code(), "BLOB_UNKNOWN");
 }
 
 async fn upload_state_is_required(t: Target) {
@@ -372,7 +381,7 @@ async fn upload_state_is_required(t: Target) {
         )
         .await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.error_code(), "BLOB_UPLOAD_INVALID");
+    assert_eq!(r.oci_error_code(), "BLOB_UPLOAD_INVALID");
     // A stale state (before a PATCH) is refused too.
     let r = t
         .send(
@@ -392,7 +401,7 @@ async fn upload_state_is_required(t: Target) {
         )
         .await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.error_code(), "BLOB_UPLOAD_INVALID");
+    assert_eq!(r.oci_error_code(), "BLOB_UPLOAD_INVALID");
 }
 
 async fn monolithic_post_is_ignored(t: Target) {
@@ -463,7 +472,7 @@ async fn manifests(t: Target) {
         .send("GET", &format!("/v2/{repo}/manifests/v1"), &[], vec![])
         .await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.error_code(), "MANIFEST_UNKNOWN");
+    assert_eq!(r.oci_error_code(), "MANIFEST_UNKNOWN");
 
     // Second tag on the same manifest, tags list, unknown tag.
     let r = t
@@ -479,7 +488,7 @@ async fn manifests(t: Target) {
         .send("GET", &format!("/v2/{repo}/tags/list"), &[], vec![])
         .await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.json()["name"], json!(repo));
+    assert_eq!(r.json().expect("JSON body")["name"], json!(repo));
     assert_eq!(sorted_tags(&r), ["v1", "v2"]);
     let r = t
         .send(
@@ -491,7 +500,7 @@ async fn manifests(t: Target) {
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(
-        r.json()["errors"][0],
+        r.json().expect("JSON body")["errors"][0],
         json!({"code": "MANIFEST_UNKNOWN", "message": "manifest unknown", "detail": {"Tag": "nope"}})
     );
 
@@ -506,14 +515,14 @@ async fn manifests(t: Target) {
         )
         .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.error_code(), "DIGEST_INVALID");
+    assert_eq!(r.oci_error_code(), "DIGEST_INVALID");
 
     // Delete by tag is refused by 2.8; by digest removes the manifest and its tags.
     let r = t
         .send("DELETE", &format!("/v2/{repo}/manifests/v1"), &[], vec![])
         .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.error_code(), "DIGEST_INVALID");
+    assert_eq!(r.oci_error_code(), "DIGEST_INVALID");
     let r = t
         .send("DELETE", &format!("/v2/{repo}/manifests/{d}"), &[], vec![])
         .await;
@@ -527,7 +536,7 @@ async fn manifests(t: Target) {
         )
         .await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.error_code(), "MANIFEST_UNKNOWN");
+    assert_eq!(r.oci_error_code(), "MANIFEST_UNKNOWN");
     let r = t
         .send("DELETE", &format!("/v2/{repo}/manifests/{d}"), &[], vec![])
         .await;
@@ -536,7 +545,10 @@ async fn manifests(t: Target) {
         .send("GET", &format!("/v2/{repo}/tags/list"), &[], vec![])
         .await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.json(), json!({"name": repo, "tags": null}));
+    assert_eq!(
+        r.json().expect("JSON body"),
+        json!({"name": repo, "tags": null})
+    );
 }
 
 async fn manifest_blob_unknown(t: Target) {
@@ -559,7 +571,7 @@ async fn manifest_blob_unknown(t: Target) {
         )
         .await;
     assert_eq!(r.status, 400);
-    let errors = r.json()["errors"].clone();
+    let errors = r.json().expect("JSON body")["errors"].clone();
     assert_eq!(
         errors,
         json!([{"code": "MANIFEST_BLOB_UNKNOWN", "message": "blob unknown to registry", "detail": missing}])
@@ -574,7 +586,7 @@ async fn unknown_things(t: Target) {
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(
-        r.json()["errors"][0],
+        r.json().expect("JSON body")["errors"][0],
         json!({"code": "BLOB_UNKNOWN", "message": "blob unknown to registry", "detail": d})
     );
     let r = t
@@ -587,7 +599,7 @@ async fn unknown_things(t: Target) {
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(
-        r.json()["errors"][0],
+        r.json().expect("JSON body")["errors"][0],
         json!({"code": "MANIFEST_UNKNOWN", "message": "manifest unknown", "detail": {"Name": repo, "Revision": d}})
     );
     let r = t
@@ -595,7 +607,7 @@ async fn unknown_things(t: Target) {
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(
-        r.json()["errors"][0],
+        r.json().expect("JSON body")["errors"][0],
         json!({"code": "NAME_UNKNOWN", "message": "repository name not known to registry", "detail": {"name": repo}})
     );
 }
@@ -658,7 +670,8 @@ async fn tags_are_not_paginated(t: Target) {
     // Registry 2.8 lists tags in directory order (unspecified), so compare them sorted.
     let sorted = |r: &Resp| {
         let mut v: Vec<String> =
-            serde_json::from_value(r.json()["tags"].clone()).expect("tags array");
+            serde_json::from_value(r.json().expect("JSON body")["tags"].clone())
+                .expect("tags array");
         v.sort();
         v
     };

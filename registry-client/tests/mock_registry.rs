@@ -2,11 +2,9 @@
 //! the real registry (bearer tokens and scopes, pagination mode, fault knobs, recording).
 #![cfg(feature = "mock")]
 
-mod mock_support;
-
 use base64::Engine as _;
-use mock_support::{Resp, request};
 use registry_client::mock::{MockRegistry, write_credential_helper};
+use sdk_core::test_server::{TestClient, TestResponse as Resp};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
@@ -30,7 +28,9 @@ async fn send(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Resp {
-    request(&reg.host(), method, target, headers, body)
+    TestClient::new(&reg.host())
+        .expect("test client")
+        .send(method, target, headers, body)
         .await
         .expect("request")
 }
@@ -102,7 +102,10 @@ async fn push_and_pull_an_image_round_trip() {
     .await;
     assert_eq!(r.body, layer);
     let r = send(&reg, "GET", "/v2/_catalog", &[], b"").await;
-    assert_eq!(r.json(), json!({"repositories": ["app/web"]}));
+    assert_eq!(
+        r.json().expect("JSON body"),
+        json!({"repositories": ["app/web"]})
+    );
 }
 
 #[tokio::test]
@@ -137,8 +140,14 @@ async fn digest_mismatch_is_digest_invalid() {
     )
     .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.json()["errors"][0]["code"], "DIGEST_INVALID");
-    assert_eq!(r.json()["errors"][0]["detail"]["Digest"], json!(wrong));
+    assert_eq!(
+        r.json().expect("JSON body")["errors"][0]["code"],
+        "DIGEST_INVALID"
+    );
+    assert_eq!(
+        r.json().expect("JSON body")["errors"][0]["detail"]["Digest"],
+        json!(wrong)
+    );
     assert_eq!(reg.blob("a", &wrong), None);
 }
 
@@ -179,7 +188,7 @@ async fn monolithic_post_mode_stores_the_blob() {
     )
     .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.error_code(), "DIGEST_INVALID");
+    assert_eq!(r.oci_error_code(), "DIGEST_INVALID");
 }
 
 #[tokio::test]
@@ -200,7 +209,10 @@ async fn tags_pagination_mode_follows_link() {
         pages += 1;
         let r = send(&reg, "GET", &target, &[], b"").await;
         assert_eq!(r.status, 200);
-        for t in r.json()["tags"].as_array().expect("tags") {
+        for t in r.json().expect("JSON body")["tags"]
+            .as_array()
+            .expect("tags")
+        {
             seen.push(t.as_str().expect("str").to_owned());
         }
         next = r.header("link").map(|l| {
@@ -216,7 +228,7 @@ async fn tags_pagination_mode_follows_link() {
     plain.put_manifest("p", Some("a"), b"{}".to_vec(), OCI_MANIFEST);
     plain.put_manifest("p", Some("b"), b"{}".to_vec(), OCI_MANIFEST);
     let r = send(&plain, "GET", "/v2/p/tags/list?n=1", &[], b"").await;
-    assert_eq!(r.json()["tags"], json!(["a", "b"]));
+    assert_eq!(r.json().expect("JSON body")["tags"], json!(["a", "b"]));
     assert_eq!(r.header("link"), None);
 }
 
@@ -266,9 +278,14 @@ async fn bearer_flow_checks_scopes() {
     )
     .await;
     assert_eq!(r.status, 200);
-    let pull = format!("Bearer {}", r.json()["token"].as_str().expect("token"));
+    let pull = format!(
+        "Bearer {}",
+        r.json().expect("JSON body")["token"]
+            .as_str()
+            .expect("token")
+    );
     assert_eq!(
-        r.json()["access"][0],
+        r.json().expect("JSON body")["access"][0],
         json!({"type": "repository", "name": "team/app", "actions": ["pull"]})
     );
     let r = send(
@@ -322,7 +339,12 @@ async fn bearer_flow_checks_scopes() {
         b"",
     )
     .await;
-    let push = format!("Bearer {}", r.json()["token"].as_str().expect("token"));
+    let push = format!(
+        "Bearer {}",
+        r.json().expect("JSON body")["token"]
+            .as_str()
+            .expect("token")
+    );
     let r = upload(&reg, "team/app", b"blob", &[("Authorization", &push)]).await;
     assert_eq!(r.status, 201);
     // Forged tokens are refused.
@@ -376,7 +398,7 @@ async fn anonymous_pull_tokens() {
     .await;
     assert_eq!(r.status, 200);
     assert_eq!(
-        r.json()["access"][0]["actions"],
+        r.json().expect("JSON body")["access"][0]["actions"],
         json!(["pull"]),
         "anonymous gets pull only"
     );
@@ -413,7 +435,7 @@ async fn fail_nth_with_retry_after() {
     let r = send(&reg, "GET", "/v2/", &[], b"").await;
     assert_eq!(r.status, 429);
     assert_eq!(r.header("retry-after").as_deref(), Some("3"));
-    assert_eq!(r.error_code(), "TOOMANYREQUESTS");
+    assert_eq!(r.oci_error_code(), "TOOMANYREQUESTS");
     assert_eq!(send(&reg, "GET", "/v2/", &[], b"").await.status, 200);
     reg.fail_nth(1, 503);
     let r = send(&reg, "GET", "/v2/", &[], b"").await;
@@ -484,10 +506,10 @@ async fn invalid_names_and_digests_are_rejected() {
     let reg = MockRegistry::start().await;
     let r = send(&reg, "GET", "/v2/Upper/tags/list", &[], b"").await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.error_code(), "NAME_INVALID");
+    assert_eq!(r.oci_error_code(), "NAME_INVALID");
     let r = send(&reg, "GET", "/v2/ok/blobs/sha256:xyz", &[], b"").await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.error_code(), "DIGEST_INVALID");
+    assert_eq!(r.oci_error_code(), "DIGEST_INVALID");
     let r = send(
         &reg,
         "PUT",
@@ -497,7 +519,7 @@ async fn invalid_names_and_digests_are_rejected() {
     )
     .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.error_code(), "MANIFEST_INVALID");
+    assert_eq!(r.oci_error_code(), "MANIFEST_INVALID");
 }
 
 #[tokio::test]
@@ -517,7 +539,7 @@ async fn index_needs_its_manifests() {
     )
     .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.error_code(), "MANIFEST_BLOB_UNKNOWN");
+    assert_eq!(r.oci_error_code(), "MANIFEST_BLOB_UNKNOWN");
     let r = send(
         &reg,
         "PUT",
@@ -534,7 +556,9 @@ async fn dropping_the_registry_stops_it() {
     let reg = MockRegistry::start().await;
     let host = reg.host();
     assert_eq!(
-        request(&host, "GET", "/v2/", &[], b"")
+        TestClient::new(&host)
+            .expect("test client")
+            .send("GET", "/v2/", &[], b"")
             .await
             .expect("up")
             .status,
@@ -543,7 +567,11 @@ async fn dropping_the_registry_stops_it() {
     drop(reg);
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     assert!(
-        request(&host, "GET", "/v2/", &[], b"").await.is_err(),
+        TestClient::new(&host)
+            .expect("test client")
+            .send("GET", "/v2/", &[], b"")
+            .await
+            .is_err(),
         "still serving after drop"
     );
 }
@@ -599,4 +627,199 @@ fn credential_helper_stand_in_speaks_the_protocol() {
         std::fs::read_to_string(dir.path().join("docker-credential-mocktest.log")).expect("log");
     assert_eq!(log.lines().collect::<Vec<_>>(), ["get", "get", "list"]);
     assert!(write_credential_helper(dir.path(), "../evil", &[]).is_err());
+}
+
+fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+        .into_bytes()
+}
+
+async fn post_token(reg: &MockRegistry, pairs: &[(&str, &str)]) -> Resp {
+    send(
+        reg,
+        "POST",
+        "/token",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &form(pairs),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn oauth2_post_token_password_and_refresh_grants() {
+    let reg = MockRegistry::builder()
+        .bearer_token_server("alice", "s3cret")
+        .start()
+        .await;
+    let base = [("service", "mock-registry"), ("client_id", "dockwright")];
+    let scope = ("scope", "repository:team/app:pull,push");
+    // Password grant with access_type=offline: an access token and a refresh token.
+    let mut pairs = base.to_vec();
+    pairs.extend([
+        ("grant_type", "password"),
+        ("username", "alice"),
+        ("password", "s3cret"),
+        ("access_type", "offline"),
+        scope,
+    ]);
+    let r = post_token(&reg, &pairs).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.json().expect("JSON body");
+    assert_eq!(body["scope"], "repository:team/app:pull,push");
+    assert!(body["issued_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    let access = body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned();
+    let refresh = body["refresh_token"]
+        .as_str()
+        .expect("refresh_token")
+        .to_owned();
+    // The access token works for the scope it was issued for, and only that one.
+    let bearer = format!("Bearer {access}");
+    let r = send(
+        &reg,
+        "GET",
+        "/v2/team/app/tags/list",
+        &[("Authorization", &bearer)],
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 404, "authorized, but no such repository yet");
+    let r = send(
+        &reg,
+        "GET",
+        "/v2/other/tags/list",
+        &[("Authorization", &bearer)],
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    // Refresh grant: a new access token for another scope, without the password.
+    let mut pairs = base.to_vec();
+    pairs.extend([
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+        ("scope", "repository:other:pull"),
+    ]);
+    let r = post_token(&reg, &pairs).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let again = r.json().expect("JSON body")["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned();
+    assert_ne!(again, access);
+    let r = send(
+        &reg,
+        "GET",
+        "/v2/other/tags/list",
+        &[("Authorization", &format!("Bearer {again}"))],
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    // Without access_type=offline there is no refresh token.
+    let mut pairs = base.to_vec();
+    pairs.extend([
+        ("grant_type", "password"),
+        ("username", "alice"),
+        ("password", "s3cret"),
+    ]);
+    let r = post_token(&reg, &pairs).await;
+    assert_eq!(r.status, 200);
+    assert!(r.json().expect("JSON body").get("refresh_token").is_none());
+    // RFC 6749 errors.
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec![
+                ("grant_type", "password"),
+                ("username", "alice"),
+                ("password", "nope"),
+            ],
+            "invalid_grant",
+        ),
+        (
+            vec![("grant_type", "refresh_token"), ("refresh_token", "forged")],
+            "invalid_grant",
+        ),
+        (
+            vec![("grant_type", "client_credentials")],
+            "unsupported_grant_type",
+        ),
+        (vec![], "invalid_request"),
+    ];
+    for (extra, error) in cases {
+        let mut pairs = base.to_vec();
+        pairs.extend(extra);
+        let r = post_token(&reg, &pairs).await;
+        assert_eq!(r.status, 400, "{pairs:?}");
+        assert_eq!(r.json().expect("JSON body")["error"], error, "{pairs:?}");
+    }
+    let r = post_token(
+        &reg,
+        &[
+            ("service", "mock-registry"),
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "s3cret"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        r.json().expect("JSON body")["error"],
+        "invalid_request",
+        "client_id is required"
+    );
+    // Recorded token requests never show the password or the refresh token.
+    let shown = format!("{:?}", reg.requests());
+    assert!(
+        !shown.contains("s3cret") && !shown.contains(&refresh),
+        "{shown}"
+    );
+    assert!(shown.contains("grant_type=refresh_token"));
+}
+
+#[tokio::test]
+async fn get_token_with_offline_token_returns_a_refresh_token() {
+    let reg = MockRegistry::builder()
+        .bearer_token_server("alice", "s3cret")
+        .start()
+        .await;
+    let target = "/token?service=mock-registry&client_id=docker&offline_token=true";
+    let r = send(
+        &reg,
+        "GET",
+        target,
+        &[("Authorization", &basic("alice", "s3cret"))],
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let refresh = r.json().expect("JSON body")["refresh_token"]
+        .as_str()
+        .expect("refresh_token")
+        .to_owned();
+    let r = post_token(
+        &reg,
+        &[
+            ("service", "mock-registry"),
+            ("client_id", "docker"),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    // Without offline_token: none.
+    let r = send(
+        &reg,
+        "GET",
+        "/token?service=mock-registry",
+        &[("Authorization", &basic("alice", "s3cret"))],
+        b"",
+    )
+    .await;
+    assert!(r.json().expect("JSON body").get("refresh_token").is_none());
 }

@@ -510,6 +510,15 @@ fn error_message(body: &[u8]) -> String {
 }
 
 /// Encodes Engine API `filters` (`{"key":["v1","v2"]}`).
+/// `[("filters", json)]`, or nothing when there are no filters.
+pub(crate) fn filters_query(filters: &[(&str, &str)]) -> Vec<(&'static str, String)> {
+    if filters.is_empty() {
+        Vec::new()
+    } else {
+        vec![("filters", filters_json(filters))]
+    }
+}
+
 pub(crate) fn filters_json(filters: &[(&str, &str)]) -> String {
     let mut map: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
     for (k, v) in filters {

@@ -3,11 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
-
-use crate::client::{Client, filters_json};
+use crate::client::Client;
 use crate::error::Result;
-use crate::models::{IdResponse, SwarmObject};
+use crate::models::SwarmObject;
+use crate::objects::Kind;
 
 impl Client {
     /// `POST /configs/create`: stores `data` under `name`; returns the ID.
@@ -20,13 +19,7 @@ impl Client {
         data: &[u8],
         labels: &BTreeMap<String, String>,
     ) -> Result<String> {
-        let body = serde_json::json!({
-            "Name": name,
-            "Labels": labels,
-            "Data": base64::engine::general_purpose::STANDARD.encode(data),
-        });
-        let r: IdResponse = self.post_json("/configs/create", &[], &body, &[]).await?;
-        Ok(r.id)
+        self.object_create(Kind::Config, name, data, labels).await
     }
 
     /// `GET /configs?filters=` (e.g. `[("name","x")]`, `[("label","a=b")]`).
@@ -34,12 +27,7 @@ impl Client {
     /// # Errors
     /// API errors.
     pub async fn config_list(&self, filters: &[(&str, &str)]) -> Result<Vec<SwarmObject>> {
-        let q = if filters.is_empty() {
-            Vec::new()
-        } else {
-            vec![("filters", filters_json(filters))]
-        };
-        self.get_json("/configs", &q).await
+        self.object_list(Kind::Config, filters).await
     }
 
     /// `GET /configs/{id}`.
@@ -47,7 +35,16 @@ impl Client {
     /// # Errors
     /// [`crate::Error::NotFound`] and other API errors.
     pub async fn config_inspect(&self, id: &str) -> Result<SwarmObject> {
-        self.get_json(&format!("/configs/{id}"), &[]).await
+        self.object_inspect(Kind::Config, id).await
+    }
+
+    /// The ID of the config named exactly `name` (what `docker service create --config NAME`
+    /// looks up; the daemon's name filter alone also matches prefixes).
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] when no config has that name; other API errors.
+    pub async fn config_id(&self, name: &str) -> Result<String> {
+        self.object_id_by_name(Kind::Config, name).await
     }
 
     /// `DELETE /configs/{id}`.
@@ -55,6 +52,6 @@ impl Client {
     /// # Errors
     /// [`crate::Error::NotFound`], [`crate::Error::Conflict`] (in use), other API errors.
     pub async fn config_remove(&self, id: &str) -> Result<()> {
-        self.delete(&format!("/configs/{id}"), &[]).await
+        self.object_remove(Kind::Config, id).await
     }
 }

@@ -393,7 +393,14 @@ impl Client {
     /// Waits until the service's tasks run and stay running for the stability window, like
     /// `docker service create/update` without `-d`.
     ///
-    /// Returns [`Converged`] (with `rolled_back` set when the orchestrator rolled an update back).
+    /// Returns [`Converged`] (with `rolled_back` set when the orchestrator rolled an update back)
+    /// with the running and desired counts of the last snapshot.
+    ///
+    /// When the daemon reports the rolling update `completed` and every task runs, it returns at
+    /// once (the orchestrator already watched each new task for its monitor period). Unlike the
+    /// docker CLI it does not return while tasks are still missing. (The daemon clears the status
+    /// on every spec change, a scale included, so a `completed` status is never left over from an
+    /// earlier update.)
     ///
     /// # Errors
     /// [`Error::NotConverged`] after the timeout (naming the tasks and their last error, e.g.
@@ -472,19 +479,11 @@ impl Client {
                 .window
                 .or_else(|| monitor_of(&svc))
                 .unwrap_or(Duration::from_secs(5));
+            let mut update_completed = false;
             if let Some(us) = &svc.update_status {
                 match &us.state {
                     Some(UpdateState::Updating) => rollback = false,
-                    Some(UpdateState::Completed) if converged_at.is_none() => {
-                        emit(Progress::Converged);
-                        let (r, d) = last_overall.map_or((0, 0), |(r, d, _)| (r, d));
-                        return Ok(Converged {
-                            running: r,
-                            desired: d,
-                            rolled_back,
-                            elapsed: start.elapsed(),
-                        });
-                    }
+                    Some(UpdateState::Completed) => update_completed = true,
                     Some(UpdateState::Paused) => {
                         return Err(Error::UpdatePaused {
                             message: us.message.clone(),
@@ -548,7 +547,9 @@ impl Client {
                 });
             }
             if converged {
-                if svc.job_status.is_some() {
+                // A job, or a rolling update the orchestrator reports completed (it already
+                // watched every new task for its monitor period): no window of our own.
+                if svc.job_status.is_some() || update_completed {
                     emit(Progress::Converged);
                     return Ok(Converged {
                         running,

@@ -23,6 +23,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::serde_util::{is_false, is_zero};
 use crate::spec::string_enum;
 
 string_enum! {
@@ -156,24 +157,11 @@ pub struct ImageOptions {
 #[non_exhaustive]
 pub struct TmpfsOptions {
     /// `SizeBytes` (`tmpfs-size`, with units like the CLI: `64m`, `1g`, `512KiB`).
-    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub size_bytes: i64,
     /// `Mode` (`tmpfs-mode`, octal in the CLI, a number in JSON).
-    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub mode: u32,
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-#[allow(clippy::trivially_copy_pass_by_ref)]
-fn is_zero_i64(v: &i64) -> bool {
-    *v == 0
-}
-#[allow(clippy::trivially_copy_pass_by_ref)]
-fn is_zero_u32(v: &u32) -> bool {
-    *v == 0
 }
 
 /// Why a `--mount` value was rejected. The `Display` text is the docker CLI's reason.
@@ -284,6 +272,16 @@ fn fmt_pos(start_line: usize, line: usize, column: usize, what: &str) -> String 
     } else {
         format!("record on line {start_line}; parse error on line {line}, column {column}: {what}")
     }
+}
+
+/// Splits one CSV record exactly like Go's `csv.NewReader(…).Read()` (what the docker CLI uses
+/// for `--mount`, `--secret`, `--config`, `--network` values): a field with commas is
+/// double-quoted whole, `""` is a quote inside a quoted field.
+///
+/// # Errors
+/// [`CsvError`] with Go's text for a stray or missing quote or an empty input.
+pub fn split_csv_record(input: &str) -> Result<Vec<String>, CsvError> {
+    read_csv_record(input)
 }
 
 /// Reads the first record of `input` exactly like Go's `csv.NewReader(…).Read()` with default

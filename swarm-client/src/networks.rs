@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::client::{Client, filters_json};
+use crate::client::{Client, filters_query};
 use crate::error::Result;
 use crate::models::{IdResponse, Network};
 
@@ -12,12 +12,7 @@ impl Client {
     /// # Errors
     /// API errors.
     pub async fn network_list(&self, filters: &[(&str, &str)]) -> Result<Vec<Network>> {
-        let q = if filters.is_empty() {
-            Vec::new()
-        } else {
-            vec![("filters", filters_json(filters))]
-        };
-        self.get_json("/networks", &q).await
+        self.get_json("/networks", &filters_query(filters)).await
     }
 
     /// `POST /networks/create` (e.g. driver `overlay`, attachable); returns the ID.

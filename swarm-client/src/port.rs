@@ -22,6 +22,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::mount::{CsvError, read_csv_record};
+use crate::serde_util::is_zero;
 use crate::spec::string_enum;
 
 string_enum! {
@@ -66,11 +67,6 @@ pub struct PortConfig {
     /// `PublishMode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish_mode: Option<PublishMode>,
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
-fn is_zero(v: &u32) -> bool {
-    *v == 0
 }
 
 /// Why a `--publish` value was rejected. The `Display` text is the docker CLI's reason.

@@ -283,6 +283,9 @@ impl Client {
     /// fields this crate does not know survive) and writes it back with `?version=`, retrying on
     /// "update out of sequence".
     ///
+    /// Returns the service as inspected after the update was accepted: its `Spec` is the new
+    /// spec, its `PreviousSpec` the old one and its `Version` the new version.
+    ///
     /// # Errors
     /// What `change` returns; [`Error::OutOfSequence`] after the retries; other API errors.
     pub async fn service_update<F>(
@@ -304,7 +307,7 @@ impl Client {
                 .update_raw(&svc.id, svc.version.index, &spec, opts, false)
                 .await
             {
-                Ok(_) => return Ok(svc),
+                Ok(_) => return self.service_inspect(&svc.id).await,
                 Err(e) if e.is_out_of_sequence() && attempt < retries => {
                     attempt += 1;
                     tracing::debug!(attempt, "service update out of sequence, retrying");
@@ -315,6 +318,9 @@ impl Client {
     }
 
     /// `docker service rollback`: update with `rollback=previous` at the current version.
+    ///
+    /// Returns the service as inspected after the rollback was accepted (its `Spec` is the
+    /// previous spec again).
     ///
     /// # Errors
     /// API errors (e.g. no previous spec).
@@ -332,14 +338,14 @@ impl Client {
                 )
                 .await
             {
-                Ok(_) => return Ok(svc),
+                Ok(_) => return self.service_inspect(&svc.id).await,
                 Err(e) if e.is_out_of_sequence() && attempt < 5 => attempt += 1,
                 Err(e) => return Err(e),
             }
         }
     }
 
-    /// Sets the replica count of a replicated service.
+    /// Sets the replica count of a replicated service; returns the updated service.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a non-replicated service; as [`Client::service_update`].

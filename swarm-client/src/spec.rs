@@ -29,6 +29,7 @@ use serde_json::Value;
 
 use crate::mount::{Mount, MountSpec};
 use crate::port::{PortConfig, PortSpec};
+use crate::serde_util::{is_false, is_zero, null_as_default};
 
 /// Defines a string enum with known variants and `Other(String)` for values this crate does not
 /// know (so newer daemons' values survive a round trip).
@@ -83,19 +84,6 @@ macro_rules! string_enum {
 }
 pub(crate) use string_enum;
 
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-#[allow(clippy::trivially_copy_pass_by_ref)]
-fn is_zero_i64(v: &i64) -> bool {
-    *v == 0
-}
-#[allow(clippy::trivially_copy_pass_by_ref)]
-fn is_zero_u64(v: &u64) -> bool {
-    *v == 0
-}
-
 /// Nanoseconds of a [`Duration`], saturating at `i64::MAX` (292 years).
 #[must_use]
 pub fn nanos(d: Duration) -> i64 {
@@ -131,14 +119,6 @@ pub struct ServiceSpec {
     /// Fields this crate does not model, kept as they are.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
-}
-
-fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// `TaskTemplate` of a service.
@@ -315,7 +295,7 @@ pub struct ContainerSpec {
     )]
     pub ulimits: Vec<Ulimit>,
     /// `OomScoreAdj`.
-    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub oom_score_adj: i64,
     /// Fields this crate does not model (`Privileges`, …), kept as they are.
     #[serde(flatten)]
@@ -335,19 +315,19 @@ pub struct HealthConfig {
     )]
     pub test: Vec<String>,
     /// `Interval`.
-    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub interval: i64,
     /// `Timeout`.
-    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub timeout: i64,
     /// `StartPeriod`.
-    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub start_period: i64,
     /// `StartInterval`.
-    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub start_interval: i64,
     /// `Retries`.
-    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub retries: i64,
 }
 
@@ -465,13 +445,13 @@ pub struct ResourceRequirements {
 #[non_exhaustive]
 pub struct Limit {
     /// `NanoCPUs` (1e9 = one CPU).
-    #[serde(default, rename = "NanoCPUs", skip_serializing_if = "is_zero_i64")]
+    #[serde(default, rename = "NanoCPUs", skip_serializing_if = "is_zero")]
     pub nano_cpus: i64,
     /// `MemoryBytes`.
-    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub memory_bytes: i64,
     /// `Pids` (0 = unlimited).
-    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub pids: i64,
 }
 
@@ -481,10 +461,10 @@ pub struct Limit {
 #[non_exhaustive]
 pub struct Resources {
     /// `NanoCPUs` (1e9 = one CPU).
-    #[serde(default, rename = "NanoCPUs", skip_serializing_if = "is_zero_i64")]
+    #[serde(default, rename = "NanoCPUs", skip_serializing_if = "is_zero")]
     pub nano_cpus: i64,
     /// `MemoryBytes`.
-    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub memory_bytes: i64,
     /// `GenericResources` (kept as JSON).
     #[serde(
@@ -546,7 +526,7 @@ pub struct Placement {
     )]
     pub preferences: Vec<PlacementPreference>,
     /// `MaxReplicas` per node (0 = unlimited).
-    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub max_replicas: u64,
     /// `Platforms` (kept as JSON: `{"Architecture":…,"OS":…}`).
     #[serde(
@@ -696,13 +676,13 @@ pub struct UpdateConfig {
     #[serde(default)]
     pub parallelism: u64,
     /// `Delay` between batches.
-    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub delay: i64,
     /// `FailureAction`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_action: Option<FailureAction>,
     /// `Monitor`: how long to watch each task after it is updated.
-    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub monitor: i64,
     /// `MaxFailureRatio` (always sent).
     #[serde(default)]

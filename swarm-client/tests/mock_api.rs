@@ -128,7 +128,15 @@ async fn update_retries_out_of_sequence_and_keeps_unknown_fields() {
         .expect(1)
         .mount(&server)
         .await;
-    client.service_scale("web", 5).await.unwrap();
+    // After the write the service is read back by ID, so the caller sees the new version.
+    Mock::given(method("GET"))
+        .and(path("/v1.41/services/svc1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(service_json(12, 5)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let updated = client.service_scale("web", 5).await.unwrap();
+    assert_eq!(updated.version.index, 12);
 }
 
 #[tokio::test]

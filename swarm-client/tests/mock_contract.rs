@@ -3,11 +3,9 @@
 //! failing test.
 #![cfg(feature = "mock")]
 
-mod mock_support;
-
 use std::time::{Duration, Instant};
 
-use mock_support::{Resp, endpoint_host, request};
+use sdk_core::test_server::{TestClient, TestResponse as Resp};
 use serde_json::{Value, json};
 use swarm_client::mock::MockSwarm;
 
@@ -62,8 +60,8 @@ impl Target {
 
     fn host(&self) -> String {
         match self {
-            Self::Real { endpoint, .. } => endpoint_host(endpoint),
-            Self::Mock(m) => endpoint_host(&m.endpoint()),
+            Self::Real { endpoint, .. } => endpoint.clone(),
+            Self::Mock(m) => m.endpoint(),
         }
     }
 
@@ -76,7 +74,9 @@ impl Target {
         } else {
             &[]
         };
-        request(&self.host(), method, target, headers, &bytes)
+        TestClient::new(&self.host())
+            .expect("test client")
+            .send(method, target, headers, &bytes)
             .await
             .expect("request failed")
     }
@@ -180,7 +180,14 @@ async fn wait_task(
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.text());
-        if let Some(task) = r.json().as_array().expect("array").iter().find(|t| pred(t)) {
+        if let Some(task) = r
+            .json()
+            .expect("JSON body")
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|t| pred(t))
+        {
             return task.clone();
         }
         assert!(
@@ -199,7 +206,7 @@ async fn ping_and_version(t: Target) {
     assert!(r.header("api-version").is_some());
     let r = t.send("GET", "/version", None).await;
     assert_eq!(r.status, 200);
-    let v = r.json();
+    let v = r.json().expect("JSON body");
     assert_eq!(v["ApiVersion"], "1.41");
     assert_eq!(v["MinAPIVersion"], "1.12");
     let r = t.send("GET", "/v1.41/version", None).await;
@@ -207,20 +214,24 @@ async fn ping_and_version(t: Target) {
     let r = t.send("GET", "/v1.99/version", None).await;
     assert_eq!(r.status, 400);
     assert_eq!(
-        r.json()["message"],
+        r.json().expect("JSON body")["message"],
         "client version 1.99 is too new. Maximum supported API version is 1.41"
     );
 }
 
 async fn swarm_state(t: Target) {
-    let info = t.send("GET", "/v1.41/info", None).await.json();
+    let info = t
+        .send("GET", "/v1.41/info", None)
+        .await
+        .json()
+        .expect("JSON body");
     assert_eq!(info["Swarm"]["LocalNodeState"], "active");
     assert_eq!(info["Swarm"]["ControlAvailable"], true);
     let node_id = info["Swarm"]["NodeID"].as_str().expect("NodeID").to_owned();
     assert!(!node_id.is_empty());
     let swarm = t.send("GET", "/v1.41/swarm", None).await;
     assert_eq!(swarm.status, 200);
-    let swarm = swarm.json();
+    let swarm = swarm.json().expect("JSON body");
     assert!(swarm["Version"]["Index"].is_u64());
     for role in ["Worker", "Manager"] {
         let tok = swarm["JoinTokens"][role].as_str().expect("token");
@@ -238,7 +249,7 @@ async fn swarm_state(t: Target) {
         .await;
     assert_eq!(r.status, 503);
     assert!(
-        r.json()["message"]
+        r.json().expect("JSON body")["message"]
             .as_str()
             .expect("msg")
             .starts_with("This node is already part of a swarm.")
@@ -247,7 +258,7 @@ async fn swarm_state(t: Target) {
         .send("GET", &format!("/v1.41/nodes/{node_id}"), None)
         .await;
     assert_eq!(node.status, 200);
-    let node = node.json();
+    let node = node.json().expect("JSON body");
     assert_eq!(node["Spec"]["Role"], "manager");
     assert_eq!(node["ManagerStatus"]["Leader"], true);
     assert_eq!(node["Status"]["State"], "ready");
@@ -260,12 +271,15 @@ async fn swarm_state(t: Target) {
         .await;
     assert_eq!(r.status, 500);
     assert_eq!(
-        r.json()["message"],
+        r.json().expect("JSON body")["message"],
         "rpc error: code = Unknown desc = update out of sequence"
     );
     let r = t.send("GET", "/v1.41/nodes/nosuchnode", None).await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.json()["message"], "node nosuchnode not found");
+    assert_eq!(
+        r.json().expect("JSON body")["message"],
+        "node nosuchnode not found"
+    );
 }
 
 async fn service_lifecycle(t: Target) {
@@ -285,13 +299,16 @@ async fn service_lifecycle(t: Target) {
     });
     let r = t.send("POST", "/v1.41/services/create", Some(&spec)).await;
     assert_eq!(r.status, 201, "{}", r.text());
-    let id = r.json()["ID"].as_str().expect("ID").to_owned();
+    let id = r.json().expect("JSON body")["ID"]
+        .as_str()
+        .expect("ID")
+        .to_owned();
     assert_eq!(id.len(), 25);
 
     let r = t.send("POST", "/v1.41/services/create", Some(&spec)).await;
     assert_eq!(r.status, 409);
     assert_eq!(
-        r.json()["message"],
+        r.json().expect("JSON body")["message"],
         format!(
             "rpc error: code = AlreadyExists desc = name conflicts with an existing object: service {name} already exists"
         )
@@ -300,11 +317,13 @@ async fn service_lifecycle(t: Target) {
     let by_name = t
         .send("GET", &format!("/v1.41/services/{name}"), None)
         .await
-        .json();
+        .json()
+        .expect("JSON body");
     let by_id = t
         .send("GET", &format!("/v1.41/services/{id}"), None)
         .await
-        .json();
+        .json()
+        .expect("JSON body");
     assert_eq!(by_name["ID"], json!(id));
     assert_eq!(by_id["Spec"]["Name"], json!(name));
     assert_eq!(
@@ -333,7 +352,8 @@ async fn service_lifecycle(t: Target) {
             None,
         )
         .await
-        .json();
+        .json()
+        .expect("JSON body");
     assert_eq!(listed.as_array().expect("array").len(), 1);
 
     // Tasks reach running.
@@ -366,7 +386,8 @@ async fn service_lifecycle(t: Target) {
             None,
         )
         .await
-        .json();
+        .json()
+        .expect("JSON body");
     assert_eq!(status[0]["ServiceStatus"]["RunningTasks"], 1);
     assert_eq!(status[0]["ServiceStatus"]["DesiredTasks"], 1);
     let r = t
@@ -379,7 +400,7 @@ async fn service_lifecycle(t: Target) {
             None,
         )
         .await;
-    assert_eq!(r.json(), json!([]));
+    assert_eq!(r.json().expect("JSON body"), json!([]));
 
     // Exec in the task's container.
     if let Target::Mock(m) = &t {
@@ -389,7 +410,10 @@ async fn service_lifecycle(t: Target) {
         .send("POST", &format!("/v1.41/containers/{cid}/exec"), Some(&json!({"Cmd": ["sh", "-c", "echo hi; exit 3"], "AttachStdout": true, "AttachStderr": true})))
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
-    let exec_id = r.json()["Id"].as_str().expect("Id").to_owned();
+    let exec_id = r.json().expect("JSON body")["Id"]
+        .as_str()
+        .expect("Id")
+        .to_owned();
     let r = t
         .send(
             "POST",
@@ -406,7 +430,8 @@ async fn service_lifecycle(t: Target) {
     let inspect = t
         .send("GET", &format!("/v1.41/exec/{exec_id}/json"), None)
         .await
-        .json();
+        .json()
+        .expect("JSON body");
     assert_eq!(inspect["ExitCode"], 3);
     assert_eq!(inspect["Running"], false);
     assert_eq!(inspect["ProcessConfig"]["entrypoint"], "sh");
@@ -423,7 +448,7 @@ async fn service_lifecycle(t: Target) {
         .await;
     assert_eq!(r.status, 500);
     assert_eq!(
-        r.json()["message"],
+        r.json().expect("JSON body")["message"],
         "rpc error: code = Unknown desc = update out of sequence"
     );
     let r = t
@@ -434,11 +459,12 @@ async fn service_lifecycle(t: Target) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json(), json!({"Warnings": null}));
+    assert_eq!(r.json().expect("JSON body"), json!({"Warnings": null}));
     let after = t
         .send("GET", &format!("/v1.41/services/{id}"), None)
         .await
-        .json();
+        .json()
+        .expect("JSON body");
     assert!(after["Version"]["Index"].as_u64().expect("index") > version);
     assert_eq!(after["Spec"]["Labels"]["dockwright.step"], "updated");
     assert_eq!(
@@ -453,6 +479,75 @@ async fn service_lifecycle(t: Target) {
         )
         .await;
     assert_eq!(r.status, 500, "the old version is now out of sequence");
+    // Service labels leave the tasks alone: swarmkit resets UpdateStatus and never starts
+    // an update.
+    assert!(
+        after.get("UpdateStatus").is_none(),
+        "label-only update: {}",
+        after["UpdateStatus"]
+    );
+
+    // A task template change replaces the task: UpdateStatus goes to `completed`.
+    let version = after["Version"]["Index"].as_u64().expect("index");
+    let mut env_spec = after["Spec"].clone();
+    env_spec["TaskTemplate"]["ContainerSpec"]["Env"] = json!(["DOCKWRIGHT_STEP=2"]);
+    env_spec["UpdateConfig"] = json!({"Parallelism": 1, "Monitor": 200_000_000_u64});
+    let r = t
+        .send(
+            "POST",
+            &format!("/v1.41/services/{id}/update?version={version}"),
+            Some(&env_spec),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let updated = loop {
+        let v = t
+            .send("GET", &format!("/v1.41/services/{id}"), None)
+            .await
+            .json()
+            .expect("JSON body");
+        let state = v["UpdateStatus"]["State"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            ["updating", "completed"].contains(&state.as_str()),
+            "unexpected UpdateStatus {}",
+            v["UpdateStatus"]
+        );
+        if state == "completed" {
+            break v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "update not completed: {}",
+            v["UpdateStatus"]
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(updated["UpdateStatus"]["Message"], "update completed");
+    assert!(updated["UpdateStatus"]["StartedAt"].is_string());
+    assert!(updated["UpdateStatus"]["CompletedAt"].is_string());
+    assert!(updated["Version"]["Index"].as_u64().expect("index") > version);
+    assert!(
+        updated["PreviousSpec"]["TaskTemplate"]["ContainerSpec"]
+            .get("Env")
+            .is_none(),
+        "{}",
+        updated["PreviousSpec"]
+    );
+    assert_eq!(
+        updated["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"],
+        json!(["DOCKWRIGHT_STEP=2"])
+    );
+    let running = wait_task(&t, &name, Duration::from_secs(60), |task| {
+        task["DesiredState"] == "running"
+            && task["Status"]["State"] == "running"
+            && task["Spec"]["ContainerSpec"]["Env"] == json!(["DOCKWRIGHT_STEP=2"])
+    })
+    .await;
+    assert_eq!(running["Slot"], 1);
 
     // Remove.
     let r = t
@@ -463,7 +558,10 @@ async fn service_lifecycle(t: Target) {
         .send("GET", &format!("/v1.41/services/{name}"), None)
         .await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.json()["message"], format!("service {name} not found"));
+    assert_eq!(
+        r.json().expect("JSON body")["message"],
+        format!("service {name} not found")
+    );
     let r = t
         .send("DELETE", &format!("/v1.41/services/{id}"), None)
         .await;
@@ -487,9 +585,15 @@ async fn missing_image_is_rejected(t: Target) {
     };
     let spec = json!({
         "Name": name,
-        "TaskTemplate": {"ContainerSpec": {"Image": image}, "Networks": [{"Target": "host"}], "Placement": {"Constraints": ["node.role==manager"]}},
+        "TaskTemplate": {
+            "ContainerSpec": {"Image": image},
+            "Networks": [{"Target": "host"}],
+            "Placement": {"Constraints": ["node.role==manager"]},
+            "RestartPolicy": {"Condition": "any", "Delay": 1_000_000_000_u64},
+        },
         "Mode": {"Replicated": {"Replicas": 1}},
     });
+    let created = Instant::now();
     let r = t.send("POST", "/v1.41/services/create", Some(&spec)).await;
     assert_eq!(r.status, 201, "{}", r.text());
     let task = wait_task(&t, &name, Duration::from_secs(60), |t| {
@@ -507,6 +611,35 @@ async fn missing_image_is_rejected(t: Target) {
     })
     .await;
     assert_eq!(task["Slot"], 1);
+    // The replacement waits out RestartPolicy.Delay (1 s) with desired state `ready`, so a
+    // failing slot gets one new task per delay: the 4th task exists only after 2 delays.
+    wait_task(&t, &name, Duration::from_secs(60), |t| {
+        t["DesiredState"] == "ready" && t["Slot"] == 1
+    })
+    .await;
+    let four = loop {
+        let list = t
+            .send(
+                "GET",
+                &format!("/v1.41/tasks?{}", filters(json!({"service": [name]}))),
+                None,
+            )
+            .await
+            .json()
+            .expect("JSON body");
+        if list.as_array().is_some_and(|a| a.len() >= 4) {
+            break created.elapsed();
+        }
+        assert!(
+            created.elapsed() < Duration::from_secs(60),
+            "no 4th task: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        four >= Duration::from_millis(1900),
+        "restart delay not honoured: 4 tasks after {four:?}"
+    );
     let status = t
         .send(
             "GET",
@@ -517,7 +650,8 @@ async fn missing_image_is_rejected(t: Target) {
             None,
         )
         .await
-        .json();
+        .json()
+        .expect("JSON body");
     assert_eq!(status[0]["ServiceStatus"]["RunningTasks"], 0);
     assert_eq!(status[0]["ServiceStatus"]["DesiredTasks"], 1);
     let r = t
@@ -577,7 +711,10 @@ async fn unsatisfiable_constraint_stays_pending(t: Target) {
 async fn unknown_objects(t: Target) {
     let r = t.send("GET", "/v1.41/services/mocktest-none", None).await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.json()["message"], "service mocktest-none not found");
+    assert_eq!(
+        r.json().expect("JSON body")["message"],
+        "service mocktest-none not found"
+    );
     let r = t
         .send(
             "POST",
@@ -586,7 +723,10 @@ async fn unknown_objects(t: Target) {
         )
         .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.json()["message"], "mismatched Runtime and *Spec fields");
+    assert_eq!(
+        r.json().expect("JSON body")["message"],
+        "mismatched Runtime and *Spec fields"
+    );
     let r = t
         .send(
             "POST",
@@ -595,7 +735,10 @@ async fn unknown_objects(t: Target) {
         )
         .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.json()["message"], "mismatched Runtime and *Spec fields");
+    assert_eq!(
+        r.json().expect("JSON body")["message"],
+        "mismatched Runtime and *Spec fields"
+    );
     let spec = json!({"Name": "mocktest-none", "TaskTemplate": {"ContainerSpec": {"Image": "x"}}});
     let r = t
         .send(
@@ -605,13 +748,16 @@ async fn unknown_objects(t: Target) {
         )
         .await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.json()["message"], "service mocktest-none not found");
+    assert_eq!(
+        r.json().expect("JSON body")["message"],
+        "service mocktest-none not found"
+    );
     let r = t
         .send("POST", "/v1.41/services/mocktest-none/update", Some(&spec))
         .await;
     assert_eq!(r.status, 400);
     assert_eq!(
-        r.json()["message"],
+        r.json().expect("JSON body")["message"],
         "invalid service version '': strconv.ParseUint: parsing \"\": invalid syntax"
     );
     let r = t
@@ -625,12 +771,18 @@ async fn unknown_objects(t: Target) {
         )
         .await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.json()["message"], "service mocktest-none not found");
+    assert_eq!(
+        r.json().expect("JSON body")["message"],
+        "service mocktest-none not found"
+    );
     let r = t.send("GET", "/v1.41/tasks?filters=notjson", None).await;
     assert_eq!(r.status, 500);
     let r = t.send("GET", "/v1.41/exec/0000/json", None).await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.json()["message"], "No such exec instance: 0000");
+    assert_eq!(
+        r.json().expect("JSON body")["message"],
+        "No such exec instance: 0000"
+    );
 }
 
 macro_rules! contract {

@@ -1,12 +1,10 @@
 //! Tests of `swarm_client::mock::MockSwarm` itself (behaviour the contract suite does not cover).
 #![cfg(feature = "mock")]
 
-mod mock_support;
-
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use mock_support::{Conn, Resp, endpoint_host, request};
+use sdk_core::test_server::{TestClient, TestResponse as Resp};
 use serde_json::{Value, json};
 use swarm_client::mock::{MockNode, MockSwarm};
 
@@ -28,7 +26,9 @@ async fn send_h(
     if body.is_some() {
         all.push(("Content-Type", "application/json"));
     }
-    request(&endpoint_host(&m.endpoint()), method, target, &all, &bytes)
+    TestClient::new(&m.endpoint())
+        .expect("test client")
+        .send(method, target, &all, &bytes)
         .await
         .expect("request")
 }
@@ -46,7 +46,11 @@ fn spec(name: &str, image: &str, replicas: u64) -> Value {
 async fn tasks(m: &MockSwarm, f: Value) -> Vec<Value> {
     let r = send(m, "GET", &format!("/v1.41/tasks?{}", filters(f)), None).await;
     assert_eq!(r.status, 200, "{}", r.text());
-    r.json().as_array().expect("array").clone()
+    r.json()
+        .expect("JSON body")
+        .as_array()
+        .expect("array")
+        .clone()
 }
 
 async fn wait_running(m: &MockSwarm, service: &str, n: usize) -> Vec<Value> {
@@ -87,13 +91,16 @@ async fn fresh_daemon_inits_and_leaves() {
     let r = send(&m, "GET", "/v1.41/services", None).await;
     assert_eq!(r.status, 503);
     assert!(
-        r.json()["message"]
+        r.json().expect("JSON body")["message"]
             .as_str()
             .expect("m")
             .contains("docker swarm init")
     );
     assert_eq!(
-        send(&m, "GET", "/info", None).await.json()["Swarm"]["LocalNodeState"],
+        send(&m, "GET", "/info", None)
+            .await
+            .json()
+            .expect("JSON body")["Swarm"]["LocalNodeState"],
         "inactive"
     );
     let r = send(
@@ -104,11 +111,22 @@ async fn fresh_daemon_inits_and_leaves() {
     )
     .await;
     assert_eq!(r.status, 200);
-    let node_id = r.json().as_str().expect("node id string").to_owned();
-    let info = send(&m, "GET", "/info", None).await.json();
+    let node_id = r
+        .json()
+        .expect("JSON body")
+        .as_str()
+        .expect("node id string")
+        .to_owned();
+    let info = send(&m, "GET", "/info", None)
+        .await
+        .json()
+        .expect("JSON body");
     assert_eq!(info["Swarm"]["NodeID"], json!(node_id));
     assert_eq!(info["Swarm"]["ControlAvailable"], true);
-    let nodes = send(&m, "GET", "/v1.41/nodes", None).await.json();
+    let nodes = send(&m, "GET", "/v1.41/nodes", None)
+        .await
+        .json()
+        .expect("JSON body");
     assert_eq!(nodes.as_array().expect("a").len(), 1);
     let r = send(&m, "POST", "/v1.41/swarm/leave", None).await;
     assert_eq!(r.status, 503, "a manager must force");
@@ -137,13 +155,16 @@ async fn join_makes_a_worker() {
     )
     .await;
     assert_eq!(r.status, 200);
-    let info = send(&m, "GET", "/info", None).await.json();
+    let info = send(&m, "GET", "/info", None)
+        .await
+        .json()
+        .expect("JSON body");
     assert_eq!(info["Swarm"]["LocalNodeState"], "active");
     assert_eq!(info["Swarm"]["ControlAvailable"], false);
     let r = send(&m, "GET", "/services", None).await;
     assert_eq!(r.status, 503);
     assert!(
-        r.json()["message"]
+        r.json().expect("JSON body")["message"]
             .as_str()
             .expect("m")
             .contains("Worker nodes can't be used")
@@ -153,7 +174,10 @@ async fn join_makes_a_worker() {
 #[tokio::test]
 async fn swarm_update_rotates_tokens() {
     let m = initialized().await;
-    let swarm = send(&m, "GET", "/swarm", None).await.json();
+    let swarm = send(&m, "GET", "/swarm", None)
+        .await
+        .json()
+        .expect("JSON body");
     let v = swarm["Version"]["Index"].as_u64().expect("v");
     let r = send(
         &m,
@@ -163,7 +187,10 @@ async fn swarm_update_rotates_tokens() {
     )
     .await;
     assert_eq!(r.status, 200);
-    let after = send(&m, "GET", "/swarm", None).await.json();
+    let after = send(&m, "GET", "/swarm", None)
+        .await
+        .json()
+        .expect("JSON body");
     assert_ne!(after["JoinTokens"]["Worker"], swarm["JoinTokens"]["Worker"]);
     assert_eq!(
         after["JoinTokens"]["Manager"],
@@ -202,7 +229,10 @@ async fn replicas_spread_over_nodes_and_filters_select() {
         .collect();
     slots.sort_unstable();
     assert_eq!(slots, [1, 2, 3]);
-    let nodes = send(&m, "GET", "/nodes", None).await.json();
+    let nodes = send(&m, "GET", "/nodes", None)
+        .await
+        .json()
+        .expect("JSON body");
     let worker = nodes
         .as_array()
         .expect("a")
@@ -225,7 +255,7 @@ async fn replicas_spread_over_nodes_and_filters_select() {
         None,
     )
     .await;
-    assert_eq!(r.json().as_array().expect("a").len(), 3);
+    assert_eq!(r.json().expect("JSON body").as_array().expect("a").len(), 3);
     let r = send(&m, "GET", "/tasks?filters=notjson", None).await;
     assert_eq!(r.status, 500, "dockerd answers 500 to undecodable filters");
     let r = send(
@@ -255,7 +285,8 @@ async fn replicas_spread_over_nodes_and_filters_select() {
         None,
     )
     .await
-    .json();
+    .json()
+    .expect("JSON body");
     assert_eq!(st[0]["ServiceStatus"]["DesiredTasks"], 2);
     // Draining the worker moves its tasks.
     let v = worker["Version"]["Index"].as_u64().expect("v");
@@ -305,11 +336,15 @@ async fn update_replaces_tasks_and_rolls_back() {
         Some(&spec("app", "img:1", 2)),
     )
     .await;
-    let id = r.json()["ID"].as_str().expect("id").to_owned();
+    let id = r.json().expect("JSON body")["ID"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     let first = wait_running(&m, "app", 2).await;
     let svc = send(&m, "GET", &format!("/services/{id}"), None)
         .await
-        .json();
+        .json()
+        .expect("JSON body");
     let v = svc["Version"]["Index"].as_u64().expect("v");
     m.inject_out_of_sequence();
     let new = spec("app", "img:2", 2);
@@ -322,7 +357,7 @@ async fn update_replaces_tasks_and_rolls_back() {
     .await;
     assert_eq!(r.status, 500);
     assert_eq!(
-        r.json()["message"],
+        r.json().expect("JSON body")["message"],
         "rpc error: code = Unknown desc = update out of sequence"
     );
     let r = send(
@@ -335,7 +370,8 @@ async fn update_replaces_tasks_and_rolls_back() {
     assert_eq!(r.status, 200, "only one injected failure");
     let svc = send(&m, "GET", &format!("/services/{id}"), None)
         .await
-        .json();
+        .json()
+        .expect("JSON body");
     assert_eq!(svc["UpdateStatus"]["State"], "updating");
     let second = wait_running(&m, "app", 2).await;
     assert!(
@@ -357,7 +393,8 @@ async fn update_replaces_tasks_and_rolls_back() {
     assert!(old.iter().all(|t| t["Status"]["State"] == "shutdown"));
     let svc = send(&m, "GET", &format!("/services/{id}"), None)
         .await
-        .json();
+        .json()
+        .expect("JSON body");
     assert_eq!(svc["UpdateStatus"]["State"], "completed");
     assert_eq!(
         svc["PreviousSpec"]["TaskTemplate"]["ContainerSpec"]["Image"],
@@ -375,7 +412,8 @@ async fn update_replaces_tasks_and_rolls_back() {
     assert_eq!(r.status, 200);
     let svc = send(&m, "GET", &format!("/services/{id}"), None)
         .await
-        .json();
+        .json()
+        .expect("JSON body");
     assert_eq!(
         svc["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"],
         "img:1"
@@ -385,7 +423,8 @@ async fn update_replaces_tasks_and_rolls_back() {
     wait_running(&m, "app", 2).await;
     let svc = send(&m, "GET", &format!("/services/{id}"), None)
         .await
-        .json();
+        .json()
+        .expect("JSON body");
     let before: Vec<Value> = tasks(
         &m,
         json!({"service": ["app"], "desired-state": ["running"]}),
@@ -519,7 +558,10 @@ async fn exec_records_commands_and_exit_codes() {
     )
     .await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.json()["message"], "No such container: nope");
+    assert_eq!(
+        r.json().expect("JSON body")["message"],
+        "No such container: nope"
+    );
     // Default: no output, exit 0.
     let id = send(
         &m,
@@ -528,14 +570,16 @@ async fn exec_records_commands_and_exit_codes() {
         Some(&json!({"Cmd": ["nginx", "-s", "reload"]})),
     )
     .await
-    .json()["Id"]
+    .json()
+    .expect("JSON body")["Id"]
         .as_str()
         .expect("id")
         .to_owned();
     assert_eq!(
         send(&m, "GET", &format!("/exec/{id}/json"), None)
             .await
-            .json()["ExitCode"],
+            .json()
+            .expect("JSON body")["ExitCode"],
         Value::Null
     );
     let r = send(
@@ -549,7 +593,8 @@ async fn exec_records_commands_and_exit_codes() {
     assert_eq!(
         send(&m, "GET", &format!("/exec/{id}/json"), None)
             .await
-            .json()["ExitCode"],
+            .json()
+            .expect("JSON body")["ExitCode"],
         0
     );
     // Configured failure.
@@ -561,7 +606,8 @@ async fn exec_records_commands_and_exit_codes() {
         Some(&json!({"Cmd": ["nginx", "-t"]})),
     )
     .await
-    .json()["Id"]
+    .json()
+    .expect("JSON body")["Id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -571,7 +617,8 @@ async fn exec_records_commands_and_exit_codes() {
     assert_eq!(
         send(&m, "GET", &format!("/exec/{id}/json"), None)
             .await
-            .json()["ExitCode"],
+            .json()
+            .expect("JSON body")["ExitCode"],
         1
     );
     let execs = m.execs();
@@ -587,12 +634,12 @@ async fn events_stream_service_and_container_events() {
         .task_delay(Duration::from_millis(50))
         .start()
         .await;
-    let mut conn = Conn::connect(&endpoint_host(&m.endpoint()))
+    let mut events = TestClient::new(&m.endpoint())
+        .expect("test client")
+        .open("GET", "/v1.41/events", &[], b"")
         .await
-        .expect("connect");
-    conn.write_all(b"GET /v1.41/events HTTP/1.1\r\nHost: docker\r\n\r\n")
-        .await
-        .expect("write");
+        .expect("events");
+    assert_eq!(events.status(), 200);
     tokio::time::sleep(Duration::from_millis(50)).await;
     send(
         &m,
@@ -602,16 +649,15 @@ async fn events_stream_service_and_container_events() {
     )
     .await;
     let mut seen = String::new();
-    let mut buf = vec![0u8; 8192];
     let deadline = Instant::now() + Duration::from_secs(5);
     while !(seen.contains("\"Action\":\"create\"") && seen.contains("\"Action\":\"start\"")) {
         assert!(Instant::now() < deadline, "events not seen: {seen}");
-        let n = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf))
+        let chunk = tokio::time::timeout(Duration::from_secs(5), events.chunk())
             .await
             .expect("timeout")
-            .expect("read");
-        assert!(n > 0, "stream closed early");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            .expect("read")
+            .expect("stream closed early");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
     }
     assert!(seen.contains("\"com.docker.swarm.service.name\":\"evented\""));
     // `until` in the past ends the stream.
@@ -634,7 +680,10 @@ async fn distribution_configs_secrets_networks() {
     )
     .await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.json()["Descriptor"]["digest"], "sha256:abc");
+    assert_eq!(
+        r.json().expect("JSON body")["Descriptor"]["digest"],
+        "sha256:abc"
+    );
     assert_eq!(
         send(&m, "GET", "/distribution/other:1/json", None)
             .await
@@ -651,7 +700,10 @@ async fn distribution_configs_secrets_networks() {
     )
     .await;
     assert_eq!(r.status, 201);
-    let cid = r.json()["ID"].as_str().expect("id").to_owned();
+    let cid = r.json().expect("JSON body")["ID"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     assert_eq!(
         send(
             &m,
@@ -670,7 +722,8 @@ async fn distribution_configs_secrets_networks() {
         None,
     )
     .await
-    .json();
+    .json()
+    .expect("JSON body");
     assert_eq!(list[0]["Spec"]["Data"], json!(data));
     assert_eq!(
         send(&m, "DELETE", &format!("/configs/{cid}"), None)
@@ -693,11 +746,17 @@ async fn distribution_configs_secrets_networks() {
     )
     .await;
     assert_eq!(r.status, 201);
-    let s = send(&m, "GET", "/secrets/pw", None).await.json();
+    let s = send(&m, "GET", "/secrets/pw", None)
+        .await
+        .json()
+        .expect("JSON body");
     assert_eq!(s["Spec"]["Name"], "pw");
     assert_eq!(s["Spec"].get("Data"), None, "secret data is never returned");
 
-    let nets = send(&m, "GET", "/networks", None).await.json();
+    let nets = send(&m, "GET", "/networks", None)
+        .await
+        .json()
+        .expect("JSON body");
     assert!(
         nets.as_array()
             .expect("a")
@@ -716,7 +775,7 @@ async fn fail_nth_and_versions() {
     let r = send(&m, "GET", "/v1.11/version", None).await;
     assert_eq!(r.status, 400);
     assert!(
-        r.json()["message"]
+        r.json().expect("JSON body")["message"]
             .as_str()
             .expect("m")
             .contains("is too old")
@@ -774,7 +833,10 @@ async fn placement_constraints_pick_nodes_or_keep_tasks_pending() {
     pinned["TaskTemplate"]["Placement"] =
         json!({"Constraints": ["node.hostname!=worker-1", "node.role==worker"]});
     send(&m, "POST", "/services/create", Some(&pinned)).await;
-    let nodes = send(&m, "GET", "/nodes", None).await.json();
+    let nodes = send(&m, "GET", "/nodes", None)
+        .await
+        .json()
+        .expect("JSON body");
     let id_of = |host: &str| {
         nodes
             .as_array()
@@ -817,7 +879,8 @@ async fn placement_constraints_pick_nodes_or_keep_tasks_pending() {
         None,
     )
     .await
-    .json();
+    .json()
+    .expect("JSON body");
     let mut node_spec = w1["Spec"].clone();
     node_spec["Labels"] = json!({"zone": "a"});
     let v = w1["Version"]["Index"].as_u64().expect("v");
@@ -902,11 +965,13 @@ async fn unix_socket_serves_the_same_state() {
         .expect("unix://")
         .to_owned();
     send(&m, "POST", "/services/create", Some(&spec("both", "x", 1))).await;
-    let r = request(&path, "GET", "/v1.41/services/both", &[], b"")
+    let r = TestClient::new(&endpoint)
+        .expect("test client")
+        .send("GET", "/v1.41/services/both", &[], b"")
         .await
         .expect("unix request");
     assert_eq!(r.status, 200);
-    assert_eq!(r.json()["Spec"]["Name"], "both");
+    assert_eq!(r.json().expect("JSON body")["Spec"]["Name"], "both");
     let dir = std::path::Path::new(&path)
         .parent()
         .expect("dir")
@@ -914,4 +979,391 @@ async fn unix_socket_serves_the_same_state() {
     drop(m);
     assert!(!dir.exists(), "socket dir not removed");
     assert!(MockSwarm::start().await.unix_endpoint().is_none());
+}
+
+/// Splits a multiplexed log body into (stream, text) frames.
+fn log_frames(mut rest: &[u8]) -> Vec<(u8, String)> {
+    let mut frames = Vec::new();
+    while rest.len() >= 8 {
+        let len = u32::from_be_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize;
+        frames.push((
+            rest[0],
+            String::from_utf8(rest[8..8 + len].to_vec()).expect("utf8"),
+        ));
+        rest = &rest[8 + len..];
+    }
+    assert!(rest.is_empty(), "partial frame");
+    frames
+}
+
+#[tokio::test]
+async fn logs_honour_tail_since_and_timestamps() {
+    let m = initialized().await;
+    send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("tailed", "x", 1)),
+    )
+    .await;
+    m.set_service_logs("tailed", &[(1, "one"), (2, "two"), (1, "three")]);
+    let texts =
+        |r: &Resp| -> Vec<String> { log_frames(&r.body).into_iter().map(|(_, t)| t).collect() };
+    let r = send(
+        &m,
+        "GET",
+        "/v1.41/services/tailed/logs?stdout=1&stderr=1&tail=2",
+        None,
+    )
+    .await;
+    assert_eq!(texts(&r), ["two\n", "three\n"]);
+    let r = send(
+        &m,
+        "GET",
+        "/v1.41/services/tailed/logs?stdout=1&stderr=1&tail=all",
+        None,
+    )
+    .await;
+    assert_eq!(texts(&r).len(), 3);
+    let r = send(
+        &m,
+        "GET",
+        "/v1.41/services/tailed/logs?stdout=1&tail=0",
+        None,
+    )
+    .await;
+    assert!(r.body.is_empty());
+    let r = send(
+        &m,
+        "GET",
+        "/v1.41/services/tailed/logs?stdout=1&tail=many",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    // Timestamps: RFC 3339 nanoseconds and a space before each line.
+    let r = send(
+        &m,
+        "GET",
+        "/v1.41/services/tailed/logs?stdout=1&timestamps=1",
+        None,
+    )
+    .await;
+    let lines = texts(&r);
+    assert_eq!(lines.len(), 2);
+    for (line, want) in lines.iter().zip(["one\n", "three\n"]) {
+        let (ts, text) = line.split_once(' ').expect("timestamp");
+        assert_eq!(text, want);
+        assert_eq!(ts.len(), "2025-11-25T09:30:18.116424948Z".len(), "{ts}");
+        assert!(ts.ends_with('Z') && ts.as_bytes()[10] == b'T', "{ts}");
+    }
+    // since: only lines stamped at or after it.
+    let cut = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    m.append_service_logs("tailed", &[(1, "late")]);
+    let since = format!("{}.{:09}", cut.as_secs(), cut.subsec_nanos());
+    let r = send(
+        &m,
+        "GET",
+        &format!("/v1.41/services/tailed/logs?stdout=1&stderr=1&since={since}"),
+        None,
+    )
+    .await;
+    assert_eq!(texts(&r), ["late\n"]);
+    let r = send(
+        &m,
+        "GET",
+        "/v1.41/services/tailed/logs?stdout=1&since=yesterday",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn logs_follow_streams_appended_lines_until_the_service_is_removed() {
+    let m = initialized().await;
+    send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("followed", "x", 1)),
+    )
+    .await;
+    m.set_service_logs("followed", &[(1, "old")]);
+    let mut stream = TestClient::new(&m.endpoint())
+        .expect("test client")
+        .open(
+            "GET",
+            "/v1.41/services/followed/logs?stdout=1&follow=1&tail=1",
+            &[],
+            b"",
+        )
+        .await
+        .expect("logs");
+    assert_eq!(stream.status(), 200);
+    let mut seen = Vec::new();
+    let next = |seen: &mut Vec<u8>, chunk: bytes::Bytes| seen.extend_from_slice(&chunk);
+    let chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk())
+        .await
+        .expect("first chunk in time")
+        .expect("read")
+        .expect("open");
+    next(&mut seen, chunk);
+    assert_eq!(log_frames(&seen), [(1, "old\n".to_owned())]);
+    m.append_service_logs("followed", &[(2, "err-ignored"), (1, "new")]);
+    let chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk())
+        .await
+        .expect("appended line in time")
+        .expect("read")
+        .expect("open");
+    next(&mut seen, chunk);
+    assert_eq!(
+        log_frames(&seen),
+        [(1, "old\n".to_owned()), (1, "new\n".to_owned())],
+        "stderr lines are not sent without stderr=1"
+    );
+    send(&m, "DELETE", "/services/followed", None).await;
+    let end = tokio::time::timeout(Duration::from_secs(5), stream.chunk())
+        .await
+        .expect("stream ends in time")
+        .expect("read");
+    assert!(end.is_none(), "stream must end when the service is removed");
+}
+
+#[tokio::test]
+async fn events_honour_since_until_and_filters() {
+    let m = MockSwarm::builder()
+        .initialized(true)
+        .task_delay(Duration::ZERO)
+        .start()
+        .await;
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("ev-web", "x", 1)),
+    )
+    .await;
+    send(&m, "POST", "/services/create", Some(&spec("ev-db", "x", 1))).await;
+    // Let the tasks start (container start events) before `until`.
+    let _ = m.tasks();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let _ = m.tasks();
+    let t1 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    send(&m, "DELETE", "/services/ev-db", None).await;
+    let at = |d: Duration| format!("{}.{:09}", d.as_secs(), d.subsec_nanos());
+    let history = |f: Value, since: Duration, until: Duration| {
+        let m = &m;
+        async move {
+            let r = send(
+                m,
+                "GET",
+                &format!(
+                    "/v1.41/events?since={}&until={}&{}",
+                    at(since),
+                    at(until),
+                    filters(f)
+                ),
+                None,
+            )
+            .await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            r.text()
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).expect("event JSON"))
+                .map(|e| {
+                    format!(
+                        "{} {} {}",
+                        e["Type"].as_str().unwrap_or_default(),
+                        e["Action"].as_str().unwrap_or_default(),
+                        e["Actor"]["Attributes"]["name"]
+                            .as_str()
+                            .unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let now = t1 + Duration::from_secs(1);
+    // Everything between t0 and t1: two creates and two container starts, no remove.
+    let all = history(json!({}), t0, t1).await;
+    assert_eq!(
+        all.iter()
+            .filter(|e| e.starts_with("service create"))
+            .count(),
+        2,
+        "{all:?}"
+    );
+    assert_eq!(
+        all.iter()
+            .filter(|e| e.starts_with("container start"))
+            .count(),
+        2,
+        "{all:?}"
+    );
+    assert!(!all.iter().any(|e| e.contains("remove")), "{all:?}");
+    // since t1: only the remove.
+    assert_eq!(history(json!({}), t1, now).await, ["service remove ev-db"]);
+    // type and event filters.
+    assert_eq!(
+        history(json!({"type": ["service"], "event": ["create"]}), t0, now).await,
+        ["service create ev-web", "service create ev-db"]
+    );
+    // Name filters are dockerd's fuzzy match (ID or `name` attribute, exact or prefix) on
+    // every event: `service=ev-web` also matches its task containers (SERVICE.SLOT.TASK).
+    let web = history(json!({"service": ["ev-web"]}), t0, now).await;
+    assert_eq!(web.len(), 2, "{web:?}");
+    assert_eq!(web[0], "service create ev-web");
+    assert!(web[1].starts_with("container start ev-web.1."), "{web:?}");
+    let web_containers = history(
+        json!({"type": ["container"], "container": ["ev-web"]}),
+        t0,
+        now,
+    )
+    .await;
+    assert_eq!(web_containers.len(), 1, "{web_containers:?}");
+    assert!(web_containers[0].starts_with("container start ev-web.1."));
+    let swarm_scope = history(json!({"scope": ["local"]}), t0, now).await;
+    assert!(
+        swarm_scope.iter().all(|e| e.starts_with("container")),
+        "{swarm_scope:?}"
+    );
+    // Bad times are a 400.
+    let r = send(&m, "GET", "/v1.41/events?since=soon", None).await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn rejected_tasks_are_replaced_after_the_restart_delay() {
+    let m = MockSwarm::builder()
+        .initialized(true)
+        .task_delay(Duration::from_millis(50))
+        .restart_delay(Duration::from_millis(300))
+        .missing_image("gone:1")
+        .start()
+        .await;
+    send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("flappy", "gone:1", 1)),
+    )
+    .await;
+    let start = Instant::now();
+    // The first rejection brings a replacement at once, waiting with desired state `ready`.
+    let list = loop {
+        let list = tasks(&m, json!({"service": ["flappy"]})).await;
+        if list.len() >= 2 {
+            break list;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(
+        start.elapsed() < Duration::from_millis(300),
+        "replacement created at once"
+    );
+    assert!(
+        list.iter().any(|t| t["DesiredState"] == "ready"),
+        "{list:?}"
+    );
+    assert!(
+        list.iter()
+            .any(|t| t["DesiredState"] == "shutdown" && t["Status"]["State"] == "rejected")
+    );
+    // Then one new task per delay; at most 5 kept per slot (TaskHistoryRetentionLimit).
+    loop {
+        let n = tasks(&m, json!({"service": ["flappy"]})).await.len();
+        if n >= 4 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        start.elapsed() >= Duration::from_millis(600),
+        "{:?}",
+        start.elapsed()
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(tasks(&m, json!({"service": ["flappy"]})).await.len(), 5);
+    // A spec's own RestartPolicy wins; Condition none never restarts.
+    let mut never = spec("never", "gone:1", 1);
+    never["TaskTemplate"]["RestartPolicy"] = json!({"Condition": "none"});
+    send(&m, "POST", "/services/create", Some(&never)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let list = tasks(&m, json!({"service": ["never"]})).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["Status"]["State"], "rejected");
+}
+
+#[tokio::test]
+async fn preset_day5_names_three_loopback_nodes() {
+    let m = MockSwarm::builder()
+        .preset_day5()
+        .initialized(true)
+        .start()
+        .await;
+    let r = send(&m, "GET", "/v1.41/nodes", None).await;
+    let mut nodes: Vec<(String, String, String)> = r
+        .json()
+        .expect("JSON body")
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|n| {
+            (
+                n["Description"]["Hostname"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                n["Status"]["Addr"].as_str().unwrap_or_default().to_owned(),
+                n["Spec"]["Role"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    nodes.sort();
+    let want = [
+        ("swarm-docker-m", "127.0.0.1", "manager"),
+        ("swarm-docker-w1", "127.0.0.2", "worker"),
+        ("swarm-docker-w2", "127.0.0.3", "worker"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
+        .collect();
+    assert_eq!(nodes, want);
+    let info = send(&m, "GET", "/info", None)
+        .await
+        .json()
+        .expect("JSON body");
+    assert_eq!(info["Name"], "swarm-docker-m");
+    assert_eq!(info["Swarm"]["NodeAddr"], "127.0.0.1");
+}
+
+#[tokio::test]
+async fn injected_faults_retry_after_and_dropped_connections() {
+    let m = initialized().await;
+    m.inject_fault(1, swarm_client::mock::Fault::retry_after(503, 7));
+    let r = send(&m, "GET", "/v1.41/nodes", None).await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.header("retry-after").as_deref(), Some("7"));
+    assert_eq!(r.json().expect("JSON body")["message"], "injected fault");
+    m.inject_fault(2, swarm_client::mock::Fault::DropConnection);
+    let whole = send(&m, "GET", "/v1.41/nodes", None).await;
+    assert!(!whole.truncated);
+    let cut = send(&m, "GET", "/v1.41/nodes", None).await;
+    assert!(cut.truncated, "body should be cut short");
+    assert!(cut.body.len() < whole.body.len());
+    assert_eq!(send(&m, "GET", "/v1.41/nodes", None).await.body, whole.body);
 }

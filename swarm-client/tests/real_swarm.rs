@@ -91,18 +91,30 @@ async fn replicated_converges_scales_updates_and_rolls_back() {
         );
     }
 
-    // A good update rolls out.
-    c.service_update(&id, &UpdateOptions::new(), |spec| {
-        spec["TaskTemplate"]["ContainerSpec"]["Env"]
-            .as_array_mut()
-            .unwrap()
-            .push(json!("GOOD=1"));
-        Ok(())
-    })
-    .await
-    .unwrap();
+    // A good update rolls out; the returned service is the updated one.
+    let before = c.service_inspect(&id).await.unwrap();
+    let updated = c
+        .service_update(&id, &UpdateOptions::new(), |spec| {
+            spec["TaskTemplate"]["ContainerSpec"]["Env"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!("GOOD=1"));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert!(updated.version.index > before.version.index);
+    assert!(updated.spec.to_string().contains("GOOD=1"));
     let done = c.wait_converged(&id, quick()).await.unwrap();
     assert_eq!(done.rolled_back, None);
+    assert_eq!((done.running, done.desired), (2, 2));
+    // Asked again once the update completed: the real counts at once, without a new window.
+    let again = c
+        .wait_converged(&id, quick().window(Duration::from_secs(30)))
+        .await
+        .unwrap();
+    assert_eq!((again.running, again.desired), (2, 2));
+    assert!(again.elapsed < Duration::from_secs(10), "{again:?}");
     let tasks = c
         .task_list(&TaskFilter::new().service(&id).desired_state("running"))
         .await

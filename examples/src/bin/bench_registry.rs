@@ -79,7 +79,8 @@ fn put_blob(dir: &Path, bytes: &[u8]) -> Res<String> {
     Ok(d.to_string())
 }
 
-fn build_image(dir: &Path, layers: usize, size: u64) -> Res<Vec<Layer>> {
+/// Writes the bench image as an OCI layout; returns its layers and the manifest digest.
+fn build_image(dir: &Path, layers: usize, size: u64) -> Res<(Vec<Layer>, String)> {
     std::fs::create_dir_all(dir.join("blobs/sha256"))?;
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
@@ -116,7 +117,7 @@ fn build_image(dir: &Path, layers: usize, size: u64) -> Res<Vec<Layer>> {
             manifest.len()
         ),
     )?;
-    Ok(ls)
+    Ok((ls, md))
 }
 
 struct Run {
@@ -161,6 +162,41 @@ fn timed(label: &str, cmd: &mut Command) -> Res<Run> {
     Ok(Run { secs, rss_kib })
 }
 
+/// Deletes what the benchmark pushed (manifests, then blob links) when dropped, so that a failed
+/// run cleans up too. Registries without delete support answer 405: ignored.
+struct Cleanup {
+    reg: String,
+    manifests: Vec<(String, String)>,
+    blobs: Vec<(String, String)>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let delete = |what: &str, repo: &str, digest: &str| {
+            let _ = Command::new("curl")
+                .args(["-s", "-o", "/dev/null", "-X", "DELETE"])
+                .arg(format!("http://{}/v2/{repo}/{what}/{digest}", self.reg))
+                .status();
+        };
+        for (repo, digest) in &self.manifests {
+            delete("manifests", repo, digest);
+        }
+        for (repo, digest) in &self.blobs {
+            delete("blobs", repo, digest);
+        }
+    }
+}
+
+/// Runs one `( … ) &` job per line and waits for each, so that any failure fails the script.
+fn parallel(jobs: &[String]) -> Command {
+    let mut script = String::from("pids=()\n");
+    for j in jobs {
+        script.push_str(&format!("( {j} ) & pids+=($!)\n"));
+    }
+    script.push_str("for p in \"${pids[@]}\"; do wait \"$p\"; done\n");
+    sh(&script)
+}
+
 fn sh(script: &str) -> Command {
     let mut c = Command::new("bash");
     c.arg("-euo").arg("pipefail").arg("-c").arg(script);
@@ -198,10 +234,43 @@ fn main() -> Res<()> {
         "building {layers} × {size_mib} MiB image in {}",
         img.display()
     );
-    let ls = build_image(&img, layers, size_mib << 20)?;
+    let (ls, manifest_digest) = build_image(&img, layers, size_mib << 20)?;
     let total: u64 = ls.iter().map(|l| l.size).sum();
-    let suffix = format!("{:x}", std::process::id());
+    let suffix = format!(
+        "{:x}{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .subsec_nanos()
+    );
     let repo = |tool: &str| format!("regclient-bench-{suffix}/{tool}");
+    let config_digest = {
+        let m = std::fs::read(
+            img.join("blobs/sha256")
+                .join(manifest_digest.trim_start_matches("sha256:")),
+        )?;
+        let v: serde_json::Value = serde_json::from_slice(&m)?;
+        v["config"]["digest"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut cleanup = Cleanup {
+        reg: reg.clone(),
+        manifests: Vec::new(),
+        blobs: Vec::new(),
+    };
+    for tool in ["dw", "skopeo", "curl"] {
+        if tool != "curl" {
+            cleanup
+                .manifests
+                .push((repo(tool), manifest_digest.clone()));
+            cleanup.blobs.push((repo(tool), config_digest.clone()));
+        }
+        for l in &ls {
+            cleanup.blobs.push((repo(tool), l.digest.clone()));
+        }
+    }
     let home = work.path().join("home");
     std::fs::create_dir_all(&home)?;
 
@@ -227,34 +296,21 @@ fn main() -> Res<()> {
             .arg(format!("docker://{reg}/{}:bench", repo("skopeo")))
             .env("HOME", &home),
     )?;
-    let mut curl = String::new();
-    for l in &ls {
-        curl.push_str(&format!(
-            "( loc=$(curl -sf -X POST -D - -o /dev/null http://{reg}/v2/{r}/blobs/uploads/ | tr -d '\\r' | sed -n 's/^[Ll]ocation: //p'); \
-             case \"$loc\" in http*) ;; *) loc=http://{reg}$loc;; esac; \
-             case \"$loc\" in *\\?*) sep='&';; *) sep='?';; esac; \
-             curl -sf -T {p} -H 'Content-Type: application/octet-stream' \"$loc${{sep}}digest={d}\" ) &\n",
-            r = repo("curl"),
-            p = l.path.display(),
-            d = l.digest
-        ));
-    }
-    curl.push_str("wait\n");
-    // `wait` without pids loses exit codes; check the blobs afterwards instead
-    let curl_push = timed("curl push", &mut sh(&curl))?;
-    for l in &ls {
-        let st = Command::new("curl")
-            .args(["-sf", "-I", "-o", "/dev/null"])
-            .arg(format!(
-                "http://{reg}/v2/{}/blobs/{}",
-                repo("curl"),
-                l.digest
-            ))
-            .status()?;
-        if !st.success() {
-            return Err(format!("curl upload of {} did not land", l.digest).into());
-        }
-    }
+    let jobs: Vec<String> = ls
+        .iter()
+        .map(|l| {
+            format!(
+                "loc=$(curl -sSf -X POST -D - -o /dev/null http://{reg}/v2/{r}/blobs/uploads/ | tr -d '\\r' | sed -n 's/^[Ll]ocation: //p'); \
+                 case \"$loc\" in http*) ;; *) loc=http://{reg}$loc;; esac; \
+                 case \"$loc\" in *\\?*) sep='&';; *) sep='?';; esac; \
+                 curl -sSf -o /dev/null -T {p} -H 'Content-Type: application/octet-stream' \"$loc${{sep}}digest={d}\"",
+                r = repo("curl"),
+                p = l.path.display(),
+                d = l.digest
+            )
+        })
+        .collect();
+    let curl_push = timed("curl push", &mut parallel(&jobs))?;
 
     // pull
     let out_dw = work.path().join("pull-dw");
@@ -277,17 +333,24 @@ fn main() -> Res<()> {
     )?;
     let out_curl = work.path().join("pull-curl");
     std::fs::create_dir_all(&out_curl)?;
-    let mut curl = String::new();
+    let jobs: Vec<String> = ls
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            format!(
+                "curl -sSf -o {}/l{i} http://{reg}/v2/{}/blobs/{}",
+                out_curl.display(),
+                repo("curl"),
+                l.digest
+            )
+        })
+        .collect();
+    let curl_pull = timed("curl pull", &mut parallel(&jobs))?;
     for (i, l) in ls.iter().enumerate() {
-        curl.push_str(&format!(
-            "curl -sf -o {}/l{i} http://{reg}/v2/{}/blobs/{} &\n",
-            out_curl.display(),
-            repo("curl"),
-            l.digest
-        ));
+        if std::fs::metadata(out_curl.join(format!("l{i}")))?.len() != l.size {
+            return Err(format!("curl pull: layer {i} has the wrong size").into());
+        }
     }
-    curl.push_str("wait\n");
-    let curl_pull = timed("curl pull", &mut sh(&curl))?;
 
     // dockwright's pull must be byte-identical
     for l in &ls {

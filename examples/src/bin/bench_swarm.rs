@@ -2,12 +2,19 @@
 //! CLI with the same stability window (the service's update monitor), and with a zero window the
 //! delay from the last task's `running` timestamp to `wait_converged` returning.
 //!
-//! Usage: `bench_swarm IMAGE [REPLICAS]` with `DOCKER_HOST` pointing at a swarm manager. The image
-//! must run `httpd` (busybox). Services are named `swarmclient-bench-*` and removed at the end.
+//! Usage: `bench_swarm [IMAGE] [--replicas N] [--window SECS] [--registry HOST:PORT]
+//! [--host ENDPOINT]` (`--host` defaults to `DOCKER_HOST`, which must be a swarm manager). The
+//! image must run busybox `httpd`; with `--registry` and no IMAGE, the busybox image (from
+//! `/bin/busybox`, busybox-static) is built with registry-client and pushed there as
+//! `dockwright-bench/busybox:1`. Tasks use host networking on 127.0.0.1 with free ports. Services
+//! are named `swarmclient-bench-*` and removed at the end, also on failure; any failure exits
+//! non-zero. Smoke run: `bench_swarm --registry 127.0.0.1:5000 --replicas 2 --window 1`.
 
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use clap::Parser;
 use serde_json::json;
 use swarm_client::Client;
 use swarm_client::converge::WaitOptions;
@@ -16,6 +23,32 @@ use swarm_client::services::{CreateOptions, UpdateOptions};
 use swarm_client::tasks::TaskFilter;
 
 type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Command line.
+#[derive(Parser)]
+#[command(about = "service create/update -> converged: dockwright vs the docker CLI")]
+struct Args {
+    /// An image that runs busybox httpd (default: build and push one to --registry).
+    image: Option<String>,
+    /// Replicas per service (1 to 9: ports are PREFIX{{.Task.Slot}}).
+    #[arg(long, default_value_t = 3)]
+    replicas: u64,
+    /// Stability window in seconds (the services' update monitor; the CLI waits the same).
+    #[arg(long, default_value_t = 1.0)]
+    window: f64,
+    /// Registry (HOST:PORT, plain HTTP on loopback) to push the busybox image to.
+    #[arg(long)]
+    registry: Option<String>,
+    /// busybox-static binary for the image.
+    #[arg(long, default_value = "/bin/busybox")]
+    busybox: PathBuf,
+    /// Docker endpoint of the swarm manager (default: DOCKER_HOST).
+    #[arg(long)]
+    host: Option<String>,
+    /// Give up on any single wait after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout: u64,
+}
 
 struct Rm(String, String);
 
@@ -27,9 +60,10 @@ impl Drop for Rm {
     }
 }
 
-fn spec(name: &str, image: &str, replicas: u64, port: u32) -> serde_json::Value {
+fn spec(name: &str, image: &str, replicas: u64, port: u32, window: Duration) -> serde_json::Value {
     json!({
         "Name": name,
+        "Labels": {"dockwright.bench": "swarm"},
         "TaskTemplate": {
             "ContainerSpec": {"Image": image,
                 "Command": ["sh", "-c", "exec httpd -f -p 127.0.0.1:$PORT -h /"],
@@ -37,47 +71,121 @@ fn spec(name: &str, image: &str, replicas: u64, port: u32) -> serde_json::Value 
             "Networks": [{"Target": "host"}]
         },
         "Mode": {"Replicated": {"Replicas": replicas}},
-        "UpdateConfig": {"Parallelism": 0, "Monitor": 1_000_000_000u64, "FailureAction": "pause", "Order": "stop-first"}
+        "UpdateConfig": {"Parallelism": 0, "Monitor": swarm_client::spec::nanos(window), "FailureAction": "pause", "Order": "stop-first"}
     })
 }
 
-fn docker(host: &str, args: &[&str]) -> BoxResult<Duration> {
+/// A port prefix P (P0..P9 free on 127.0.0.1 right now), not in `used`.
+fn free_prefix(used: &[u32]) -> BoxResult<u32> {
+    let start = SystemTime::now().duration_since(UNIX_EPOCH)?.subsec_nanos() % 900;
+    for k in 0..900 {
+        let p = 2100 + (start + k) % 900;
+        if used.contains(&p) {
+            continue;
+        }
+        let free = (0..10).all(|d| {
+            u16::try_from(p * 10 + d)
+                .is_ok_and(|port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        });
+        if free {
+            return Ok(p);
+        }
+    }
+    Err("no free port prefix 2100..=2999 on 127.0.0.1".into())
+}
+
+fn docker(host: &str, timeout: u64, args: &[&str]) -> BoxResult<Duration> {
     let t = Instant::now();
-    let out = Command::new("docker")
+    let out = Command::new("timeout")
+        .arg(timeout.to_string())
+        .arg("docker")
         .arg("-H")
         .arg(host)
         .args(args)
         .output()?;
     if !out.status.success() {
-        return Err(format!("docker {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into());
+        return Err(format!(
+            "docker {args:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+        .into());
     }
     Ok(t.elapsed())
 }
 
+/// Builds the busybox image and pushes it to `registry`; returns the reference.
+async fn push_busybox(registry: &str, busybox: &std::path::Path) -> BoxResult<String> {
+    if !busybox.exists() {
+        return Err(format!("{} not found (install busybox-static)", busybox.display()).into());
+    }
+    let dir = tempfile::Builder::new().prefix("bench-swarm-").tempdir()?;
+    let layout = dir.path().join("layout");
+    let (b, l) = (busybox.to_owned(), layout.clone());
+    tokio::task::spawn_blocking(move || {
+        registry_client::image::presets::busybox_image(&b)
+            .ref_name("1")
+            .build(&l)
+    })
+    .await??;
+    let reference = format!("{registry}/dockwright-bench/busybox:1");
+    let loopback = registry.starts_with("127.") || registry.starts_with("localhost");
+    let client = registry_client::Client::builder()
+        .insecure(loopback)
+        .build()?;
+    client.push(&layout, &reference.parse()?).await?;
+    Ok(reference)
+}
+
+fn check(done: &swarm_client::converge::Converged, replicas: u64, what: &str) -> BoxResult<()> {
+    if (done.running, done.desired) != (replicas, replicas) || done.rolled_back.is_some() {
+        return Err(format!("{what}: converged with {done:?}, expected {replicas} running").into());
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> BoxResult<()> {
-    let mut argv = std::env::args().skip(1);
-    let image = argv.next().ok_or("usage: bench_swarm IMAGE [REPLICAS]")?;
-    let replicas: u64 = argv.next().map_or(Ok(3), |r| r.parse())?;
-    let host = std::env::var("DOCKER_HOST").map_err(|_| "set DOCKER_HOST to the manager")?;
+    let args = Args::parse();
+    if !(1..=9).contains(&args.replicas) {
+        return Err("--replicas must be 1 to 9".into());
+    }
+    let host = match &args.host {
+        Some(h) => h.clone(),
+        None => {
+            std::env::var("DOCKER_HOST").map_err(|_| "set --host or DOCKER_HOST to the manager")?
+        }
+    };
+    let image = match (&args.image, &args.registry) {
+        (Some(i), _) => i.clone(),
+        (None, Some(r)) => push_busybox(r, &args.busybox).await?,
+        (None, None) => return Err("give an IMAGE or --registry HOST:PORT to push one to".into()),
+    };
+    let replicas = args.replicas;
+    let window = Duration::from_secs_f64(args.window.max(0.0));
+    let timeout = Duration::from_secs(args.timeout);
     let c = Client::connect(&host).await?;
     let suffix = SystemTime::now()
         .duration_since(UNIX_EPOCH)?
         .subsec_micros();
+    let wait = || WaitOptions::new().timeout(timeout);
 
-    // dockwright: create → converged, update → converged (window = the spec's monitor, 1 s).
-    // Port prefixes unique per run (tasks of a previous run may still hold their ports).
-    let base = 20 + suffix % 40;
+    // dockwright: create → converged, update → converged (window = the spec's monitor).
+    let p1 = free_prefix(&[])?;
     let name = format!("swarmclient-bench-dw-{suffix}");
-    let _g1 = Rm(host.clone(), name.clone());
+    let g1 = Rm(host.clone(), name.clone());
     let t = Instant::now();
     let created = c
         .service_create(
-            &spec(&name, &image, replicas, base * 10 + 1),
+            &spec(&name, &image, replicas, p1, window),
             &CreateOptions::new(),
         )
         .await?;
-    c.wait_converged(&created.id, WaitOptions::new()).await?;
+    check(
+        &c.wait_converged(&created.id, wait()).await?,
+        replicas,
+        "create",
+    )?;
     let dw_create = t.elapsed();
     let t = Instant::now();
     c.service_update(&created.id, &UpdateOptions::new(), |s| {
@@ -87,16 +195,24 @@ async fn main() -> BoxResult<()> {
         Ok(())
     })
     .await?;
-    c.wait_converged(&created.id, WaitOptions::new()).await?;
+    check(
+        &c.wait_converged(&created.id, wait()).await?,
+        replicas,
+        "update",
+    )?;
     let dw_update = t.elapsed();
+    drop(g1);
 
-    // docker CLI with the same flags (update monitor 1 s = its stability window).
+    // docker CLI with the same flags (update monitor = its stability window).
+    let p2 = free_prefix(&[p1])?;
     let cname = format!("swarmclient-bench-cli-{suffix}");
-    let _g2 = Rm(host.clone(), cname.clone());
-    let env = format!("PORT={}{{{{.Task.Slot}}}}", base * 10 + 2);
+    let g2 = Rm(host.clone(), cname.clone());
+    let env = format!("PORT={p2}{{{{.Task.Slot}}}}");
     let reps = replicas.to_string();
+    let monitor = format!("{}ms", window.as_millis());
     let cli_create = docker(
         &host,
+        args.timeout,
         &[
             "service",
             "create",
@@ -108,7 +224,7 @@ async fn main() -> BoxResult<()> {
             "--network",
             "host",
             "--update-monitor",
-            "1s",
+            &monitor,
             "--update-parallelism",
             "0",
             "--stop-grace-period",
@@ -124,21 +240,26 @@ async fn main() -> BoxResult<()> {
     )?;
     let cli_update = docker(
         &host,
+        args.timeout,
         &["service", "update", "-q", "--env-add", "V=2", &cname],
     )?;
+    drop(g2);
 
     // Zero window: delay from the last task's running timestamp to wait_converged returning.
+    let p3 = free_prefix(&[p1, p2])?;
     let zname = format!("swarmclient-bench-zero-{suffix}");
     let _g3 = Rm(host.clone(), zname.clone());
     let created = c
         .service_create(
-            &spec(&zname, &image, replicas, base * 10 + 3),
+            &spec(&zname, &image, replicas, p3, window),
             &CreateOptions::new(),
         )
         .await?;
-    c.wait_converged(&created.id, WaitOptions::new().window(Duration::ZERO))
+    let done = c
+        .wait_converged(&created.id, wait().window(Duration::ZERO))
         .await?;
     let returned = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos() as i128;
+    check(&done, replicas, "zero-window create")?;
     let tasks = c
         .task_list(
             &TaskFilter::new()
@@ -154,7 +275,10 @@ async fn main() -> BoxResult<()> {
         .ok_or("no running task")?;
     let delay_ms = (returned - last_running.unix_nanos()) as f64 / 1e6;
 
-    println!("replicas={replicas} window=1s (UpdateConfig.Monitor)");
+    println!(
+        "replicas={replicas} window={:.1}s (UpdateConfig.Monitor) image={image}",
+        window.as_secs_f64()
+    );
     println!(
         "create->converged  dockwright {:>7.2}s   docker CLI {:>7.2}s",
         dw_create.as_secs_f64(),

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use registry_client::pull::Platform;
 use registry_client::reference::Reference;
 use registry_client::{Client, Credentials, DockerConfig, ProgressKind, ProgressSink};
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 /// Registry commands.
@@ -114,20 +114,84 @@ fn client(opts: &Opts, extra: Option<(&str, Credentials)>) -> CliResult<Client> 
         b = b.credentials(reg, creds);
     }
     if !opts.quiet {
-        b = b.progress(ProgressSink::callback(|e| {
-            let short = e.digest.get(7..19).unwrap_or(&e.digest);
-            let what = match e.kind {
-                ProgressKind::Started => "started",
-                ProgressKind::Skipped => "already exists",
-                ProgressKind::Mounted => "mounted",
-                ProgressKind::Done => "done",
-                _ => return,
-            };
-            let size = e.total.map(|t| format!(" ({t} bytes)")).unwrap_or_default();
-            eprintln!("{short}: {what}{size}");
-        }));
+        b = b.progress(if std::io::stderr().is_terminal() {
+            progress_bar()
+        } else {
+            progress_lines()
+        });
     }
     Ok(b.build()?)
+}
+
+/// One stderr line per blob event (not a terminal: logs, pipes).
+fn progress_lines() -> ProgressSink {
+    ProgressSink::callback(|e| {
+        let short = e.digest.get(7..19).unwrap_or(&e.digest);
+        let what = match e.kind {
+            ProgressKind::Started => "started",
+            ProgressKind::Skipped => "already exists",
+            ProgressKind::Mounted => "mounted",
+            ProgressKind::Done => "done",
+            _ => return,
+        };
+        let size = e.total.map(|t| format!(" ({t} bytes)")).unwrap_or_default();
+        eprintln!("{short}: {what}{size}");
+    })
+}
+
+/// Per-blob state of the progress bar.
+#[derive(Default)]
+struct Bars {
+    blobs: std::collections::BTreeMap<String, (u64, u64, bool)>,
+    drawn: Option<std::time::Instant>,
+}
+
+/// A progress bar redrawn in place on stderr (at most 10 times a second): blobs done, bytes
+/// moved of the total, and a bar.
+fn progress_bar() -> ProgressSink {
+    let state = std::sync::Mutex::new(Bars::default());
+    ProgressSink::callback(move |e| {
+        let Ok(mut st) = state.lock() else { return };
+        let entry = st.blobs.entry(e.digest.clone()).or_default();
+        let total = e.total.unwrap_or(entry.1);
+        *entry = match e.kind {
+            ProgressKind::Skipped | ProgressKind::Mounted => (total, total, true),
+            ProgressKind::Done => (total.max(e.bytes), total.max(e.bytes), true),
+            _ => (e.bytes, total, false),
+        };
+        let finished = e.kind != ProgressKind::Advanced && e.kind != ProgressKind::Started;
+        if !finished && st.drawn.is_some_and(|t| t.elapsed().as_millis() < 100) {
+            return;
+        }
+        st.drawn = Some(std::time::Instant::now());
+        let done = st.blobs.values().filter(|b| b.2).count();
+        let moved: u64 = st.blobs.values().map(|b| b.0).sum();
+        let size: u64 = st.blobs.values().map(|b| b.1).sum();
+        let frac = if size == 0 {
+            0.0
+        } else {
+            moved as f64 / size as f64
+        };
+        let width = 30;
+        let filled = ((frac * width as f64) as usize).min(width);
+        eprint!(
+            "\r[{}{}] {}/{} blobs {:.1}/{:.1} MB {:>3.0}%\x1b[K",
+            "#".repeat(filled),
+            " ".repeat(width - filled),
+            done,
+            st.blobs.len(),
+            moved as f64 / 1e6,
+            size as f64 / 1e6,
+            frac * 100.0
+        );
+    })
+}
+
+/// Ends the progress bar's line (on a terminal) before the summary is printed.
+fn end_progress(opts: &Opts) {
+    if !opts.quiet && std::io::stderr().is_terminal() {
+        eprintln!();
+    }
 }
 
 fn parse(r: &str) -> CliResult<Reference> {
@@ -195,6 +259,7 @@ pub async fn run(cmd: Command) -> CliResult {
         } => {
             let r = parse(&reference)?;
             let rep = client(&opts, None)?.push(&source, &r).await?;
+            end_progress(&opts);
             eprintln!(
                 "pushed {} blobs ({} bytes), {} already present",
                 rep.uploaded, rep.bytes, rep.skipped
@@ -211,6 +276,7 @@ pub async fn run(cmd: Command) -> CliResult {
             let r = parse(&reference)?;
             let p: Platform = platform.parse()?;
             let rep = client(&opts, None)?.pull(&r, &dir, Some(&p)).await?;
+            end_progress(&opts);
             eprintln!(
                 "pulled {} blobs ({} bytes), {} already present",
                 rep.downloaded, rep.bytes, rep.present
@@ -222,6 +288,7 @@ pub async fn run(cmd: Command) -> CliResult {
             let rep = client(&opts, None)?
                 .copy(&parse(&src)?, &parse(&dst)?)
                 .await?;
+            end_progress(&opts);
             eprintln!(
                 "copied {} blobs ({} bytes), {} mounted, {} already present",
                 rep.uploaded, rep.bytes, rep.mounted, rep.skipped

@@ -6,8 +6,9 @@ use clap::{Args, Subcommand};
 use swarm_client::mount::MountSpec;
 use swarm_client::port::PortSpec;
 use swarm_client::spec::{
-    EndpointMode, FailureAction, HealthConfig, LogDriver, RestartCondition, RestartPolicy,
-    ServiceSpec, SpecError, UpdateConfig, UpdateOrder,
+    ConfigReference, EndpointMode, FailureAction, FileTarget, HealthConfig, LogDriver,
+    NetworkAttachmentConfig, RestartCondition, RestartPolicy, SecretReference, ServiceSpec,
+    SpecError, Ulimit, UpdateConfig, UpdateOrder,
 };
 
 /// Commands of this area.
@@ -113,9 +114,22 @@ pub struct ServiceFlags {
     /// Publish a port as a node port.
     #[arg(short = 'p', long = "publish")]
     pub publish: Vec<PortSpec>,
-    /// Network attachments.
+    /// Network attachments (`NAME` or `name=NAME,alias=A,driver-opt=K=V`).
     #[arg(long = "network")]
     pub network: Vec<String>,
+    /// Specify secrets to expose to the service (`NAME` or
+    /// `source=NAME,target=FILE,uid=0,gid=0,mode=0400`); IDs are looked up by name.
+    #[arg(long = "secret")]
+    pub secret: Vec<String>,
+    /// Specify configurations to expose to the service (as `--secret`).
+    #[arg(long = "config")]
+    pub config: Vec<String>,
+    /// Read in a file of environment variables.
+    #[arg(long = "env-file")]
+    pub env_file: Vec<std::path::PathBuf>,
+    /// Ulimit options (`nofile=1024[:2048]`).
+    #[arg(long = "ulimit")]
+    pub ulimit: Vec<String>,
     /// Placement constraints.
     #[arg(long = "constraint")]
     pub constraint: Vec<String>,
@@ -420,6 +434,268 @@ fn shell_split(s: &str) -> Vec<String> {
     out
 }
 
+/// Go's `strconv.ParseUint(s, 0, 32)`: decimal, `0`-prefixed octal, `0o`, `0x`, `0b`.
+fn parse_uint_base0(s: &str) -> Option<u32> {
+    let s = s.replace('_', "");
+    let (digits, radix) = if let Some(r) = s.strip_prefix("0x").or(s.strip_prefix("0X")) {
+        (r.to_owned(), 16)
+    } else if let Some(r) = s.strip_prefix("0o").or(s.strip_prefix("0O")) {
+        (r.to_owned(), 8)
+    } else if let Some(r) = s.strip_prefix("0b").or(s.strip_prefix("0B")) {
+        (r.to_owned(), 2)
+    } else if s.len() > 1 && s.starts_with('0') {
+        (s[1..].to_owned(), 8)
+    } else {
+        (s.clone(), 10)
+    };
+    if digits.is_empty() || digits.starts_with(['+', '-']) {
+        return None;
+    }
+    u32::from_str_radix(&digits, radix).ok()
+}
+
+/// The CLI's `--secret`/`--config` value (`SecretOpt`/`ConfigOpt`): the object name and its
+/// file target (`UID`/`GID` `0`, mode `0444` unless given; the target defaults to the name).
+fn object_ref(flag: &'static str, value: &str) -> Result<(String, FileTarget), FlagsError> {
+    let bad = |reason: String| FlagsError::InvalidFlag {
+        flag,
+        value: value.to_owned(),
+        reason,
+    };
+    let mut file = FileTarget::default();
+    (file.uid, file.gid, file.mode) = ("0".into(), "0".into(), 0o444);
+    let fields = swarm_client::mount::split_csv_record(value).map_err(|e| bad(e.to_string()))?;
+    if fields.len() == 1 && !fields[0].contains('=') {
+        file.name.clone_from(&fields[0]);
+        return Ok((fields[0].clone(), file));
+    }
+    let mut name = String::new();
+    for field in &fields {
+        let (k, v) = field
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| bad(format!("invalid field '{field}' must be a key=value pair")))?;
+        match k.to_lowercase().as_str() {
+            "source" | "src" => name = v.to_owned(),
+            "target" => file.name = v.to_owned(),
+            "uid" => file.uid = v.to_owned(),
+            "gid" => file.gid = v.to_owned(),
+            "mode" => {
+                file.mode = parse_uint_base0(v).ok_or_else(|| {
+                    bad(format!(
+                        "invalid mode specified: strconv.ParseUint: parsing \"{v}\": invalid syntax"
+                    ))
+                })?;
+            }
+            _ => return Err(bad(format!("invalid field in {flag} request: {k}"))),
+        }
+    }
+    if name.is_empty() {
+        return Err(bad("source is required".into()));
+    }
+    if file.name.is_empty() {
+        file.name.clone_from(&name);
+    }
+    Ok((name, file))
+}
+
+/// The CLI's `--network` value (`NetworkOpt`): a name, or the long syntax
+/// `name=N,alias=A,driver-opt=K=V`.
+fn network_attachment(value: &str) -> Result<NetworkAttachmentConfig, FlagsError> {
+    let bad = |reason: String| FlagsError::InvalidFlag {
+        flag: "network",
+        value: value.to_owned(),
+        reason,
+    };
+    let mut n = NetworkAttachmentConfig::default();
+    let long = value.split(',').all(|f| {
+        f.split_once('=').is_some_and(|(k, v)| {
+            !k.is_empty()
+                && !v.is_empty()
+                && k.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        })
+    });
+    if !long {
+        n.target = value.to_owned();
+        return Ok(n);
+    }
+    let fields = swarm_client::mount::split_csv_record(value).map_err(|e| bad(e.to_string()))?;
+    for field in &fields {
+        let (k, v) = field
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| bad(format!("invalid field {field}")))?;
+        let v = v.trim();
+        match k.trim().to_lowercase().as_str() {
+            "name" => n.target = v.to_owned(),
+            "alias" => n.aliases.push(v.to_owned()),
+            "driver-opt" => {
+                let (dk, dv) = v
+                    .split_once('=')
+                    .ok_or_else(|| bad("invalid key value pair format in driver options".into()))?;
+                n.driver_opts
+                    .insert(dk.trim().to_lowercase(), dv.trim().to_lowercase());
+            }
+            other => return Err(bad(format!("invalid field key {other}"))),
+        }
+    }
+    if n.target.is_empty() {
+        return Err(bad("network name/id is not specified".into()));
+    }
+    Ok(n)
+}
+
+/// The CLI's `--ulimit NAME=SOFT[:HARD]` list (`go-units.ParseUlimit`), one per name (the last
+/// wins), sorted by name.
+fn ulimits(values: &[String]) -> Result<Vec<Ulimit>, FlagsError> {
+    const NAMES: &[&str] = &[
+        "as",
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "memlock",
+        "msgqueue",
+        "nice",
+        "nofile",
+        "nproc",
+        "rss",
+        "rtprio",
+        "rttime",
+        "sigpending",
+        "stack",
+    ];
+    let mut by_name = std::collections::BTreeMap::new();
+    for v in values {
+        let bad = |reason: String| FlagsError::InvalidFlag {
+            flag: "ulimit",
+            value: v.clone(),
+            reason,
+        };
+        let (name, limits) = v
+            .split_once('=')
+            .ok_or_else(|| bad(format!("invalid ulimit argument: {v}")))?;
+        if !NAMES.contains(&name) {
+            return Err(bad(format!("invalid ulimit type: {name}")));
+        }
+        let (soft, hard) = limits.split_once(':').unwrap_or((limits, limits));
+        let num = |s: &str| {
+            s.parse::<i64>()
+                .map_err(|_| bad(format!("invalid ulimit value: {s}")))
+        };
+        let (soft, hard) = (num(soft)?, num(hard)?);
+        if soft > hard {
+            return Err(bad(format!(
+                "ulimit soft limit must be less than or equal to hard limit: {soft} > {hard}"
+            )));
+        }
+        let mut u = Ulimit::default();
+        (u.name, u.soft, u.hard) = (name.to_owned(), soft, hard);
+        by_name.insert(name.to_owned(), u);
+    }
+    Ok(by_name.into_values().collect())
+}
+
+/// The CLI's `--env-file`: `KEY=VALUE` lines as they are, a bare `KEY` takes the value from the
+/// environment (and is left out when unset), blank lines and `#` comments are skipped.
+fn read_env_file(path: &std::path::Path) -> Result<Vec<String>, FlagsError> {
+    let text = std::fs::read_to_string(path).map_err(|e| FlagsError::InvalidFlag {
+        flag: "env-file",
+        value: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let key = line.split_once('=').map_or(line, |(k, _)| k);
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            return Err(FlagsError::InvalidFlag {
+                flag: "env-file",
+                value: path.display().to_string(),
+                reason: format!("variable '{key}' contains whitespaces"),
+            });
+        }
+        if line.contains('=') {
+            out.push(line.to_owned());
+        } else if let Ok(v) = std::env::var(line) {
+            out.push(format!("{line}={v}"));
+        }
+    }
+    Ok(out)
+}
+
+/// Fills `SecretID`/`ConfigID` of the `--secret`/`--config` references from name → ID maps (what
+/// the docker CLI looks up through the API before it sends the spec).
+///
+/// # Errors
+/// [`FlagsError::Conflict`] (`secret not found: NAME`) for a name missing from the maps.
+pub fn fill_object_ids(
+    spec: &mut ServiceSpec,
+    secrets: &std::collections::BTreeMap<String, String>,
+    configs: &std::collections::BTreeMap<String, String>,
+) -> Result<(), FlagsError> {
+    let Some(c) = spec.task_template.container_spec.as_mut() else {
+        return Ok(());
+    };
+    for s in &mut c.secrets {
+        s.secret_id = secrets
+            .get(&s.secret_name)
+            .cloned()
+            .ok_or_else(|| FlagsError::Conflict(format!("secret not found: {}", s.secret_name)))?;
+    }
+    for x in &mut c.configs {
+        x.config_id = configs
+            .get(&x.config_name)
+            .cloned()
+            .ok_or_else(|| FlagsError::Conflict(format!("config not found: {}", x.config_name)))?;
+    }
+    Ok(())
+}
+
+/// Looks up the IDs of the spec's `--secret`/`--config` names through the API and fills them in
+/// (see [`fill_object_ids`]).
+///
+/// # Errors
+/// `secret not found: NAME` / `config not found: NAME`, and API errors.
+pub async fn resolve_object_ids(
+    spec: &mut ServiceSpec,
+    client: &swarm_client::Client,
+) -> CliResult {
+    let (mut secrets, mut configs) = (
+        std::collections::BTreeMap::new(),
+        std::collections::BTreeMap::new(),
+    );
+    if let Some(c) = spec.task_template.container_spec.as_ref() {
+        for s in &c.secrets {
+            let id = client.secret_id(&s.secret_name).await.map_err(|e| {
+                if e.is_not_found() {
+                    format!("secret not found: {}", s.secret_name).into()
+                } else {
+                    super::CliError::from(e)
+                }
+            })?;
+            secrets.insert(s.secret_name.clone(), id);
+        }
+        for x in &c.configs {
+            let id = client.config_id(&x.config_name).await.map_err(|e| {
+                if e.is_not_found() {
+                    format!("config not found: {}", x.config_name).into()
+                } else {
+                    super::CliError::from(e)
+                }
+            })?;
+            configs.insert(x.config_name.clone(), id);
+        }
+    }
+    fill_object_ids(spec, &secrets, &configs)?;
+    Ok(())
+}
+
 /// Appends `:latest` when the reference has neither tag nor digest, as the CLI does.
 fn tag_name_only(image: &str) -> String {
     let last = image.rsplit('/').next().unwrap_or(image);
@@ -459,9 +735,15 @@ impl ServiceFlags {
         if let Some(n) = self.replicas {
             b = b.replicas(n);
         }
-        // Env: later entries replace earlier ones with the same name.
+        // Env: `--env-file` lines first, then `--env`; later entries replace earlier ones with
+        // the same name.
         let mut env: Vec<String> = Vec::new();
-        for e in &self.env {
+        let mut all = Vec::new();
+        for f in &self.env_file {
+            all.extend(read_env_file(f)?);
+        }
+        all.extend(self.env.iter().cloned());
+        for e in &all {
             let k = e.split_once('=').map_or(e.as_str(), |(k, _)| k);
             if !env.contains(e) {
                 env.retain(|c| !c.starts_with(&format!("{k}=")));
@@ -482,11 +764,6 @@ impl ServiceFlags {
         }
         for p in &self.publish {
             b = b.publish(p.clone());
-        }
-        let mut networks = self.network.clone();
-        networks.sort();
-        for n in networks {
-            b = b.network(n);
         }
         for c in &self.constraint {
             b = b.constraint(c.clone());
@@ -645,7 +922,26 @@ impl ServiceFlags {
             l.options = kv_map(&self.log_opt);
             b = b.log_driver(l);
         }
+        for r in &self.secret {
+            let (name, file) = object_ref("secret", r)?;
+            let mut x = SecretReference::default();
+            (x.secret_name, x.file) = (name, Some(file));
+            b = b.secret(x);
+        }
+        for r in &self.config {
+            let (name, file) = object_ref("config", r)?;
+            let mut x = ConfigReference::default();
+            (x.config_name, x.file) = (name, Some(file));
+            b = b.config(x);
+        }
         let mut spec = b.build()?;
+        let mut networks = self
+            .network
+            .iter()
+            .map(|n| network_attachment(n))
+            .collect::<Result<Vec<_>, _>>()?;
+        networks.sort_by(|a, b| a.target.cmp(&b.target));
+        spec.task_template.networks = networks;
         if let Some(c) = spec.task_template.container_spec.as_mut() {
             c.init = Some(self.init);
             c.tty = self.tty;
@@ -653,6 +949,7 @@ impl ServiceFlags {
             c.stop_signal = self.stop_signal.clone().unwrap_or_default();
             c.groups.clone_from(&self.group);
             c.isolation = self.isolation.clone().unwrap_or_default();
+            c.ulimits = ulimits(&self.ulimit)?;
             c.sysctls = kv_map(&self.sysctl);
             (c.capability_add, c.capability_drop) = effective_caps(&self.cap_add, &self.cap_drop);
             c.hosts = self
@@ -753,6 +1050,353 @@ fn update_config(
     Ok(Some(u))
 }
 
+/// The docker CLI 28.2.2's `service update` flags (the subset dockwright understands), applied
+/// to the current spec as raw JSON by [`UpdateFlags::apply`] (so fields this tool does not model
+/// survive the read-modify-write).
+#[derive(Debug, Clone, Default, Args)]
+#[allow(clippy::struct_excessive_bools)] // mirrors the docker CLI's flags
+pub struct UpdateFlags {
+    /// Service image tag.
+    #[arg(long)]
+    pub image: Option<String>,
+    /// Number of tasks.
+    #[arg(long)]
+    pub replicas: Option<u64>,
+    /// Add or update an environment variable.
+    #[arg(long = "env-add")]
+    pub env_add: Vec<String>,
+    /// Remove an environment variable.
+    #[arg(long = "env-rm")]
+    pub env_rm: Vec<String>,
+    /// Add or update a service label.
+    #[arg(long = "label-add")]
+    pub label_add: Vec<String>,
+    /// Remove a label by its key.
+    #[arg(long = "label-rm")]
+    pub label_rm: Vec<String>,
+    /// Add or update a container label.
+    #[arg(long = "container-label-add")]
+    pub container_label_add: Vec<String>,
+    /// Remove a container label by its key.
+    #[arg(long = "container-label-rm")]
+    pub container_label_rm: Vec<String>,
+    /// Add or update a mount on a service.
+    #[arg(long = "mount-add")]
+    pub mount_add: Vec<MountSpec>,
+    /// Remove a mount by its target path.
+    #[arg(long = "mount-rm")]
+    pub mount_rm: Vec<String>,
+    /// Add or update a published port.
+    #[arg(long = "publish-add")]
+    pub publish_add: Vec<PortSpec>,
+    /// Remove a published port by its target port, protocol and mode (a `--publish` value:
+    /// `80`, `80/udp`, `mode=host,target=80`).
+    #[arg(long = "publish-rm")]
+    pub publish_rm: Vec<PortSpec>,
+    /// Add or update a placement constraint.
+    #[arg(long = "constraint-add")]
+    pub constraint_add: Vec<String>,
+    /// Remove a constraint.
+    #[arg(long = "constraint-rm")]
+    pub constraint_rm: Vec<String>,
+    /// Service command args (replaces them; shell words).
+    #[arg(long)]
+    pub args: Option<String>,
+    /// Force update even if no changes require it.
+    #[arg(long)]
+    pub force: bool,
+    /// Delay between updates (ns|us|ms|s|m|h).
+    #[arg(long = "update-delay")]
+    pub update_delay: Option<String>,
+    /// Maximum number of tasks updated simultaneously (0 to update all at once).
+    #[arg(long = "update-parallelism")]
+    pub update_parallelism: Option<u64>,
+    /// Action on update failure ("pause", "continue", "rollback").
+    #[arg(long = "update-failure-action")]
+    pub update_failure_action: Option<String>,
+    /// Duration after each task update to monitor for failure (ns|us|ms|s|m|h).
+    #[arg(long = "update-monitor")]
+    pub update_monitor: Option<String>,
+    /// Update order ("start-first", "stop-first").
+    #[arg(long = "update-order")]
+    pub update_order: Option<String>,
+    /// Failure rate to tolerate during an update.
+    #[arg(long = "update-max-failure-ratio")]
+    pub update_max_failure_ratio: Option<f32>,
+    /// Delay between task rollbacks (ns|us|ms|s|m|h).
+    #[arg(long = "rollback-delay")]
+    pub rollback_delay: Option<String>,
+    /// Maximum number of tasks rolled back simultaneously (0 to roll back all at once).
+    #[arg(long = "rollback-parallelism")]
+    pub rollback_parallelism: Option<u64>,
+    /// Action on rollback failure ("pause", "continue").
+    #[arg(long = "rollback-failure-action")]
+    pub rollback_failure_action: Option<String>,
+    /// Duration after each task rollback to monitor for failure (ns|us|ms|s|m|h).
+    #[arg(long = "rollback-monitor")]
+    pub rollback_monitor: Option<String>,
+    /// Rollback order ("start-first", "stop-first").
+    #[arg(long = "rollback-order")]
+    pub rollback_order: Option<String>,
+    /// Failure rate to tolerate during a rollback.
+    #[arg(long = "rollback-max-failure-ratio")]
+    pub rollback_max_failure_ratio: Option<f32>,
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `spec[a][b]…`, created as objects on the way.
+fn at<'a>(spec: &'a mut serde_json::Value, path: &[&str]) -> &'a mut serde_json::Value {
+    let mut v = spec;
+    for k in path {
+        if !v.is_object() {
+            *v = serde_json::json!({});
+        }
+        v = v
+            .as_object_mut()
+            .map(|o| o.entry(*k).or_insert(serde_json::Value::Null))
+            .expect("made an object above");
+    }
+    v
+}
+
+/// Applies `--label-add`/`--label-rm` style changes to a JSON map.
+fn update_map(map: &mut serde_json::Value, add: &[String], rm: &[String]) {
+    if add.is_empty() && rm.is_empty() {
+        return;
+    }
+    if !map.is_object() {
+        *map = serde_json::json!({});
+    }
+    if let Some(o) = map.as_object_mut() {
+        for k in rm {
+            o.remove(k);
+        }
+        for (k, v) in kv_map(add) {
+            o.insert(k, serde_json::Value::String(v));
+        }
+    }
+}
+
+impl UpdateFlags {
+    /// Whether a flag of the `--update-*` or `--rollback-*` group is given (`[update, rollback]`).
+    fn config_groups(&self) -> [bool; 2] {
+        [
+            self.update_delay.is_some()
+                || self.update_parallelism.is_some()
+                || self.update_failure_action.is_some()
+                || self.update_monitor.is_some()
+                || self.update_order.is_some()
+                || self.update_max_failure_ratio.is_some(),
+            self.rollback_delay.is_some()
+                || self.rollback_parallelism.is_some()
+                || self.rollback_failure_action.is_some()
+                || self.rollback_monitor.is_some()
+                || self.rollback_order.is_some()
+                || self.rollback_max_failure_ratio.is_some(),
+        ]
+    }
+
+    /// Applies the flags to `spec` (a service `Spec` as JSON) like the docker CLI's
+    /// `service update`: env and labels by key, mounts by target, ports by target port and
+    /// protocol, constraints sorted, an `UpdateConfig`/`RollbackConfig` filled with swarmkit's
+    /// defaults when the service had none, `ForceUpdate` incremented by `--force`. Where the CLI's
+    /// order comes from a Go map (env), this keeps the existing order and appends new entries.
+    ///
+    /// # Errors
+    /// [`FlagsError`] for a bad value and for `--replicas` on a service that is not replicated.
+    #[allow(clippy::too_many_lines)] // one block per flag group, like the CLI's updateService
+    pub fn apply(&self, spec: &mut serde_json::Value) -> Result<(), FlagsError> {
+        use serde_json::{Value, json};
+        if let Some(i) = &self.image {
+            *at(spec, &["TaskTemplate", "ContainerSpec", "Image"]) = json!(i);
+        }
+        if let Some(a) = &self.args {
+            *at(spec, &["TaskTemplate", "ContainerSpec", "Args"]) = json!(shell_split(a));
+        }
+        if let Some(r) = self.replicas {
+            if spec.pointer("/Mode/Replicated").is_none() {
+                return Err(FlagsError::Conflict(
+                    "replicas can only be used with replicated or replicated-job mode".into(),
+                ));
+            }
+            *at(spec, &["Mode", "Replicated", "Replicas"]) = json!(r);
+        }
+        if !self.env_add.is_empty() || !self.env_rm.is_empty() {
+            let key = |e: &str| e.split_once('=').map_or(e, |(k, _)| k).to_owned();
+            let slot = at(spec, &["TaskTemplate", "ContainerSpec", "Env"]);
+            let mut env: Vec<String> = strings(slot);
+            env.retain(|e| !self.env_rm.contains(&key(e)));
+            for a in &self.env_add {
+                match env.iter_mut().find(|e| key(e) == key(a)) {
+                    Some(e) => e.clone_from(a),
+                    None => env.push(a.clone()),
+                }
+            }
+            *slot = json!(env);
+        }
+        update_map(at(spec, &["Labels"]), &self.label_add, &self.label_rm);
+        update_map(
+            at(spec, &["TaskTemplate", "ContainerSpec", "Labels"]),
+            &self.container_label_add,
+            &self.container_label_rm,
+        );
+        if !self.mount_add.is_empty() || !self.mount_rm.is_empty() {
+            let slot = at(spec, &["TaskTemplate", "ContainerSpec", "Mounts"]);
+            let mut mounts: Vec<Value> = slot.as_array().cloned().unwrap_or_default();
+            let target = |m: &Value| m["Target"].as_str().unwrap_or("").to_owned();
+            for m in &self.mount_add {
+                let v = serde_json::to_value(m.mount())
+                    .map_err(|e| FlagsError::Conflict(format!("cannot encode mount {m}: {e}")))?;
+                mounts.retain(|x| target(x) != target(&v));
+                mounts.push(v);
+            }
+            mounts.retain(|x| !self.mount_rm.contains(&target(x)));
+            mounts.sort_by_key(|m| (m["Source"].as_str().unwrap_or("").to_owned(), target(m)));
+            *slot = json!(mounts);
+        }
+        if !self.publish_add.is_empty() || !self.publish_rm.is_empty() {
+            // The CLI's updatePorts: dedupe by `published:target/protocol/mode`, remove ports
+            // whose target, protocol and mode match a `--publish-rm` value (published port
+            // ignored; "" counts as tcp / ingress), add the new ones the service did not have
+            // before, sort by that string.
+            let slot = at(spec, &["EndpointSpec", "Ports"]);
+            let norm = |v: &Value, k: &str, dflt: &str| {
+                v[k].as_str()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or(dflt)
+                    .to_owned()
+            };
+            let key = |p: &Value| {
+                format!(
+                    "{}:{}/{}/{}",
+                    p["PublishedPort"].as_u64().unwrap_or(0),
+                    p["TargetPort"].as_u64().unwrap_or(0),
+                    p["Protocol"].as_str().unwrap_or(""),
+                    p["PublishMode"].as_str().unwrap_or("")
+                )
+            };
+            let encode = |spec: &PortSpec| -> Result<Vec<Value>, FlagsError> {
+                spec.clone()
+                    .into_configs()
+                    .iter()
+                    .map(|c| {
+                        serde_json::to_value(c).map_err(|e| {
+                            FlagsError::Conflict(format!("cannot encode port {spec}: {e}"))
+                        })
+                    })
+                    .collect()
+            };
+            let mut rm = Vec::new();
+            for r in &self.publish_rm {
+                rm.extend(encode(r)?);
+            }
+            let mut ports: Vec<Value> = Vec::new();
+            for p in slot.as_array().cloned().unwrap_or_default() {
+                if !ports.iter().any(|q| key(q) == key(&p)) {
+                    ports.push(p);
+                }
+            }
+            let before: Vec<String> = ports.iter().map(key).collect();
+            ports.retain(|p| {
+                !rm.iter().any(|r| {
+                    p["TargetPort"] == r["TargetPort"]
+                        && norm(p, "Protocol", "tcp") == norm(r, "Protocol", "tcp")
+                        && norm(p, "PublishMode", "ingress") == norm(r, "PublishMode", "ingress")
+                })
+            });
+            for a in &self.publish_add {
+                for v in encode(a)? {
+                    // Like the CLI: a port the service had is not added again, even when
+                    // `--publish-rm` removed it.
+                    if !before.contains(&key(&v)) && !ports.iter().any(|q| key(q) == key(&v)) {
+                        ports.push(v);
+                    }
+                }
+            }
+            ports.sort_by_key(key);
+            *slot = json!(ports);
+        }
+        if !self.constraint_add.is_empty() || !self.constraint_rm.is_empty() {
+            let slot = at(spec, &["TaskTemplate", "Placement", "Constraints"]);
+            let mut c = strings(slot);
+            c.extend(self.constraint_add.iter().cloned());
+            c.retain(|x| !self.constraint_rm.contains(x));
+            c.sort();
+            *slot = json!(c);
+        }
+        let [upd, rb] = self.config_groups();
+        for (on, key, names, parallelism, delay, action, monitor, ratio, order) in [
+            (
+                upd,
+                "UpdateConfig",
+                ["update-delay", "update-monitor"],
+                self.update_parallelism,
+                self.update_delay.as_deref(),
+                self.update_failure_action.as_deref(),
+                self.update_monitor.as_deref(),
+                self.update_max_failure_ratio,
+                self.update_order.as_deref(),
+            ),
+            (
+                rb,
+                "RollbackConfig",
+                ["rollback-delay", "rollback-monitor"],
+                self.rollback_parallelism,
+                self.rollback_delay.as_deref(),
+                self.rollback_failure_action.as_deref(),
+                self.rollback_monitor.as_deref(),
+                self.rollback_max_failure_ratio,
+                self.rollback_order.as_deref(),
+            ),
+        ] {
+            if !on {
+                continue;
+            }
+            let slot = at(spec, &[key]);
+            if !slot.is_object() {
+                let defaults = update_config(names, Some(1), None, None, None, None, None)?;
+                *slot = serde_json::to_value(defaults)
+                    .map_err(|e| FlagsError::Conflict(format!("cannot encode {key}: {e}")))?;
+            }
+            if let Some(p) = parallelism {
+                slot["Parallelism"] = json!(p);
+            }
+            if let Some(d) = delay {
+                slot["Delay"] = json!(go_duration(names[0], d)?);
+            }
+            if let Some(a) = action {
+                slot["FailureAction"] = json!(a);
+            }
+            if let Some(m) = monitor {
+                slot["Monitor"] = json!(go_duration(names[1], m)?);
+            }
+            if let Some(r) = ratio {
+                slot["MaxFailureRatio"] = json!(r);
+            }
+            if let Some(o) = order {
+                slot["Order"] = json!(o);
+            }
+        }
+        if self.force {
+            let n = spec
+                .pointer("/TaskTemplate/ForceUpdate")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            *at(spec, &["TaskTemplate", "ForceUpdate"]) = json!(n + 1);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -775,6 +1419,184 @@ mod tests {
         assert_eq!(nano_cpus("x", "2").unwrap(), 2_000_000_000);
         assert!(nano_cpus("x", "0.0000000001").is_err());
         assert!(nano_cpus("x", "abc").is_err());
+    }
+
+    #[test]
+    fn secret_and_config_values_like_the_cli() {
+        let (n, f) = object_ref("secret", "db").unwrap();
+        assert_eq!(
+            (n.as_str(), f.name.as_str(), f.uid.as_str(), f.mode),
+            ("db", "db", "0", 0o444)
+        );
+        let (n, f) = object_ref("config", "src=c,target=/etc/x,uid=33,gid=44,mode=0400").unwrap();
+        assert_eq!(
+            (n.as_str(), f.name.as_str(), f.gid.as_str(), f.mode),
+            ("c", "/etc/x", "44", 0o400)
+        );
+        assert_eq!(
+            object_ref("secret", "source=s,mode=256").unwrap().1.mode,
+            256
+        );
+        for (bad, why) in [
+            ("target=/x", "source is required"),
+            ("source=s,foo=1", "invalid field in secret request: foo"),
+            ("source=s,mode=rw", "invalid mode specified"),
+            ("source=s,x", "invalid field 'x' must be a key=value pair"),
+        ] {
+            let e = object_ref("secret", bad).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn network_long_syntax() {
+        let n = network_attachment("name=backend,alias=web,alias=www,driver-opt=com.x=1").unwrap();
+        assert_eq!(n.target, "backend");
+        assert_eq!(n.aliases, ["web", "www"]);
+        assert_eq!(n.driver_opts.get("com.x").map(String::as_str), Some("1"));
+        assert_eq!(network_attachment("host").unwrap().target, "host");
+        assert!(
+            network_attachment("alias=web")
+                .unwrap_err()
+                .to_string()
+                .contains("not specified")
+        );
+        assert!(
+            network_attachment("name=a,bogus=1")
+                .unwrap_err()
+                .to_string()
+                .contains("invalid field key bogus")
+        );
+    }
+
+    #[test]
+    fn ulimits_and_env_files() {
+        let u = ulimits(&["nproc=10".into(), "nofile=1:2".into(), "nproc=20".into()]).unwrap();
+        assert_eq!(
+            u.iter()
+                .map(|u| (u.name.as_str(), u.soft, u.hard))
+                .collect::<Vec<_>>(),
+            [("nofile", 1, 2), ("nproc", 20, 20)]
+        );
+        assert!(
+            ulimits(&["nofile=5:1".into()])
+                .unwrap_err()
+                .to_string()
+                .contains("soft limit")
+        );
+        assert!(
+            ulimits(&["bogus=1".into()])
+                .unwrap_err()
+                .to_string()
+                .contains("invalid ulimit type")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("env");
+        std::fs::write(&f, "# c\n\nA=1\n  B=x y\nDW_SURELY_UNSET_VAR\n").unwrap();
+        assert_eq!(read_env_file(&f).unwrap(), ["A=1", "B=x y"]);
+        std::fs::write(&f, "BAD KEY=1\n").unwrap();
+        assert!(
+            read_env_file(&f)
+                .unwrap_err()
+                .to_string()
+                .contains("whitespaces")
+        );
+        assert!(read_env_file(&dir.path().join("missing")).is_err());
+    }
+
+    #[test]
+    fn update_flags_edit_the_raw_spec() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct W {
+            #[command(flatten)]
+            f: UpdateFlags,
+        }
+        let mut spec = serde_json::json!({
+            "Name": "web", "Labels": {"a": "1"}, "Future": {"kept": true},
+            "Mode": {"Replicated": {"Replicas": 1}},
+            "TaskTemplate": {"ContainerSpec": {"Image": "i:1", "Env": ["A=1", "B=1"],
+                "Mounts": [{"Type": "tmpfs", "Target": "/t"}]},
+                "Placement": {"Constraints": ["z==1"]}, "ForceUpdate": 2},
+            "EndpointSpec": {"Ports": [{"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 8080, "PublishMode": "ingress"}]}
+        });
+        let f = W::try_parse_from([
+            "x",
+            "--image",
+            "i:2",
+            "--replicas",
+            "3",
+            "--env-add",
+            "B=2",
+            "--env-add",
+            "C=3",
+            "--env-rm",
+            "A",
+            "--label-add",
+            "b=2",
+            "--label-rm",
+            "a",
+            "--mount-rm",
+            "/t",
+            "--mount-add",
+            "type=volume,source=v,target=/v",
+            "--publish-rm",
+            "80",
+            "--publish-add",
+            "9090:90/udp",
+            "--constraint-add",
+            "a==1",
+            "--update-parallelism",
+            "2",
+            "--update-monitor",
+            "2s",
+            "--force",
+            "--args",
+            "sh -c 'echo hi'",
+        ])
+        .unwrap()
+        .f;
+        f.apply(&mut spec).unwrap();
+        assert_eq!(spec["Future"]["kept"], true);
+        assert_eq!(spec["Mode"]["Replicated"]["Replicas"], 3);
+        let cs = &spec["TaskTemplate"]["ContainerSpec"];
+        assert_eq!(cs["Image"], "i:2");
+        assert_eq!(cs["Env"], serde_json::json!(["B=2", "C=3"]));
+        assert_eq!(cs["Args"], serde_json::json!(["sh", "-c", "echo hi"]));
+        assert_eq!(
+            cs["Mounts"],
+            serde_json::json!([{"Type": "volume", "Source": "v", "Target": "/v"}])
+        );
+        assert_eq!(spec["Labels"], serde_json::json!({"b": "2"}));
+        assert_eq!(
+            spec["TaskTemplate"]["Placement"]["Constraints"],
+            serde_json::json!(["a==1", "z==1"])
+        );
+        assert_eq!(spec["TaskTemplate"]["ForceUpdate"], 3);
+        let ports = spec["EndpointSpec"]["Ports"].as_array().unwrap();
+        assert_eq!(ports.len(), 1);
+        assert_eq!(
+            (
+                ports[0]["TargetPort"].as_u64(),
+                ports[0]["Protocol"].as_str()
+            ),
+            (Some(90), Some("udp"))
+        );
+        let u = &spec["UpdateConfig"];
+        assert_eq!(
+            (u["Parallelism"].as_u64(), u["Monitor"].as_u64()),
+            (Some(2), Some(2_000_000_000))
+        );
+        assert_eq!(u["FailureAction"], "pause");
+        // --replicas on a global service is refused.
+        let mut global = serde_json::json!({"Mode": {"Global": {}}});
+        let f = W::try_parse_from(["x", "--replicas", "2"]).unwrap().f;
+        assert!(
+            f.apply(&mut global)
+                .unwrap_err()
+                .to_string()
+                .contains("replicated")
+        );
     }
 
     #[test]

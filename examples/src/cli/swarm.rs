@@ -15,7 +15,7 @@ use swarm_client::swarm::{InitRequest, JoinRequest, Rotate};
 use swarm_client::tasks::{ServiceSlot, TaskFilter};
 use swarm_client::{Client, RegistryAuth};
 
-use super::specs::ServiceFlags;
+use super::specs::{ServiceFlags, UpdateFlags};
 use super::{CliResult, print_json};
 
 /// Commands of this area.
@@ -89,6 +89,8 @@ pub enum SwarmCommand {
         #[arg(short, long)]
         force: bool,
     },
+    /// Unlock a locked manager: reads the unlock key from stdin.
+    Unlock,
     /// Show (or rotate) the unlock key.
     UnlockKey {
         /// Only display the key.
@@ -174,24 +176,9 @@ pub enum ServiceCommand {
     },
     /// Update a service.
     Update {
-        /// Service image tag.
-        #[arg(long)]
-        image: Option<String>,
-        /// Number of tasks.
-        #[arg(long)]
-        replicas: Option<u64>,
-        /// Add or update an environment variable.
-        #[arg(long = "env-add")]
-        env_add: Vec<String>,
-        /// Remove an environment variable.
-        #[arg(long = "env-rm")]
-        env_rm: Vec<String>,
-        /// Service command args (replaces Args).
-        #[arg(long)]
-        args: Option<String>,
-        /// Force update even if no changes require it.
-        #[arg(long)]
-        force: bool,
+        /// The docker CLI's update flags.
+        #[command(flatten)]
+        flags: Box<UpdateFlags>,
         /// Rollback to previous specification.
         #[arg(long)]
         rollback: bool,
@@ -378,6 +365,20 @@ async fn swarm_cmd(host: Option<&str>, cmd: SwarmCommand) -> CliResult {
             c.swarm_leave(force).await?;
             println!("Node left the swarm.");
         }
+        SwarmCommand::Unlock => {
+            use std::io::IsTerminal as _;
+            if std::io::stdin().is_terminal() {
+                eprint!("Enter unlock key: ");
+            }
+            let mut key = String::new();
+            std::io::stdin().read_line(&mut key)?;
+            let key = key.trim();
+            if key.is_empty() {
+                return Err("no unlock key given on stdin".into());
+            }
+            c.swarm_unlock(&swarm_client::swarm::UnlockKey::new(key))
+                .await?;
+        }
         SwarmCommand::UnlockKey { quiet, rotate } => {
             if rotate {
                 c.swarm_rotate(Rotate::unlock_key()).await?;
@@ -555,7 +556,8 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
             no_resolve_image,
             ..
         } => {
-            let spec = flags.to_spec()?;
+            let mut spec = flags.to_spec()?;
+            super::specs::resolve_object_ids(&mut spec, &c).await?;
             let mut spec = serde_json::to_value(&spec)?;
             let image = spec
                 .pointer("/TaskTemplate/ContainerSpec/Image")
@@ -583,12 +585,7 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
             wait(&c, &created.id, &w).await?;
         }
         ServiceCommand::Update {
-            image,
-            replicas,
-            env_add,
-            env_rm,
-            args,
-            force,
+            mut flags,
             rollback,
             with_registry_auth,
             no_resolve_image,
@@ -604,7 +601,7 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
             let current = c.service_inspect(&service).await?;
             let auth = if with_registry_auth {
                 Some(registry_auth_for(
-                    image.as_deref().unwrap_or(current.image()),
+                    flags.image.as_deref().unwrap_or(current.image()),
                 )?)
             } else {
                 None
@@ -612,45 +609,22 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
             if let Some(a) = &auth {
                 opts = opts.registry_auth(a.clone());
             }
-            let image = match image {
-                Some(i) if !no_resolve_image => Some(resolve_image(&c, &i, auth.as_ref()).await),
-                other => other,
-            };
-            let args = args.map(|a| a.split_whitespace().map(str::to_owned).collect::<Vec<_>>());
+            if let Some(i) = flags.image.take() {
+                let i = if no_resolve_image {
+                    i
+                } else {
+                    resolve_image(&c, &i, auth.as_ref()).await
+                };
+                flags.image = Some(i);
+            }
             let s = c
                 .service_update(&service, &opts, |spec| {
-                    let cs = &mut spec["TaskTemplate"]["ContainerSpec"];
-                    if let Some(i) = &image {
-                        cs["Image"] = json!(i);
-                    }
-                    if let Some(a) = &args {
-                        cs["Args"] = json!(a);
-                    }
-                    if !env_add.is_empty() || !env_rm.is_empty() {
-                        let mut env: Vec<String> = cs["Env"]
-                            .as_array()
-                            .map(|a| {
-                                a.iter()
-                                    .filter_map(|v| v.as_str().map(str::to_owned))
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        env.retain(|e| {
-                            let k = e.split('=').next().unwrap_or("");
-                            !env_rm.iter().any(|r| r == k)
-                                && !env_add.iter().any(|a| a.split('=').next() == Some(k))
-                        });
-                        env.extend(env_add.iter().cloned());
-                        cs["Env"] = json!(env);
-                    }
-                    if let Some(r) = replicas {
-                        spec["Mode"] = json!({"Replicated": {"Replicas": r}});
-                    }
-                    if force {
-                        let n = spec["TaskTemplate"]["ForceUpdate"].as_u64().unwrap_or(0);
-                        spec["TaskTemplate"]["ForceUpdate"] = json!(n + 1);
-                    }
-                    Ok(())
+                    flags
+                        .apply(spec)
+                        .map_err(|e| swarm_client::Error::InvalidArgument {
+                            what: "service update flags",
+                            message: e.to_string(),
+                        })
                 })
                 .await?;
             println!("{service}");
@@ -697,11 +671,13 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                         "DESIRED STATE",
                         "CURRENT STATE",
                         "ERROR",
+                        "PORTS",
                     ]
                     .map(String::from)
                     .to_vec(),
                 ];
                 let mut last_slot = None;
+                let now = std::time::SystemTime::now();
                 for (name, t) in &all {
                     let node = nodes
                         .iter()
@@ -727,12 +703,13 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                         image,
                         node.to_owned(),
                         cap(&t.desired()),
-                        cap(&t.state()),
+                        current_state(&cap(&t.state()), &t.status.timestamp, now),
                         if t.status.err.is_empty() {
                             String::new()
                         } else {
                             format!("\"{}\"", t.status.err)
                         },
+                        task_ports(t.status.port_status.as_ref()),
                     ]);
                 }
                 print!("{}", render_table(&rows));
@@ -848,6 +825,59 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
     Ok(())
 }
 
+/// go-units' `HumanDuration` (what `docker service ps` prints in CURRENT STATE).
+fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    let (mins, hours) = (secs / 60, secs / 3600);
+    match () {
+        () if secs < 1 => "Less than a second".into(),
+        () if secs == 1 => "1 second".into(),
+        () if secs < 60 => format!("{secs} seconds"),
+        () if mins == 1 => "About a minute".into(),
+        () if mins < 60 => format!("{mins} minutes"),
+        () if hours == 1 => "About an hour".into(),
+        () if hours < 48 => format!("{hours} hours"),
+        () if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        () if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        () if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        () => format!("{} years", hours / 24 / 365),
+    }
+}
+
+/// `Running 5 seconds ago`, like docker's CURRENT STATE column (the state alone when the
+/// timestamp does not parse).
+fn current_state(state: &str, timestamp: &str, now: std::time::SystemTime) -> String {
+    match swarm_client::models::Timestamp::parse(timestamp) {
+        Some(t) => {
+            let ago = now.duration_since(t.to_system_time()).unwrap_or_default();
+            format!("{state} {} ago", human_duration(ago).to_lowercase())
+        }
+        None => state.to_owned(),
+    }
+}
+
+/// docker's PORTS column of `service ps`: `*:8080->80/tcp` for each host-mode port of the task.
+fn task_ports(port_status: Option<&Value>) -> String {
+    port_status
+        .and_then(|p| p.get("Ports"))
+        .and_then(Value::as_array)
+        .map(|ports| {
+            ports
+                .iter()
+                .map(|p| {
+                    format!(
+                        "*:{}->{}/{}",
+                        p["PublishedPort"].as_u64().unwrap_or(0),
+                        p["TargetPort"].as_u64().unwrap_or(0),
+                        p["Protocol"].as_str().unwrap_or("tcp")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
 /// `docker service ls` table.
 fn service_table(list: &[Service]) -> String {
     let mut rows = vec![
@@ -888,4 +918,53 @@ fn service_table(list: &[Service]) -> String {
         ]);
     }
     render_table(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations_like_go_units() {
+        let h = |s| human_duration(Duration::from_secs(s));
+        assert_eq!(
+            human_duration(Duration::from_millis(300)),
+            "Less than a second"
+        );
+        assert_eq!(h(1), "1 second");
+        assert_eq!(h(42), "42 seconds");
+        assert_eq!(h(60), "About a minute");
+        assert_eq!(h(150), "2 minutes");
+        assert_eq!(h(3600), "About an hour");
+        assert_eq!(h(5 * 3600), "5 hours");
+        assert_eq!(h(3 * 86400), "3 days");
+        assert_eq!(h(20 * 86400), "2 weeks");
+        assert_eq!(h(90 * 86400), "3 months");
+        assert_eq!(h(800 * 86400), "2 years");
+    }
+
+    #[test]
+    fn current_state_and_ports_columns() {
+        let t = swarm_client::models::Timestamp::parse("2024-01-01T00:00:00.5Z")
+            .unwrap()
+            .to_system_time();
+        assert_eq!(
+            current_state(
+                "Running",
+                "2024-01-01T00:00:00Z",
+                t + Duration::from_secs(5)
+            ),
+            "Running 5 seconds ago"
+        );
+        assert_eq!(
+            current_state("Running", "2024-01-01T00:00:00Z", t),
+            "Running less than a second ago"
+        );
+        assert_eq!(current_state("Pending", "", t), "Pending");
+        let ports = serde_json::json!({"Ports": [
+            {"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 8080, "PublishMode": "host"},
+            {"Protocol": "udp", "TargetPort": 53, "PublishedPort": 5353, "PublishMode": "host"}]});
+        assert_eq!(task_ports(Some(&ports)), "*:8080->80/tcp,*:5353->53/udp");
+        assert_eq!(task_ports(None), "");
+    }
 }

@@ -1,10 +1,10 @@
 //! Reading and writing OCI image layout directories.
 
 use super::{
-    BlobLocation, DescDoc, ImageError, LocalImage, ManifestDoc, REF_NAME_ANNOTATION, RawManifest,
-    Result, io_err, media_types, parse_digest, pick_platform,
+    BlobLocation, DescDoc, ImageError, LocalArtifact, LocalImage, ManifestDoc, REF_NAME_ANNOTATION,
+    RawManifest, Result, io_err, media_types, parse_digest, pick_platform,
 };
-use crate::digest::{Algorithm, Digest, HashingWriter};
+use crate::digest::{Digest, HashingWriter};
 use serde_json::{Value, json};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
@@ -209,6 +209,42 @@ impl OciLayout {
     /// [`ImageError::NotFound`], [`ImageError::Ambiguous`], missing blobs, digest mismatches
     /// of the manifest bytes, JSON errors.
     pub fn image(&self, ref_name: Option<&str>) -> Result<LocalImage> {
+        let desc = self.select(ref_name)?;
+        self.image_from_descriptor(&desc, 0)
+    }
+
+    /// Resolves `ref_name` (or, with `None`, the only entry) to what a push sends: an image, or
+    /// an index with every image it lists (no platform is picked).
+    ///
+    /// # Errors
+    /// As [`OciLayout::image`]; [`ImageError::InvalidLayout`] for an index inside an index.
+    pub fn artifact(&self, ref_name: Option<&str>) -> Result<LocalArtifact> {
+        let desc = self.select(ref_name)?;
+        let (bytes, doc, media_type, is_index) = self.read_manifest(&desc)?;
+        if !is_index {
+            return self
+                .image_from_doc(&desc, bytes, &doc, media_type)
+                .map(LocalArtifact::Image);
+        }
+        let mut images = Vec::with_capacity(doc.manifests.len());
+        for child in &doc.manifests {
+            let (child_bytes, child_doc, child_type, nested) = self.read_manifest(child)?;
+            if nested {
+                return Err(ImageError::InvalidLayout(format!(
+                    "index {} lists another index ({}); nested indexes are not supported",
+                    desc.digest, child.digest
+                )));
+            }
+            images.push(self.image_from_doc(child, child_bytes, &child_doc, child_type)?);
+        }
+        Ok(LocalArtifact::Index {
+            manifest: RawManifest::new(bytes, media_type),
+            images,
+        })
+    }
+
+    /// The `index.json` entry named `ref_name`, or with `None` the only one.
+    fn select(&self, ref_name: Option<&str>) -> Result<DescDoc> {
         let index = self.read_index()?;
         let desc = match ref_name {
             Some(name) => index
@@ -241,7 +277,7 @@ impl OciLayout {
                 }
             },
         };
-        self.image_from_descriptor(desc, 0)
+        Ok(desc.clone())
     }
 
     fn read_json_blob(&self, desc: &DescDoc) -> Result<(Digest, Vec<u8>)> {
@@ -257,17 +293,35 @@ impl OciLayout {
         Ok((digest, loc.read_verified(MAX_JSON_BLOB)?))
     }
 
-    fn image_from_descriptor(&self, desc: &DescDoc, depth: u8) -> Result<LocalImage> {
+    /// Reads a manifest blob: its bytes, the parsed document, its media type and whether it is
+    /// an index.
+    fn read_manifest(&self, desc: &DescDoc) -> Result<(Vec<u8>, ManifestDoc, String, bool)> {
         let (_, bytes) = self.read_json_blob(desc)?;
         let doc = ManifestDoc::parse(&bytes, &format!("manifest {}", desc.digest))?;
         let media_type = doc.effective_media_type(&desc.media_type);
-        if media_types::is_index(&media_type) || !doc.manifests.is_empty() {
+        let is_index = media_types::is_index(&media_type) || !doc.manifests.is_empty();
+        Ok((bytes, doc, media_type, is_index))
+    }
+
+    fn image_from_descriptor(&self, desc: &DescDoc, depth: u8) -> Result<LocalImage> {
+        let (bytes, doc, media_type, is_index) = self.read_manifest(desc)?;
+        if is_index {
             if depth > 2 {
                 return Err(ImageError::InvalidLayout("indexes nested too deep".into()));
             }
             let inner = pick_platform(&doc.manifests, &desc.digest)?.clone();
             return self.image_from_descriptor(&inner, depth + 1);
         }
+        self.image_from_doc(desc, bytes, &doc, media_type)
+    }
+
+    fn image_from_doc(
+        &self,
+        desc: &DescDoc,
+        bytes: Vec<u8>,
+        doc: &ManifestDoc,
+        media_type: String,
+    ) -> Result<LocalImage> {
         let config = doc.config.as_ref().ok_or_else(|| {
             ImageError::InvalidLayout(format!("manifest {} has no config", desc.digest))
         })?;
@@ -392,6 +446,31 @@ impl OciLayout {
     }
 }
 
+impl OciLayout {
+    /// Renames a finished temp blob into place under `digest`, after checking it equals
+    /// `expected` (on mismatch the temp file is removed).
+    fn store_temp(
+        &self,
+        tmp: TempFile,
+        digest: Digest,
+        len: u64,
+        expected: Option<&Digest>,
+    ) -> Result<BlobLocation> {
+        if let Some(expected) = expected
+            && &digest != expected
+        {
+            return Err(ImageError::DigestMismatch(crate::digest::DigestMismatch {
+                expected: expected.clone(),
+                actual: digest,
+                len,
+            }));
+        }
+        let dest = self.blob_path(&digest);
+        tmp.persist(&dest)?;
+        Ok(BlobLocation::new(digest, len, "", dest, 0))
+    }
+}
+
 fn write_atomic(dir: &Path, dest: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = TempFile::new(dir)?;
     fs::write(tmp.path(), bytes).map_err(io_err(tmp.path()))?;
@@ -437,16 +516,7 @@ impl BlobWriter {
     /// [`ImageError::DigestMismatch`] (the temp file is removed), I/O errors.
     pub fn commit(mut self, expected: &Digest) -> Result<BlobLocation> {
         let (digest, len, tmp) = self.finish()?;
-        if expected.algorithm() != Algorithm::Sha256 || &digest != expected {
-            return Err(ImageError::DigestMismatch(crate::digest::DigestMismatch {
-                expected: expected.clone(),
-                actual: digest,
-                len,
-            }));
-        }
-        let dest = self.layout.blob_path(&digest);
-        tmp.persist(&dest)?;
-        Ok(BlobLocation::new(digest, len, "", dest, 0))
+        self.layout.store_temp(tmp, digest, len, Some(expected))
     }
 
     /// Stores the blob under the digest of what was written.
@@ -455,9 +525,7 @@ impl BlobWriter {
     /// I/O errors.
     pub fn commit_unverified(mut self) -> Result<BlobLocation> {
         let (digest, len, tmp) = self.finish()?;
-        let dest = self.layout.blob_path(&digest);
-        tmp.persist(&dest)?;
-        Ok(BlobLocation::new(digest, len, "", dest, 0))
+        self.layout.store_temp(tmp, digest, len, None)
     }
 }
 
@@ -560,16 +628,6 @@ impl AsyncBlobWriter {
         f.flush().await.map_err(io_err(tmp.path()))?;
         drop(f);
         let len = d.len();
-        let digest = d.finish();
-        if &digest != expected {
-            return Err(ImageError::DigestMismatch(crate::digest::DigestMismatch {
-                expected: expected.clone(),
-                actual: digest,
-                len,
-            }));
-        }
-        let dest = self.layout.blob_path(&digest);
-        tmp.persist(&dest)?;
-        Ok(BlobLocation::new(digest, len, "", dest, 0))
+        self.layout.store_temp(tmp, d.finish(), len, Some(expected))
     }
 }

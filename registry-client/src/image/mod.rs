@@ -30,6 +30,7 @@ pub mod presets;
 
 pub use archive::DockerArchive;
 pub use builder::{BuiltImage, Compression, ImageBuilder, ImageConfig, Layer, LayerInfo};
+pub(crate) use layout::TempFile;
 pub use layout::{AsyncBlobWriter, BlobWriter, OciLayout};
 
 use crate::digest::{Digest, DigestError, DigestMismatch};
@@ -310,6 +311,54 @@ impl LocalImage {
     #[must_use]
     pub fn total_size(&self) -> u64 {
         self.blobs().map(|b| b.size).sum()
+    }
+}
+
+/// Everything a name in an image layout stands for, as a push needs it: one image, or an index
+/// (manifest list) together with each image it lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LocalArtifact {
+    /// A single image manifest with its blobs.
+    Image(LocalImage),
+    /// An index and its images, in index order.
+    Index {
+        /// The index bytes to PUT (after the images, which are PUT by digest).
+        manifest: RawManifest,
+        /// The images the index lists.
+        images: Vec<LocalImage>,
+    },
+}
+
+impl LocalArtifact {
+    /// The top manifest: the image's, or the index.
+    #[must_use]
+    pub fn manifest(&self) -> &RawManifest {
+        match self {
+            Self::Image(i) => &i.manifest,
+            Self::Index { manifest, .. } => manifest,
+        }
+    }
+
+    /// The images: one, or each one the index lists.
+    #[must_use]
+    pub fn images(&self) -> &[LocalImage] {
+        match self {
+            Self::Image(i) => std::slice::from_ref(i),
+            Self::Index { images, .. } => images,
+        }
+    }
+
+    /// Every blob of every image, each digest once.
+    #[must_use]
+    pub fn blobs(&self) -> Vec<&BlobLocation> {
+        let mut out: Vec<&BlobLocation> = Vec::new();
+        for b in self.images().iter().flat_map(LocalImage::blobs) {
+            if !out.iter().any(|x| x.digest == b.digest) {
+                out.push(b);
+            }
+        }
+        out
     }
 }
 

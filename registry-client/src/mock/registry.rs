@@ -11,9 +11,13 @@ use http::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use super::server::{self, Body, Req, response};
+use sdk_core::test_server::{
+    self as server, Body, Fault, RecordedRequest, Request as Req, RequestLog, response,
+};
 
 const SERVICE: &str = "mock-registry";
+/// Request bodies up to this size are recorded as text ([`RecordedRequest::body`]).
+const MAX_RECORDED_BODY: usize = 64 * 1024;
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
@@ -109,10 +113,8 @@ impl MockRegistryBuilder {
     /// # Panics
     /// When no loopback port can be bound; use [`Self::try_start`] to get the error instead.
     pub async fn start(self) -> MockRegistry {
-        match self.try_start().await {
-            Ok(registry) => registry,
-            Err(e) => panic!("MockRegistry: cannot bind 127.0.0.1:0: {e}"),
-        }
+        (self.try_start().await)
+            .unwrap_or_else(|e| panic!("MockRegistry: cannot bind 127.0.0.1:0: {e}"))
     }
 
     /// Binds 127.0.0.1:0 and starts serving on a tokio task.
@@ -120,14 +122,18 @@ impl MockRegistryBuilder {
     /// # Errors
     /// The I/O error when no loopback port can be bound.
     pub async fn try_start(self) -> io::Result<MockRegistry> {
-        let (listener, addr) = server::bind().await?;
+        let (listener, addr) = server::bind_loopback().await?;
         let inner = Arc::new(Inner {
             addr,
             cfg: self,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                // Manifests and token forms are small; blob bodies are only counted.
+                log: RequestLog::new(MAX_RECORDED_BODY),
+                ..State::default()
+            }),
         });
         let handler_inner = Arc::clone(&inner);
-        let server = server::serve(listener, move |req| {
+        let server = server::serve(server::Listener::Tcp(listener), move |req| {
             let inner = Arc::clone(&handler_inner);
             async move { inner.handle(req) }
         });
@@ -135,36 +141,6 @@ impl MockRegistryBuilder {
             inner,
             _server: server,
         })
-    }
-}
-
-/// One request received by a fake, as recorded for assertions.
-///
-/// Credentials are redacted: `Authorization` keeps only its scheme (`Bearer <redacted>`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RecordedRequest {
-    /// HTTP method, e.g. `PUT`.
-    pub method: String,
-    /// Path, e.g. `/v2/library/nginx/manifests/latest`.
-    pub path: String,
-    /// Raw query string without `?` (empty when none).
-    pub query: String,
-    /// Request headers (lower-case names) with secrets redacted.
-    pub headers: Vec<(String, String)>,
-    /// Length of the request body in bytes.
-    pub body_len: usize,
-}
-
-impl RecordedRequest {
-    /// First value of header `name` (case-insensitive), redacted as recorded.
-    #[must_use]
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -178,16 +154,6 @@ pub struct StoredManifest {
     pub media_type: String,
     /// `sha256:…` of the bytes.
     pub digest: String,
-}
-
-/// A fault to inject into the request numbered `at`.
-#[derive(Debug, Clone)]
-enum Fault {
-    Fail {
-        status: u16,
-        retry_after: Option<u64>,
-    },
-    Drop,
 }
 
 #[derive(Debug, Default)]
@@ -211,10 +177,10 @@ struct State {
     repos: BTreeMap<String, Repo>,
     uploads: HashMap<String, Upload>,
     tokens: HashMap<String, Vec<(String, BTreeSet<String>)>>,
+    /// Refresh tokens issued (token → user name).
+    refresh_tokens: HashMap<String, String>,
     corrupt: HashSet<String>,
-    faults: BTreeMap<u64, Fault>,
-    count: u64,
-    requests: Vec<RecordedRequest>,
+    log: RequestLog,
 }
 
 struct Inner {
@@ -239,7 +205,7 @@ struct Inner {
 /// ```
 pub struct MockRegistry {
     inner: Arc<Inner>,
-    _server: server::Server,
+    _server: server::ServerHandle,
 }
 
 impl std::fmt::Debug for MockRegistry {
@@ -290,30 +256,18 @@ impl MockRegistry {
     /// The `n`-th request from now on (1 = the next one) is answered with `status` and an OCI
     /// error body instead of being processed.
     pub fn fail_nth(&self, n: u64, status: u16) {
-        self.add_fault(
-            n,
-            Fault::Fail {
-                status,
-                retry_after: None,
-            },
-        );
+        self.inject_fault(n, Fault::status(status));
     }
 
     /// Like [`Self::fail_nth`], with a `Retry-After: SECS` header (e.g. for 429 or 503).
     pub fn fail_nth_with_retry_after(&self, n: u64, status: u16, retry_after_secs: u64) {
-        self.add_fault(
-            n,
-            Fault::Fail {
-                status,
-                retry_after: Some(retry_after_secs),
-            },
-        );
+        self.inject_fault(n, Fault::retry_after(status, retry_after_secs));
     }
 
     /// The `n`-th request from now on (1 = the next one) is processed, but the connection is
     /// closed after half of the response body (or before any body byte for empty bodies).
     pub fn drop_connection_nth(&self, n: u64) {
-        self.add_fault(n, Fault::Drop);
+        self.inject_fault(n, Fault::DropConnection);
     }
 
     /// Serve wrong bytes (same length, first byte flipped) for blob `digest` from now on.
@@ -324,12 +278,12 @@ impl MockRegistry {
     /// Every request received so far, in order (credentials redacted).
     #[must_use]
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.lock().requests.clone()
+        self.lock().log.requests().to_vec()
     }
 
     /// Forget the recorded requests.
     pub fn clear_requests(&self) {
-        self.lock().requests.clear();
+        self.lock().log.clear();
     }
 
     /// The bytes of blob `digest` when it is linked into repository `repo`.
@@ -408,15 +362,19 @@ impl MockRegistry {
         digest
     }
 
-    fn add_fault(&self, n: u64, fault: Fault) {
-        let mut st = self.lock();
-        let at = st.count + n.max(1);
-        st.faults.insert(at, fault);
+    /// Schedules any [`Fault`] for the `n`-th request from now on (1 = the next one).
+    pub fn inject_fault(&self, n: u64, fault: Fault) {
+        self.lock().log.inject(n, fault);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.inner.lock()
     }
+}
+
+/// The current time as RFC 3339 UTC (`issued_at` of tokens).
+fn rfc3339_now() -> String {
+    server::rfc3339(std::time::SystemTime::now())
 }
 
 /// `sha256:` + lower-case hex of the SHA-256 of `bytes`.
@@ -584,21 +542,9 @@ impl Inner {
     }
 
     fn handle(&self, req: Req) -> Response<Body> {
-        let fault = {
-            let mut st = self.lock();
-            st.count += 1;
-            let n = st.count;
-            st.requests.push(RecordedRequest {
-                method: req.method.to_string(),
-                path: req.path.clone(),
-                query: req.query.clone(),
-                headers: server::redacted_headers(&req.headers),
-                body_len: req.body.len(),
-            });
-            st.faults.remove(&n)
-        };
+        let fault = self.lock().log.record(&req);
         match fault {
-            Some(Fault::Fail {
+            Some(Fault::Status {
                 status,
                 retry_after,
             }) => {
@@ -617,22 +563,8 @@ impl Inner {
                     .collect();
                 oci_error(status, code, "injected fault", None, &extra)
             }
-            Some(Fault::Drop) => {
-                let resp = self.dispatch(&req);
-                let (mut parts, body) = resp.into_parts();
-                let full =
-                    futures_util::FutureExt::now_or_never(http_body_util::BodyExt::collect(body))
-                        .and_then(Result::ok)
-                        .map(http_body_util::Collected::to_bytes)
-                        .unwrap_or_default();
-                let declared = full.len().max(1);
-                parts.headers.insert(
-                    http::header::CONTENT_LENGTH,
-                    http::HeaderValue::from(declared),
-                );
-                Response::from_parts(parts, server::truncated(full.slice(..full.len() / 2)))
-            }
-            None => self.dispatch(&req),
+            Some(Fault::DropConnection) => server::drop_midway(self.dispatch(&req)),
+            Some(_) | None => self.dispatch(&req),
         }
     }
 
@@ -765,6 +697,8 @@ impl Inner {
         }
     }
 
+    /// The token server at `/token`: the GET flow of the Docker token spec and the OAuth2
+    /// POST flow (`grant_type=password` or `refresh_token`).
     fn token(&self, req: &Req) -> Response<Body> {
         let Auth::Bearer {
             user,
@@ -779,11 +713,14 @@ impl Inner {
                 None,
             );
         };
+        if req.method == Method::POST {
+            return self.token_post(req, user, pass);
+        }
         if req.method != Method::GET {
             return api_error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "UNSUPPORTED",
-                "the mock token server only supports GET",
+                "the token server supports GET and POST",
                 None,
             );
         }
@@ -812,38 +749,124 @@ impl Inner {
                 &[],
             );
         }
+        let scopes: Vec<String> = req
+            .query_pairs()
+            .into_iter()
+            .filter(|(k, _)| k == "scope")
+            .map(|(_, v)| v)
+            .collect();
+        // `docker login` asks for a refresh token with `offline_token=true`.
+        let refresh = (authenticated
+            && req.query_param("offline_token").as_deref() == Some("true"))
+        .then(|| user.clone());
+        self.issue_token(authenticated, &scopes, refresh, false)
+    }
+
+    /// The OAuth2 flow (RFC 6749 section 4.3 and 6, as the distribution token spec uses it):
+    /// a form with `grant_type`, `service`, `client_id`, `scope`, `access_type=offline` for a
+    /// refresh token, and `username`/`password` or `refresh_token`. Errors are RFC 6749 JSON
+    /// (`{"error": "invalid_grant", …}`) with status 400.
+    fn token_post(&self, req: &Req, user: &str, pass: &str) -> Response<Body> {
+        let form = req.form_pairs();
+        let field = |name: &str| {
+            form.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let oauth_error = |error: &str, description: &str| {
+            ok_json(
+                StatusCode::BAD_REQUEST,
+                &json!({"error": error, "error_description": description}),
+                &[],
+            )
+        };
+        if field("service") != Some(SERVICE) {
+            return oauth_error("invalid_request", &format!("service must be {SERVICE}"));
+        }
+        if field("client_id").is_none_or(str::is_empty) {
+            return oauth_error("invalid_request", "missing client_id");
+        }
+        let subject = match field("grant_type") {
+            Some("password") => {
+                if field("username") != Some(user) || field("password") != Some(pass) {
+                    return oauth_error("invalid_grant", "incorrect username or password");
+                }
+                user.to_owned()
+            }
+            Some("refresh_token") => {
+                let known =
+                    field("refresh_token").and_then(|t| self.lock().refresh_tokens.get(t).cloned());
+                match known {
+                    Some(subject) => subject,
+                    None => return oauth_error("invalid_grant", "unknown refresh token"),
+                }
+            }
+            Some(other) => {
+                return oauth_error(
+                    "unsupported_grant_type",
+                    &format!("unsupported grant type {other:?}"),
+                );
+            }
+            None => return oauth_error("invalid_request", "missing grant_type"),
+        };
+        let scopes: Vec<String> = field("scope").map(str::to_owned).into_iter().collect();
+        let offline =
+            field("access_type") == Some("offline") || field("grant_type") == Some("refresh_token");
+        self.issue_token(true, &scopes, offline.then_some(subject), true)
+    }
+
+    /// Issues a token for the space-separated `scopes` (pull only unless `authenticated`),
+    /// with a refresh token for `refresh_for` when given.
+    fn issue_token(
+        &self,
+        authenticated: bool,
+        scopes: &[String],
+        refresh_for: Option<String>,
+        oauth: bool,
+    ) -> Response<Body> {
         let mut grants: Vec<(String, BTreeSet<String>)> = Vec::new();
         let mut access = Vec::new();
-        for (k, v) in req.query_pairs() {
-            if k != "scope" {
+        let mut granted_scopes = Vec::new();
+        for scope in scopes.iter().flat_map(|v| v.split(' ')) {
+            let mut parts = scope.rsplitn(2, ':');
+            let (Some(actions), Some(resource)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let granted: BTreeSet<String> = actions
+                .split(',')
+                .filter(|a| authenticated || *a == "pull")
+                .map(str::to_owned)
+                .collect();
+            if granted.is_empty() {
                 continue;
             }
-            for scope in v.split(' ') {
-                let mut parts = scope.rsplitn(2, ':');
-                let (Some(actions), Some(resource)) = (parts.next(), parts.next()) else {
-                    continue;
-                };
-                let granted: BTreeSet<String> = actions
-                    .split(',')
-                    .filter(|a| authenticated || *a == "pull")
-                    .map(str::to_owned)
-                    .collect();
-                if granted.is_empty() {
-                    continue;
-                }
-                if let Some((typ, name)) = resource.split_once(':') {
-                    access.push(json!({"type": typ, "name": name, "actions": granted}));
-                }
-                grants.push((resource.to_owned(), granted));
+            if let Some((typ, name)) = resource.split_once(':') {
+                access.push(json!({"type": typ, "name": name, "actions": granted}));
             }
+            granted_scopes.push(format!(
+                "{resource}:{}",
+                granted.iter().cloned().collect::<Vec<_>>().join(",")
+            ));
+            grants.push((resource.to_owned(), granted));
         }
         let token = server::random_hex(48);
-        self.lock().tokens.insert(token.clone(), grants);
-        ok_json(
-            StatusCode::OK,
-            &json!({"token": token, "access_token": token, "expires_in": 300, "access": access}),
-            &[],
-        )
+        let refresh = refresh_for.map(|subject| (server::random_hex(40), subject));
+        {
+            let mut st = self.lock();
+            st.tokens.insert(token.clone(), grants);
+            if let Some((r, subject)) = &refresh {
+                st.refresh_tokens.insert(r.clone(), subject.clone());
+            }
+        }
+        let mut body = if oauth {
+            json!({"access_token": token, "scope": granted_scopes.join(" "), "expires_in": 300, "issued_at": rfc3339_now()})
+        } else {
+            json!({"token": token, "access_token": token, "expires_in": 300, "issued_at": rfc3339_now(), "access": access})
+        };
+        if let Some((r, _)) = refresh {
+            body["refresh_token"] = json!(r);
+        }
+        ok_json(StatusCode::OK, &body, &[])
     }
 
     fn catalog(&self, req: &Req) -> Response<Body> {

@@ -1,11 +1,73 @@
-//! In-process fakes for tests (feature `mock`).
+//! In-process fakes for tests (feature `mock`): test your own swarm automation with no daemon
+//! installed.
 //!
-//! [`MockSwarm`] is a stateful fake Docker Engine API (a swarm manager) served over plain HTTP on
-//! `tcp://127.0.0.1:PORT`: swarm init/join/leave, nodes, services with version checks, tasks that
-//! move to `running` after a delay (or are rejected for missing images), logs, events, exec,
-//! distribution, configs, secrets and networks, with request recording and fault knobs.
+//! [`MockSwarm`] is a stateful fake Docker Engine API (a swarm manager, API 1.41) served over
+//! plain HTTP on `tcp://127.0.0.1:PORT` (and optionally a unix socket). The contract suite
+//! `tests/mock_contract.rs` runs the same tests against it and a real dockerd, so it answers
+//! like the real daemon where it matters:
+//!
+//! - swarm init/join/leave/inspect/update with join tokens; nodes list/inspect/update (drain
+//!   moves tasks)/remove; the day-5 cluster in one call ([`MockSwarmBuilder::preset_day5`]);
+//! - services create/inspect/list/update (version index, `update out of sequence`,
+//!   `PreviousSpec`, `UpdateStatus` only when tasks are replaced)/rollback/remove, with filters;
+//! - tasks that move `new` → `running` after [`MockSwarmBuilder::task_delay`], or are rejected
+//!   (`No such image`, [`MockSwarmBuilder::missing_image`], private registries without
+//!   `X-Registry-Auth`) and replaced after the restart delay like swarmkit
+//!   ([`MockSwarmBuilder::restart_delay`], or the spec's `RestartPolicy`);
+//! - service logs with `stdout`/`stderr`/`tail`/`since`/`timestamps`/`follow`
+//!   ([`MockSwarm::set_service_logs`], [`MockSwarm::append_service_logs`]); `/events` with
+//!   `since`/`until` and dockerd's filters; exec with canned results; configs, secrets;
+//! - recording ([`MockSwarm::requests`], secrets redacted; [`MockSwarm::registry_auths`]) and
+//!   faults ([`MockSwarm::fail_nth`], [`MockSwarm::inject_fault`] for `Retry-After` or a
+//!   dropped connection, [`MockSwarm::inject_out_of_sequence`]).
+//!
+//! The server plumbing lives in `sdk_core::test_server` (feature `test-server`, enabled by
+//! `mock`), shared with `registry_client::mock::MockRegistry`.
+//!
+//! # Quick start: a test of your own deployment code
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use swarm_client::Client;
+//! use swarm_client::mock::MockSwarm;
+//! use swarm_client::services::CreateOptions;
+//! use swarm_client::spec::ServiceSpec;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // swarm-docker-m (127.0.0.1) with workers swarm-docker-w1/-w2 (127.0.0.2/3), initialised,
+//! // tasks running after 10 ms instead of dockerd's seconds.
+//! let swarm = MockSwarm::builder()
+//!     .preset_day5()
+//!     .initialized(true)
+//!     .task_delay(Duration::from_millis(10))
+//!     .start()
+//!     .await;
+//! let client = Client::connect(&swarm.endpoint()).await?; // or DOCKER_HOST=tcp://127.0.0.1:PORT
+//!
+//! // The code under test deploys a service.
+//! let spec = ServiceSpec::builder("web", "127.0.0.1:5000/web:1.0")
+//!     .replicas(3)
+//!     .build()?;
+//! client.service_create(&spec, &CreateOptions::new()).await?;
+//!
+//! // Assert on the fake's state: the stored spec, the tasks, what was sent.
+//! let services = swarm.services();
+//! assert_eq!(services[0]["Spec"]["Mode"]["Replicated"]["Replicas"], 3);
+//! assert_eq!(swarm.tasks().len(), 3);
+//! assert!(swarm.requests().iter().any(|r| r.path.ends_with("/services/create")));
+//!
+//! // Canned logs, and a fault for the next request.
+//! swarm.set_service_logs("web", &[(1, "GET / 200")]);
+//! swarm.fail_nth(1, 400);
+//! assert!(client.node_list().await.is_err());
+//! assert_eq!(client.node_list().await?.len(), 3);
+//! # Ok(())
+//! # }
+//! ```
 
-mod server;
 mod swarm;
 
-pub use swarm::{ExecRecord, MockNode, MockSwarm, MockSwarmBuilder, RecordedRequest};
+pub use sdk_core::test_server::{Fault, RecordedRequest};
+pub use swarm::{ExecRecord, MockNode, MockSwarm, MockSwarmBuilder};

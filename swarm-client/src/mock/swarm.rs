@@ -1,6 +1,6 @@
 //! `MockSwarm`: a stateful fake Docker Engine API (swarm manager) on a loopback HTTP server.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -9,15 +9,18 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};
-use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 
-use super::server::{self, Body, Req, response};
+use sdk_core::test_server::{
+    self as server, Body, Fault, RecordedRequest, Request as Req, RequestLog, response,
+};
 
 const API_VERSION: &str = "1.41";
 const MIN_API_VERSION: &str = "1.12";
 const NOT_IN_SWARM: &str = "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.";
 const NOT_MANAGER: &str = "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
+/// dockerd's default `RestartPolicy.Delay`.
+const DEFAULT_RESTART_DELAY: Duration = Duration::from_secs(5);
 const STATES: [&str; 6] = [
     "new",
     "pending",
@@ -65,6 +68,8 @@ pub struct MockSwarmBuilder {
     private_registries: Vec<(String, String, String)>,
     unix_socket: bool,
     images: Vec<(String, String)>,
+    restart_delay: Duration,
+    manager: Option<(String, String)>,
 }
 
 impl MockSwarmBuilder {
@@ -84,6 +89,42 @@ impl MockSwarmBuilder {
     /// Time a task takes from `new` to `running` (default 100 ms; `ZERO` = running at once).
     pub fn task_delay(mut self, delay: Duration) -> Self {
         self.task_delay = delay;
+        self
+    }
+
+    /// The manager node itself (the daemon the API talks to): its hostname (default
+    /// `mock-manager`) and the address it advertises when initialised without an
+    /// `AdvertiseAddr` (default `127.0.0.1`).
+    pub fn manager(mut self, hostname: impl Into<String>, addr: impl Into<String>) -> Self {
+        self.manager = Some((hostname.into(), addr.into()));
+        self
+    }
+
+    /// The three-node loopback cluster of the day-5 workflow: manager `swarm-docker-m` on
+    /// `127.0.0.1`, workers `swarm-docker-w1` on `127.0.0.2` and `swarm-docker-w2` on
+    /// `127.0.0.3` (the workers join at `swarm init`, or at once with
+    /// [`Self::initialized`]). Other settings are kept; call it before adding more nodes.
+    pub fn preset_day5(self) -> Self {
+        self.manager("swarm-docker-m", "127.0.0.1")
+            .node(MockNode::new("swarm-docker-w1", "127.0.0.2", "worker"))
+            .node(MockNode::new("swarm-docker-w2", "127.0.0.3", "worker"))
+    }
+
+    fn manager_hostname(&self) -> &str {
+        self.manager
+            .as_ref()
+            .map_or("mock-manager", |m| m.0.as_str())
+    }
+
+    fn manager_addr(&self) -> &str {
+        self.manager.as_ref().map_or("127.0.0.1", |m| m.1.as_str())
+    }
+
+    /// Delay before a failed (e.g. rejected) task is replaced, for services whose spec has no
+    /// `TaskTemplate.RestartPolicy.Delay` (default 5 s, dockerd's default; tests usually want
+    /// less, e.g. 200 ms). A spec's own delay always wins, as in dockerd.
+    pub fn restart_delay(mut self, delay: Duration) -> Self {
+        self.restart_delay = delay;
         self
     }
 
@@ -137,14 +178,16 @@ impl MockSwarmBuilder {
     /// # Errors
     /// The I/O error when no loopback port can be bound.
     pub async fn try_start(self) -> io::Result<MockSwarm> {
-        let (listener, addr) = server::bind().await?;
+        let (listener, addr) = server::bind_loopback().await?;
         let mut state = State {
             index: 10,
+            log: RequestLog::new(usize::MAX),
             ..State::default()
         };
         state.self_node = new_id();
         if self.initialized {
-            state.init(&self, "127.0.0.1");
+            let addr = self.manager_addr().to_owned();
+            state.init(&self, &addr);
         }
         let inner = Arc::new(Inner {
             addr,
@@ -183,34 +226,6 @@ impl MockSwarmBuilder {
     }
 }
 
-/// One request received by the fake (credentials and `X-Registry-Auth` redacted).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RecordedRequest {
-    /// HTTP method.
-    pub method: String,
-    /// Path as sent, with any `/v1.xx` prefix.
-    pub path: String,
-    /// Raw query string without `?`.
-    pub query: String,
-    /// Headers (lower-case names), secrets redacted.
-    pub headers: Vec<(String, String)>,
-    /// Request body as text (JSON for most endpoints).
-    pub body: String,
-}
-
-impl RecordedRequest {
-    /// First value of header `name` (case-insensitive), redacted as recorded.
-    #[must_use]
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 /// A command run through the exec endpoints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -244,7 +259,8 @@ struct Service {
     version: u64,
     created: String,
     updated: String,
-    update_status: Option<(String, String)>,
+    /// `UpdateStatus`: state, message, completion time.
+    update_status: Option<(String, String, Option<String>)>,
     auth: Option<Value>,
 }
 
@@ -264,6 +280,16 @@ struct Task {
     container_id: String,
     reported: String,
     unschedulable: Option<String>,
+    /// For a restarted task (desired state `ready`): when the restart delay is over.
+    release_at: Option<Instant>,
+}
+
+/// One canned log line of a service.
+#[derive(Debug, Clone)]
+struct LogLine {
+    stream: u8,
+    text: String,
+    at: SystemTime,
 }
 
 /// A configured exec answer: (command, stdout, stderr, exit code).
@@ -291,12 +317,10 @@ struct State {
     secrets: Vec<Value>,
     execs: HashMap<String, Exec>,
     exec_results: Vec<ExecResult>,
-    logs: HashMap<String, Vec<(u8, String)>>,
+    logs: HashMap<String, Vec<LogLine>>,
     registry_auths: Vec<(String, Value)>,
     out_of_sequence: u32,
-    faults: BTreeMap<u64, u16>,
-    count: u64,
-    requests: Vec<RecordedRequest>,
+    log: RequestLog,
     events: Vec<(u128, Value)>,
 }
 
@@ -323,8 +347,8 @@ struct Inner {
 /// ```
 pub struct MockSwarm {
     inner: Arc<Inner>,
-    _server: server::Server,
-    unix: Option<(server::Server, std::path::PathBuf)>,
+    _server: server::ServerHandle,
+    unix: Option<(server::ServerHandle, std::path::PathBuf)>,
 }
 
 impl Drop for MockSwarm {
@@ -354,6 +378,8 @@ impl MockSwarm {
             private_registries: Vec::new(),
             unix_socket: false,
             images: Vec::new(),
+            restart_delay: DEFAULT_RESTART_DELAY,
+            manager: None,
         }
     }
 
@@ -400,9 +426,14 @@ impl MockSwarm {
     /// The `n`-th request from now on (1 = the next) is answered with `status` and
     /// `{"message":"injected fault"}`.
     pub fn fail_nth(&self, n: u64, status: u16) {
-        let mut st = self.inner.lock();
-        let at = st.count + n.max(1);
-        st.faults.insert(at, status);
+        self.inject_fault(n, Fault::status(status));
+    }
+
+    /// Schedules any [`Fault`] for the `n`-th request from now on (1 = the next): a status
+    /// with `Retry-After` ([`Fault::retry_after`]) or a connection dropped after half of the
+    /// response body ([`Fault::DropConnection`]).
+    pub fn inject_fault(&self, n: u64, fault: Fault) {
+        self.inner.lock().log.inject(n, fault);
     }
 
     /// An exec of exactly `cmd` prints `stdout`/`stderr` and exits with `exit_code`
@@ -437,23 +468,25 @@ impl MockSwarm {
         out
     }
 
-    /// Canned log lines of `service` (name or ID) for `GET /services/{id}/logs`: each line is
-    /// sent on stdout (`stream` 1) or stderr (`stream` 2); a `\n` is added when missing.
+    /// Canned log lines of `service` (name or ID) for `GET /services/{id}/logs`, replacing
+    /// any earlier ones: each line is sent on stdout (`stream` 1) or stderr (`stream` 2); a `\n`
+    /// is added when missing. Lines are stamped with the current time (for `timestamps` and
+    /// `since`).
     pub fn set_service_logs(&self, service: &str, lines: &[(u8, &str)]) {
-        let lines = lines
-            .iter()
-            .map(|(s, l)| {
-                (
-                    *s,
-                    if l.ends_with('\n') {
-                        (*l).to_owned()
-                    } else {
-                        format!("{l}\n")
-                    },
-                )
-            })
-            .collect();
+        let lines = log_lines(lines);
         self.inner.lock().logs.insert(service.to_owned(), lines);
+    }
+
+    /// Appends log lines to `service` (name or ID), as a running task would print them: a
+    /// `logs?follow=1` stream that is open sends them at once.
+    pub fn append_service_logs(&self, service: &str, lines: &[(u8, &str)]) {
+        let lines = log_lines(lines);
+        self.inner
+            .lock()
+            .logs
+            .entry(service.to_owned())
+            .or_default()
+            .extend(lines);
     }
 
     /// The decoded `X-Registry-Auth` JSON sent with each service create/update, as
@@ -466,7 +499,12 @@ impl MockSwarm {
     /// Every request received so far (secrets redacted).
     #[must_use]
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.inner.lock().requests.clone()
+        self.inner.lock().log.requests().to_vec()
+    }
+
+    /// Forget the recorded requests.
+    pub fn clear_requests(&self) {
+        self.inner.lock().log.clear();
     }
 
     /// The current inspect JSON of every service.
@@ -490,6 +528,36 @@ impl MockSwarm {
     }
 }
 
+fn log_lines(lines: &[(u8, &str)]) -> Vec<LogLine> {
+    let at = SystemTime::now();
+    lines
+        .iter()
+        .map(|(stream, l)| LogLine {
+            stream: *stream,
+            text: if l.ends_with('\n') {
+                (*l).to_owned()
+            } else {
+                format!("{l}\n")
+            },
+            at,
+        })
+        .collect()
+}
+
+/// Parses a Docker API time (`SECONDS[.NANOS]`) into nanoseconds since the epoch.
+fn parse_api_time(s: &str) -> Option<u128> {
+    let (secs, frac) = s.split_once('.').unwrap_or((s, "0"));
+    let secs: u128 = secs.parse().ok()?;
+    let frac = format!("{frac:0<9}");
+    Some(secs * 1_000_000_000 + frac.get(..9)?.parse::<u128>().ok()?)
+}
+
+fn nanos_of(t: SystemTime) -> u128 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
 fn new_id() -> String {
     // Swarm object IDs are 25 characters of [0-9a-z].
     let hex = server::random_hex(50);
@@ -509,31 +577,7 @@ fn now_nanos() -> u128 {
         .unwrap_or(0)
 }
 
-/// RFC 3339 with nanoseconds in UTC, like Go's `time.Time` JSON.
-fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil from days (Howard Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = if month <= 2 { y + 1 } else { y };
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60,
-        d.subsec_nanos()
-    )
-}
+use sdk_core::test_server::rfc3339;
 
 fn now_str() -> String {
     rfc3339(SystemTime::now())
@@ -771,7 +815,7 @@ impl State {
         let self_id = self.self_node.clone();
         self.nodes = vec![Node {
             id: self_id,
-            hostname: "mock-manager".to_owned(),
+            hostname: cfg.manager_hostname().to_owned(),
             addr: addr.to_owned(),
             role: "manager".to_owned(),
             availability: "active".to_owned(),
@@ -824,8 +868,11 @@ impl State {
         if let Some(p) = &s.previous {
             v["PreviousSpec"] = p.clone();
         }
-        if let Some((state, message)) = &s.update_status {
+        if let Some((state, message, completed)) = &s.update_status {
             v["UpdateStatus"] = json!({"State": state, "StartedAt": s.updated, "Message": message});
+            if let Some(at) = completed {
+                v["UpdateStatus"]["CompletedAt"] = json!(at);
+            }
         }
         if status {
             let running = self
@@ -902,6 +949,7 @@ impl State {
             container_id: server::random_hex(64),
             reported: "new".to_owned(),
             unschedulable: None,
+            release_at: None,
         };
         self.tasks.push(t);
     }
@@ -951,7 +999,10 @@ impl State {
                     .and_then(Value::as_u64)
                     .unwrap_or(1);
                 for slot in 1..=replicas {
-                    let live = |t: &Task| t.service_id == service.id && t.desired == "running";
+                    let live = |t: &Task| {
+                        t.service_id == service.id
+                            && (t.desired == "running" || t.desired == "ready")
+                    };
                     if !self.tasks.iter().any(|t| live(t) && t.slot == slot) {
                         self.new_task(cfg, &service, slot, String::new());
                         if let Some(t) = self.tasks.last_mut() {
@@ -965,7 +1016,9 @@ impl State {
         // Tasks that waited for a suitable node are placed now.
         self.tasks
             .retain(|t| !(t.service_id == service.id && t.unschedulable.is_some()));
-        let live = |t: &Task| t.service_id == service.id && t.desired == "running";
+        let live = |t: &Task| {
+            t.service_id == service.id && (t.desired == "running" || t.desired == "ready")
+        };
         if service.spec.pointer("/Mode/Global").is_some() {
             for node in nodes {
                 if !self.tasks.iter().any(|t| live(t) && t.node_id == node) {
@@ -997,7 +1050,9 @@ impl State {
     /// and completes updates.
     fn tick(&mut self, cfg: &MockSwarmBuilder) {
         let mut events = Vec::new();
-        let mut replace = HashSet::new();
+        let now = Instant::now();
+        // Failed tasks to restart: (service, slot, node).
+        let mut restart = Vec::new();
         for t in &mut self.tasks {
             let (state, _) = task_state(t, cfg);
             if state != t.reported {
@@ -1007,60 +1062,84 @@ impl State {
                         t.container_id.clone(),
                         t.service_id.clone(),
                         t.id.clone(),
+                        if t.slot > 0 {
+                            t.slot.to_string()
+                        } else {
+                            t.node_id.clone()
+                        },
                     ));
-                }
-                if state == "rejected" {
-                    t.desired = "shutdown".to_owned();
                 }
                 t.reported = state.clone();
             }
-            if state == "rejected"
-                && t.start.elapsed() >= cfg.task_delay.max(Duration::from_millis(200)) * 2
-            {
-                replace.insert(t.service_id.clone());
+            // Like swarmkit's restart supervisor: a failed task is shut down and replaced at
+            // once by a task with desired state `ready`, which may start (desired `running`)
+            // only when the restart delay is over; one that failed meanwhile is replaced then.
+            if t.desired == "ready" && t.release_at.is_some_and(|r| now >= r) {
+                t.release_at = None;
+                if state == "rejected" {
+                    t.desired = "shutdown".to_owned();
+                    restart.push((t.service_id.clone(), t.slot, t.node_id.clone()));
+                } else {
+                    t.desired = "running".to_owned();
+                }
+            } else if state == "rejected" && t.desired == "running" {
+                t.desired = "shutdown".to_owned();
+                restart.push((t.service_id.clone(), t.slot, t.node_id.clone()));
             }
         }
-        for (action, cid, sid, tid) in events {
+        for (sid, slot, node) in restart {
+            let Some(service) = self.services.iter().find(|s| s.id == sid).cloned() else {
+                continue;
+            };
+            let Some(delay) = restart_delay(&service.spec, cfg) else {
+                continue;
+            };
+            // TaskHistoryRetentionLimit 5: at most 5 tasks per slot, the new one included.
+            let same_slot =
+                |t: &Task| t.service_id == sid && t.slot == slot && (slot > 0 || t.node_id == node);
+            while self.tasks.iter().filter(|t| same_slot(t)).count() >= 5 {
+                match self
+                    .tasks
+                    .iter()
+                    .position(|t| same_slot(t) && t.desired == "shutdown")
+                {
+                    Some(pos) => drop(self.tasks.remove(pos)),
+                    None => break,
+                }
+            }
+            self.new_task(cfg, &service, slot, node);
+            if let Some(t) = self.tasks.last_mut() {
+                t.desired = "ready".to_owned();
+                t.release_at = Some(now + delay);
+            }
+        }
+        for (action, cid, sid, tid, slot) in events {
             let name = self
                 .services
                 .iter()
                 .find(|s| s.id == sid)
                 .map(|s| name_of(&s.spec))
                 .unwrap_or_default();
-            self.event("container", action, &cid, json!({"com.docker.swarm.service.id": sid, "com.docker.swarm.service.name": name, "com.docker.swarm.task.id": tid}));
+            // dockerd names task containers SERVICE.SLOT.TASKID (SERVICE.NODEID.TASKID for global).
+            let container_name = format!("{name}.{slot}.{tid}");
+            self.event("container", action, &cid, json!({"com.docker.swarm.service.id": sid, "com.docker.swarm.service.name": name, "com.docker.swarm.task.id": tid, "name": container_name}));
         }
         for i in 0..self.services.len() {
-            if replace.contains(&self.services[i].id) {
-                // Keep at most 5 tasks of history per service, like TaskHistoryRetentionLimit.
-                let sid = self.services[i].id.clone();
-                let rejected_recent = self
-                    .tasks
-                    .iter()
-                    .filter(|t| t.service_id == sid && t.reported == "rejected")
-                    .count();
-                if rejected_recent >= 5
-                    && let Some(pos) = self
-                        .tasks
-                        .iter()
-                        .position(|t| t.service_id == sid && t.reported == "rejected")
-                {
-                    self.tasks.remove(pos);
-                }
-                self.reconcile(cfg, i);
-            }
             let sid = self.services[i].id.clone();
             let done = self
                 .tasks
                 .iter()
                 .filter(|t| t.service_id == sid && t.desired == "running")
                 .all(|t| t.reported == "running");
-            if let Some((state, message)) = &mut self.services[i].update_status {
+            if let Some((state, message, completed)) = &mut self.services[i].update_status {
                 if done && state == "updating" {
                     *state = "completed".to_owned();
                     *message = "update completed".to_owned();
+                    *completed = Some(now_str());
                 } else if done && state == "rollback_started" {
                     *state = "rollback_completed".to_owned();
                     *message = "rollback completed".to_owned();
+                    *completed = Some(now_str());
                 }
             }
         }
@@ -1075,25 +1154,29 @@ impl Inner {
     }
 
     fn handle(self: &Arc<Self>, req: Req) -> Response<Body> {
-        let fault = {
-            let mut st = self.lock();
-            st.count += 1;
-            let n = st.count;
-            st.requests.push(RecordedRequest {
-                method: req.method.to_string(),
-                path: req.path.clone(),
-                query: req.query.clone(),
-                headers: server::redacted_headers(&req.headers),
-                body: String::from_utf8_lossy(&req.body).into_owned(),
-            });
-            st.faults.remove(&n)
-        };
-        if let Some(status) = fault {
-            return msg(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                "injected fault",
-            );
+        let fault = self.lock().log.record(&req);
+        match fault {
+            Some(Fault::Status {
+                status,
+                retry_after,
+            }) => {
+                let mut resp = msg(
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    "injected fault",
+                );
+                if let Some(secs) = retry_after {
+                    resp.headers_mut()
+                        .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+                }
+                resp
+            }
+            Some(Fault::DropConnection) => server::drop_midway(self.route(&req)),
+            Some(_) | None => self.route(&req),
         }
+    }
+
+    fn route(self: &Arc<Self>, req: &Req) -> Response<Body> {
+        let req = req.clone();
         // Strip and check an API version prefix.
         let mut path = req.path.clone();
         if let Some(rest) = path.strip_prefix("/v")
@@ -1175,7 +1258,10 @@ impl Inner {
                 st.tick(&self.cfg);
                 match *kind {
                     "nodes" => self.nodes(&mut st, &req, rest),
-                    "services" => self.services(&mut st, &req, rest),
+                    "services" => match (&req.method, rest) {
+                        (&Method::GET, [id, "logs"]) => self.service_logs(&st, &req, id),
+                        _ => self.services(&mut st, &req, rest),
+                    },
                     "tasks" => self.tasks(&st, &req, rest),
                     other => self.objects(&mut st, &req, other, rest),
                 }
@@ -1188,7 +1274,7 @@ impl Inner {
         let st = self.lock();
         let swarm = if st.local_state == "active" {
             json!({
-                "NodeID": st.self_node, "NodeAddr": "127.0.0.1", "LocalNodeState": "active",
+                "NodeID": st.self_node, "NodeAddr": self.cfg.manager_addr(), "LocalNodeState": "active",
                 "ControlAvailable": st.control, "Error": "",
                 "RemoteManagers": [{"NodeID": st.self_node, "Addr": "127.0.0.1:2377"}],
                 "Nodes": st.nodes.len(), "Managers": st.nodes.iter().filter(|n| n.role == "manager").count(),
@@ -1200,7 +1286,7 @@ impl Inner {
         json_resp(
             StatusCode::OK,
             &json!({
-                "ID": "MOCK:SWARM", "Name": "mock-manager", "ServerVersion": "20.10.24+dfsg1", "NCPU": 2,
+                "ID": "MOCK:SWARM", "Name": self.cfg.manager_hostname(), "ServerVersion": "20.10.24+dfsg1", "NCPU": 2,
                 "OperatingSystem": "mock", "OSType": "linux", "Architecture": "x86_64", "Swarm": swarm,
             }),
         )
@@ -1230,8 +1316,8 @@ impl Inner {
                     .get("AdvertiseAddr")
                     .and_then(Value::as_str)
                     .filter(|a| !a.is_empty())
-                    .unwrap_or("127.0.0.1");
-                let addr = addr.split(':').next().unwrap_or("127.0.0.1").to_owned();
+                    .unwrap_or(self.cfg.manager_addr());
+                let addr = addr.split(':').next().unwrap_or_default().to_owned();
                 st.init(&self.cfg, &addr);
                 json_resp(StatusCode::OK, &json!(st.self_node))
             }
@@ -1553,35 +1639,122 @@ impl Inner {
                 empty_resp(StatusCode::OK)
             }
             (&Method::POST, [id, "update"]) => self.update_service(st, req, id),
-            (&Method::GET, [id, "logs"]) => {
-                let Some(i) = st.find_service(id) else {
-                    return msg(StatusCode::NOT_FOUND, &format!("service {id} not found"));
-                };
-                let s = &st.services[i];
-                let lines = st
-                    .logs
-                    .get(&s.id)
-                    .or_else(|| st.logs.get(&name_of(&s.spec)))
-                    .cloned()
-                    .unwrap_or_default();
-                let stdout = matches!(req.query_param("stdout").as_deref(), Some("1" | "true"));
-                let stderr = matches!(req.query_param("stderr").as_deref(), Some("1" | "true"));
-                if !stdout && !stderr {
-                    return msg(
-                        StatusCode::BAD_REQUEST,
-                        "Bad parameters: you must choose at least one stream",
-                    );
-                }
-                let mut body = Vec::new();
-                for (stream, line) in lines {
-                    if (stream == 1 && stdout) || (stream == 2 && stderr) {
-                        body.extend(frame(stream, line.as_bytes()));
-                    }
-                }
-                raw_stream(body)
-            }
             _ => msg(StatusCode::NOT_FOUND, "page not found"),
         }
+    }
+
+    /// `GET /services/{id}/logs` with `stdout`, `stderr`, `tail`, `since`, `timestamps` and
+    /// `follow` (the stream stays open, sending appended lines, until the service is removed
+    /// or the client goes away).
+    fn service_logs(self: &Arc<Self>, st: &State, req: &Req, id: &str) -> Response<Body> {
+        let Some(i) = st.find_service(id) else {
+            return msg(StatusCode::NOT_FOUND, &format!("service {id} not found"));
+        };
+        let s = &st.services[i];
+        let (sid, sname) = (s.id.clone(), name_of(&s.spec));
+        let stdout = req.query_bool("stdout");
+        let stderr = req.query_bool("stderr");
+        if !stdout && !stderr {
+            return msg(
+                StatusCode::BAD_REQUEST,
+                "Bad parameters: you must choose at least one stream",
+            );
+        }
+        let tail = match req.query_param("tail").as_deref() {
+            None | Some("" | "all") => None,
+            Some(n) => match n.parse::<i64>() {
+                Ok(n) => usize::try_from(n).ok(),
+                Err(_) => {
+                    return msg(
+                        StatusCode::BAD_REQUEST,
+                        &format!("invalid tail value {n:?}: must be a number or \"all\""),
+                    );
+                }
+            },
+        };
+        let since = match req.query_param("since").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => match parse_api_time(&v) {
+                Some(t) => Some(t),
+                None => {
+                    return msg(
+                        StatusCode::BAD_REQUEST,
+                        &format!("invalid since value {v:?}"),
+                    );
+                }
+            },
+        };
+        let timestamps = req.query_bool("timestamps");
+        let follow = req.query_bool("follow");
+        let render = move |lines: &[LogLine]| -> Vec<u8> {
+            let mut body = Vec::new();
+            for l in lines {
+                if since.is_some_and(|t| nanos_of(l.at) < t) {
+                    continue;
+                }
+                if (l.stream == 1 && stdout) || (l.stream == 2 && stderr) {
+                    let text = if timestamps {
+                        format!("{} {}", rfc3339(l.at), l.text)
+                    } else {
+                        l.text.clone()
+                    };
+                    body.extend(frame(l.stream, text.as_bytes()));
+                }
+            }
+            body
+        };
+        let lines_of = move |st: &State| -> Option<Vec<LogLine>> {
+            st.services.iter().find(|s| s.id == sid)?;
+            Some(
+                st.logs
+                    .get(&sid)
+                    .or_else(|| st.logs.get(&sname))
+                    .cloned()
+                    .unwrap_or_default(),
+            )
+        };
+        let all = lines_of(st).unwrap_or_default();
+        let first = tail.map_or(0, |n| all.len().saturating_sub(n));
+        let initial = render(&all[first..]);
+        if !follow {
+            return raw_stream(initial);
+        }
+        let inner = Arc::clone(self);
+        let stream = futures_util::stream::unfold(
+            (inner, all.len(), Some(initial)),
+            move |(inner, mut cursor, initial)| {
+                let lines_of = lines_of.clone();
+                async move {
+                    if let Some(first) = initial {
+                        return Some((Ok(Bytes::from(first)), (inner, cursor, None)));
+                    }
+                    loop {
+                        let lines = lines_of(&inner.lock())?;
+                        cursor = cursor.min(lines.len());
+                        if cursor < lines.len() {
+                            let out = render(&lines[cursor..]);
+                            cursor = lines.len();
+                            if !out.is_empty() {
+                                return Some((
+                                    Ok::<_, io::Error>(Bytes::from(out)),
+                                    (inner, cursor, None),
+                                ));
+                            }
+                        }
+                        tokio::time::sleep(Duration::from_millis(25)).await;
+                    }
+                }
+            },
+        );
+        let mut resp = Response::new(server::streamed(stream));
+        for (k, v) in [
+            ("Api-Version", API_VERSION),
+            ("Content-Type", "application/vnd.docker.raw-stream"),
+        ] {
+            resp.headers_mut()
+                .insert(k, http::HeaderValue::from_static(v));
+        }
+        resp
     }
 
     fn update_service(&self, st: &mut State, req: &Req, id: &str) -> Response<Body> {
@@ -1639,27 +1812,29 @@ impl Inner {
         let auth = Self::record_auth(st, req, &name);
         st.services[i].auth = auth;
         let v = st.bump();
-        let strip_mode = |s: &Value| {
-            let mut s = s.clone();
-            if let Some(o) = s.as_object_mut() {
-                o.remove("Mode");
-            }
-            s
-        };
-        let replace_tasks = strip_mode(&old) != strip_mode(&new_spec);
+        // Like swarmkit's `IsTaskDirty`: tasks are replaced when the task template or the
+        // published ports change, not for service labels, name-level fields or replicas.
+        let replace_tasks = ["TaskTemplate", "EndpointSpec"]
+            .iter()
+            .any(|k| old.get(*k) != new_spec.get(*k));
         let svc = &mut st.services[i];
         svc.previous = Some(old);
         svc.spec = new_spec;
         svc.version = v;
         svc.updated = now_str();
-        svc.update_status = Some(if rollback {
-            (
+        // Like swarmkit: a rollback always reports its progress; a plain update resets the
+        // status, and the updater sets `updating` only when some task has to be replaced.
+        svc.update_status = if rollback {
+            Some((
                 "rollback_started".to_owned(),
                 "manually requested rollback".to_owned(),
-            )
+                None,
+            ))
+        } else if replace_tasks {
+            Some(("updating".to_owned(), "update in progress".to_owned(), None))
         } else {
-            ("updating".to_owned(), "update in progress".to_owned())
-        });
+            None
+        };
         let sid = svc.id.clone();
         if replace_tasks {
             for t in st
@@ -2004,15 +2179,21 @@ impl Inner {
     }
 
     fn events(self: &Arc<Self>, req: &Req) -> Response<Body> {
-        let parse_time = |s: Option<String>| -> Option<u128> {
-            let s = s?;
-            let (secs, frac) = s.split_once('.').unwrap_or((&s, "0"));
-            let secs: u128 = secs.parse().ok()?;
-            let frac = format!("{frac:0<9}");
-            Some(secs * 1_000_000_000 + frac[..9].parse::<u128>().ok()?)
-        };
-        let since = parse_time(req.query_param("since"));
-        let until = parse_time(req.query_param("until"));
+        let mut times = [None, None];
+        for (slot, key) in times.iter_mut().zip(["since", "until"]) {
+            if let Some(v) = req.query_param(key).filter(|v| !v.is_empty()) {
+                match parse_api_time(&v) {
+                    Some(t) => *slot = Some(t),
+                    None => {
+                        return msg(
+                            StatusCode::BAD_REQUEST,
+                            &format!("invalid {key} value {v:?}"),
+                        );
+                    }
+                }
+            }
+        }
+        let [since, until] = times;
         let f = match filters(req) {
             Ok(f) => f,
             Err(e) => return msg(StatusCode::INTERNAL_SERVER_ERROR, &e),
@@ -2045,23 +2226,14 @@ impl Inner {
                             if until.is_some_and(|u| *t > u) {
                                 continue;
                             }
-                            let typ_ok = f
-                                .get("type")
-                                .is_none_or(|v| v.iter().any(|x| ev["Type"] == x.as_str()));
-                            let ev_ok = f
-                                .get("event")
-                                .is_none_or(|v| v.iter().any(|x| ev["Action"] == x.as_str()));
-                            if typ_ok && ev_ok {
+                            if event_matches(&f, ev) {
                                 out.extend(serde_json::to_vec(ev).unwrap_or_default());
                                 out.push(b'\n');
                             }
                         }
                     }
                     if !out.is_empty() {
-                        return Some((
-                            Ok::<_, io::Error>(hyper::body::Frame::data(Bytes::from(out))),
-                            (inner, cursor),
-                        ));
+                        return Some((Ok::<_, io::Error>(Bytes::from(out)), (inner, cursor)));
                     }
                     if until.is_some_and(|u| now > u || u < start) {
                         return None;
@@ -2070,7 +2242,7 @@ impl Inner {
                 }
             }
         });
-        let mut resp = Response::new(http_body_util::StreamBody::new(stream).boxed());
+        let mut resp = Response::new(server::streamed(stream));
         resp.headers_mut().insert(
             "Content-Type",
             http::HeaderValue::from_static("application/json"),
@@ -2079,6 +2251,67 @@ impl Inner {
             .insert("Api-Version", http::HeaderValue::from_static(API_VERSION));
         resp
     }
+}
+
+/// The restart delay of a service's tasks: `TaskTemplate.RestartPolicy.Delay` (nanoseconds),
+/// else the builder's [`MockSwarmBuilder::restart_delay`]; `None` when the policy's
+/// `Condition` is `none` (failed tasks stay failed).
+fn restart_delay(spec: &Value, cfg: &MockSwarmBuilder) -> Option<Duration> {
+    let policy = spec.pointer("/TaskTemplate/RestartPolicy");
+    if policy
+        .and_then(|p| p.get("Condition"))
+        .and_then(Value::as_str)
+        == Some("none")
+    {
+        return None;
+    }
+    Some(
+        policy
+            .and_then(|p| p.get("Delay"))
+            .and_then(Value::as_u64)
+            .map_or(cfg.restart_delay, Duration::from_nanos),
+    )
+}
+
+/// Whether event `ev` passes `filters` like dockerd's `events.Filter.Include`: `type`, `scope`
+/// and `event` (the action, or its part before `:`) match exactly; `container`, `service`,
+/// `node`, `config`, `secret`, `network` match the actor ID or its `name` attribute by exact
+/// value or prefix, and exclude events of other types' actors; `label` (`k` or `k=v`) matches
+/// the actor's attributes.
+fn event_matches(f: &HashMap<String, Vec<String>>, ev: &Value) -> bool {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let (typ, action, scope) = (text(&ev["Type"]), text(&ev["Action"]), text(&ev["scope"]));
+    let id = text(&ev["Actor"]["ID"]);
+    let name = text(&ev["Actor"]["Attributes"]["name"]);
+    let exact = |key: &str, have: &str| f.get(key).is_none_or(|v| v.iter().any(|x| x == have));
+    let fuzzy = |key: &str| {
+        f.get(key).is_none_or(|v| {
+            v.iter().any(|x| {
+                !x.is_empty()
+                    && (id.starts_with(x.as_str())
+                        || (!name.is_empty() && name.starts_with(x.as_str())))
+            })
+        })
+    };
+    let base_action = action.split(':').next().unwrap_or_default();
+    exact("type", &typ)
+        && exact("scope", &scope)
+        && f.get("event")
+            .is_none_or(|v| v.iter().any(|x| *x == action || x == base_action))
+        && [
+            "container",
+            "service",
+            "node",
+            "config",
+            "secret",
+            "network",
+        ]
+        .iter()
+        .all(|k| fuzzy(k))
+        && labels_match(
+            ev.pointer("/Actor/Attributes").unwrap_or(&Value::Null),
+            f.get("label").map_or(&[][..], Vec::as_slice),
+        )
 }
 
 /// Whether node `n` satisfies a placement constraint like `node.role==manager`,
@@ -2157,13 +2390,6 @@ fn parse_spec(body: &[u8]) -> Result<Value, Response<Body>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_formats_utc() {
-        let t = UNIX_EPOCH + Duration::new(1_764_063_018, 116_424_948);
-        assert_eq!(rfc3339(t), "2025-11-25T09:30:18.116424948Z");
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000000Z");
-    }
 
     #[test]
     fn frames_have_docker_header() {

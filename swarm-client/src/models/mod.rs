@@ -11,16 +11,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use time::Timestamp;
+use crate::serde_util::null_as_default;
 
-/// Decodes `null` as the default value (the daemon writes `null` for empty lists and maps).
-fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
+pub use time::Timestamp;
 
 /// Declares a string enum with an `Unknown(String)` fallback and serde through strings.
 macro_rules! string_enum {
@@ -271,7 +264,7 @@ pub struct Swarm {
     /// Whether the root rotation is in progress.
     pub root_rotation_in_progress: bool,
     /// Default address pools, verbatim.
-    #[serde(deserialize_with = "nullable")]
+    #[serde(deserialize_with = "null_as_default")]
     pub default_addr_pool: Vec<String>,
 }
 
@@ -284,7 +277,7 @@ pub struct NodeSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Labels.
-    #[serde(deserialize_with = "nullable")]
+    #[serde(deserialize_with = "null_as_default")]
     pub labels: BTreeMap<String, String>,
     /// Role.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -302,7 +295,7 @@ pub struct EngineDescription {
     /// Engine version.
     pub engine_version: String,
     /// Engine labels.
-    #[serde(deserialize_with = "nullable")]
+    #[serde(deserialize_with = "null_as_default")]
     pub labels: BTreeMap<String, String>,
 }
 
@@ -541,6 +534,8 @@ pub struct TaskStatus {
     pub err: String,
     /// The container.
     pub container_status: Option<ContainerStatus>,
+    /// `PortStatus`: host-mode ports the task published (`{"Ports": [PortConfig…]}`), verbatim.
+    pub port_status: Option<Value>,
 }
 
 /// `GET /tasks/{id}`.
@@ -558,7 +553,7 @@ pub struct Task {
     /// Update time.
     pub updated_at: String,
     /// Labels.
-    #[serde(deserialize_with = "nullable")]
+    #[serde(deserialize_with = "null_as_default")]
     pub labels: BTreeMap<String, String>,
     /// The task spec, verbatim.
     pub spec: Value,
@@ -623,7 +618,7 @@ pub struct EventActor {
     #[serde(rename = "ID")]
     pub id: String,
     /// Attributes (e.g. `name`, `com.docker.swarm.service.id`).
-    #[serde(rename = "Attributes", deserialize_with = "nullable")]
+    #[serde(rename = "Attributes", deserialize_with = "null_as_default")]
     pub attributes: BTreeMap<String, String>,
 }
 
@@ -685,7 +680,7 @@ pub struct ObjectSpec {
     /// Name.
     pub name: String,
     /// Labels.
-    #[serde(deserialize_with = "nullable")]
+    #[serde(deserialize_with = "null_as_default")]
     pub labels: BTreeMap<String, String>,
 }
 
@@ -728,7 +723,7 @@ pub struct Network {
     /// Ingress network.
     pub ingress: bool,
     /// Labels.
-    #[serde(deserialize_with = "nullable")]
+    #[serde(deserialize_with = "null_as_default")]
     pub labels: BTreeMap<String, String>,
 }
 

@@ -228,3 +228,47 @@ pub fn httpd_spec(name: &str, image: &str, replicas: u64) -> Value {
         "RollbackConfig": {"Parallelism": 0, "Delay": 0, "FailureAction": "pause", "Monitor": 1_000_000_000u64, "MaxFailureRatio": 0.0, "Order": "stop-first"}
     })
 }
+
+/// Removes a swarm object (`config`, `secret`, `network`) with the docker CLI on drop.
+pub struct ObjectGuard {
+    pub kind: &'static str,
+    pub name: String,
+}
+
+impl ObjectGuard {
+    pub fn new(kind: &'static str, name: &str) -> Self {
+        Self {
+            kind,
+            name: name.to_owned(),
+        }
+    }
+}
+
+impl Drop for ObjectGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["-H", &manager_host(), self.kind, "rm", &self.name])
+            .output();
+    }
+}
+
+/// A wiremock server with a catch-all 500 (expected never to be hit, so an unexpected request
+/// fails the test) and a client of it at API 1.41 without retries.
+pub async fn wiremock() -> (wiremock::MockServer, Client) {
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(
+            ResponseTemplate::new(500).set_body_json(json!({"message": "unexpected request"})),
+        )
+        .with_priority(u8::MAX)
+        .expect(0)
+        .mount(&server)
+        .await;
+    let client = Client::builder(&server.uri())
+        .api_version(swarm_client::ApiVersion::MIN)
+        .retry(sdk_core::RetryPolicy::none())
+        .build()
+        .unwrap();
+    (server, client)
+}
