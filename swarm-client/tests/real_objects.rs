@@ -142,7 +142,19 @@ async fn overlay_network_create_list_remove() {
     let listed = c.network_list(&[("name", &name)]).await.unwrap();
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert_eq!(listed[0].id, id);
-    assert_eq!(listed[0].driver, "overlay");
+    // dockerd lists the network at once but fills Driver only once the swarm allocator has
+    // processed it; wait for that (bounded) rather than assert on the in-between moment.
+    let mut driver = listed[0].driver.clone();
+    for _ in 0..50 {
+        if !driver.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        driver = c.network_list(&[("name", &name)]).await.unwrap()[0]
+            .driver
+            .clone();
+    }
+    assert_eq!(driver, "overlay");
     let err = c
         .network_create(&name, "overlay", true, &BTreeMap::new())
         .await

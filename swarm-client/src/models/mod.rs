@@ -712,7 +712,8 @@ pub struct Network {
     /// ID.
     #[serde(rename = "Id")]
     pub id: String,
-    /// Driver.
+    /// Driver. Empty for a swarm network the manager's allocator has not processed yet: dockerd
+    /// lists a new overlay network at once but fills `Driver` a moment later.
     pub driver: String,
     /// `local` or `swarm`.
     pub scope: String,
