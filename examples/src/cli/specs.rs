@@ -166,42 +166,9 @@ pub struct ServiceFlags {
     /// Window used to evaluate the restart policy (ns|us|ms|s|m|h).
     #[arg(long = "restart-window")]
     pub restart_window: Option<String>,
-    /// Delay between updates (ns|us|ms|s|m|h).
-    #[arg(long = "update-delay")]
-    pub update_delay: Option<String>,
-    /// Maximum number of tasks updated simultaneously (0 to update all at once).
-    #[arg(long = "update-parallelism")]
-    pub update_parallelism: Option<u64>,
-    /// Action on update failure ("pause", "continue", "rollback").
-    #[arg(long = "update-failure-action")]
-    pub update_failure_action: Option<String>,
-    /// Duration after each task update to monitor for failure (ns|us|ms|s|m|h).
-    #[arg(long = "update-monitor")]
-    pub update_monitor: Option<String>,
-    /// Update order ("start-first", "stop-first").
-    #[arg(long = "update-order")]
-    pub update_order: Option<String>,
-    /// Failure rate to tolerate during an update.
-    #[arg(long = "update-max-failure-ratio")]
-    pub update_max_failure_ratio: Option<f32>,
-    /// Delay between task rollbacks (ns|us|ms|s|m|h).
-    #[arg(long = "rollback-delay")]
-    pub rollback_delay: Option<String>,
-    /// Maximum number of tasks rolled back simultaneously (0 to roll back all at once).
-    #[arg(long = "rollback-parallelism")]
-    pub rollback_parallelism: Option<u64>,
-    /// Action on rollback failure ("pause", "continue").
-    #[arg(long = "rollback-failure-action")]
-    pub rollback_failure_action: Option<String>,
-    /// Duration after each task rollback to monitor for failure (ns|us|ms|s|m|h).
-    #[arg(long = "rollback-monitor")]
-    pub rollback_monitor: Option<String>,
-    /// Rollback order ("start-first", "stop-first").
-    #[arg(long = "rollback-order")]
-    pub rollback_order: Option<String>,
-    /// Failure rate to tolerate during a rollback.
-    #[arg(long = "rollback-max-failure-ratio")]
-    pub rollback_max_failure_ratio: Option<f32>,
+    /// `--update-*` and `--rollback-*` settings.
+    #[command(flatten)]
+    pub policy: UpdatePolicyFlags,
     /// Working directory inside the container.
     #[arg(short = 'w', long = "workdir")]
     pub workdir: Option<String>,
@@ -839,26 +806,10 @@ impl ServiceFlags {
                 .transpose()?;
             b = b.restart_policy(p);
         }
-        if let Some(u) = update_config(
-            ["update-delay", "update-monitor"],
-            self.update_parallelism,
-            self.update_delay.as_deref(),
-            self.update_failure_action.as_deref(),
-            self.update_monitor.as_deref(),
-            self.update_max_failure_ratio,
-            self.update_order.as_deref(),
-        )? {
+        if let Some(u) = update_config(&self.policy.update())? {
             b = b.update_config(u);
         }
-        if let Some(u) = update_config(
-            ["rollback-delay", "rollback-monitor"],
-            self.rollback_parallelism,
-            self.rollback_delay.as_deref(),
-            self.rollback_failure_action.as_deref(),
-            self.rollback_monitor.as_deref(),
-            self.rollback_max_failure_ratio,
-            self.rollback_order.as_deref(),
-        )? {
+        if let Some(u) = update_config(&self.policy.rollback())? {
             b = b.rollback_config(u);
         }
         if let Some(w) = &self.workdir {
@@ -1008,43 +959,123 @@ fn effective_caps(add: &[String], drop: &[String]) -> (Vec<String>, Vec<String>)
     (pick(&add, &drop), pick(&drop, &add))
 }
 
-/// The CLI's `updateConfig(flags)`: `None` unless a flag of the group is given, else swarmkit's
-/// defaults with the given flags applied.
-fn update_config(
+/// The `--update-*` and `--rollback-*` flags, shared by `service create` and `service update`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct UpdatePolicyFlags {
+    /// Delay between updates (ns|us|ms|s|m|h).
+    #[arg(long = "update-delay")]
+    pub update_delay: Option<String>,
+    /// Maximum number of tasks updated simultaneously (0 to update all at once).
+    #[arg(long = "update-parallelism")]
+    pub update_parallelism: Option<u64>,
+    /// Action on update failure ("pause", "continue", "rollback").
+    #[arg(long = "update-failure-action")]
+    pub update_failure_action: Option<String>,
+    /// Duration after each task update to monitor for failure (ns|us|ms|s|m|h).
+    #[arg(long = "update-monitor")]
+    pub update_monitor: Option<String>,
+    /// Update order ("start-first", "stop-first").
+    #[arg(long = "update-order")]
+    pub update_order: Option<String>,
+    /// Failure rate to tolerate during an update.
+    #[arg(long = "update-max-failure-ratio")]
+    pub update_max_failure_ratio: Option<f32>,
+    /// Delay between task rollbacks (ns|us|ms|s|m|h).
+    #[arg(long = "rollback-delay")]
+    pub rollback_delay: Option<String>,
+    /// Maximum number of tasks rolled back simultaneously (0 to roll back all at once).
+    #[arg(long = "rollback-parallelism")]
+    pub rollback_parallelism: Option<u64>,
+    /// Action on rollback failure ("pause", "continue").
+    #[arg(long = "rollback-failure-action")]
+    pub rollback_failure_action: Option<String>,
+    /// Duration after each task rollback to monitor for failure (ns|us|ms|s|m|h).
+    #[arg(long = "rollback-monitor")]
+    pub rollback_monitor: Option<String>,
+    /// Rollback order ("start-first", "stop-first").
+    #[arg(long = "rollback-order")]
+    pub rollback_order: Option<String>,
+    /// Failure rate to tolerate during a rollback.
+    #[arg(long = "rollback-max-failure-ratio")]
+    pub rollback_max_failure_ratio: Option<f32>,
+}
+
+/// One group of [`UpdatePolicyFlags`] (`--update-*` or `--rollback-*`) as given.
+#[derive(Debug, Clone, Copy)]
+struct PolicyValues<'a> {
+    /// Flag names of the delay and monitor durations, for error messages.
     names: [&'static str; 2],
     parallelism: Option<u64>,
-    delay: Option<&str>,
-    failure_action: Option<&str>,
-    monitor: Option<&str>,
+    delay: Option<&'a str>,
+    failure_action: Option<&'a str>,
+    monitor: Option<&'a str>,
     ratio: Option<f32>,
-    order: Option<&str>,
-) -> Result<Option<UpdateConfig>, FlagsError> {
-    if parallelism.is_none()
-        && delay.is_none()
-        && failure_action.is_none()
-        && monitor.is_none()
-        && ratio.is_none()
-        && order.is_none()
-    {
+    order: Option<&'a str>,
+}
+
+impl PolicyValues<'_> {
+    /// Whether any flag of the group is given.
+    fn any(&self) -> bool {
+        self.parallelism.is_some()
+            || self.delay.is_some()
+            || self.failure_action.is_some()
+            || self.monitor.is_some()
+            || self.ratio.is_some()
+            || self.order.is_some()
+    }
+}
+
+impl UpdatePolicyFlags {
+    /// The `--update-*` group.
+    fn update(&self) -> PolicyValues<'_> {
+        PolicyValues {
+            names: ["update-delay", "update-monitor"],
+            parallelism: self.update_parallelism,
+            delay: self.update_delay.as_deref(),
+            failure_action: self.update_failure_action.as_deref(),
+            monitor: self.update_monitor.as_deref(),
+            ratio: self.update_max_failure_ratio,
+            order: self.update_order.as_deref(),
+        }
+    }
+
+    /// The `--rollback-*` group.
+    fn rollback(&self) -> PolicyValues<'_> {
+        PolicyValues {
+            names: ["rollback-delay", "rollback-monitor"],
+            parallelism: self.rollback_parallelism,
+            delay: self.rollback_delay.as_deref(),
+            failure_action: self.rollback_failure_action.as_deref(),
+            monitor: self.rollback_monitor.as_deref(),
+            ratio: self.rollback_max_failure_ratio,
+            order: self.rollback_order.as_deref(),
+        }
+    }
+}
+
+/// The CLI's `updateConfig(flags)`: `None` unless a flag of the group is given, else swarmkit's
+/// defaults with the given flags applied.
+fn update_config(v: &PolicyValues<'_>) -> Result<Option<UpdateConfig>, FlagsError> {
+    if !v.any() {
         return Ok(None);
     }
     let mut u = UpdateConfig::default();
-    if let Some(p) = parallelism {
+    if let Some(p) = v.parallelism {
         u.parallelism = p;
     }
-    if let Some(d) = delay {
-        u.delay = go_duration(names[0], d)?;
+    if let Some(d) = v.delay {
+        u.delay = go_duration(v.names[0], d)?;
     }
-    if let Some(a) = failure_action {
+    if let Some(a) = v.failure_action {
         u.failure_action = Some(FailureAction::from(a));
     }
-    if let Some(m) = monitor {
-        u.monitor = go_duration(names[1], m)?;
+    if let Some(m) = v.monitor {
+        u.monitor = go_duration(v.names[1], m)?;
     }
-    if let Some(r) = ratio {
+    if let Some(r) = v.ratio {
         u.max_failure_ratio = r;
     }
-    if let Some(o) = order {
+    if let Some(o) = v.order {
         u.order = Some(UpdateOrder::from(o));
     }
     Ok(Some(u))
@@ -1105,42 +1136,9 @@ pub struct UpdateFlags {
     /// Force update even if no changes require it.
     #[arg(long)]
     pub force: bool,
-    /// Delay between updates (ns|us|ms|s|m|h).
-    #[arg(long = "update-delay")]
-    pub update_delay: Option<String>,
-    /// Maximum number of tasks updated simultaneously (0 to update all at once).
-    #[arg(long = "update-parallelism")]
-    pub update_parallelism: Option<u64>,
-    /// Action on update failure ("pause", "continue", "rollback").
-    #[arg(long = "update-failure-action")]
-    pub update_failure_action: Option<String>,
-    /// Duration after each task update to monitor for failure (ns|us|ms|s|m|h).
-    #[arg(long = "update-monitor")]
-    pub update_monitor: Option<String>,
-    /// Update order ("start-first", "stop-first").
-    #[arg(long = "update-order")]
-    pub update_order: Option<String>,
-    /// Failure rate to tolerate during an update.
-    #[arg(long = "update-max-failure-ratio")]
-    pub update_max_failure_ratio: Option<f32>,
-    /// Delay between task rollbacks (ns|us|ms|s|m|h).
-    #[arg(long = "rollback-delay")]
-    pub rollback_delay: Option<String>,
-    /// Maximum number of tasks rolled back simultaneously (0 to roll back all at once).
-    #[arg(long = "rollback-parallelism")]
-    pub rollback_parallelism: Option<u64>,
-    /// Action on rollback failure ("pause", "continue").
-    #[arg(long = "rollback-failure-action")]
-    pub rollback_failure_action: Option<String>,
-    /// Duration after each task rollback to monitor for failure (ns|us|ms|s|m|h).
-    #[arg(long = "rollback-monitor")]
-    pub rollback_monitor: Option<String>,
-    /// Rollback order ("start-first", "stop-first").
-    #[arg(long = "rollback-order")]
-    pub rollback_order: Option<String>,
-    /// Failure rate to tolerate during a rollback.
-    #[arg(long = "rollback-max-failure-ratio")]
-    pub rollback_max_failure_ratio: Option<f32>,
+    /// `--update-*` and `--rollback-*` settings.
+    #[command(flatten)]
+    pub policy: UpdatePolicyFlags,
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
@@ -1187,24 +1185,6 @@ fn update_map(map: &mut serde_json::Value, add: &[String], rm: &[String]) {
 }
 
 impl UpdateFlags {
-    /// Whether a flag of the `--update-*` or `--rollback-*` group is given (`[update, rollback]`).
-    fn config_groups(&self) -> [bool; 2] {
-        [
-            self.update_delay.is_some()
-                || self.update_parallelism.is_some()
-                || self.update_failure_action.is_some()
-                || self.update_monitor.is_some()
-                || self.update_order.is_some()
-                || self.update_max_failure_ratio.is_some(),
-            self.rollback_delay.is_some()
-                || self.rollback_parallelism.is_some()
-                || self.rollback_failure_action.is_some()
-                || self.rollback_monitor.is_some()
-                || self.rollback_order.is_some()
-                || self.rollback_max_failure_ratio.is_some(),
-        ]
-    }
-
     /// Applies the flags to `spec` (a service `Spec` as JSON) like the docker CLI's
     /// `service update`: env and labels by key, mounts by target, ports by target port and
     /// protocol, constraints sorted, an `UpdateConfig`/`RollbackConfig` filled with swarmkit's
@@ -1333,56 +1313,44 @@ impl UpdateFlags {
             c.sort();
             *slot = json!(c);
         }
-        let [upd, rb] = self.config_groups();
-        for (on, key, names, parallelism, delay, action, monitor, ratio, order) in [
-            (
-                upd,
-                "UpdateConfig",
-                ["update-delay", "update-monitor"],
-                self.update_parallelism,
-                self.update_delay.as_deref(),
-                self.update_failure_action.as_deref(),
-                self.update_monitor.as_deref(),
-                self.update_max_failure_ratio,
-                self.update_order.as_deref(),
-            ),
-            (
-                rb,
-                "RollbackConfig",
-                ["rollback-delay", "rollback-monitor"],
-                self.rollback_parallelism,
-                self.rollback_delay.as_deref(),
-                self.rollback_failure_action.as_deref(),
-                self.rollback_monitor.as_deref(),
-                self.rollback_max_failure_ratio,
-                self.rollback_order.as_deref(),
-            ),
+        for (key, v) in [
+            ("UpdateConfig", self.policy.update()),
+            ("RollbackConfig", self.policy.rollback()),
         ] {
-            if !on {
+            if !v.any() {
                 continue;
             }
             let slot = at(spec, &[key]);
             if !slot.is_object() {
-                let defaults = update_config(names, Some(1), None, None, None, None, None)?;
+                // swarmkit's defaults: only `Parallelism: 1` set, the flags are applied below.
+                let defaults = update_config(&PolicyValues {
+                    names: v.names,
+                    parallelism: Some(1),
+                    delay: None,
+                    failure_action: None,
+                    monitor: None,
+                    ratio: None,
+                    order: None,
+                })?;
                 *slot = serde_json::to_value(defaults)
                     .map_err(|e| FlagsError::Conflict(format!("cannot encode {key}: {e}")))?;
             }
-            if let Some(p) = parallelism {
+            if let Some(p) = v.parallelism {
                 slot["Parallelism"] = json!(p);
             }
-            if let Some(d) = delay {
-                slot["Delay"] = json!(go_duration(names[0], d)?);
+            if let Some(d) = v.delay {
+                slot["Delay"] = json!(go_duration(v.names[0], d)?);
             }
-            if let Some(a) = action {
+            if let Some(a) = v.failure_action {
                 slot["FailureAction"] = json!(a);
             }
-            if let Some(m) = monitor {
-                slot["Monitor"] = json!(go_duration(names[1], m)?);
+            if let Some(m) = v.monitor {
+                slot["Monitor"] = json!(go_duration(v.names[1], m)?);
             }
-            if let Some(r) = ratio {
+            if let Some(r) = v.ratio {
                 slot["MaxFailureRatio"] = json!(r);
             }
-            if let Some(o) = order {
+            if let Some(o) = v.order {
                 slot["Order"] = json!(o);
             }
         }
