@@ -1,11 +1,14 @@
 //! The only I/O of this crate (feature `nginx`): write a config atomically, run `nginx -t`, reload,
 //! confirm the new config is live, and restore the previous file on any failure.
 //!
-//! Confirmation: by the master's new worker generation ([`NginxRunner::workers`]), or, where the
-//! workers cannot be seen (nginx in a swarm task's pid namespace), by the version marker: render
+//! Confirmation has two parts, each used when it can be observed. The version marker: render
 //! with `Config::with_version_marker` and pass [`ApplyOptions::confirm_marker`] to [`apply_with`],
-//! which asks nginx over loopback HTTP until it answers the new hash. [`RecordingRunner`] stands
-//! in for nginx in tests; [`light_check`] is a pure-Rust check of a config file.
+//! which asks nginx over loopback HTTP until it answers the new hash several times in a row. The
+//! worker generation ([`NginxRunner::workers`]): wait until every worker that accepts connections
+//! is new, so no later connection can land on an old worker that has not yet closed its
+//! listening socket (under CPU load that takes a moment after the new workers already answer).
+//! [`RecordingRunner`] stands in for nginx in tests; [`light_check`] is a pure-Rust check of a
+//! config file.
 //!
 //! Uses `std::fs`, `std::net` and `std::process` only. The errors here wrap `std::io::Error`, which is neither
 //! `Clone` nor `Eq`, so they live in their own [`ApplyError`] instead of the pure crate's `Error`.
@@ -107,8 +110,13 @@ pub trait NginxRunner {
     /// [`ApplyError::Reload`] when the signal cannot be sent.
     fn reload(&self) -> Result<(), ApplyError>;
 
-    /// The current worker generation: the pids of the master's children. `None` when it cannot be
-    /// observed (then [`apply`] does not wait for confirmation).
+    /// The worker processes that accept new connections: the pids of the master's children titled
+    /// `nginx: worker process`, leaving out old workers already `shutting down` after a reload
+    /// (they have closed their listening sockets). `None` when it cannot be observed (then
+    /// [`apply`] confirms only by a version marker, if one is given).
+    ///
+    /// After a reload [`apply`] waits until this set is non-empty and shares no pid with the set
+    /// before the reload: from then on no new connection can reach the old config.
     fn workers(&self) -> Option<BTreeSet<u32>> {
         None
     }
@@ -262,8 +270,33 @@ impl NginxRunner for Nginx {
 
     fn workers(&self) -> Option<BTreeSet<u32>> {
         let master = self.master_pid()?;
-        children_of(master).ok()
+        let children = children_of(master).ok()?;
+        Some(
+            children
+                .into_iter()
+                .filter(|pid| {
+                    fs::read(format!("/proc/{pid}/cmdline"))
+                        .is_ok_and(|c| is_accepting_worker(&String::from_utf8_lossy(&c)))
+                })
+                .collect(),
+        )
     }
+}
+
+/// Whether an nginx process title (`/proc/PID/cmdline`, `ps` args) is a worker that still
+/// accepts connections: `nginx: worker process`, not `… is shutting down`, not the master or a
+/// cache manager.
+///
+/// ```
+/// use lb_config::nginx::is_accepting_worker;
+/// assert!(is_accepting_worker("nginx: worker process"));
+/// assert!(!is_accepting_worker("nginx: worker process is shutting down"));
+/// assert!(!is_accepting_worker("nginx: master process nginx -g daemon off;"));
+/// ```
+#[must_use]
+pub fn is_accepting_worker(title: &str) -> bool {
+    let t = title.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+    t.contains("nginx: worker process") && !t.contains("shutting down")
 }
 
 /// The pids whose parent is `ppid`, from `/proc/*/stat`.
@@ -481,11 +514,7 @@ pub fn apply_with(
     if let Err(e) = runner.validate() {
         return Err(restore(e, false));
     }
-    let before = if opts.marker.is_some() {
-        None
-    } else {
-        runner.workers()
-    };
+    let before = runner.workers();
     if let Err(e) = runner.reload() {
         return Err(restore(e, false));
     }
@@ -503,7 +532,7 @@ pub fn apply_with(
                 _ => streak = 0,
             }
             if streak >= MARKER_STREAK {
-                return Ok(Applied::Reloaded { confirmed: true });
+                break;
             }
             if start.elapsed() >= timeout {
                 return Err(restore(
@@ -517,11 +546,15 @@ pub fn apply_with(
         }
     }
     let Some(before) = before else {
-        return Ok(Applied::Reloaded { confirmed: false });
+        return Ok(Applied::Reloaded {
+            confirmed: opts.marker.is_some(),
+        });
     };
+    // The new generation answers; wait until the old one has stopped accepting too.
     loop {
         if let Some(now) = runner.workers()
-            && now.iter().any(|p| !before.contains(p))
+            && !now.is_empty()
+            && now.is_disjoint(&before)
         {
             return Ok(Applied::Reloaded { confirmed: true });
         }
@@ -617,6 +650,9 @@ mod tests {
         confirm: bool,
         calls: RefCell<Vec<&'static str>>,
         generation: Cell<u32>,
+        /// How many `workers()` polls after a reload still show the old worker accepting.
+        old_lingers: Cell<u32>,
+        polls: Cell<u32>,
         seen_on_validate: RefCell<Vec<Vec<u8>>>,
         path: PathBuf,
     }
@@ -629,6 +665,8 @@ mod tests {
                 confirm: true,
                 calls: RefCell::default(),
                 generation: Cell::new(1),
+                old_lingers: Cell::new(0),
+                polls: Cell::new(0),
                 seen_on_validate: RefCell::default(),
                 path: path.into(),
             }
@@ -659,8 +697,39 @@ mod tests {
             Ok(())
         }
         fn workers(&self) -> Option<BTreeSet<u32>> {
-            Some([self.generation.get() * 100].into())
+            self.polls.set(self.polls.get() + 1);
+            let g = self.generation.get();
+            let mut w: BTreeSet<u32> = [g * 100].into();
+            if g > 1 && self.old_lingers.get() > 0 {
+                self.old_lingers.set(self.old_lingers.get() - 1);
+                w.insert((g - 1) * 100);
+            }
+            Some(w)
         }
+    }
+
+    #[test]
+    fn waits_until_no_old_worker_accepts() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("lb.conf");
+        fs::write(&p, b"old").unwrap();
+        let f = Fake::new(&p);
+        // The new worker is up at once, the old one still accepts for three more polls.
+        f.old_lingers.set(3);
+        assert_eq!(
+            apply(&p, b"new", &f).unwrap(),
+            Applied::Reloaded { confirmed: true }
+        );
+        // One poll before the reload, three with the old worker still there, one clean.
+        assert_eq!(f.polls.get(), 5);
+        assert_eq!(f.old_lingers.get(), 0);
+
+        // An old worker that never stops accepting is not a confirmed reload.
+        let f = Fake::new(&p);
+        f.old_lingers.set(u32::MAX);
+        let e = apply_with_timeout(&p, b"newer", &f, Duration::from_millis(100)).unwrap_err();
+        assert!(matches!(e, ApplyError::NotConfirmed { .. }), "{e}");
+        assert_eq!(fs::read(&p).unwrap(), b"new", "previous file restored");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The load balancer side of day5: the upstream over the tasks, nginx in the task container
 //! (as an [`NginxRunner`] for `lb_config::nginx::apply`), and HTTP requests through it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -125,8 +125,13 @@ impl TaskNginx {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
-    /// Runs `cmd` in the task; `Err` holds stderr (or the API error).
+    /// Runs `cmd` in the task and logs it; `Err` holds stderr (or the API error).
     fn run(&self, cmd: &[&str]) -> std::result::Result<(), String> {
+        self.exec(cmd, true).map(drop)
+    }
+
+    /// Runs `cmd` in the task; `Ok` holds stdout, `Err` stderr (or the API error).
+    fn exec(&self, cmd: &[&str], log: bool) -> std::result::Result<Vec<u8>, String> {
         let opts = ExecOptions::new(cmd.iter().copied());
         let t = Instant::now();
         let r = self
@@ -145,11 +150,11 @@ impl TaskNginx {
             ),
             Err(e) => format!("exec in {}: {} failed: {e}", self.slot, cmd.join(" ")),
         };
-        if let Ok(mut l) = self.log.lock() {
+        if log && let Ok(mut l) = self.log.lock() {
             l.push(line);
         }
         match r {
-            Ok(res) if res.exit_code == 0 => Ok(()),
+            Ok(res) if res.exit_code == 0 => Ok(res.output.stdout),
             Ok(res) => Err(format!(
                 "exit {}: {}",
                 res.exit_code,
@@ -176,6 +181,30 @@ impl NginxRunner for TaskNginx {
         self.run(&["nginx", "-s", "reload"])
             .map_err(|stderr| ApplyError::Reload { stderr })
     }
+
+    /// The accepting workers, from busybox `ps` in the task (the image has busybox), so `apply`
+    /// also waits until no old worker can take a new connection. Not logged: it is polled.
+    fn workers(&self) -> Option<BTreeSet<u32>> {
+        let out = self.exec(&["ps", "-o", "pid,args"], false).ok()?;
+        accepting_workers(&String::from_utf8_lossy(&out))
+    }
+}
+
+/// The pids of `ps -o pid,args` lines that are nginx workers still accepting connections; `None`
+/// when the output shows no nginx master (not a `ps` of an nginx container: nothing observed).
+fn accepting_workers(ps: &str) -> Option<BTreeSet<u32>> {
+    if !ps.contains("nginx: master process") {
+        return None;
+    }
+    let pids = ps
+        .lines()
+        .filter_map(|l| {
+            let (pid, args) = l.trim().split_once(char::is_whitespace)?;
+            let pid = pid.parse::<u32>().ok()?;
+            lb_config::nginx::is_accepting_worker(args).then_some(pid)
+        })
+        .collect();
+    Some(pids)
 }
 
 /// One `GET /` on `127.0.0.1:port` (HTTP/1.0): status and body.
@@ -283,6 +312,21 @@ pub(crate) fn simulate(config_text: &str, n: u32) -> Result<Vec<(String, u32)>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accepting_workers_from_busybox_ps() {
+        let ps = "PID   USER     TIME  COMMAND\n    1 root      0:00 nginx: master process nginx -g daemon off;\n   14 nobody    0:00 nginx: worker process is shutting down\n   21 nobody    0:00 nginx: worker process\n   22 nobody    0:00 nginx: worker process\n   30 root      0:00 ps -o pid,args\n";
+        // `-o pid,args` prints only two columns; the wider default format must not confuse it.
+        let narrow = "PID   COMMAND\n    1 nginx: master process nginx -g daemon off;\n   14 nginx: worker process is shutting down\n   21 nginx: worker process\n";
+        assert_eq!(accepting_workers(ps), Some([21, 22].into()));
+        assert_eq!(accepting_workers(narrow), Some([21].into()));
+        // Only old workers left: observed, none accepting.
+        let old_only = "PID   COMMAND\n    1 nginx: master process nginx\n   14 nginx: worker process is shutting down\n";
+        assert_eq!(accepting_workers(old_only), Some(BTreeSet::new()));
+        // No nginx master in the output (a fake exec): nothing observed.
+        assert_eq!(accepting_workers("PID   COMMAND\n"), None);
+        assert_eq!(accepting_workers(""), None);
+    }
 
     #[test]
     fn simulate_spreads_evenly_and_by_weight() {

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use lb_config::nginx::{Applied, NginxRunner as _};
+use lb_config::nginx::Applied;
 use nfs_mount::{NfsMount, NfsVolume};
 use registry_client::image::presets;
 use registry_client::image::{ImageBuilder, ImageConfig, Layer};
@@ -467,6 +467,19 @@ async fn workflow(args: &Args, env: &mut Env, out: &mut Out) -> Result {
         env.is_real().then(|| env.web_port_base()),
     )?;
     let config = lb::render(&servers, &listen)?;
+    // In --real mode nginx runs in a task whose workers this process cannot see, so the reload is
+    // confirmed by a version marker: `GET /__dockwright/config` must answer the new config's hash
+    // (old workers still answer for a moment after a reload; lb-config waits for 5 in a row).
+    let (config, apply_opts) = if env.is_real() {
+        let (marked, hash) = config.with_version_marker()?;
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], env.lb_port()));
+        (
+            marked,
+            lb_config::nginx::ApplyOptions::new().confirm_marker(addr, hash),
+        )
+    } else {
+        (config, lb_config::nginx::ApplyOptions::new())
+    };
     let text = config.render();
     out.info(&format!(
         "{} servers from {} running tasks; writing {} (atomic rename)",
@@ -479,19 +492,22 @@ async fn workflow(args: &Args, env: &mut Env, out: &mut Out) -> Result {
     ));
     let runner = lb::TaskNginx::new(swarm.clone(), &lb_name, env.node_endpoints().await?)?;
     let applied = tokio::task::block_in_place(|| {
-        lb_config::nginx::apply(&conf_file, text.as_bytes(), &runner)
+        lb_config::nginx::apply_with(&conf_file, text.as_bytes(), &runner, &apply_opts)
     })?;
     for line in runner.log() {
         out.info(&line);
     }
     match applied {
+        Applied::Reloaded { confirmed: true } if env.is_real() => out.info(
+            "config written, nginx -t ok, nginx reloaded; confirmed: the marker answered the new \
+             hash 5 times in a row and no old worker accepts connections any more",
+        ),
         Applied::Reloaded { .. } => out.info("config written, nginx -t ok, nginx reloaded"),
         Applied::Unchanged => {
             return Err("the new config equals the old one: nothing was reloaded".into());
         }
         _ => out.info(&format!("{applied:?}")),
     }
-    let _ = runner.workers();
     if let Some(fake) = env.fake() {
         let rec = fake.check_reload()?;
         out.info(&format!(
