@@ -397,5 +397,11 @@ fn main() -> Res<()> {
         dw_push.rss_kib as f64 / 1024.0,
         dw_pull.rss_kib as f64 / 1024.0
     );
+    if cfg!(debug_assertions) {
+        println!(
+            "note: a debug build (unoptimised sha256 and gzip): a smoke run, not figures; \
+             build with --release for the targets"
+        );
+    }
     Ok(())
 }
