@@ -109,6 +109,9 @@ impl Endpoint {
     ///
     /// 1. `DOCKER_HOST`, when set, is parsed; with `DOCKER_TLS_VERIFY` non-empty, TLS uses
     ///    `ca.pem`/`cert.pem`/`key.pem` from `DOCKER_CERT_PATH` (default: the config directory).
+    ///    With only `DOCKER_TLS` non-empty, TLS presents the client certificate but does not
+    ///    verify the server's, like the CLI's `--tls` (see
+    ///    [`TlsConfig::danger_accept_invalid_certs`]).
     /// 2. Else the context `DOCKER_CONTEXT` or config.json's `currentContext` (unless `default`):
     ///    `<config dir>/contexts/meta/<sha256(name)>/meta.json` → `Endpoints.docker.Host`, with
     ///    TLS files from `<config dir>/contexts/tls/<sha256(name)>/docker/` when present.
@@ -121,12 +124,19 @@ impl Endpoint {
         let var = |k: &str| lookup(k).filter(|v| !v.is_empty());
         if let Some(host) = var("DOCKER_HOST") {
             let mut endpoint: Self = host.parse()?;
-            if var("DOCKER_TLS_VERIFY").is_some() && endpoint.unix_socket().is_none() {
+            let verify = var("DOCKER_TLS_VERIFY").is_some();
+            if (verify || var("DOCKER_TLS").is_some()) && endpoint.unix_socket().is_none() {
                 let dir = match var("DOCKER_CERT_PATH") {
                     Some(d) => PathBuf::from(d),
                     None => config_dir_with(&lookup)?,
                 };
-                endpoint = endpoint.with_tls(TlsConfig::from_cert_dir(dir));
+                let tls = TlsConfig::from_cert_dir(dir);
+                endpoint = endpoint.with_tls(if verify {
+                    tls
+                } else {
+                    // The CLI's `--tls` without `--tlsverify`: encrypted, server not verified.
+                    tls.danger_accept_invalid_certs(true)
+                });
             }
             return Ok(endpoint);
         }
@@ -190,8 +200,19 @@ impl Endpoint {
             .join("tls")
             .join(&hash)
             .join("docker");
-        if tls_dir.is_dir() && endpoint.unix_socket().is_none() {
-            endpoint = endpoint.with_tls(TlsConfig::from_cert_dir(tls_dir));
+        // As the CLI: TLS when the context stores TLS files or sets SkipTLSVerify, which then
+        // leaves the server's certificate unverified.
+        let skip_verify = value
+            .pointer("/Endpoints/docker/SkipTLSVerify")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
+        if (tls_dir.is_dir() || skip_verify) && endpoint.unix_socket().is_none() {
+            let tls = if tls_dir.is_dir() {
+                TlsConfig::from_cert_dir(tls_dir)
+            } else {
+                TlsConfig::new()
+            };
+            endpoint = endpoint.with_tls(tls.danger_accept_invalid_certs(skip_verify));
         }
         Ok(endpoint)
     }
@@ -359,6 +380,27 @@ mod tests {
 
         let e = Endpoint::from_env_with(env(&[("DOCKER_HOST", "tcp://127.0.0.1:2375")])).unwrap();
         assert!(!e.is_tls());
+
+        // DOCKER_TLS alone: TLS that does not verify the server; with DOCKER_TLS_VERIFY it does.
+        let tls_only = [
+            ("DOCKER_HOST", "tcp://127.0.0.1:2376"),
+            ("DOCKER_TLS", "1"),
+            ("DOCKER_CERT_PATH", "/certs"),
+        ];
+        let e = Endpoint::from_env_with(env(&tls_only)).unwrap();
+        assert!(e.is_tls());
+        assert!(e.tls().unwrap().accepts_invalid_certs());
+        let mut both = tls_only.to_vec();
+        both.push(("DOCKER_TLS_VERIFY", "1"));
+        let e = Endpoint::from_env_with(env(&both)).unwrap();
+        assert!(!e.tls().unwrap().accepts_invalid_certs());
+        // A unix socket never gets TLS.
+        let e = Endpoint::from_env_with(env(&[
+            ("DOCKER_HOST", "unix:///run/docker.sock"),
+            ("DOCKER_TLS", "1"),
+        ]))
+        .unwrap();
+        assert!(!e.is_tls());
     }
 
     #[test]
@@ -382,6 +424,20 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(e.base_url().as_str(), "https://127.0.0.9:2376/");
+        assert!(!e.tls().unwrap().accepts_invalid_certs());
+
+        // SkipTLSVerify: TLS without verifying the server, even without stored TLS files.
+        let hash2 = hex::encode(sha2::Sha256::digest(b"skip"));
+        let meta2 = cfg.join("contexts/meta").join(&hash2);
+        std::fs::create_dir_all(&meta2).unwrap();
+        std::fs::write(
+            meta2.join("meta.json"),
+            r#"{"Name":"skip","Endpoints":{"docker":{"Host":"tcp://127.0.0.9:2376","SkipTLSVerify":true}}}"#,
+        )
+        .unwrap();
+        let e = Endpoint::from_context(cfg, "skip").unwrap();
+        assert!(e.is_tls());
+        assert!(e.tls().unwrap().accepts_invalid_certs());
 
         std::fs::write(cfg.join("config.json"), r#"{"currentContext":"remote"}"#).unwrap();
         let e = Endpoint::from_env_with(env(&[("DOCKER_CONFIG", cfg_s)])).unwrap();

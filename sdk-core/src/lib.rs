@@ -13,7 +13,7 @@
 //!   (`--with-registry-auth`).
 //! - [`Endpoint`] and [`Transport`]: `unix:///var/run/docker.sock`, `tcp://host:2375`,
 //!   `https://…`; [`Endpoint::from_env`] reads `DOCKER_HOST`, `DOCKER_CONTEXT`,
-//!   `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH` and `DOCKER_CONFIG` like the docker CLI (only there,
+//!   `DOCKER_TLS_VERIFY`, `DOCKER_TLS`, `DOCKER_CERT_PATH` and `DOCKER_CONFIG` like the docker CLI (only there,
 //!   never implicitly inside other calls). [`registry_http_client`] adds per-registry CAs from
 //!   `/etc/docker/certs.d/HOST/` ([`DEFAULT_CERTS_DIR`]) like dockerd.
 //! - [`RetryPolicy`]: exponential backoff with jitter, `Retry-After`, idempotent requests only

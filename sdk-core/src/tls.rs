@@ -19,6 +19,7 @@ pub struct TlsConfig {
     ca_files: Vec<PathBuf>,
     identity: Option<(PathBuf, PathBuf)>,
     system_roots: bool,
+    verify_server: bool,
 }
 
 impl Default for TlsConfig {
@@ -35,6 +36,7 @@ impl TlsConfig {
             ca_files: Vec::new(),
             identity: None,
             system_roots: true,
+            verify_server: true,
         }
     }
 
@@ -76,6 +78,23 @@ impl TlsConfig {
         self
     }
 
+    /// Skips the verification of the server's certificate chain and name: what the docker
+    /// CLI does with `--tls` (or `DOCKER_TLS`) and without `--tlsverify`. The handshake is still
+    /// encrypted, its signatures still checked, and a client certificate still presented, but
+    /// anyone on the path can impersonate the server. Default `false`.
+    #[must_use]
+    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
+        self.verify_server = !yes;
+        self
+    }
+
+    /// Whether the server's certificate is left unverified
+    /// ([`danger_accept_invalid_certs`](Self::danger_accept_invalid_certs)).
+    #[must_use]
+    pub fn accepts_invalid_certs(&self) -> bool {
+        !self.verify_server
+    }
+
     /// The CA files added so far.
     #[must_use]
     pub fn ca_files(&self) -> &[PathBuf] {
@@ -105,7 +124,11 @@ impl TlsConfig {
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| tls_error(None, e))?;
-        let builder = if self.system_roots {
+        let builder = if !self.verify_server {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(NoServerVerification(provider)))
+        } else if self.system_roots {
             let verifier = if roots.is_empty() {
                 rustls_platform_verifier::Verifier::new(provider)
             } else {
@@ -136,6 +159,56 @@ impl TlsConfig {
         };
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(config)
+    }
+}
+
+/// Accepts any server certificate but still checks the handshake signatures with the
+/// provider's algorithms (the docker CLI's `InsecureSkipVerify`).
+#[derive(Debug)]
+struct NoServerVerification(Arc<CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for NoServerVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls_pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls_pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 

@@ -322,3 +322,57 @@ async fn tls_with_docker_cert_path_and_certs_d() {
     let resp = client.get(format!("https://{reg}/")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+#[tokio::test]
+#[ignore = "needs real servers: run scripts/test"]
+async fn docker_tls_without_verify_skips_only_the_server_check() {
+    use sdk_core::{Error, RetryPolicy};
+    let server = start_tls_server();
+    // A cert path with the client certificate but no CA the server's certificate chains to.
+    let certs = tempfile::tempdir().unwrap();
+    for f in ["cert.pem", "key.pem"] {
+        std::fs::copy(server.dir.path().join(f), certs.path().join(f)).unwrap();
+    }
+    let host = format!("tcp://127.0.0.1:{}", server.port);
+    let path = certs.path().display().to_string();
+    let get = |verify_var: &'static str| {
+        let endpoint = Endpoint::from_env_with(|k| match k {
+            "DOCKER_HOST" => Some(host.clone()),
+            "DOCKER_CERT_PATH" => Some(path.clone()),
+            k if k == verify_var => Some("1".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        async move {
+            let transport = Transport::builder(endpoint)
+                .retry(RetryPolicy::none())
+                .build()
+                .unwrap();
+            let url = transport.url("/").unwrap();
+            let r = transport
+                .send(
+                    |c| {
+                        c.get(url.clone())
+                            .timeout(std::time::Duration::from_secs(10))
+                    },
+                    Idempotent::ByMethod,
+                )
+                .await;
+            match r {
+                Ok(resp) => Ok((resp.status().as_u16(), resp.text().await.unwrap())),
+                Err(e) => Err(e),
+            }
+        }
+    };
+    // DOCKER_TLS: the unknown CA does not matter, the client certificate is still presented
+    // (the server demands it).
+    let (status, body) = get("DOCKER_TLS").await.unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("s_server"), "{body}");
+    // DOCKER_TLS_VERIFY with the same files: the server is not trusted.
+    let err = get("DOCKER_TLS_VERIFY").await.unwrap_err();
+    assert!(
+        matches!(err, Error::Connect { .. } | Error::Request { .. }),
+        "{err:?}"
+    );
+}
