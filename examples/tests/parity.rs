@@ -596,6 +596,25 @@ const UPDATE_SETS: &[&[&str]] = &[
         "0.25",
     ],
     &["--args", "sh -c 'echo hi'", "--replicas", "0", "--force"],
+    &[
+        "--limit-cpu",
+        "0.5",
+        "--limit-memory",
+        "64m",
+        "--reserve-cpu",
+        "0.25",
+        "--reserve-memory",
+        "32m",
+    ],
+    &[
+        "--secret-rm",
+        "SECRET",
+        "--secret-add",
+        "source=SECRET2,target=pw,mode=0400",
+        "--config-add",
+        "source=CONFIG,target=/etc/lb.conf,uid=101",
+    ],
+    &["--secret-add", "SECRET2", "--config-rm", "CONFIG"],
 ];
 
 fn curl_json(socket: &str, method: &str, url: &str, body: Option<&str>) -> serde_json::Value {
@@ -634,6 +653,17 @@ fn service_update_specs_equal_the_docker_cli() {
         .to_owned();
     let run = fastrand_suffix();
     let img = format!("{registry}/absent");
+    // The base services carry SECRET and CONFIG; the sets add SECRET2 and CONFIG, remove others.
+    let (secret, secret2, config) = (
+        format!("swarmupd-sec-{run}"),
+        format!("swarmupd-sec2-{run}"),
+        format!("swarmupd-cfg-{run}"),
+    );
+    let (_g1, secret_id) = create_object(&host, "secret", &secret, "pw\n");
+    let (_g2, secret2_id) = create_object(&host, "secret", &secret2, "pw2\n");
+    let (_g3, config_id) = create_object(&host, "config", &config, "upstream lb {}\n");
+    let secrets = [(secret.clone(), secret_id), (secret2.clone(), secret2_id)].into();
+    let configs = [(config.clone(), config_id)].into();
     let mut failures = Vec::new();
     for (i, set) in UPDATE_SETS.iter().enumerate() {
         let cli_name = format!("swarmupd-cli-{run}-{i}");
@@ -667,12 +697,24 @@ fn service_update_specs_equal_the_docker_cli() {
                     "mode=host,target=80,published=18190",
                     "--constraint",
                     "node.role==manager",
+                    "--secret",
+                    &secret,
+                    "--config",
+                    &config,
                     &image,
                 ],
             );
             assert!(ok, "create {name}: {err}");
         }
-        let flags: Vec<String> = set.iter().map(|a| a.replace("IMG", &img)).collect();
+        let flags: Vec<String> = set
+            .iter()
+            .map(|a| {
+                a.replace("IMG", &img)
+                    .replace("SECRET2", &secret2)
+                    .replace("SECRET", &secret)
+                    .replace("CONFIG", &config)
+            })
+            .collect();
         let mut cli_args = vec!["service", "update", "-d", "--no-resolve-image"];
         cli_args.extend(flags.iter().map(String::as_str));
         cli_args.push(&cli_name);
@@ -686,7 +728,7 @@ fn service_update_specs_equal_the_docker_cli() {
             .flags;
         let svc = curl_json(&socket, "GET", &format!("/services/{dw_name}"), None);
         let mut spec = svc["Spec"].clone();
-        upd.apply(&mut spec).unwrap();
+        upd.apply_with_ids(&mut spec, &secrets, &configs).unwrap();
         let version = svc["Version"]["Index"].as_u64().unwrap();
         curl_json(
             &socket,

@@ -639,28 +639,32 @@ pub async fn resolve_object_ids(
     );
     if let Some(c) = spec.task_template.container_spec.as_ref() {
         for s in &c.secrets {
-            let id = client.secret_id(&s.secret_name).await.map_err(|e| {
-                if e.is_not_found() {
-                    format!("secret not found: {}", s.secret_name).into()
-                } else {
-                    super::CliError::from(e)
-                }
-            })?;
+            let id = client
+                .secret_id(&s.secret_name)
+                .await
+                .map_err(|e| object_not_found("secret", &s.secret_name, e))?;
             secrets.insert(s.secret_name.clone(), id);
         }
         for x in &c.configs {
-            let id = client.config_id(&x.config_name).await.map_err(|e| {
-                if e.is_not_found() {
-                    format!("config not found: {}", x.config_name).into()
-                } else {
-                    super::CliError::from(e)
-                }
-            })?;
+            let id = client
+                .config_id(&x.config_name)
+                .await
+                .map_err(|e| object_not_found("config", &x.config_name, e))?;
             configs.insert(x.config_name.clone(), id);
         }
     }
     fill_object_ids(spec, &secrets, &configs)?;
     Ok(())
+}
+
+/// The CLI's `secret not found: NAME` / `config not found: NAME` for a failed ID lookup; other
+/// API errors as they are.
+pub(crate) fn object_not_found(kind: &str, name: &str, e: swarm_client::Error) -> super::CliError {
+    if e.is_not_found() {
+        format!("{kind} not found: {name}").into()
+    } else {
+        super::CliError::from(e)
+    }
 }
 
 /// Appends `:latest` when the reference has neither tag nor digest, as the CLI does.
@@ -1136,6 +1140,30 @@ pub struct UpdateFlags {
     /// Force update even if no changes require it.
     #[arg(long)]
     pub force: bool,
+    /// Limit CPUs.
+    #[arg(long = "limit-cpu")]
+    pub limit_cpu: Option<String>,
+    /// Limit Memory.
+    #[arg(long = "limit-memory")]
+    pub limit_memory: Option<String>,
+    /// Reserve CPUs.
+    #[arg(long = "reserve-cpu")]
+    pub reserve_cpu: Option<String>,
+    /// Reserve Memory.
+    #[arg(long = "reserve-memory")]
+    pub reserve_memory: Option<String>,
+    /// Add or update a secret on a service (`NAME` or `source=…,target=…,uid=…,gid=…,mode=…`).
+    #[arg(long = "secret-add")]
+    pub secret_add: Vec<String>,
+    /// Remove a secret (by name).
+    #[arg(long = "secret-rm")]
+    pub secret_rm: Vec<String>,
+    /// Add or update a config file on a service.
+    #[arg(long = "config-add")]
+    pub config_add: Vec<String>,
+    /// Remove a config (by name).
+    #[arg(long = "config-rm")]
+    pub config_rm: Vec<String>,
     /// `--update-*` and `--rollback-*` settings.
     #[command(flatten)]
     pub policy: UpdatePolicyFlags,
@@ -1185,16 +1213,56 @@ fn update_map(map: &mut serde_json::Value, add: &[String], rm: &[String]) {
 }
 
 impl UpdateFlags {
+    /// The secret and config names `--secret-add`/`--config-add` refer to, whose IDs
+    /// [`apply_with_ids`](Self::apply_with_ids) needs (the CLI looks them up through the API).
+    ///
+    /// # Errors
+    /// [`FlagsError::InvalidFlag`] for a malformed reference.
+    pub fn object_names(&self) -> Result<(Vec<String>, Vec<String>), FlagsError> {
+        let names = |flag, values: &[String]| -> Result<Vec<String>, FlagsError> {
+            values
+                .iter()
+                .map(|v| object_ref(flag, v).map(|(name, _)| name))
+                .collect()
+        };
+        Ok((
+            names("secret-add", &self.secret_add)?,
+            names("config-add", &self.config_add)?,
+        ))
+    }
+
+    /// [`apply_with_ids`](Self::apply_with_ids) without object IDs: for flag sets without
+    /// `--secret-add`/`--config-add` (those then fail with `secret not found: NAME`).
+    ///
+    /// # Errors
+    /// As [`apply_with_ids`](Self::apply_with_ids).
+    pub fn apply(&self, spec: &mut serde_json::Value) -> Result<(), FlagsError> {
+        let none = std::collections::BTreeMap::new();
+        self.apply_with_ids(spec, &none, &none)
+    }
+
     /// Applies the flags to `spec` (a service `Spec` as JSON) like the docker CLI's
     /// `service update`: env and labels by key, mounts by target, ports by target port and
     /// protocol, constraints sorted, an `UpdateConfig`/`RollbackConfig` filled with swarmkit's
     /// defaults when the service had none, `ForceUpdate` incremented by `--force`. Where the CLI's
     /// order comes from a Go map (env), this keeps the existing order and appends new entries.
     ///
+    /// Secrets and configs as the CLI's `getUpdatedSecrets`/`getUpdatedConfigs`: the references
+    /// named by `--*-rm` are dropped, the `--*-add` ones appended with their IDs from
+    /// `secrets`/`configs` (name → ID). `--limit-*`/`--reserve-*` set only the values given.
+    ///
     /// # Errors
-    /// [`FlagsError`] for a bad value and for `--replicas` on a service that is not replicated.
+    /// [`FlagsError`] for a bad value, for `--replicas` on a service that is not replicated,
+    /// `secret not found: NAME` for an added name missing from the maps, and two added
+    /// references with the same target file. `spec` may then be partly edited: callers such as
+    /// `swarm_client::Client::service_update` send nothing when the edit fails.
     #[allow(clippy::too_many_lines)] // one block per flag group, like the CLI's updateService
-    pub fn apply(&self, spec: &mut serde_json::Value) -> Result<(), FlagsError> {
+    pub fn apply_with_ids(
+        &self,
+        spec: &mut serde_json::Value,
+        secrets: &std::collections::BTreeMap<String, String>,
+        configs: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), FlagsError> {
         use serde_json::{Value, json};
         if let Some(i) = &self.image {
             *at(spec, &["TaskTemplate", "ContainerSpec", "Image"]) = json!(i);
@@ -1354,6 +1422,79 @@ impl UpdateFlags {
                 slot["Order"] = json!(o);
             }
         }
+        for (key, cpu, mem, flags) in [
+            (
+                "Limits",
+                &self.limit_cpu,
+                &self.limit_memory,
+                ["limit-cpu", "limit-memory"],
+            ),
+            (
+                "Reservations",
+                &self.reserve_cpu,
+                &self.reserve_memory,
+                ["reserve-cpu", "reserve-memory"],
+            ),
+        ] {
+            if cpu.is_none() && mem.is_none() {
+                continue;
+            }
+            let slot = at(spec, &["TaskTemplate", "Resources", key]);
+            if !slot.is_object() {
+                *slot = json!({});
+            }
+            if let Some(c) = cpu {
+                slot["NanoCPUs"] = json!(nano_cpus(flags[0], c)?);
+            }
+            if let Some(m) = mem {
+                slot["MemoryBytes"] = json!(mem_bytes(flags[1], m)?);
+            }
+        }
+        for (kind, flag, add, rm, ids, keys) in [
+            (
+                "secret",
+                "secret-add",
+                &self.secret_add,
+                &self.secret_rm,
+                secrets,
+                ["Secrets", "SecretName", "SecretID"],
+            ),
+            (
+                "config",
+                "config-add",
+                &self.config_add,
+                &self.config_rm,
+                configs,
+                ["Configs", "ConfigName", "ConfigID"],
+            ),
+        ] {
+            if add.is_empty() && rm.is_empty() {
+                continue;
+            }
+            let [list_key, name_key, id_key] = keys;
+            let slot = at(spec, &["TaskTemplate", "ContainerSpec", list_key]);
+            let mut refs: Vec<Value> = slot.as_array().cloned().unwrap_or_default();
+            refs.retain(|r| !rm.iter().any(|n| r[name_key].as_str() == Some(n.as_str())));
+            let mut targets: Vec<String> = Vec::new();
+            for value in add {
+                let (name, file) = object_ref(flag, value)?;
+                if targets.contains(&file.name) {
+                    return Err(FlagsError::Conflict(format!(
+                        "duplicate {kind} target for {name} not allowed"
+                    )));
+                }
+                targets.push(file.name.clone());
+                let id = ids
+                    .get(&name)
+                    .ok_or_else(|| FlagsError::Conflict(format!("{kind} not found: {name}")))?;
+                refs.push(json!({
+                    "File": {"Name": file.name, "UID": file.uid, "GID": file.gid, "Mode": file.mode},
+                    id_key: id,
+                    name_key: name,
+                }));
+            }
+            *slot = json!(refs);
+        }
         if self.force {
             let n = spec
                 .pointer("/TaskTemplate/ForceUpdate")
@@ -1470,6 +1611,107 @@ mod tests {
                 .contains("whitespaces")
         );
         assert!(read_env_file(&dir.path().join("missing")).is_err());
+    }
+
+    #[test]
+    fn update_flags_resources_secrets_configs() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct W {
+            #[command(flatten)]
+            f: UpdateFlags,
+        }
+        let mut spec = serde_json::json!({
+            "TaskTemplate": {
+                "ContainerSpec": {"Image": "i:1", "Secrets": [
+                    {"File": {"Name": "old", "UID": "0", "GID": "0", "Mode": 292},
+                     "SecretID": "id-old", "SecretName": "old"},
+                    {"File": {"Name": "keep", "UID": "0", "GID": "0", "Mode": 292},
+                     "SecretID": "id-keep", "SecretName": "keep"}]},
+                "Resources": {"Limits": {"MemoryBytes": 1024}}
+            }
+        });
+        let f = W::try_parse_from([
+            "x",
+            "--limit-cpu",
+            "0.5",
+            "--reserve-memory",
+            "64m",
+            "--secret-rm",
+            "old",
+            "--secret-add",
+            "source=db,target=db.pw,mode=0400",
+            "--config-add",
+            "lb",
+        ])
+        .unwrap()
+        .f;
+        assert_eq!(
+            f.object_names().unwrap(),
+            (vec!["db".to_owned()], vec!["lb".to_owned()])
+        );
+        // Without the IDs the added names are reported missing, as the CLI does.
+        let e = f.apply(&mut spec.clone()).unwrap_err().to_string();
+        assert!(e.contains("secret not found: db"), "{e}");
+        let secrets = [("db".to_owned(), "id-db".to_owned())].into();
+        let configs = [("lb".to_owned(), "id-lb".to_owned())].into();
+        f.apply_with_ids(&mut spec, &secrets, &configs).unwrap();
+        let r = &spec["TaskTemplate"]["Resources"];
+        assert_eq!(r["Limits"]["NanoCPUs"], 500_000_000);
+        assert_eq!(r["Limits"]["MemoryBytes"], 1024, "untouched value kept");
+        assert_eq!(r["Reservations"]["MemoryBytes"], 64 * 1024 * 1024);
+        assert!(r["Reservations"].get("NanoCPUs").is_none());
+        let cs = &spec["TaskTemplate"]["ContainerSpec"];
+        let names: Vec<&str> = cs["Secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["SecretName"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["keep", "db"]);
+        assert_eq!(
+            cs["Secrets"][1],
+            serde_json::json!({"File": {"Name": "db.pw", "UID": "0", "GID": "0", "Mode": 256},
+                "SecretID": "id-db", "SecretName": "db"})
+        );
+        assert_eq!(cs["Configs"][0]["ConfigID"], "id-lb");
+        assert_eq!(cs["Configs"][0]["ConfigName"], "lb");
+        assert_eq!(cs["Configs"][0]["File"]["Name"], "lb");
+
+        // Two added references with one target file are refused, like the CLI.
+        let dup = W::try_parse_from([
+            "x",
+            "--secret-add",
+            "db",
+            "--secret-add",
+            "source=db2,target=db",
+        ])
+        .unwrap()
+        .f;
+        let ids = [
+            ("db".to_owned(), "1".to_owned()),
+            ("db2".to_owned(), "2".to_owned()),
+        ]
+        .into();
+        let e = dup
+            .apply_with_ids(
+                &mut serde_json::json!({}),
+                &ids,
+                &std::collections::BTreeMap::new(),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("duplicate secret target for db2 not allowed"),
+            "{e}"
+        );
+        let bad = W::try_parse_from(["x", "--limit-cpu", "lots"]).unwrap().f;
+        assert!(
+            bad.apply(&mut serde_json::json!({}))
+                .unwrap_err()
+                .to_string()
+                .contains("limit-cpu")
+        );
     }
 
     #[test]

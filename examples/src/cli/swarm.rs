@@ -1,5 +1,6 @@
 //! `dockwright swarm|node|service …`: docker-like Swarm commands over swarm-client.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
@@ -15,7 +16,7 @@ use swarm_client::swarm::{InitRequest, JoinRequest, Rotate};
 use swarm_client::tasks::{ServiceSlot, TaskFilter};
 use swarm_client::{Client, RegistryAuth};
 
-use super::specs::{ServiceFlags, UpdateFlags};
+use super::specs::{ServiceFlags, UpdateFlags, object_not_found};
 use super::{CliResult, print_json};
 
 /// Commands of this area.
@@ -617,14 +618,31 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                 };
                 flags.image = Some(i);
             }
+            // Like the CLI, the IDs of added secrets and configs are looked up by name first.
+            let (secret_names, config_names) = flags.object_names()?;
+            let (mut secrets, mut configs) = (BTreeMap::new(), BTreeMap::new());
+            for n in secret_names {
+                let id = c
+                    .secret_id(&n)
+                    .await
+                    .map_err(|e| object_not_found("secret", &n, e))?;
+                secrets.insert(n, id);
+            }
+            for n in config_names {
+                let id = c
+                    .config_id(&n)
+                    .await
+                    .map_err(|e| object_not_found("config", &n, e))?;
+                configs.insert(n, id);
+            }
             let s = c
                 .service_update(&service, &opts, |spec| {
-                    flags
-                        .apply(spec)
-                        .map_err(|e| swarm_client::Error::InvalidArgument {
+                    flags.apply_with_ids(spec, &secrets, &configs).map_err(|e| {
+                        swarm_client::Error::InvalidArgument {
                             what: "service update flags",
                             message: e.to_string(),
-                        })
+                        }
+                    })
                 })
                 .await?;
             println!("{service}");
