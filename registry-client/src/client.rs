@@ -402,7 +402,9 @@ impl Client {
     }
 
     /// Credentials for a registry: explicit ones, else the docker config's (looked up once).
-    fn creds(&self, registry: &str) -> Result<Option<Arc<Credentials>>> {
+    /// A credential helper is a process that may take a while (up to its timeout): it runs on
+    /// tokio's blocking pool, never on the async worker threads.
+    async fn creds(&self, registry: &str) -> Result<Option<Arc<Credentials>>> {
         let key = normalize_registry(registry);
         if let Some(c) = self.inner.credentials.lock().expect("creds lock").get(&key) {
             return Ok(Some(c.clone()));
@@ -414,8 +416,21 @@ impl Client {
             "docker.io"
         } else {
             registry
-        };
-        let (creds, _source) = cfg.credentials_for(lookup)?;
+        }
+        .to_owned();
+        let cfg = cfg.clone();
+        let (creds, _source) =
+            match tokio::task::spawn_blocking(move || cfg.credentials_for(&lookup)).await {
+                Ok(r) => r?,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => {
+                    return Err(Error::Io {
+                        action: "looking up credentials in",
+                        path: "the docker config".into(),
+                        source: std::io::Error::other(e),
+                    });
+                }
+            };
         let creds = Arc::new(creds);
         self.inner
             .credentials
@@ -515,7 +530,7 @@ impl Client {
         if matches!(state, AuthState::Anonymous) {
             return Ok(None);
         }
-        let creds = self.creds(registry)?;
+        let creds = self.creds(registry).await?;
         let value = match (state, creds.as_deref()) {
             (AuthState::Anonymous, _) => return Ok(None),
             (AuthState::Basic, Some(Credentials::Basic { username, password })) => {

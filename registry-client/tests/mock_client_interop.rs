@@ -257,3 +257,60 @@ async fn client_pushes_with_an_identity_token_through_the_oauth2_post_flow() {
         "refresh token recorded"
     );
 }
+
+/// A credential helper is a process: while a slow one runs, the async runtime keeps working
+/// (it runs on tokio's blocking pool). On a current-thread runtime a blocking call would
+/// starve the ticker below for the whole second.
+#[tokio::test(flavor = "current_thread")]
+async fn a_slow_credential_helper_does_not_block_the_runtime() {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let reg = MockRegistry::builder()
+        .basic_auth("alice", "s3cret")
+        .start()
+        .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let helper = dir.path().join("docker-credential-slow");
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\nread server\nsleep 1\nprintf '{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"s3cret\"}' \"$server\"\n",
+    )
+    .expect("write helper");
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let config_path = dir.path().join("config.json");
+    let text = json!({"credHelpers": {reg.host(): "slow"}}).to_string();
+    let config = sdk_core::DockerConfig::parse(&config_path, &text)
+        .expect("config")
+        .with_helper_dir(dir.path());
+    let client = Client::builder()
+        .docker_config(config)
+        .build()
+        .expect("client");
+
+    let ticks = Arc::new(AtomicU32::new(0));
+    let ticker = {
+        let ticks = ticks.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                ticks.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    let start = std::time::Instant::now();
+    let r = reference(&reg, "team/app:1.0");
+    let blob = b"helper-authenticated";
+    client
+        .push_blob_bytes(&r, &Digest::sha256_of(blob), Bytes::from_static(blob))
+        .await
+        .expect("push with the helper's credentials");
+    let took = start.elapsed();
+    ticker.abort();
+    assert!(took >= Duration::from_secs(1), "the helper ran: {took:?}");
+    let n = ticks.load(Ordering::Relaxed);
+    assert!(
+        n >= 25,
+        "only {n} ticks in {took:?}: the runtime was blocked by the helper"
+    );
+}
