@@ -57,6 +57,23 @@ pub struct ManifestHead {
 }
 
 impl RawManifest {
+    /// Wraps bytes with a known media type; the digest is computed (SHA-256). Nothing is
+    /// checked: [`parse`](Self::parse) says whether they are a manifest.
+    ///
+    /// ```
+    /// use registry_client::manifests::RawManifest;
+    /// let m = RawManifest::new(&b"{}"[..], "application/vnd.oci.image.manifest.v1+json");
+    /// assert_eq!(m.digest.to_string(), "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+    /// ```
+    pub fn new(bytes: impl Into<Bytes>, media_type: impl Into<String>) -> Self {
+        let bytes = bytes.into();
+        Self {
+            digest: Digest::sha256_of(&bytes),
+            bytes,
+            media_type: media_type.into(),
+        }
+    }
+
     /// Wraps bytes to send; the digest is computed (SHA-256) and the media type taken from the
     /// JSON's `mediaType`, or guessed (`manifests` → index, else OCI manifest).
     ///
@@ -98,12 +115,22 @@ impl RawManifest {
     }
 }
 
-impl From<&crate::image::RawManifest> for RawManifest {
-    fn from(m: &crate::image::RawManifest) -> Self {
-        Self {
-            bytes: Bytes::from(m.bytes.clone()),
-            media_type: m.media_type.clone(),
-            digest: m.digest.clone(),
+impl ParsedManifest {
+    /// The image manifest, if this is one (not an index).
+    #[must_use]
+    pub fn as_image(&self) -> Option<&oci_spec::image::ImageManifest> {
+        match self {
+            Self::Image(m) => Some(m),
+            Self::Index(_) => None,
+        }
+    }
+
+    /// The index / manifest list, if this is one.
+    #[must_use]
+    pub fn as_index(&self) -> Option<&oci_spec::image::ImageIndex> {
+        match self {
+            Self::Index(i) => Some(i),
+            Self::Image(_) => None,
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::client::{Client, OneShot, ReqBody};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::image::{DockerArchive, ImageError, LocalArtifact, OciLayout};
-use crate::manifests::{ParsedManifest, RawManifest, add_blobs, descriptor_digest};
+use crate::manifests::{ParsedManifest, add_blobs, descriptor_digest};
 use crate::progress::ProgressKind;
 use crate::reference::Reference;
 use futures_util::{StreamExt, TryStreamExt};
@@ -117,14 +117,12 @@ impl Client {
         };
         if let LocalArtifact::Index { images, .. } = artifact {
             for image in images {
-                let child = RawManifest::from(&image.manifest);
+                let child = &image.manifest;
                 let r = repo.without_tag().with_digest(child.digest.clone());
-                self.put_manifest(&r, &child).await?;
+                self.put_manifest(&r, child).await?;
             }
         }
-        report.digest = self
-            .put_manifest(&repo, &RawManifest::from(artifact.manifest()))
-            .await?;
+        report.digest = self.put_manifest(&repo, artifact.manifest()).await?;
         Ok(report)
     }
 

@@ -209,7 +209,8 @@ fn layout_reader_resolves_and_verifies() {
     for b in img.blobs() {
         b.verify().unwrap();
     }
-    let m = img.manifest.parse().unwrap();
+    let parsed = img.manifest.parse().unwrap();
+    let m = parsed.as_image().expect("an image manifest");
     assert_eq!(m.layers().len(), 2);
     assert!(matches!(
         layout.image(None),
@@ -453,7 +454,8 @@ fn docker_archive_from_skopeo_is_read() {
         b.verify().unwrap();
     }
     assert_eq!(Digest::sha256_of(&img.manifest.bytes), img.manifest.digest);
-    let m = img.manifest.parse().unwrap();
+    let parsed = img.manifest.parse().unwrap();
+    let m = parsed.as_image().expect("an image manifest");
     assert_eq!(m.layers().len(), 2);
     assert_eq!(
         m.config().digest().to_string(),

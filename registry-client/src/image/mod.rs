@@ -154,41 +154,9 @@ pub(crate) fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Imag
     move |source| ImageError::Io { path, source }
 }
 
-/// A manifest as raw bytes (re-serialising would change its digest).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RawManifest {
-    /// The exact bytes.
-    pub bytes: Vec<u8>,
-    /// Its media type (also what to send as `Content-Type`).
-    pub media_type: String,
-    /// SHA-256 of `bytes`.
-    pub digest: Digest,
-}
-
-impl RawManifest {
-    /// Wraps bytes, computing the digest.
-    #[must_use]
-    pub fn new(bytes: Vec<u8>, media_type: impl Into<String>) -> Self {
-        let digest = Digest::sha256_of(&bytes);
-        Self {
-            bytes,
-            media_type: media_type.into(),
-            digest,
-        }
-    }
-
-    /// Parses the bytes as an OCI (or Docker v2) image manifest.
-    ///
-    /// # Errors
-    /// [`ImageError::Json`] when they are not one.
-    pub fn parse(&self) -> Result<oci_spec::image::ImageManifest> {
-        serde_json::from_slice(&self.bytes).map_err(|source| ImageError::Json {
-            what: format!("manifest {}", self.digest),
-            source,
-        })
-    }
-}
+/// A manifest as raw bytes: the same type the registry client sends and receives
+/// ([`crate::manifests::RawManifest`]), so a built or loaded image pushes without conversion.
+pub use crate::manifests::RawManifest;
 
 /// Where a blob lives on disk: a region of a file (a whole blob file in a layout, or an entry
 /// inside a `docker save` tar).
