@@ -379,6 +379,117 @@ impl MountCommand {
     }
 }
 
+/// The command line for a POSIX shell: [`MountCommand::args`] joined by spaces, each word that
+/// holds anything but `[A-Za-z0-9_./:,=@%+-]` in single quotes (`'` as `'\''`).
+///
+/// ```
+/// use nfs_mount::MountCommand;
+/// let m: MountCommand = "mount -t nfs -o addr=192.168.1.220,nfsvers=4 :/www '/mnt/my www'".parse()?;
+/// assert_eq!(m.dir(), "/mnt/my www");
+/// assert_eq!(m.to_string(), "mount -t nfs -o addr=192.168.1.220,nfsvers=4 :/www '/mnt/my www'");
+/// # Ok::<(), nfs_mount::Error>(())
+/// ```
+impl fmt::Display for MountCommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, a) in self.args().iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            let plain = !a.is_empty()
+                && a.bytes().all(|b| {
+                    b.is_ascii_alphanumeric()
+                        || matches!(
+                            b,
+                            b'_' | b'.' | b'/' | b':' | b',' | b'=' | b'@' | b'%' | b'+' | b'-'
+                        )
+                });
+            if plain {
+                f.write_str(a)?;
+            } else {
+                write!(f, "'{}'", a.replace('\'', "'\\''"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a shell command line: words split on blanks, with single quotes, double quotes
+/// (where `\` escapes `"`, `\`, `$` and `` ` ``) and backslash escapes; no expansions.
+/// Then as [`MountCommand::from_args`].
+impl FromStr for MountCommand {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let words = shell_words(s).map_err(|reason| Error::MountArgs {
+            args: s.to_owned(),
+            reason,
+        })?;
+        Self::from_args(&words)
+    }
+}
+
+/// Splits a command line into words like a POSIX shell without expansions.
+fn shell_words(s: &str) -> std::result::Result<Vec<String>, &'static str> {
+    let mut words = Vec::new();
+    let (mut cur, mut in_word) = (String::new(), false);
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\n' => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => cur.push(c),
+                        None => return Err("unterminated single quote"),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\' | '$' | '`')) => cur.push(c),
+                            Some('\n') => {}
+                            Some(c) => {
+                                cur.push('\\');
+                                cur.push(c);
+                            }
+                            None => return Err("unterminated double quote"),
+                        },
+                        Some(c) => cur.push(c),
+                        None => return Err("unterminated double quote"),
+                    }
+                }
+            }
+            '\\' => match chars.next() {
+                Some('\n') => {}
+                Some(c) => {
+                    in_word = true;
+                    cur.push(c);
+                }
+                None => return Err("a trailing backslash"),
+            },
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Ok(words)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,6 +512,38 @@ mod tests {
         assert_eq!(e.device().path(), "/my share");
         assert_eq!(e.mountpoint(), "/mnt/a\tb");
         assert_eq!((e.dump(), e.pass()), (Some(0), Some(2)));
+    }
+
+    #[test]
+    fn mount_command_lines() {
+        let m: MountCommand =
+            "mount -t nfs4 -o 'addr=10.0.0.1,sec=krb5' \"srv:/my \\\"share\\\"\" /mnt/it\\'s"
+                .parse()
+                .unwrap();
+        assert_eq!(m.device().path(), "/my \"share\"");
+        assert_eq!(m.dir(), "/mnt/it's");
+        assert_eq!(
+            m.to_string(),
+            "mount -t nfs4 -o addr=10.0.0.1,sec=krb5 'srv:/my \"share\"' '/mnt/it'\\''s'"
+        );
+        assert_eq!(m.to_string().parse::<MountCommand>().unwrap(), m);
+        // Blanks of any kind and a leading `mount` are optional.
+        let n: MountCommand = "  -t nfs\t:/www  /mnt -o addr=10.0.0.1 ".parse().unwrap();
+        assert_eq!(n.dir(), "/mnt");
+        for (bad, reason) in [
+            ("mount -t nfs 'a:/b /c", "unterminated single quote"),
+            ("mount -t nfs \"a:/b /c", "unterminated double quote"),
+            ("mount -t nfs a:/b /c \\", "a trailing backslash"),
+        ] {
+            match bad.parse::<MountCommand>() {
+                Err(Error::MountArgs { reason: r, .. }) => assert_eq!(r, reason, "{bad}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            "mount -t nfs a:/b c".parse::<MountCommand>(),
+            Err(Error::RelativePath { .. })
+        ));
     }
 
     #[test]

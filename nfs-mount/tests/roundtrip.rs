@@ -218,6 +218,11 @@ proptest! {
         let parsed = MountCommand::from_args(&m.args()).unwrap();
         prop_assert_eq!(parsed.args(), m.args());
         prop_assert_eq!(&parsed, &m);
+        // and as a shell command line
+        let line = m.to_string();
+        let back: MountCommand = line.parse().unwrap();
+        prop_assert_eq!(&back, &m);
+        prop_assert_eq!(back.to_string(), line);
         prop_assert_eq!(parsed.to_volume().unwrap(), v);
     }
 
