@@ -126,9 +126,16 @@ impl NginxDir {
 
 impl Drop for NginxDir {
     fn drop(&mut self) {
-        if let Ok(pid) = std::fs::read_to_string(self.path().join("nginx.pid")) {
-            let pid = pid.trim().to_owned();
-            let _ = Command::new("kill").arg("-TERM").arg(&pid).status();
+        // A pid file nginx has not written yet (or emptied) names nobody: never `kill ''`, and
+        // never wait on `/proc/` itself.
+        if let Some(pid) = std::fs::read_to_string(self.path().join("nginx.pid"))
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok())
+        {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
             let deadline = Instant::now() + Duration::from_secs(5);
             while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(20));
