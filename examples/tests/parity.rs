@@ -7,7 +7,7 @@
 //! task ever starts (the NFS addresses in the specs are data only).
 
 use clap::Parser;
-use examples::cli::specs::{ServiceFlags, UpdateFlags, fill_object_ids};
+use examples::cli::specs::{ObjectIds, ServiceFlags, UpdateFlags, fill_object_ids};
 use std::process::Command;
 use swarm_client::mount::MountSpec;
 use swarm_client::port::PortSpec;
@@ -615,7 +615,45 @@ const UPDATE_SETS: &[&[&str]] = &[
         "source=CONFIG,target=/etc/lb.conf,uid=101",
     ],
     &["--secret-add", "SECRET2", "--config-rm", "CONFIG"],
+    &["--network-rm", "NET1", "--network-add", "NET2"],
+    &[
+        "--network-add",
+        "name=NET2,alias=web,driver-opt=com.docker.network.driver.mtu=1400",
+    ],
 ];
+
+/// Creates an overlay network that nothing ever runs on (the services have no tasks) and
+/// removes it when dropped, retrying while dockerd still counts a removed service as a user.
+struct NetworkGuard {
+    host: String,
+    name: String,
+}
+
+impl NetworkGuard {
+    fn create(host: &str, name: &str) -> (Self, String) {
+        let (ok, out, err) = docker(host, &["network", "create", "-d", "overlay", name]);
+        assert!(ok, "network create {name}: {err}");
+        (
+            Self {
+                host: host.to_owned(),
+                name: name.to_owned(),
+            },
+            out.trim().to_owned(),
+        )
+    }
+}
+
+impl Drop for NetworkGuard {
+    fn drop(&mut self) {
+        for _ in 0..50 {
+            let (ok, _, err) = docker(&self.host, &["network", "rm", &self.name]);
+            if ok || err.contains("not found") {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
 
 fn curl_json(socket: &str, method: &str, url: &str, body: Option<&str>) -> serde_json::Value {
     let mut cmd = Command::new("curl");
@@ -662,8 +700,17 @@ fn service_update_specs_equal_the_docker_cli() {
     let (_g1, secret_id) = create_object(&host, "secret", &secret, "pw\n");
     let (_g2, secret2_id) = create_object(&host, "secret", &secret2, "pw2\n");
     let (_g3, config_id) = create_object(&host, "config", &config, "upstream lb {}\n");
-    let secrets = [(secret.clone(), secret_id), (secret2.clone(), secret2_id)].into();
-    let configs = [(config.clone(), config_id)].into();
+    let (net1, net2) = (
+        format!("swarmupd-net1-{run}"),
+        format!("swarmupd-net2-{run}"),
+    );
+    let (_n1, net1_id) = NetworkGuard::create(&host, &net1);
+    let (_n2, net2_id) = NetworkGuard::create(&host, &net2);
+    let ids = ObjectIds {
+        secrets: [(secret.clone(), secret_id), (secret2.clone(), secret2_id)].into(),
+        configs: [(config.clone(), config_id)].into(),
+        networks: [(net1.clone(), net1_id), (net2.clone(), net2_id)].into(),
+    };
     let mut failures = Vec::new();
     for (i, set) in UPDATE_SETS.iter().enumerate() {
         let cli_name = format!("swarmupd-cli-{run}-{i}");
@@ -701,6 +748,8 @@ fn service_update_specs_equal_the_docker_cli() {
                     &secret,
                     "--config",
                     &config,
+                    "--network",
+                    &net1,
                     &image,
                 ],
             );
@@ -713,6 +762,8 @@ fn service_update_specs_equal_the_docker_cli() {
                     .replace("SECRET2", &secret2)
                     .replace("SECRET", &secret)
                     .replace("CONFIG", &config)
+                    .replace("NET1", &net1)
+                    .replace("NET2", &net2)
             })
             .collect();
         let mut cli_args = vec!["service", "update", "-d", "--no-resolve-image"];
@@ -728,7 +779,7 @@ fn service_update_specs_equal_the_docker_cli() {
             .flags;
         let svc = curl_json(&socket, "GET", &format!("/services/{dw_name}"), None);
         let mut spec = svc["Spec"].clone();
-        upd.apply_with_ids(&mut spec, &secrets, &configs).unwrap();
+        upd.apply_with_ids(&mut spec, &ids).unwrap();
         let version = svc["Version"]["Index"].as_u64().unwrap();
         curl_json(
             &socket,

@@ -155,6 +155,20 @@ async fn overlay_network_create_list_remove() {
             .clone();
     }
     assert_eq!(driver, "overlay");
+    // Name → ID as the CLI's --network lookup; "host" is attachable too; bad names never leave.
+    assert_eq!(c.network_id(&name).await.unwrap(), id);
+    assert_eq!(c.network_id(&id).await.unwrap(), id);
+    assert!(!c.network_id("host").await.unwrap().is_empty());
+    assert!(
+        c.network_id(&unique("absent-net"))
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert!(matches!(
+        c.network_id("../services").await.unwrap_err(),
+        swarm_client::Error::InvalidArgument { .. }
+    ));
     let err = c
         .network_create(&name, "overlay", true, &BTreeMap::new())
         .await

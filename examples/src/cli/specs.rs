@@ -468,9 +468,12 @@ fn object_ref(flag: &'static str, value: &str) -> Result<(String, FileTarget), F
 
 /// The CLI's `--network` value (`NetworkOpt`): a name, or the long syntax
 /// `name=N,alias=A,driver-opt=K=V`.
-fn network_attachment(value: &str) -> Result<NetworkAttachmentConfig, FlagsError> {
+fn network_attachment(
+    flag: &'static str,
+    value: &str,
+) -> Result<NetworkAttachmentConfig, FlagsError> {
     let bad = |reason: String| FlagsError::InvalidFlag {
-        flag: "network",
+        flag,
         value: value.to_owned(),
         reason,
     };
@@ -657,10 +660,37 @@ pub async fn resolve_object_ids(
     Ok(())
 }
 
+/// The names of secrets, configs and networks a `service update` must look up
+/// ([`UpdateFlags::object_names`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectNames {
+    /// Secrets of `--secret-add`.
+    pub secrets: Vec<String>,
+    /// Configs of `--config-add`.
+    pub configs: Vec<String>,
+    /// Networks of `--network-add` and `--network-rm`.
+    pub networks: Vec<String>,
+}
+
+/// Name → ID maps for [`UpdateFlags::apply_with_ids`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectIds {
+    /// Secret name → ID.
+    pub secrets: std::collections::BTreeMap<String, String>,
+    /// Config name → ID.
+    pub configs: std::collections::BTreeMap<String, String>,
+    /// Network name (or ID, as given) → ID.
+    pub networks: std::collections::BTreeMap<String, String>,
+}
+
 /// The CLI's `secret not found: NAME` / `config not found: NAME` for a failed ID lookup; other
 /// API errors as they are.
 pub(crate) fn object_not_found(kind: &str, name: &str, e: swarm_client::Error) -> super::CliError {
-    if e.is_not_found() {
+    if e.is_not_found() && kind == "network" {
+        // dockerd's own wording, which the CLI passes on.
+        format!("network {name} not found").into()
+    } else if e.is_not_found() {
         format!("{kind} not found: {name}").into()
     } else {
         super::CliError::from(e)
@@ -893,7 +923,7 @@ impl ServiceFlags {
         let mut networks = self
             .network
             .iter()
-            .map(|n| network_attachment(n))
+            .map(|n| network_attachment("network", n))
             .collect::<Result<Vec<_>, _>>()?;
         networks.sort_by(|a, b| a.target.cmp(&b.target));
         spec.task_template.networks = networks;
@@ -1164,6 +1194,12 @@ pub struct UpdateFlags {
     /// Remove a config (by name).
     #[arg(long = "config-rm")]
     pub config_rm: Vec<String>,
+    /// Add a network (`NAME` or `name=…,alias=…,driver-opt=K=V`).
+    #[arg(long = "network-add")]
+    pub network_add: Vec<String>,
+    /// Remove a network (by name or ID).
+    #[arg(long = "network-rm")]
+    pub network_rm: Vec<String>,
     /// `--update-*` and `--rollback-*` settings.
     #[command(flatten)]
     pub policy: UpdatePolicyFlags,
@@ -1213,32 +1249,39 @@ fn update_map(map: &mut serde_json::Value, add: &[String], rm: &[String]) {
 }
 
 impl UpdateFlags {
-    /// The secret and config names `--secret-add`/`--config-add` refer to, whose IDs
-    /// [`apply_with_ids`](Self::apply_with_ids) needs (the CLI looks them up through the API).
+    /// The names whose IDs [`apply_with_ids`](Self::apply_with_ids) needs, as the docker CLI
+    /// looks them up through the API: the secrets of `--secret-add`, the configs of
+    /// `--config-add`, the networks of `--network-add` and `--network-rm`.
     ///
     /// # Errors
     /// [`FlagsError::InvalidFlag`] for a malformed reference.
-    pub fn object_names(&self) -> Result<(Vec<String>, Vec<String>), FlagsError> {
+    pub fn object_names(&self) -> Result<ObjectNames, FlagsError> {
         let names = |flag, values: &[String]| -> Result<Vec<String>, FlagsError> {
             values
                 .iter()
                 .map(|v| object_ref(flag, v).map(|(name, _)| name))
                 .collect()
         };
-        Ok((
-            names("secret-add", &self.secret_add)?,
-            names("config-add", &self.config_add)?,
-        ))
+        let mut networks = self
+            .network_add
+            .iter()
+            .map(|v| network_attachment("network-add", v).map(|n| n.target))
+            .collect::<Result<Vec<_>, _>>()?;
+        networks.extend(self.network_rm.iter().cloned());
+        Ok(ObjectNames {
+            secrets: names("secret-add", &self.secret_add)?,
+            configs: names("config-add", &self.config_add)?,
+            networks,
+        })
     }
 
-    /// [`apply_with_ids`](Self::apply_with_ids) without object IDs: for flag sets without
-    /// `--secret-add`/`--config-add` (those then fail with `secret not found: NAME`).
+    /// [`apply_with_ids`](Self::apply_with_ids) without object IDs: for flag sets that name
+    /// no secret, config or network to look up (those fail with `secret not found: NAME`…).
     ///
     /// # Errors
     /// As [`apply_with_ids`](Self::apply_with_ids).
     pub fn apply(&self, spec: &mut serde_json::Value) -> Result<(), FlagsError> {
-        let none = std::collections::BTreeMap::new();
-        self.apply_with_ids(spec, &none, &none)
+        self.apply_with_ids(spec, &ObjectIds::default())
     }
 
     /// Applies the flags to `spec` (a service `Spec` as JSON) like the docker CLI's
@@ -1248,20 +1291,22 @@ impl UpdateFlags {
     /// order comes from a Go map (env), this keeps the existing order and appends new entries.
     ///
     /// Secrets and configs as the CLI's `getUpdatedSecrets`/`getUpdatedConfigs`: the references
-    /// named by `--*-rm` are dropped, the `--*-add` ones appended with their IDs from
-    /// `secrets`/`configs` (name → ID). `--limit-*`/`--reserve-*` set only the values given.
+    /// named by `--*-rm` are dropped, the `--*-add` ones appended with their IDs from `ids`.
+    /// Networks as its `updateNetworks`: `TaskTemplate.Networks` (or the deprecated top-level
+    /// `Networks`, then removed) without the IDs of `--network-rm`, plus `--network-add` with its
+    /// target replaced by the ID, sorted by ID. `--limit-*`/`--reserve-*` set only the values
+    /// given.
     ///
     /// # Errors
     /// [`FlagsError`] for a bad value, for `--replicas` on a service that is not replicated,
-    /// `secret not found: NAME` for an added name missing from the maps, and two added
-    /// references with the same target file. `spec` may then be partly edited: callers such as
+    /// `secret not found: NAME` (`config`, `network`) for a name missing from `ids`, two added
+    /// references with the same target file, and a network the service is already attached to. `spec` may then be partly edited: callers such as
     /// `swarm_client::Client::service_update` send nothing when the edit fails.
     #[allow(clippy::too_many_lines)] // one block per flag group, like the CLI's updateService
     pub fn apply_with_ids(
         &self,
         spec: &mut serde_json::Value,
-        secrets: &std::collections::BTreeMap<String, String>,
-        configs: &std::collections::BTreeMap<String, String>,
+        ids: &ObjectIds,
     ) -> Result<(), FlagsError> {
         use serde_json::{Value, json};
         if let Some(i) = &self.image {
@@ -1456,7 +1501,7 @@ impl UpdateFlags {
                 "secret-add",
                 &self.secret_add,
                 &self.secret_rm,
-                secrets,
+                &ids.secrets,
                 ["Secrets", "SecretName", "SecretID"],
             ),
             (
@@ -1464,7 +1509,7 @@ impl UpdateFlags {
                 "config-add",
                 &self.config_add,
                 &self.config_rm,
-                configs,
+                &ids.configs,
                 ["Configs", "ConfigName", "ConfigID"],
             ),
         ] {
@@ -1494,6 +1539,49 @@ impl UpdateFlags {
                 }));
             }
             *slot = json!(refs);
+        }
+        if !self.network_add.is_empty() || !self.network_rm.is_empty() {
+            let id_of = |name: &str| {
+                ids.networks
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| FlagsError::Conflict(format!("network {name} not found")))
+            };
+            let from_template = spec
+                .pointer("/TaskTemplate/Networks")
+                .and_then(Value::as_array)
+                .filter(|a| !a.is_empty())
+                .cloned();
+            let old = spec.as_object_mut().and_then(|o| o.remove("Networks"));
+            let current = from_template
+                .or_else(|| old.and_then(|v| v.as_array().cloned()))
+                .unwrap_or_default();
+            let remove = self
+                .network_rm
+                .iter()
+                .map(|n| id_of(n))
+                .collect::<Result<Vec<_>, _>>()?;
+            let target = |v: &Value| v["Target"].as_str().unwrap_or("").to_owned();
+            let mut nets: Vec<Value> = current
+                .into_iter()
+                .filter(|n| !remove.contains(&target(n)))
+                .collect();
+            for value in &self.network_add {
+                let mut n = network_attachment("network-add", value)?;
+                let id = id_of(&n.target)?;
+                if nets.iter().any(|x| target(x) == id) {
+                    return Err(FlagsError::Conflict(format!(
+                        "service is already attached to network {}",
+                        n.target
+                    )));
+                }
+                n.target = id;
+                nets.push(serde_json::to_value(&n).map_err(|e| {
+                    FlagsError::Conflict(format!("cannot encode network {value}: {e}"))
+                })?);
+            }
+            nets.sort_by_key(|n| target(n));
+            *at(spec, &["TaskTemplate", "Networks"]) = json!(nets);
         }
         if self.force {
             let n = spec
@@ -1559,19 +1647,26 @@ mod tests {
 
     #[test]
     fn network_long_syntax() {
-        let n = network_attachment("name=backend,alias=web,alias=www,driver-opt=com.x=1").unwrap();
+        let n = network_attachment(
+            "network",
+            "name=backend,alias=web,alias=www,driver-opt=com.x=1",
+        )
+        .unwrap();
         assert_eq!(n.target, "backend");
         assert_eq!(n.aliases, ["web", "www"]);
         assert_eq!(n.driver_opts.get("com.x").map(String::as_str), Some("1"));
-        assert_eq!(network_attachment("host").unwrap().target, "host");
+        assert_eq!(
+            network_attachment("network", "host").unwrap().target,
+            "host"
+        );
         assert!(
-            network_attachment("alias=web")
+            network_attachment("network", "alias=web")
                 .unwrap_err()
                 .to_string()
                 .contains("not specified")
         );
         assert!(
-            network_attachment("name=a,bogus=1")
+            network_attachment("network", "name=a,bogus=1")
                 .unwrap_err()
                 .to_string()
                 .contains("invalid field key bogus")
@@ -1646,16 +1741,20 @@ mod tests {
         ])
         .unwrap()
         .f;
+        let names = f.object_names().unwrap();
         assert_eq!(
-            f.object_names().unwrap(),
+            (names.secrets, names.configs),
             (vec!["db".to_owned()], vec!["lb".to_owned()])
         );
         // Without the IDs the added names are reported missing, as the CLI does.
         let e = f.apply(&mut spec.clone()).unwrap_err().to_string();
         assert!(e.contains("secret not found: db"), "{e}");
-        let secrets = [("db".to_owned(), "id-db".to_owned())].into();
-        let configs = [("lb".to_owned(), "id-lb".to_owned())].into();
-        f.apply_with_ids(&mut spec, &secrets, &configs).unwrap();
+        let ids = ObjectIds {
+            secrets: [("db".to_owned(), "id-db".to_owned())].into(),
+            configs: [("lb".to_owned(), "id-lb".to_owned())].into(),
+            ..ObjectIds::default()
+        };
+        f.apply_with_ids(&mut spec, &ids).unwrap();
         let r = &spec["TaskTemplate"]["Resources"];
         assert_eq!(r["Limits"]["NanoCPUs"], 500_000_000);
         assert_eq!(r["Limits"]["MemoryBytes"], 1024, "untouched value kept");
@@ -1688,17 +1787,16 @@ mod tests {
         ])
         .unwrap()
         .f;
-        let ids = [
-            ("db".to_owned(), "1".to_owned()),
-            ("db2".to_owned(), "2".to_owned()),
-        ]
-        .into();
+        let ids = ObjectIds {
+            secrets: [
+                ("db".to_owned(), "1".to_owned()),
+                ("db2".to_owned(), "2".to_owned()),
+            ]
+            .into(),
+            ..ObjectIds::default()
+        };
         let e = dup
-            .apply_with_ids(
-                &mut serde_json::json!({}),
-                &ids,
-                &std::collections::BTreeMap::new(),
-            )
+            .apply_with_ids(&mut serde_json::json!({}), &ids)
             .unwrap_err()
             .to_string();
         assert!(
@@ -1712,6 +1810,62 @@ mod tests {
                 .to_string()
                 .contains("limit-cpu")
         );
+    }
+
+    #[test]
+    fn update_flags_networks_like_update_networks() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct W {
+            #[command(flatten)]
+            f: UpdateFlags,
+        }
+        let ids = ObjectIds {
+            networks: [
+                ("front", "id-b"),
+                ("back", "id-a"),
+                ("id-a", "id-a"),
+                ("mid", "id-c"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+            ..ObjectIds::default()
+        };
+        // The deprecated top-level Networks is moved into the task template.
+        let mut spec = serde_json::json!({
+            "Networks": [{"Target": "id-c"}, {"Target": "id-a", "Aliases": ["x"]}],
+            "TaskTemplate": {}
+        });
+        let f = W::try_parse_from([
+            "x",
+            "--network-rm",
+            "id-a",
+            "--network-add",
+            "name=front,alias=web,driver-opt=MTU=1400",
+        ])
+        .unwrap()
+        .f;
+        assert_eq!(
+            f.object_names().unwrap().networks,
+            ["front".to_owned(), "id-a".to_owned()]
+        );
+        f.apply_with_ids(&mut spec, &ids).unwrap();
+        assert!(spec.get("Networks").is_none());
+        assert_eq!(
+            spec["TaskTemplate"]["Networks"],
+            serde_json::json!([
+                {"Target": "id-b", "Aliases": ["web"], "DriverOpts": {"mtu": "1400"}},
+                {"Target": "id-c"}
+            ])
+        );
+        // Already attached (by another name for the same ID), and unknown names.
+        let again = W::try_parse_from(["x", "--network-add", "mid"]).unwrap().f;
+        let e = again.apply_with_ids(&mut spec.clone(), &ids).unwrap_err();
+        assert_eq!(e.to_string(), "service is already attached to network mid");
+        let unknown = W::try_parse_from(["x", "--network-rm", "nope"]).unwrap().f;
+        let e = unknown.apply_with_ids(&mut spec, &ids).unwrap_err();
+        assert_eq!(e.to_string(), "network nope not found");
     }
 
     #[test]

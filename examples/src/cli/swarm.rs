@@ -1,6 +1,5 @@
 //! `dockwright swarm|node|service …`: docker-like Swarm commands over swarm-client.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
@@ -16,7 +15,7 @@ use swarm_client::swarm::{InitRequest, JoinRequest, Rotate};
 use swarm_client::tasks::{ServiceSlot, TaskFilter};
 use swarm_client::{Client, RegistryAuth};
 
-use super::specs::{ServiceFlags, UpdateFlags, object_not_found};
+use super::specs::{ObjectIds, ServiceFlags, UpdateFlags, object_not_found};
 use super::{CliResult, print_json};
 
 /// Commands of this area.
@@ -618,26 +617,33 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                 };
                 flags.image = Some(i);
             }
-            // Like the CLI, the IDs of added secrets and configs are looked up by name first.
-            let (secret_names, config_names) = flags.object_names()?;
-            let (mut secrets, mut configs) = (BTreeMap::new(), BTreeMap::new());
-            for n in secret_names {
+            // Like the CLI, the IDs of added secrets, configs and networks are looked up first.
+            let names = flags.object_names()?;
+            let mut ids = ObjectIds::default();
+            for n in names.secrets {
                 let id = c
                     .secret_id(&n)
                     .await
                     .map_err(|e| object_not_found("secret", &n, e))?;
-                secrets.insert(n, id);
+                ids.secrets.insert(n, id);
             }
-            for n in config_names {
+            for n in names.configs {
                 let id = c
                     .config_id(&n)
                     .await
                     .map_err(|e| object_not_found("config", &n, e))?;
-                configs.insert(n, id);
+                ids.configs.insert(n, id);
+            }
+            for n in names.networks {
+                let id = c
+                    .network_id(&n)
+                    .await
+                    .map_err(|e| object_not_found("network", &n, e))?;
+                ids.networks.insert(n, id);
             }
             let s = c
                 .service_update(&service, &opts, |spec| {
-                    flags.apply_with_ids(spec, &secrets, &configs).map_err(|e| {
+                    flags.apply_with_ids(spec, &ids).map_err(|e| {
                         swarm_client::Error::InvalidArgument {
                             what: "service update flags",
                             message: e.to_string(),
