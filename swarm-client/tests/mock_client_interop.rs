@@ -150,3 +150,14 @@ async fn client_connects_over_the_unix_socket() {
     let _ = swarm;
     assert!(mock.requests().iter().any(|q| q.path.ends_with("/swarm")));
 }
+
+#[tokio::test]
+async fn network_ids_resolve_on_the_fake() {
+    let mock = MockSwarm::builder().initialized(true).start().await;
+    let client = Client::connect(&mock.endpoint()).await.expect("connect");
+    let host = client.network_id("host").await.expect("host network");
+    assert_eq!(client.network_id(&host).await.expect("by id"), host);
+    let e = client.network_id("absent").await.unwrap_err();
+    assert!(e.is_not_found(), "{e:?}");
+    assert!(e.to_string().contains("network absent not found"), "{e}");
+}

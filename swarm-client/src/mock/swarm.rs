@@ -583,6 +583,14 @@ fn now_str() -> String {
     rfc3339(SystemTime::now())
 }
 
+/// The networks every mock daemon has (only these: the fake does not create networks).
+fn mock_networks() -> Value {
+    json!([
+        {"Name": "host", "Id": "mockhostnetwork", "Scope": "local", "Driver": "host", "Ingress": false, "Labels": {}},
+        {"Name": "bridge", "Id": "mockbridgenetwork", "Scope": "local", "Driver": "bridge", "Ingress": false, "Labels": {}},
+    ])
+}
+
 fn msg(status: StatusCode, message: &str) -> Response<Body> {
     json_resp(status, &json!({ "message": message }))
 }
@@ -1234,13 +1242,19 @@ impl Inner {
             (_, ["exec", id, action]) => self.exec(&req, id, action),
             (Method::POST, ["containers", id, "exec"]) => self.exec_create(&req, id),
             (Method::GET, ["events"]) => self.events(&req),
-            (Method::GET, ["networks"]) => json_resp(
-                StatusCode::OK,
-                &json!([
-                    {"Name": "host", "Id": "mockhostnetwork", "Scope": "local", "Driver": "host", "Ingress": false, "Labels": {}},
-                    {"Name": "bridge", "Id": "mockbridgenetwork", "Scope": "local", "Driver": "bridge", "Ingress": false, "Labels": {}},
-                ]),
-            ),
+            (Method::GET, ["networks"]) => json_resp(StatusCode::OK, &mock_networks()),
+            (Method::GET, ["networks", id]) => {
+                let all = mock_networks();
+                match all
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|n| n["Id"] == *id || n["Name"] == *id)
+                {
+                    Some(n) => json_resp(StatusCode::OK, n),
+                    None => msg(StatusCode::NOT_FOUND, &format!("network {id} not found")),
+                }
+            }
             (
                 _,
                 [
