@@ -21,6 +21,9 @@ pub struct InitRequest {
     /// Data path address.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub data_path_addr: String,
+    /// UDP port of the data path (VXLAN); 0 = dockerd's default, 4789.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub data_path_port: u32,
     /// Force a new cluster from the current state.
     pub force_new_cluster: bool,
     /// Lock managers (autolock).
@@ -36,6 +39,7 @@ impl InitRequest {
             listen_addr: listen_addr.into(),
             advertise_addr: String::new(),
             data_path_addr: String::new(),
+            data_path_port: 0,
             force_new_cluster: false,
             auto_lock_managers: false,
             spec: Value::Object(serde_json::Map::new()),
@@ -48,9 +52,22 @@ impl InitRequest {
         self
     }
 
-    /// Enables autolock.
+    /// The data path (VXLAN) UDP port, as `docker swarm init --data-path-port`.
+    pub fn data_path_port(mut self, port: u16) -> Self {
+        self.data_path_port = u32::from(port);
+        self
+    }
+
+    /// Enables autolock. Like `docker swarm init --autolock`, this also sets the spec's
+    /// `EncryptionConfig.AutoLockManagers`: dockerd merges the init spec over swarmkit's
+    /// defaults, and a spec without it turned autolock off again (found by
+    /// `tests/real_unlock.rs`: the unlock key came back empty).
     pub fn autolock(mut self, on: bool) -> Self {
         self.auto_lock_managers = on;
+        if !self.spec.is_object() {
+            self.spec = Value::Object(serde_json::Map::new());
+        }
+        self.spec["EncryptionConfig"]["AutoLockManagers"] = Value::Bool(on);
         self
     }
 
@@ -59,6 +76,11 @@ impl InitRequest {
         self.force_new_cluster = on;
         self
     }
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 /// `POST /swarm/join` request. Debug redacts the token.
@@ -271,5 +293,36 @@ impl Client {
         self.post_unit("/swarm/unlock", &[], Some(&body), &[])
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_request_json_like_the_cli() {
+        let v = serde_json::to_value(
+            InitRequest::new("127.0.0.1:2377")
+                .advertise_addr("127.0.0.1")
+                .data_path_port(4790)
+                .autolock(true),
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "ListenAddr": "127.0.0.1:2377",
+                "AdvertiseAddr": "127.0.0.1",
+                "DataPathPort": 4790,
+                "ForceNewCluster": false,
+                "AutoLockManagers": true,
+                "Spec": {"EncryptionConfig": {"AutoLockManagers": true}}
+            })
+        );
+        // Defaults leave the optional fields out.
+        let v = serde_json::to_value(InitRequest::new("127.0.0.1:2377")).unwrap();
+        assert!(v.get("DataPathPort").is_none() && v.get("AdvertiseAddr").is_none());
+        assert_eq!(v["Spec"], serde_json::json!({}));
     }
 }

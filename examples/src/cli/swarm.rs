@@ -57,6 +57,9 @@ pub enum SwarmCommand {
         /// Force create a new cluster from current state.
         #[arg(long)]
         force_new_cluster: bool,
+        /// Port number to use for data path traffic (default 4789).
+        #[arg(long)]
+        data_path_port: Option<u16>,
     },
     /// Join a swarm as a node and/or manager.
     Join {
@@ -308,12 +311,17 @@ async fn swarm_cmd(host: Option<&str>, cmd: SwarmCommand) -> CliResult {
             listen_addr,
             autolock,
             force_new_cluster,
+            data_path_port,
         } => {
-            let mut req = InitRequest::new(listen_addr)
-                .autolock(autolock)
-                .force_new_cluster(force_new_cluster);
+            let mut req = InitRequest::new(listen_addr).force_new_cluster(force_new_cluster);
+            if autolock {
+                req = req.autolock(true);
+            }
             if let Some(a) = advertise_addr {
                 req = req.advertise_addr(a);
+            }
+            if let Some(p) = data_path_port {
+                req = req.data_path_port(p);
             }
             let id = c.swarm_init(&req).await?;
             println!("Swarm initialized: current node ({id}) is now a manager.");
