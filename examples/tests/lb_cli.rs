@@ -514,6 +514,79 @@ async fn watch_reapplies_when_the_service_scales() {
     assert!(err.contains("timed out after 0 event(s)"), "{err}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_resync_puts_back_a_hand_edited_config_and_is_quiet_otherwise() {
+    let (m, _c) = mock_with_web(2).await;
+    let host = m.endpoint();
+    let dir = tempfile::Builder::new()
+        .prefix("dw-lb-resync-")
+        .tempdir()
+        .unwrap();
+    let conf = dir.path().join("lb.conf");
+    let conf_s = conf.display().to_string();
+    let watch = {
+        let (host, conf_s) = (host.clone(), conf_s.clone());
+        tokio::spawn(async move {
+            dw_async(&[
+                "lb",
+                "watch",
+                "web",
+                "-H",
+                &host,
+                "--port-base",
+                "3123",
+                "--conf",
+                &conf_s,
+                "--no-nginx",
+                "--resync",
+                "0.2",
+                "--timeout",
+                "3",
+            ])
+            .await
+        })
+    };
+    // Wait for the first apply, then edit the file by hand: no event, yet it comes back.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !conf.exists() {
+        assert!(std::time::Instant::now() < deadline, "no first apply");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let good = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(&conf, "upstream loadbalance { server 127.0.0.9:1; }\n").unwrap();
+    let (ok, out, err) = watch.await.unwrap();
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read_to_string(&conf).unwrap(), good, "put back");
+    let lines: Vec<&str> = out.lines().collect();
+    // The first apply, then exactly one resync line: unchanged resyncs print nothing.
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("applied:"), "{out}");
+    assert!(
+        lines[1].starts_with("applied:") && lines[1].ends_with("(resync)"),
+        "{out}"
+    );
+
+    let (ok, _, err) = dw_async(&[
+        "lb",
+        "watch",
+        "web",
+        "-H",
+        &host,
+        "--conf",
+        &conf_s,
+        "--no-nginx",
+        "--resync",
+        "0",
+    ])
+    .await;
+    assert!(!ok);
+    assert!(
+        err.contains("--resync 0: must be more than 0 seconds"),
+        "{err}"
+    );
+}
+
 #[test]
 fn apply_without_nginx_light_checks_and_restores() {
     let dir = tempfile::Builder::new()

@@ -208,6 +208,11 @@ pub struct WatchArgs {
     /// Seconds to wait for the service to converge after an event before applying what runs.
     #[arg(long = "converge-timeout", default_value_t = 60.0)]
     pub converge_timeout: f64,
+    /// Also re-apply every SECS seconds without an event (prints only what changed): tasks
+    /// on worker nodes can be replaced without an event on the manager this follows, and a
+    /// config file edited by hand is put back.
+    #[arg(long)]
+    pub resync: Option<f64>,
 }
 
 /// A rendered config and its version marker hash (with `--version-marker`).
@@ -526,6 +531,13 @@ async fn watch(a: WatchArgs) -> CliResult {
     };
     let converge = Duration::try_from_secs_f64(a.converge_timeout)
         .map_err(|e| format!("--converge-timeout {}: {e}", a.converge_timeout))?;
+    let resync = match a.resync {
+        Some(s) if s > 0.0 => {
+            Some(Duration::try_from_secs_f64(s).map_err(|e| format!("--resync {s}: {e}"))?)
+        }
+        Some(s) => return Err(format!("--resync {s}: must be more than 0 seconds").into()),
+        None => None,
+    };
     // Subscribe before the first apply, so no change between the two is missed.
     let mut events = if a.once {
         None
@@ -533,10 +545,12 @@ async fn watch(a: WatchArgs) -> CliResult {
         let filter = EventFilter::new().kind("service").kind("container");
         Some(client.events(&filter).await?)
     };
-    let apply_now = async |client: &Client| -> CliResult {
+    let apply_line = async |client: &Client| -> CliResult<String> {
         let servers = service_servers(client, &a.svc).await?;
-        let line = apply_rendered(&a.nginx, &a.lb, build(servers, &a.lb)?).await?;
-        println!("{line}");
+        apply_rendered(&a.nginx, &a.lb, build(servers, &a.lb)?).await
+    };
+    let apply_now = async |client: &Client| -> CliResult {
+        println!("{}", apply_line(client).await?);
         Ok(())
     };
     apply_now(&client).await?;
@@ -545,7 +559,20 @@ async fn watch(a: WatchArgs) -> CliResult {
     };
     let mut seen: u64 = 0;
     loop {
-        let Some(ev) = next_event(events, &id, &name, deadline).await? else {
+        let tick = resync.map(|r| Instant::now() + r);
+        let until = match (deadline, tick) {
+            (Some(d), Some(t)) => Some(d.min(t)),
+            (d, t) => d.or(t),
+        };
+        let Some(ev) = next_event(events, &id, &name, until).await? else {
+            if deadline.is_none_or(|d| Instant::now() < d) {
+                // A resync tick: apply what runs now, say so only when it changed something.
+                let line = apply_line(&client).await?;
+                if !line.starts_with("unchanged:") {
+                    println!("{line} (resync)");
+                }
+                continue;
+            }
             return match a.max_events {
                 Some(m) => Err(format!(
                     "lb watch: timed out after {} event(s) about {name:?}, expected {m}",
