@@ -519,30 +519,30 @@ pub fn apply_with(
         return Err(restore(e, false));
     }
     let start = Instant::now();
+    let not_confirmed = || {
+        restore(
+            ApplyError::NotConfirmed {
+                waited: start.elapsed(),
+            },
+            true,
+        )
+    };
     if let Some(m) = &opts.marker {
         // Old workers may still accept a connection or two right after the reload (they close
         // their listening sockets when the master tells them to quit), so one new answer is not
         // enough: ask until MARKER_STREAK answers in a row carry the new hash.
         let mut streak = 0;
-        loop {
+        let live = poll_until(start, timeout, || {
             let left = timeout.saturating_sub(start.elapsed());
             let per_try = left.clamp(Duration::from_millis(10), Duration::from_secs(1));
             match fetch_marker(m.addr, &m.host, per_try) {
                 Ok(Some(body)) if body == m.expected => streak += 1,
                 _ => streak = 0,
             }
-            if streak >= MARKER_STREAK {
-                break;
-            }
-            if start.elapsed() >= timeout {
-                return Err(restore(
-                    ApplyError::NotConfirmed {
-                        waited: start.elapsed(),
-                    },
-                    true,
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(20));
+            streak >= MARKER_STREAK
+        });
+        if !live {
+            return Err(not_confirmed());
         }
     }
     let Some(before) = before else {
@@ -551,20 +551,27 @@ pub fn apply_with(
         });
     };
     // The new generation answers; wait until the old one has stopped accepting too.
+    let old_gone = poll_until(start, timeout, || {
+        runner
+            .workers()
+            .is_some_and(|now| !now.is_empty() && now.is_disjoint(&before))
+    });
+    if old_gone {
+        Ok(Applied::Reloaded { confirmed: true })
+    } else {
+        Err(not_confirmed())
+    }
+}
+
+/// Calls `done` every 20 ms until it says yes (`true`) or `timeout` has passed since `start`
+/// (`false`).
+fn poll_until(start: Instant, timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
     loop {
-        if let Some(now) = runner.workers()
-            && !now.is_empty()
-            && now.is_disjoint(&before)
-        {
-            return Ok(Applied::Reloaded { confirmed: true });
+        if done() {
+            return true;
         }
         if start.elapsed() >= timeout {
-            return Err(restore(
-                ApplyError::NotConfirmed {
-                    waited: start.elapsed(),
-                },
-                true,
-            ));
+            return false;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
