@@ -329,15 +329,9 @@ fn origin(u: &Url) -> (String, String, Option<u16>) {
     )
 }
 
+/// Uncapped (what `ApiError::retry_after` reports); `retry_delay` caps it for sleeping.
 fn retry_after(resp: &Response) -> Option<Duration> {
-    // uncapped here; `retry_delay` caps at the policy's max delay
-    RetryPolicy::new()
-        .with_max_delay(Duration::from_secs(24 * 3600))
-        .retry_after(resp.headers())
-}
-
-fn retryable_status(s: StatusCode) -> bool {
-    matches!(s.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+    RetryPolicy::parse_retry_after(resp.headers())
 }
 
 impl Client {
@@ -412,12 +406,8 @@ impl Client {
         let Some(cfg) = &self.inner.docker_config else {
             return Ok(None);
         };
-        let lookup = if key == "registry-1.docker.io" {
-            "docker.io"
-        } else {
-            registry
-        }
-        .to_owned();
+        // sdk-core maps every Docker Hub alias (registry-1.docker.io too) to Hub's config key.
+        let lookup = registry.to_owned();
         let cfg = cfg.clone();
         let (creds, _source) =
             match tokio::task::spawn_blocking(move || cfg.credentials_for(&lookup)).await {
@@ -452,7 +442,7 @@ impl Client {
         let resp = loop {
             match self.http_for_url(&url)?.get(url.clone()).send().await {
                 Ok(r)
-                    if retryable_status(r.status())
+                    if RetryPolicy::is_retryable_status(r.status())
                         && attempt + 1 < self.inner.retry.max_attempts() =>
                 {
                     tokio::time::sleep(retry_delay(&self.inner.retry, attempt, retry_after(&r)))
@@ -659,7 +649,7 @@ impl Client {
                 return Ok(resp);
             }
             if req.retry
-                && retryable_status(status)
+                && RetryPolicy::is_retryable_status(status)
                 && attempt + 1 < self.inner.retry.max_attempts()
             {
                 let d = retry_delay(&self.inner.retry, attempt, retry_after(&resp));

@@ -343,13 +343,11 @@ pub(crate) fn parse_error_body(body: &[u8]) -> Vec<OciError> {
         .unwrap_or_default()
 }
 
-/// Strips userinfo from a URL for error messages and logs.
+/// A URL for error messages and logs, through sdk-core's redaction: no userinfo, no fragment,
+/// and secret query parameters (a redirected blob URL's `X-Amz-Signature`, `token`, …) blanked.
 #[must_use]
 pub(crate) fn redact_url(url: &url::Url) -> String {
-    let mut u = url.clone();
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.to_string()
+    sdk_core::redact::endpoint_string(url)
 }
 
 #[cfg(test)]
@@ -397,5 +395,12 @@ mod tests {
         let u = url::Url::parse("https://user:secret@r.example/v2/x?y=1").unwrap();
         let s = redact_url(&u);
         assert!(!s.contains("secret") && !s.contains("user"), "{s}");
+        // A presigned blob redirect keeps its shape but not its signature.
+        let u = url::Url::parse(
+            "https://s3.example/b/sha256?X-Amz-Credential=AK&X-Amz-Signature=deadbeef&x=1",
+        )
+        .unwrap();
+        let s = redact_url(&u);
+        assert!(!s.contains("deadbeef") && s.ends_with("&x=1"), "{s}");
     }
 }

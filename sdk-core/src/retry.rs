@@ -142,19 +142,26 @@ impl RetryPolicy {
     /// `max_delay`; `None` when absent or unparsable.
     #[must_use]
     pub fn retry_after(&self, headers: &http::HeaderMap) -> Option<Duration> {
+        Self::parse_retry_after(headers).map(|d| d.min(self.max_delay))
+    }
+
+    /// The `Retry-After` header as sent (seconds or an HTTP date; a past date is zero), not
+    /// capped: what an error reports to the caller. `None` when absent or unreadable.
+    #[must_use]
+    pub fn parse_retry_after(headers: &http::HeaderMap) -> Option<Duration> {
         let value = headers
             .get(http::header::RETRY_AFTER)?
             .to_str()
             .ok()?
             .trim();
-        let delay = if let Ok(secs) = value.parse::<u64>() {
-            Duration::from_secs(secs)
-        } else {
-            let when = httpdate::parse_http_date(value).ok()?;
+        if let Ok(secs) = value.parse::<u64>() {
+            return Some(Duration::from_secs(secs));
+        }
+        let when = httpdate::parse_http_date(value).ok()?;
+        Some(
             when.duration_since(SystemTime::now())
-                .unwrap_or(Duration::ZERO)
-        };
-        Some(delay.min(self.max_delay))
+                .unwrap_or(Duration::ZERO),
+        )
     }
 
     /// Runs `attempt` until it gives a final answer: a response whose status is not retryable
