@@ -636,28 +636,49 @@ pub async fn resolve_object_ids(
     spec: &mut ServiceSpec,
     client: &swarm_client::Client,
 ) -> CliResult {
-    let (mut secrets, mut configs) = (
-        std::collections::BTreeMap::new(),
-        std::collections::BTreeMap::new(),
-    );
+    let mut names = ObjectNames::default();
     if let Some(c) = spec.task_template.container_spec.as_ref() {
-        for s in &c.secrets {
-            let id = client
-                .secret_id(&s.secret_name)
-                .await
-                .map_err(|e| object_not_found("secret", &s.secret_name, e))?;
-            secrets.insert(s.secret_name.clone(), id);
-        }
-        for x in &c.configs {
-            let id = client
-                .config_id(&x.config_name)
-                .await
-                .map_err(|e| object_not_found("config", &x.config_name, e))?;
-            configs.insert(x.config_name.clone(), id);
-        }
+        names.secrets = c.secrets.iter().map(|s| s.secret_name.clone()).collect();
+        names.configs = c.configs.iter().map(|x| x.config_name.clone()).collect();
     }
-    fill_object_ids(spec, &secrets, &configs)?;
+    let ids = lookup_object_ids(client, &names).await?;
+    fill_object_ids(spec, &ids.secrets, &ids.configs)?;
     Ok(())
+}
+
+/// Looks up the IDs of `names` through the API, as the docker CLI does before it sends a
+/// service spec (`service create`, `service update`).
+///
+/// # Errors
+/// `secret not found: NAME`, `config not found: NAME`, `network NAME not found`, and API
+/// errors.
+pub async fn lookup_object_ids(
+    client: &swarm_client::Client,
+    names: &ObjectNames,
+) -> CliResult<ObjectIds> {
+    let mut ids = ObjectIds::default();
+    for n in &names.secrets {
+        let id = client
+            .secret_id(n)
+            .await
+            .map_err(|e| object_not_found("secret", n, e))?;
+        ids.secrets.insert(n.clone(), id);
+    }
+    for n in &names.configs {
+        let id = client
+            .config_id(n)
+            .await
+            .map_err(|e| object_not_found("config", n, e))?;
+        ids.configs.insert(n.clone(), id);
+    }
+    for n in &names.networks {
+        let id = client
+            .network_id(n)
+            .await
+            .map_err(|e| object_not_found("network", n, e))?;
+        ids.networks.insert(n.clone(), id);
+    }
+    Ok(ids)
 }
 
 /// The names of secrets, configs and networks a `service update` must look up
@@ -686,7 +707,7 @@ pub struct ObjectIds {
 
 /// The CLI's `secret not found: NAME` / `config not found: NAME` for a failed ID lookup; other
 /// API errors as they are.
-pub(crate) fn object_not_found(kind: &str, name: &str, e: swarm_client::Error) -> super::CliError {
+fn object_not_found(kind: &str, name: &str, e: swarm_client::Error) -> super::CliError {
     if e.is_not_found() && kind == "network" {
         // dockerd's own wording, which the CLI passes on.
         format!("network {name} not found").into()

@@ -15,7 +15,7 @@ use swarm_client::swarm::{InitRequest, JoinRequest, Rotate};
 use swarm_client::tasks::{ServiceSlot, TaskFilter};
 use swarm_client::{Client, RegistryAuth};
 
-use super::specs::{ObjectIds, ServiceFlags, UpdateFlags, object_not_found};
+use super::specs::{ServiceFlags, UpdateFlags, lookup_object_ids};
 use super::{CliResult, print_json};
 
 /// Commands of this area.
@@ -626,29 +626,7 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                 flags.image = Some(i);
             }
             // Like the CLI, the IDs of added secrets, configs and networks are looked up first.
-            let names = flags.object_names()?;
-            let mut ids = ObjectIds::default();
-            for n in names.secrets {
-                let id = c
-                    .secret_id(&n)
-                    .await
-                    .map_err(|e| object_not_found("secret", &n, e))?;
-                ids.secrets.insert(n, id);
-            }
-            for n in names.configs {
-                let id = c
-                    .config_id(&n)
-                    .await
-                    .map_err(|e| object_not_found("config", &n, e))?;
-                ids.configs.insert(n, id);
-            }
-            for n in names.networks {
-                let id = c
-                    .network_id(&n)
-                    .await
-                    .map_err(|e| object_not_found("network", &n, e))?;
-                ids.networks.insert(n, id);
-            }
+            let ids = lookup_object_ids(&c, &flags.object_names()?).await?;
             let s = c
                 .service_update(&service, &opts, |spec| {
                     flags.apply_with_ids(spec, &ids).map_err(|e| {
