@@ -470,6 +470,8 @@ impl Client {
         let mut rollback = false;
         let mut rolled_back: Option<String> = None;
         let mut last_overall: Option<(u64, u64, bool)> = None;
+        // Verifying is reported once per second of the window left, not on every poll.
+        let mut last_verify: Option<u64> = None;
         let mut last_reports: HashMap<String, Progress> = HashMap::new();
         let mut nodes_cache: Option<(Instant, HashSet<String>)> = None;
         let mut fast_until = start + Duration::from_secs(1);
@@ -569,14 +571,17 @@ impl Client {
                         elapsed: start.elapsed(),
                     });
                 }
-                emit(Progress::Verifying {
-                    remaining: window.saturating_sub(since),
-                });
+                let remaining = window.saturating_sub(since);
+                if last_verify != Some(remaining.as_secs()) {
+                    last_verify = Some(remaining.as_secs());
+                    emit(Progress::Verifying { remaining });
+                }
             } else {
                 if converged_at.is_some() {
                     emit(Progress::TaskFailure);
                 }
                 converged_at = None;
+                last_verify = None;
             }
             if start.elapsed() >= opts.timeout {
                 return Err(Error::NotConverged(Box::new(NotConverged {

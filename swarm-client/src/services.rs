@@ -292,6 +292,21 @@ impl Client {
         &self,
         id: &str,
         opts: &UpdateOptions,
+        change: F,
+    ) -> Result<Service>
+    where
+        F: FnMut(&mut Value) -> Result<()>,
+    {
+        self.update_with_retry(id, opts, false, change).await
+    }
+
+    /// Inspect, `change` the spec, write it at the inspected version (`rollback=previous` when
+    /// `rollback`), again on "update out of sequence" up to `opts.retries` times (default 5).
+    async fn update_with_retry<F>(
+        &self,
+        id: &str,
+        opts: &UpdateOptions,
+        rollback: bool,
         mut change: F,
     ) -> Result<Service>
     where
@@ -304,13 +319,17 @@ impl Client {
             let mut spec = svc.spec.clone();
             change(&mut spec)?;
             match self
-                .update_raw(&svc.id, svc.version.index, &spec, opts, false)
+                .update_raw(&svc.id, svc.version.index, &spec, opts, rollback)
                 .await
             {
                 Ok(_) => return self.service_inspect(&svc.id).await,
                 Err(e) if e.is_out_of_sequence() && attempt < retries => {
                     attempt += 1;
-                    tracing::debug!(attempt, "service update out of sequence, retrying");
+                    tracing::debug!(
+                        attempt,
+                        rollback,
+                        "service update out of sequence, retrying"
+                    );
                 }
                 Err(e) => return Err(e),
             }
@@ -325,24 +344,8 @@ impl Client {
     /// # Errors
     /// API errors (e.g. no previous spec).
     pub async fn service_rollback(&self, id: &str) -> Result<Service> {
-        let mut attempt = 0;
-        loop {
-            let svc = self.service_inspect(id).await?;
-            match self
-                .update_raw(
-                    &svc.id,
-                    svc.version.index,
-                    &svc.spec,
-                    &UpdateOptions::new(),
-                    true,
-                )
-                .await
-            {
-                Ok(_) => return self.service_inspect(&svc.id).await,
-                Err(e) if e.is_out_of_sequence() && attempt < 5 => attempt += 1,
-                Err(e) => return Err(e),
-            }
-        }
+        self.update_with_retry(id, &UpdateOptions::new(), true, |_| Ok(()))
+            .await
     }
 
     /// Sets the replica count of a replicated service; returns the updated service.
