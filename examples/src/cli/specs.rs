@@ -658,24 +658,15 @@ pub async fn lookup_object_ids(
 ) -> CliResult<ObjectIds> {
     let mut ids = ObjectIds::default();
     for n in &names.secrets {
-        let id = client
-            .secret_id(n)
-            .await
-            .map_err(|e| object_not_found("secret", n, e))?;
+        let id = client.secret_id(n).await.map_err(not_found_message)?;
         ids.secrets.insert(n.clone(), id);
     }
     for n in &names.configs {
-        let id = client
-            .config_id(n)
-            .await
-            .map_err(|e| object_not_found("config", n, e))?;
+        let id = client.config_id(n).await.map_err(not_found_message)?;
         ids.configs.insert(n.clone(), id);
     }
     for n in &names.networks {
-        let id = client
-            .network_id(n)
-            .await
-            .map_err(|e| object_not_found("network", n, e))?;
+        let id = client.network_id(n).await.map_err(not_found_message)?;
         ids.networks.insert(n.clone(), id);
     }
     Ok(ids)
@@ -705,16 +696,13 @@ pub struct ObjectIds {
     pub networks: std::collections::BTreeMap<String, String>,
 }
 
-/// The CLI's `secret not found: NAME` / `config not found: NAME` for a failed ID lookup; other
-/// API errors as they are.
-fn object_not_found(kind: &str, name: &str, e: swarm_client::Error) -> super::CliError {
-    if e.is_not_found() && kind == "network" {
-        // dockerd's own wording, which the CLI passes on.
-        format!("network {name} not found").into()
-    } else if e.is_not_found() {
-        format!("{kind} not found: {name}").into()
-    } else {
-        super::CliError::from(e)
+/// A failed ID lookup as the CLI says it: the not-found message as swarm-client has it
+/// (`secret not found: NAME`, `config not found: NAME`, dockerd's `network NAME not found`);
+/// other API errors as they are.
+fn not_found_message(e: swarm_client::Error) -> super::CliError {
+    match e {
+        swarm_client::Error::NotFound { message, .. } => message.into(),
+        e => super::CliError::from(e),
     }
 }
 
