@@ -417,7 +417,15 @@ pub(crate) fn parse_go_bool(s: &str) -> Option<bool> {
 
 /// `github.com/docker/go-units.RAMInBytes` (v0.5): a number with an optional binary unit suffix
 /// (`k`, `m`, `g`, `t`, `p`, optionally followed by `b` or `ib`, any case; a space may separate).
-pub(crate) fn ram_in_bytes(s: &str) -> Option<i64> {
+/// What the docker CLI reads `tmpfs-size=`, `--limit-memory` and `--reserve-memory` with.
+///
+/// ```
+/// use swarm_client::mount::ram_in_bytes;
+/// assert_eq!(ram_in_bytes("64m"), Some(64 << 20));
+/// assert_eq!(ram_in_bytes("lots"), None);
+/// ```
+#[must_use]
+pub fn ram_in_bytes(s: &str) -> Option<i64> {
     let sep = s.rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')?;
     let (num, sfx) = if s.as_bytes()[sep] == b' ' {
         (&s[..sep], &s[sep + 1..])

@@ -16,7 +16,7 @@
 //! (`Status.Addr`; on a one-machine loopback swarm the manager reports 127.0.0.1 for every node),
 //! or `--addr` for all of them.
 
-use super::CliResult;
+use super::{CliResult, connect, secs};
 use clap::{Args, Subcommand};
 use futures_util::StreamExt as _;
 use lb_config::nginx::{Applied, ApplyOptions, Nginx, NginxRunner, RecordingRunner, apply_with};
@@ -329,13 +329,6 @@ fn published_port(svc: &swarm_client::models::Service, target: Option<u32>) -> C
     }
 }
 
-async fn connect(host: Option<&str>) -> CliResult<Client> {
-    Ok(match host {
-        Some(h) => Client::connect(h).await?,
-        None => Client::from_env().await?,
-    })
-}
-
 /// The upstream servers of the service's running tasks (sorted and deduplicated by lb-config).
 async fn service_servers(client: &Client, a: &ServiceArgs) -> CliResult<Vec<UpstreamServer>> {
     let svc = client.service_inspect(&a.service).await?;
@@ -435,8 +428,7 @@ fn runner(n: &NginxArgs, full: bool) -> Box<dyn NginxRunner + Send> {
 /// Applies a rendered config; returns the one-line report.
 async fn apply_rendered(n: &NginxArgs, lb: &BalancerArgs, r: Rendered) -> CliResult<String> {
     let runner = runner(n, lb.full);
-    let timeout = Duration::try_from_secs_f64(n.confirm_timeout)
-        .map_err(|e| format!("--confirm-timeout {}: {e}", n.confirm_timeout))?;
+    let timeout = secs("confirm-timeout", n.confirm_timeout)?;
     let mut opts = ApplyOptions::new().timeout(timeout);
     if let Some(h) = &r.hash
         && !n.no_nginx
@@ -523,18 +515,12 @@ async fn watch(a: WatchArgs) -> CliResult {
     let svc = client.service_inspect(&a.svc.service).await?;
     let (id, name) = (svc.id.clone(), svc.name().to_owned());
     let deadline = match a.timeout {
-        Some(s) => Some(
-            Instant::now()
-                + Duration::try_from_secs_f64(s).map_err(|e| format!("--timeout {s}: {e}"))?,
-        ),
+        Some(s) => Some(Instant::now() + secs("timeout", s)?),
         None => None,
     };
-    let converge = Duration::try_from_secs_f64(a.converge_timeout)
-        .map_err(|e| format!("--converge-timeout {}: {e}", a.converge_timeout))?;
+    let converge = secs("converge-timeout", a.converge_timeout)?;
     let resync = match a.resync {
-        Some(s) if s > 0.0 => {
-            Some(Duration::try_from_secs_f64(s).map_err(|e| format!("--resync {s}: {e}"))?)
-        }
+        Some(s) if s > 0.0 => Some(secs("resync", s)?),
         Some(s) => return Err(format!("--resync {s}: must be more than 0 seconds").into()),
         None => None,
     };

@@ -20,6 +20,21 @@ pub type CliError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Result of a CLI command.
 pub type CliResult<T = ()> = Result<T, CliError>;
 
+/// A seconds flag as a [`std::time::Duration`]: `--FLAG VALUE: reason` for a negative, NaN or
+/// too large value (never a panic).
+pub(crate) fn secs(flag: &str, v: f64) -> CliResult<std::time::Duration> {
+    std::time::Duration::try_from_secs_f64(v).map_err(|e| format!("--{flag} {v}: {e}").into())
+}
+
+/// The swarm manager of `-H HOST`, else the one the docker CLI would use (`DOCKER_HOST`,
+/// contexts); the API version negotiated.
+pub(crate) async fn connect(host: Option<&str>) -> CliResult<swarm_client::Client> {
+    Ok(match host {
+        Some(h) => swarm_client::Client::connect(h).await?,
+        None => swarm_client::Client::from_env().await?,
+    })
+}
+
 /// The dockwright CLI.
 #[derive(Debug, Parser)]
 #[command(

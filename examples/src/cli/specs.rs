@@ -337,19 +337,13 @@ fn nano_cpus(flag: &'static str, s: &str) -> Result<i64, FlagsError> {
         .ok_or_else(|| bad("value out of range"))
 }
 
-/// `go-units.RAMInBytes` through the mount grammar's implementation.
+/// `go-units.RAMInBytes`, as the CLI reads `--limit-memory`/`--reserve-memory`.
 fn mem_bytes(flag: &'static str, s: &str) -> Result<i64, FlagsError> {
-    let m: MountSpec = format!(
-        "type=tmpfs,target=/t,\"tmpfs-size={}\"",
-        s.replace('"', "\"\"")
-    )
-    .parse()
-    .map_err(|_| FlagsError::InvalidFlag {
+    swarm_client::mount::ram_in_bytes(s).ok_or_else(|| FlagsError::InvalidFlag {
         flag,
         value: s.to_owned(),
         reason: format!("invalid size: '{s}'"),
-    })?;
-    Ok(m.mount().tmpfs_options.as_ref().map_or(0, |t| t.size_bytes))
+    })
 }
 
 /// `KEY=VALUE` list to a map, like the CLI's `ConvertKVStringsToMap` (a bare key maps to "").

@@ -16,7 +16,7 @@ use swarm_client::tasks::{ServiceSlot, TaskFilter};
 use swarm_client::{Client, RegistryAuth};
 
 use super::specs::{ServiceFlags, UpdateFlags, lookup_object_ids};
-use super::{CliResult, print_json};
+use super::{CliResult, connect, print_json, secs};
 
 /// Commands of this area.
 #[derive(Debug, Subcommand)]
@@ -284,13 +284,6 @@ pub enum ServiceCommand {
     },
 }
 
-async fn connect(host: Option<&str>) -> CliResult<Client> {
-    Ok(match host {
-        Some(h) => Client::connect(h).await?,
-        None => Client::from_env().await?,
-    })
-}
-
 /// Runs a command of this area.
 ///
 /// # Errors
@@ -479,10 +472,11 @@ async fn node_cmd(host: Option<&str>, cmd: NodeCommand) -> CliResult {
     Ok(())
 }
 
-fn wait_options(w: &WaitFlags) -> WaitOptions {
-    let mut o = WaitOptions::new().timeout(Duration::from_secs_f64(w.wait_timeout.max(0.0)));
+fn wait_options(w: &WaitFlags) -> CliResult<WaitOptions> {
+    // Negative values mean zero, as before; NaN and infinity are errors, not panics.
+    let mut o = WaitOptions::new().timeout(secs("wait-timeout", w.wait_timeout.max(0.0))?);
     if let Some(s) = w.stability_window {
-        o = o.window(Duration::from_secs_f64(s.max(0.0)));
+        o = o.window(secs("stability-window", s.max(0.0))?);
     }
     if !w.quiet {
         o = o.on_progress(|p: &Progress| {
@@ -491,14 +485,14 @@ fn wait_options(w: &WaitFlags) -> WaitOptions {
             }
         });
     }
-    o
+    Ok(o)
 }
 
 async fn wait(c: &Client, id: &str, w: &WaitFlags) -> CliResult {
     if w.detach {
         return Ok(());
     }
-    let done = c.wait_converged(id, wait_options(w)).await?;
+    let done = c.wait_converged(id, wait_options(w)?).await?;
     if let Some(msg) = done.rolled_back {
         eprintln!("rollback: {msg}");
     }
