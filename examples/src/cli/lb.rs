@@ -277,8 +277,9 @@ fn parse_servers(servers: &[String]) -> CliResult<Vec<UpstreamServer>> {
         .collect::<Result<_, _>>()?)
 }
 
-/// The port of slot `slot` for tasks started with `PORT=<base>{{.Task.Slot}}`.
-fn port_for_slot(base: u32, slot: u64) -> CliResult<u16> {
+/// The port of slot `slot` for tasks started with `PORT=<base>{{.Task.Slot}}` (the digits
+/// joined: slot 12 of base 3123 is 312312). day5 places its backends with it too.
+pub(crate) fn port_for_slot(base: u32, slot: u64) -> CliResult<u16> {
     let s = format!("{base}{slot}");
     s.parse::<u16>().map_err(|_| {
         format!("--port-base {base} with slot {slot} gives port {s}, which is not a valid TCP port")

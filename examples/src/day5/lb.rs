@@ -30,8 +30,7 @@ pub(crate) fn backends(
     for p in placements {
         let addr = if let Some(base) = real_port_base {
             let slot = p.slot.ok_or("a replicated task without a slot")?;
-            let port = u16::try_from(u64::from(base) * 10 + slot)
-                .map_err(|_| format!("slot {slot} gives no valid port"))?;
+            let port = crate::cli::lb::port_for_slot(u32::from(base), slot)?;
             ServerAddr::ip([127, 0, 0, 1].into(), Some(port))
         } else {
             let published = spec
