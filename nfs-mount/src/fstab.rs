@@ -5,8 +5,10 @@ use std::str::FromStr;
 
 use crate::error::{Error, Result};
 use crate::options::{NfsOption, NfsOptions};
-use crate::text::{check_no_control, number, octal_escape, octal_unescape, split_ws};
-use crate::volume::{Device, FsType, NfsVolume};
+use crate::text::{
+    check_absolute, check_no_control, number, octal_escape, octal_unescape, split_ws,
+};
+use crate::volume::{Device, FsType, NfsVolume, check_server};
 
 /// Splits a volume into the `server:/path` device and options without `addr=`, as mount(8)
 /// and fstab want them (when the device already names a server, both are kept as they are).
@@ -29,14 +31,7 @@ fn volume_form(fs_type: FsType, device: &Device, options: &NfsOptions) -> Result
         option: "device host".to_owned(),
         value: host.to_owned(),
     })?;
-    let rest: NfsOptions = {
-        let kept: Vec<String> = options
-            .iter()
-            .filter(|o| !matches!(o, NfsOption::Generic(g) if g == "defaults"))
-            .map(ToString::to_string)
-            .collect();
-        kept.join(",").parse()?
-    };
+    let rest = options.retain(|o| !matches!(o, NfsOption::Generic(g) if g == "defaults"));
     NfsVolume::from_parts(fs_type, rest.with_addr_first(addr), device.without_host())
 }
 
@@ -175,12 +170,7 @@ impl FromStr for FstabEntry {
         }
         let device: Device = octal_unescape("fstab device", tokens[0])?.parse()?;
         let mountpoint = octal_unescape("fstab mount point", tokens[1])?;
-        if !mountpoint.starts_with('/') {
-            return Err(Error::RelativePath {
-                what: "mount point",
-                value: mountpoint,
-            });
-        }
+        check_absolute("mount point", &mountpoint)?;
         let fs_type: FsType = tokens[2].parse()?;
         let options: NfsOptions = tokens[3].parse()?;
         let num = |i: usize, what: &str| -> Result<Option<u32>> {
@@ -191,11 +181,7 @@ impl FromStr for FstabEntry {
         };
         let dump = num(4, "fstab dump")?;
         let pass = num(5, "fstab pass")?;
-        if device.host().is_none() && options.addr().is_none() {
-            return Err(Error::MissingAddr {
-                device: device.to_string(),
-            });
-        }
+        check_server(&device, &options)?;
         Ok(Self {
             device,
             mountpoint,
@@ -270,18 +256,9 @@ impl MountCommand {
     /// [`Error::RelativePath`] for a relative `dir`, [`Error::MissingAddr`] when neither the
     /// device nor the options name the server.
     pub fn new(fs_type: FsType, options: NfsOptions, device: Device, dir: &str) -> Result<Self> {
-        if !dir.starts_with('/') {
-            return Err(Error::RelativePath {
-                what: "mount point",
-                value: dir.to_owned(),
-            });
-        }
+        check_absolute("mount point", dir)?;
         check_no_control("mount point", dir)?;
-        if device.host().is_none() && options.addr().is_none() {
-            return Err(Error::MissingAddr {
-                device: device.to_string(),
-            });
-        }
+        check_server(&device, &options)?;
         Ok(Self {
             fs_type,
             options,

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
-use crate::text::{check_no_control, csv_field, csv_needs_quotes, csv_split};
+use crate::text::{check_absolute, check_no_control, csv_field, csv_needs_quotes, csv_split};
 use crate::volume::{DriverOpts, NfsVolume};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -175,12 +175,7 @@ impl NfsMount {
         let target = target.ok_or(Error::Missing {
             what: "--mount target",
         })?;
-        if !target.starts_with('/') {
-            return Err(Error::RelativePath {
-                what: "--mount target",
-                value: target,
-            });
-        }
+        check_absolute("--mount target", &target)?;
         let volume = NfsVolume::try_from(DriverOpts::from_pairs(opts))?;
         Ok(Self {
             fields,

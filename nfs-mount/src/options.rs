@@ -782,27 +782,23 @@ impl NfsOptions {
     /// device).
     #[must_use]
     pub fn without_addr(&self) -> Self {
-        Self {
-            opts: self
-                .opts
-                .iter()
-                .filter(|o| !matches!(o, NfsOption::Addr(_)))
-                .cloned()
-                .collect(),
-        }
+        self.retain(|o| !matches!(o, NfsOption::Addr(_)))
     }
 
     /// The same options with `addr=IP` first and any other `addr=` removed.
     #[must_use]
     pub fn with_addr_first(&self, addr: IpAddr) -> Self {
         let mut opts = vec![NfsOption::Addr(addr)];
-        opts.extend(
-            self.opts
-                .iter()
-                .filter(|o| !matches!(o, NfsOption::Addr(_)))
-                .cloned(),
-        );
+        opts.extend(self.without_addr().opts);
         Self { opts }
+    }
+
+    /// The options `keep` says yes to, in order. Removing options never breaks the rules a
+    /// valid list already passed, so nothing is checked again.
+    pub(crate) fn retain(&self, keep: impl Fn(&NfsOption) -> bool) -> Self {
+        Self {
+            opts: self.opts.iter().filter(|o| keep(o)).cloned().collect(),
+        }
     }
 
     fn from_vec(opts: Vec<NfsOption>) -> Result<Self> {

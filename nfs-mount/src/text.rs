@@ -42,6 +42,18 @@ pub(crate) fn check_word(what: &'static str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// A path that must be absolute (mount points, `--mount` targets).
+pub(crate) fn check_absolute(what: &'static str, value: &str) -> Result<()> {
+    if value.starts_with('/') {
+        Ok(())
+    } else {
+        Err(Error::RelativePath {
+            what,
+            value: value.to_owned(),
+        })
+    }
+}
+
 /// Checks that a path-like value has no control characters (newline, NUL, …).
 pub(crate) fn check_no_control(what: &'static str, value: &str) -> Result<()> {
     if let Some(ch) = value.chars().find(|c| c.is_control() && *c != '\t') {

@@ -364,11 +364,7 @@ impl NfsVolume {
     }
 
     fn check(&self) -> Result<()> {
-        if self.device.host.is_none() && self.options.addr().is_none() {
-            return Err(Error::MissingAddr {
-                device: self.device.to_string(),
-            });
-        }
+        check_server(&self.device, &self.options)?;
         Ok(())
     }
 
@@ -673,6 +669,16 @@ impl NfsVolumeBuilder {
             .build()?;
         NfsVolume::from_parts(self.fs_type, options, Device::new(&self.path)?)
     }
+}
+
+/// The server must be named somewhere: in the device (`host:/path`) or as `addr=`.
+pub(crate) fn check_server(device: &Device, options: &NfsOptions) -> Result<()> {
+    if device.host.is_none() && options.addr().is_none() {
+        return Err(Error::MissingAddr {
+            device: device.to_string(),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
