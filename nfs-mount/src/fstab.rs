@@ -6,7 +6,8 @@ use std::str::FromStr;
 use crate::error::{Error, Result};
 use crate::options::{NfsOption, NfsOptions};
 use crate::text::{
-    check_absolute, check_no_control, number, octal_escape, octal_unescape, split_ws,
+    check_absolute, check_no_control, number, octal_escape, octal_unescape, shell_quote,
+    shell_split, split_ws,
 };
 use crate::volume::{Device, FsType, NfsVolume, check_server};
 
@@ -372,19 +373,7 @@ impl fmt::Display for MountCommand {
             if i > 0 {
                 f.write_str(" ")?;
             }
-            let plain = !a.is_empty()
-                && a.bytes().all(|b| {
-                    b.is_ascii_alphanumeric()
-                        || matches!(
-                            b,
-                            b'_' | b'.' | b'/' | b':' | b',' | b'=' | b'@' | b'%' | b'+' | b'-'
-                        )
-                });
-            if plain {
-                f.write_str(a)?;
-            } else {
-                write!(f, "'{}'", a.replace('\'', "'\\''"))?;
-            }
+            f.write_str(&shell_quote(a))?;
         }
         Ok(())
     }
@@ -397,74 +386,12 @@ impl FromStr for MountCommand {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        let words = shell_words(s).map_err(|reason| Error::MountArgs {
+        let words = shell_split(s).map_err(|reason| Error::MountArgs {
             args: s.to_owned(),
             reason,
         })?;
         Self::from_args(&words)
     }
-}
-
-/// Splits a command line into words like a POSIX shell without expansions.
-fn shell_words(s: &str) -> std::result::Result<Vec<String>, &'static str> {
-    let mut words = Vec::new();
-    let (mut cur, mut in_word) = (String::new(), false);
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' | '\n' => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => cur.push(c),
-                        None => return Err("unterminated single quote"),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\' | '$' | '`')) => cur.push(c),
-                            Some('\n') => {}
-                            Some(c) => {
-                                cur.push('\\');
-                                cur.push(c);
-                            }
-                            None => return Err("unterminated double quote"),
-                        },
-                        Some(c) => cur.push(c),
-                        None => return Err("unterminated double quote"),
-                    }
-                }
-            }
-            '\\' => match chars.next() {
-                Some('\n') => {}
-                Some(c) => {
-                    in_word = true;
-                    cur.push(c);
-                }
-                None => return Err("a trailing backslash"),
-            },
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Ok(words)
 }
 
 #[cfg(test)]

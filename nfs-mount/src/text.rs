@@ -224,6 +224,88 @@ pub(crate) fn split_ws(s: &str) -> (Vec<&str>, Vec<String>) {
     (tokens, seps)
 }
 
+/// One word for a POSIX shell: as it is when it holds only `[A-Za-z0-9_./:,=@%+-]`, else in
+/// single quotes (`'` as `'\''`).
+pub(crate) fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'_' | b'.' | b'/' | b':' | b',' | b'=' | b'@' | b'%' | b'+' | b'-'
+                )
+        });
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// Splits a command line into words like a POSIX shell without expansions: `'…'`, `"…"`
+/// (where a backslash escapes `"`, `\\`, `$` and `` ` ``) and backslash escapes. The reverse of
+/// [`shell_quote`].
+pub(crate) fn shell_split(s: &str) -> std::result::Result<Vec<String>, &'static str> {
+    let mut words = Vec::new();
+    let (mut cur, mut in_word) = (String::new(), false);
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\n' => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => cur.push(c),
+                        None => return Err("unterminated single quote"),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\' | '$' | '`')) => cur.push(c),
+                            Some('\n') => {}
+                            Some(c) => {
+                                cur.push('\\');
+                                cur.push(c);
+                            }
+                            None => return Err("unterminated double quote"),
+                        },
+                        Some(c) => cur.push(c),
+                        None => return Err("unterminated double quote"),
+                    }
+                }
+            }
+            '\\' => match chars.next() {
+                Some('\n') => {}
+                Some(c) => {
+                    in_word = true;
+                    cur.push(c);
+                }
+                None => return Err("a trailing backslash"),
+            },
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Ok(words)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
