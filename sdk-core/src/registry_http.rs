@@ -127,23 +127,20 @@ pub fn registry_tls_config(host: &str, certs_dir: &Path) -> Result<TlsConfig> {
 /// configuration.
 pub fn registry_http_client(host: &str, options: &ClientOptions) -> Result<reqwest::Client> {
     let tls = registry_tls_config(host, &options.certs_dir)?.client_config()?;
-    let mut builder = reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .user_agent(options.user_agent.clone())
-        .redirect(if options.follow_redirects {
-            reqwest::redirect::Policy::limited(10)
-        } else {
-            reqwest::redirect::Policy::none()
-        });
-    if let Some(t) = options.connect_timeout {
-        builder = builder.connect_timeout(t);
-    }
-    if let Some(t) = options.timeout {
-        builder = builder.timeout(t);
-    }
-    builder
-        .build()
-        .map_err(|source| Error::ClientBuild { source })
+    let redirect = if options.follow_redirects {
+        reqwest::redirect::Policy::limited(10)
+    } else {
+        reqwest::redirect::Policy::none()
+    };
+    crate::transport::client_builder(
+        tls,
+        &options.user_agent,
+        redirect,
+        options.connect_timeout,
+        options.timeout,
+    )
+    .build()
+    .map_err(|source| Error::ClientBuild { source })
 }
 
 #[cfg(test)]

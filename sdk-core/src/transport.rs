@@ -191,17 +191,14 @@ impl TransportBuilder {
             Some(tls) if endpoint.is_tls() => tls.client_config()?,
             _ => crate::tls::default_client_config()?,
         };
-        let mut builder = reqwest::Client::builder()
-            .use_preconfigured_tls(tls_config)
-            .user_agent(self.user_agent)
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(self.pool_idle_timeout);
-        if let Some(t) = self.connect_timeout {
-            builder = builder.connect_timeout(t);
-        }
-        if let Some(t) = self.timeout {
-            builder = builder.timeout(t);
-        }
+        let mut builder = client_builder(
+            tls_config,
+            &self.user_agent,
+            reqwest::redirect::Policy::none(),
+            self.connect_timeout,
+            self.timeout,
+        )
+        .pool_idle_timeout(self.pool_idle_timeout);
         if let Some(path) = endpoint.unix_socket() {
             builder = builder.unix_socket(path.to_path_buf()).no_proxy();
         }
@@ -217,4 +214,26 @@ impl TransportBuilder {
             }),
         })
     }
+}
+
+/// The reqwest builder every sdk-core client starts from: our rustls config (no process-wide
+/// crypto provider), user agent, redirect policy and the optional timeouts.
+pub(crate) fn client_builder(
+    tls: rustls::ClientConfig,
+    user_agent: &str,
+    redirect: reqwest::redirect::Policy,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+) -> reqwest::ClientBuilder {
+    let mut builder = reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .user_agent(user_agent)
+        .redirect(redirect);
+    if let Some(t) = connect_timeout {
+        builder = builder.connect_timeout(t);
+    }
+    if let Some(t) = timeout {
+        builder = builder.timeout(t);
+    }
+    builder
 }
