@@ -124,14 +124,6 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
-    /// Nodes could not pull the service's image ("No such image: …").
-    #[error("image not found on nodes: {image}: {message}")]
-    ImageNotFound {
-        /// The image as the daemon named it.
-        image: String,
-        /// The task error as the daemon reported it.
-        message: String,
-    },
     /// The service did not converge within the timeout.
     #[error("{0}")]
     NotConverged(Box<crate::converge::NotConverged>),
@@ -144,12 +136,6 @@ pub enum Error {
     /// The service rollback was paused (`rollback_paused`).
     #[error("service rollback paused: {message}")]
     RollbackPaused {
-        /// `UpdateStatus.Message`.
-        message: String,
-    },
-    /// An update failed and the orchestrator rolled the service back (`rollback_completed`).
-    #[error("service rolled back: {message}")]
-    RolledBack {
         /// `UpdateStatus.Message`.
         message: String,
     },
