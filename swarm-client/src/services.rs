@@ -126,7 +126,10 @@ impl LogsOptions {
         self
     }
 
-    /// Only logs since a Unix timestamp or duration (`--since`).
+    /// Only logs since a time, as the docker CLI's `--since` takes it: a duration back from
+    /// now (`42m`), an RFC 3339 time or date, or a Unix timestamp (see
+    /// [`api_time_arg`](crate::models::api_time_arg)). A value that is none of these makes the
+    /// logs call fail with [`Error::InvalidArgument`].
     pub fn since(mut self, since: impl Into<String>) -> Self {
         self.since = Some(since.into());
         self
@@ -157,7 +160,7 @@ impl LogsOptions {
         self
     }
 
-    fn query(&self) -> Vec<(&'static str, String)> {
+    fn query(&self) -> Result<Vec<(&'static str, String)>> {
         let mut q = vec![
             ("stdout", self.stdout.to_string()),
             ("stderr", self.stderr.to_string()),
@@ -166,12 +169,18 @@ impl LogsOptions {
             ("details", self.details.to_string()),
         ];
         if let Some(s) = &self.since {
-            q.push(("since", s.clone()));
+            let at = crate::models::api_time_arg(s, std::time::SystemTime::now()).map_err(
+                |message| Error::InvalidArgument {
+                    what: "since",
+                    message,
+                },
+            )?;
+            q.push(("since", at));
         }
         if let Some(t) = &self.tail {
             q.push(("tail", t.clone()));
         }
-        q
+        Ok(q)
     }
 }
 
@@ -399,8 +408,34 @@ impl Client {
             .pointer("/TaskTemplate/ContainerSpec/TTY")
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        let req = Req::new(Method::GET, format!("/services/{}/logs", svc.id))
-            .query(&opts.query())
+        self.logs_of("services", &svc.id, tty, opts).await
+    }
+
+    /// `GET /tasks/{id}/logs`: the output of one task (`docker service logs TASK_ID`), decoded
+    /// like [`Client::service_logs`].
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown task, [`Error::InvalidArgument`] for a bad `since`,
+    /// other API errors.
+    pub async fn task_logs(&self, task_id: &str, opts: &LogsOptions) -> Result<FrameStream> {
+        let task = self.task_inspect(task_id).await?;
+        let tty = task
+            .spec
+            .pointer("/ContainerSpec/TTY")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        self.logs_of("tasks", &task.id, tty, opts).await
+    }
+
+    async fn logs_of(
+        &self,
+        kind: &str,
+        id: &str,
+        tty: bool,
+        opts: &LogsOptions,
+    ) -> Result<FrameStream> {
+        let req = Req::new(Method::GET, format!("/{kind}/{id}/logs"))
+            .query(&opts.query()?)
             .streaming();
         let endpoint = req.endpoint();
         let resp = self.call(req).await?;

@@ -131,6 +131,32 @@ async fn client_deploys_updates_and_execs_on_the_fake() {
     .expect("collect");
     assert_eq!(logs.stdout, b"GET / 200\n");
     assert_eq!(logs.stderr, b"warn\n");
+    // Task logs: the service's lines, or the task's own when set by task ID.
+    let tasks = client
+        .task_list(&swarm_client::tasks::TaskFilter::new().service("web"))
+        .await
+        .expect("tasks");
+    let task = &tasks[0].id;
+    let lines = |opts: LogsOptions| {
+        let client = &client;
+        async move {
+            swarm_client::stream::collect(client.task_logs(task, &opts).await.expect("task logs"))
+                .await
+                .expect("collect")
+        }
+    };
+    assert_eq!(lines(LogsOptions::new()).await.stdout, b"GET / 200\n");
+    mock.set_service_logs(task, &[(1, "only this task")]);
+    assert_eq!(lines(LogsOptions::new()).await.stdout, b"only this task\n");
+    assert_eq!(
+        lines(LogsOptions::new().since("10m")).await.stdout,
+        b"only this task\n",
+        "a duration is sent as a Unix timestamp the fake (like dockerd) accepts"
+    );
+    assert!(matches!(
+        client.task_logs("nope", &LogsOptions::new()).await,
+        Err(swarm_client::Error::NotFound { .. })
+    ));
 
     client.service_remove("web").await.expect("remove");
     assert!(mock.services().is_empty());

@@ -785,6 +785,155 @@ async fn unknown_objects(t: Target) {
     );
 }
 
+/// Splits a multiplexed log body into `(stream, text)` frames.
+fn frames(body: &[u8]) -> Vec<(u8, String)> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    while rest.len() >= 8 {
+        let len = u32::from_be_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize;
+        assert!(rest.len() >= 8 + len, "truncated frame in {body:?}");
+        out.push((
+            rest[0],
+            String::from_utf8_lossy(&rest[8..8 + len]).into_owned(),
+        ));
+        rest = &rest[8 + len..];
+    }
+    assert!(rest.is_empty(), "trailing bytes in {body:?}");
+    out
+}
+
+/// Service and task logs: multiplexed frames per stream, `stdout`/`stderr` selection, `tail`,
+/// `since` as a Unix timestamp, a bad `since`, task logs by task ID.
+async fn logs(t: Target) {
+    let name = unique("logs");
+    let _guard = t.guard(&name);
+    let image = t.busybox_image().await;
+    let spec = json!({
+        "Name": name,
+        "TaskTemplate": {
+            "ContainerSpec": {"Image": image, "Args": ["sh", "-c", "echo out-1; sleep 0.3; echo err-1 >&2; sleep 0.3; echo out-2; exec sleep 3600"]},
+            "Placement": {"Constraints": ["node.role==manager"]},
+            "Networks": [{"Target": "host"}],
+        },
+        "Mode": {"Replicated": {"Replicas": 1}},
+    });
+    let r = t.send("POST", "/v1.41/services/create", Some(&spec)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    if let Target::Mock(m) = &t {
+        m.set_service_logs(&name, &[(1, "out-1"), (2, "err-1"), (1, "out-2")]);
+    }
+    let task = wait_task(&t, &name, Duration::from_secs(60), |t| {
+        t["Status"]["State"] == "running"
+    })
+    .await;
+    let task_id = task["ID"].as_str().expect("task ID").to_owned();
+    // The lines may take a moment to reach the log driver.
+    let start = Instant::now();
+    let all = loop {
+        let r = t
+            .send(
+                "GET",
+                &format!("/v1.41/services/{name}/logs?stdout=1&stderr=1"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let f = frames(&r.body);
+        if f.len() >= 3 || start.elapsed() > Duration::from_secs(20) {
+            break f;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let mut sorted = all.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        vec![
+            (1, "out-1\n".to_owned()),
+            (1, "out-2\n".to_owned()),
+            (2, "err-1\n".to_owned())
+        ],
+        "{all:?}"
+    );
+    let only_out = t
+        .send(
+            "GET",
+            &format!("/v1.41/services/{name}/logs?stdout=1"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        frames(&only_out.body),
+        vec![(1, "out-1\n".to_owned()), (1, "out-2\n".to_owned())]
+    );
+    let r = t
+        .send(
+            "GET",
+            &format!("/v1.41/services/{name}/logs?stdout=1&tail=1"),
+            None,
+        )
+        .await;
+    assert_eq!(frames(&r.body), vec![(1, "out-2\n".to_owned())]);
+    let r = t
+        .send(
+            "GET",
+            &format!("/v1.41/services/{name}/logs?stderr=1&tail=1"),
+            None,
+        )
+        .await;
+    // `tail` counts lines of every stream before the stream selection: the last line is
+    // stdout's, so stderr's tail of 1 is empty.
+    assert_eq!(frames(&r.body), vec![]);
+    let future = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 3600;
+    let r = t
+        .send(
+            "GET",
+            &format!("/v1.41/services/{name}/logs?stdout=1&stderr=1&since={future}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(frames(&r.body), vec![]);
+    let r = t
+        .send(
+            "GET",
+            &format!("/v1.41/services/{name}/logs?stdout=1&since=42m"),
+            None,
+        )
+        .await;
+    // dockerd takes Unix timestamps only (the CLI converts durations); 500, not 400.
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert_eq!(
+        r.json().expect("JSON body")["message"],
+        "could not parse since timestamp: strconv.ParseInt: parsing \"42m\": invalid syntax"
+    );
+    // Task logs: the same lines, by task ID.
+    let r = t
+        .send(
+            "GET",
+            &format!("/v1.41/tasks/{task_id}/logs?stdout=1"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        frames(&r.body),
+        vec![(1, "out-1\n".to_owned()), (1, "out-2\n".to_owned())]
+    );
+    let r = t
+        .send(
+            "GET",
+            "/v1.41/tasks/0000000000000000000000000/logs?stdout=1",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text());
+}
+
 macro_rules! contract {
     ($name:ident, $check:ident) => {
         mod $name {
@@ -809,3 +958,4 @@ contract!(service_contract, service_lifecycle);
 contract!(missing_image_contract, missing_image_is_rejected);
 contract!(unknown_contract, unknown_objects);
 contract!(constraint_contract, unsatisfiable_constraint_stays_pending);
+contract!(logs_contract, logs);

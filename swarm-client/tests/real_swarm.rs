@@ -179,6 +179,13 @@ async fn exec_and_logs_on_both_nodes() {
     let name = unique("exec");
     let mut spec = httpd_spec(&name, &image(), 2);
     spec["TaskTemplate"]["Placement"] = json!({"MaxReplicas": 1});
+    // The port base this spec got: `PORT=BASE{{.Task.Slot}}`.
+    let prefix = spec["TaskTemplate"]["ContainerSpec"]["Env"][0]
+        .as_str()
+        .and_then(|e| e.strip_prefix("PORT="))
+        .and_then(|e| e.strip_suffix("{{.Task.Slot}}"))
+        .expect("PORT env")
+        .to_owned();
     let (_g, id) = create(&c, &spec).await;
     c.wait_converged(&id, quick()).await.unwrap();
     let worker = Client::connect(&worker_host()).await.unwrap();
@@ -195,7 +202,12 @@ async fn exec_and_logs_on_both_nodes() {
             .await
             .unwrap();
         assert_eq!(r.exit_code, 3);
-        assert!(r.output.stdout_str().starts_with("out-3"), "{r:?}");
+        // The container of exactly this slot ran it: its PORT is PREFIX{slot}.
+        assert_eq!(
+            r.output.stdout_str(),
+            format!("out-{prefix}{slot}\n"),
+            "{r:?}"
+        );
         assert_eq!(r.output.stderr_str(), "err\n");
     }
     // Without the worker's endpoint, the task on the worker is unreachable, with a typed error.
@@ -227,6 +239,53 @@ async fn exec_and_logs_on_both_nodes() {
         2,
         "{out:?}"
     );
+    // `since` as the docker CLI takes it (a duration back from now), converted for dockerd,
+    // which takes Unix timestamps only.
+    let since = |v: &str| {
+        let opts = LogsOptions::new().since(v);
+        let c = &c;
+        let id = &id;
+        async move {
+            collect(c.service_logs(id, &opts).await.unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        since("1h")
+            .await
+            .stdout_str()
+            .matches("hello-from-")
+            .count(),
+        2
+    );
+    assert_eq!(
+        since("-1h").await.stdout_str(),
+        "",
+        "a time in the future: no lines"
+    );
+    assert!(matches!(
+        c.service_logs(&id, &LogsOptions::new().since("yesterday"))
+            .await,
+        Err(Error::InvalidArgument { what: "since", .. })
+    ));
+    // Task logs: one task's lines only.
+    let tasks = c
+        .task_list(&TaskFilter::new().service(&id).desired_state("running"))
+        .await
+        .unwrap();
+    assert_eq!(tasks.len(), 2);
+    for t in &tasks {
+        let out = collect(c.task_logs(&t.id, &LogsOptions::new()).await.unwrap())
+            .await
+            .unwrap();
+        let slot = t.slot.expect("replicated task has a slot");
+        assert_eq!(
+            out.stdout_str(),
+            format!("hello-from-{prefix}{slot}\n"),
+            "{out:?}"
+        );
+    }
     // Follow: the stream stays open; the first frame arrives.
     let mut follow = c
         .service_logs(&id, &LogsOptions::new().follow(true).tail("1"))

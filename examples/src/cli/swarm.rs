@@ -230,12 +230,12 @@ pub enum ServiceCommand {
         #[arg(required = true)]
         services: Vec<String>,
     },
-    /// Fetch the logs of a service.
+    /// Fetch the logs of a service or a task.
     Logs {
         /// Follow log output.
         #[arg(short, long)]
         follow: bool,
-        /// Show logs since timestamp or relative (e.g. 42m).
+        /// Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes).
         #[arg(long)]
         since: Option<String>,
         /// Number of lines to show from the end of the logs.
@@ -244,7 +244,7 @@ pub enum ServiceCommand {
         /// Show timestamps.
         #[arg(short, long)]
         timestamps: bool,
-        /// The service.
+        /// The service (name or ID), or a task ID.
         service: String,
     },
     /// Remove one or more services.
@@ -756,7 +756,11 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
             if let Some(s) = since {
                 o = o.since(s);
             }
-            let mut s = c.service_logs(&service, &o).await?;
+            // Like `docker service logs SERVICE|TASK`: a service first, else a task ID.
+            let mut s = match c.service_logs(&service, &o).await {
+                Err(swarm_client::Error::NotFound { .. }) => c.task_logs(&service, &o).await?,
+                r => r?,
+            };
             use std::io::Write as _;
             while let Some(f) = s.next().await {
                 let f = f?;

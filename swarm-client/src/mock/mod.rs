@@ -14,7 +14,7 @@
 //!   (`No such image`, [`MockSwarmBuilder::missing_image`], private registries without
 //!   `X-Registry-Auth`) and replaced after the restart delay like swarmkit
 //!   ([`MockSwarmBuilder::restart_delay`], or the spec's `RestartPolicy`);
-//! - service logs with `stdout`/`stderr`/`tail`/`since`/`timestamps`/`follow`
+//! - service and task logs with `stdout`/`stderr`/`tail`/`since`/`timestamps`/`follow`
 //!   ([`MockSwarm::set_service_logs`], [`MockSwarm::append_service_logs`]); `/events` with
 //!   `since`/`until` and dockerd's filters; exec with canned results; configs, secrets;
 //! - recording ([`MockSwarm::requests`], secrets redacted; [`MockSwarm::registry_auths`]) and

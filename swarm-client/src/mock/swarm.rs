@@ -468,7 +468,8 @@ impl MockSwarm {
         out
     }
 
-    /// Canned log lines of `service` (name or ID) for `GET /services/{id}/logs`, replacing
+    /// Canned log lines of `service` (name or ID) for `GET /services/{id}/logs` (and of its
+    /// tasks' `GET /tasks/{id}/logs`; a task ID given here sets that task's own lines), replacing
     /// any earlier ones: each line is sent on stdout (`stream` 1) or stderr (`stream` 2); a `\n`
     /// is added when missing. Lines are stamped with the current time (for `timestamps` and
     /// `since`).
@@ -1276,7 +1277,10 @@ impl Inner {
                         (&Method::GET, [id, "logs"]) => self.service_logs(&st, &req, id),
                         _ => self.services(&mut st, &req, rest),
                     },
-                    "tasks" => self.tasks(&st, &req, rest),
+                    "tasks" => match (&req.method, rest) {
+                        (&Method::GET, [id, "logs"]) => self.task_logs(&st, &req, id),
+                        _ => self.tasks(&st, &req, rest),
+                    },
                     other => self.objects(&mut st, &req, other, rest),
                 }
             }
@@ -1665,7 +1669,32 @@ impl Inner {
             return msg(StatusCode::NOT_FOUND, &format!("service {id} not found"));
         };
         let s = &st.services[i];
-        let (sid, sname) = (s.id.clone(), name_of(&s.spec));
+        self.logs(st, req, None, s.id.clone(), name_of(&s.spec))
+    }
+
+    /// `GET /tasks/{id}/logs`: the lines set for the task ID, else its service's lines.
+    fn task_logs(self: &Arc<Self>, st: &State, req: &Req, id: &str) -> Response<Body> {
+        let Some(t) = st.tasks.iter().find(|t| t.id == id) else {
+            return msg(StatusCode::NOT_FOUND, &format!("task {id} not found"));
+        };
+        let sname = st
+            .services
+            .iter()
+            .find(|s| s.id == t.service_id)
+            .map(|s| name_of(&s.spec))
+            .unwrap_or_default();
+        self.logs(st, req, Some(t.id.clone()), t.service_id.clone(), sname)
+    }
+
+    /// The logs stream of a service (`task` `None`) or of one of its tasks.
+    fn logs(
+        self: &Arc<Self>,
+        st: &State,
+        req: &Req,
+        task: Option<String>,
+        sid: String,
+        sname: String,
+    ) -> Response<Body> {
         let stdout = req.query_bool("stdout");
         let stderr = req.query_bool("stderr");
         if !stdout && !stderr {
@@ -1691,9 +1720,13 @@ impl Inner {
             Some(v) => match parse_api_time(&v) {
                 Some(t) => Some(t),
                 None => {
+                    // dockerd's words (and status) for a value that is not `SECONDS[.NANOS]`.
                     return msg(
-                        StatusCode::BAD_REQUEST,
-                        &format!("invalid since value {v:?}"),
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        &format!(
+                            "could not parse since timestamp: strconv.ParseInt: parsing {:?}: invalid syntax",
+                            v.split('.').next().unwrap_or_default()
+                        ),
                     );
                 }
             },
@@ -1719,9 +1752,13 @@ impl Inner {
         };
         let lines_of = move |st: &State| -> Option<Vec<LogLine>> {
             st.services.iter().find(|s| s.id == sid)?;
+            if let Some(t) = &task {
+                st.tasks.iter().find(|x| x.id == *t)?;
+            }
             Some(
-                st.logs
-                    .get(&sid)
+                task.as_ref()
+                    .and_then(|t| st.logs.get(t))
+                    .or_else(|| st.logs.get(&sid))
                     .or_else(|| st.logs.get(&sname))
                     .cloned()
                     .unwrap_or_default(),

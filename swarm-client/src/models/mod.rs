@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::serde_util::null_as_default;
 
-pub use time::Timestamp;
+pub use time::{Timestamp, api_time_arg};
 
 /// Declares a string enum with an `Unknown(String)` fallback and serde through strings.
 macro_rules! string_enum {

@@ -88,6 +88,133 @@ impl Timestamp {
     }
 }
 
+/// Converts a `--since`/`--until` value the way the docker CLI does (its `GetTimestamp`) into
+/// what the Engine API takes (`seconds[.nanoseconds]` since the Unix epoch):
+///
+/// - a Go duration (`42m`, `1h30m`, `1.5s`, `300ms`) counts back from `now` (whole seconds);
+/// - an RFC 3339 time (`2024-05-01T12:34:56Z`, `…+02:00`, fractions, `T15` and `T15:04`) or a
+///   date (`2024-05-01`); without a zone it is read as UTC (the CLI reads the local zone);
+/// - a Unix timestamp (`1714566896` or `1714566896.123456789`) is sent as given.
+///
+/// # Errors
+/// A message naming the value when it is none of these (as the CLI's
+/// `failed to parse value as time or duration`).
+pub fn api_time_arg(value: &str, now: SystemTime) -> Result<String, String> {
+    let fail = || format!("failed to parse value as time or duration: {value:?}");
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(fail());
+    }
+    if v != "0"
+        && let Some(nanos) = go_duration_nanos(v)
+    {
+        let now = i128::try_from(
+            now.duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos(),
+        )
+        .unwrap_or(i128::MAX);
+        return Ok((now - nanos).div_euclid(1_000_000_000).to_string());
+    }
+    if v.contains('-') {
+        let t = rfc3339_like(v).ok_or_else(fail)?;
+        let n = t.unix_nanos();
+        return Ok(format!(
+            "{}.{:09}",
+            n.div_euclid(1_000_000_000),
+            n.rem_euclid(1_000_000_000)
+        ));
+    }
+    let (secs, frac) = v.split_once('.').unwrap_or((v, ""));
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit());
+    if digits(secs) && (frac.is_empty() || digits(frac)) && frac.len() <= 9 && secs.len() <= 19 {
+        return Ok(v.to_owned());
+    }
+    Err(fail())
+}
+
+/// `2024-05-01`, `2024-05-01T15`, `2024-05-01T15:04`, `2024-05-01T15:04:05[.frac]`, each with
+/// an optional `Z` or `±HH:MM` (UTC without one).
+fn rfc3339_like(v: &str) -> Option<Timestamp> {
+    let (date, time) = match v.find(['T', 't']) {
+        Some(i) => (&v[..i], &v[i + 1..]),
+        None => (v, ""),
+    };
+    if date.len() != 10 {
+        return None;
+    }
+    let zone_at = time
+        .find(['Z', 'z', '+'])
+        .or_else(|| time.rfind('-'))
+        .unwrap_or(time.len());
+    let (clock, zone) = time.split_at(zone_at);
+    let zone = if zone.is_empty() { "Z" } else { zone };
+    let (hms, frac) = match clock.split_once('.') {
+        Some((h, f)) => (h, Some(f)),
+        None => (clock, None),
+    };
+    let hms = match hms.len() {
+        0 if frac.is_none() => "00:00:00".to_owned(),
+        2 => format!("{hms}:00:00"),
+        5 => format!("{hms}:00"),
+        8 => hms.to_owned(),
+        _ => return None,
+    };
+    let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
+    Timestamp::parse(&format!("{date}T{hms}{frac}{zone}"))
+}
+
+/// Go's `time.ParseDuration`: `[-+]` then one or more `number unit` (units ns, us, µs, ms, s,
+/// m, h; the number may have a fraction). Nanoseconds, or `None` when malformed.
+fn go_duration_nanos(s: &str) -> Option<i128> {
+    let (neg, mut rest) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: i128 = 0;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        let num = &rest[..num_end];
+        if num.is_empty() || num == "." || num.matches('.').count() > 1 {
+            return None;
+        }
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale: i128 = match &rest[..unit_end] {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            _ => return None,
+        };
+        rest = &rest[unit_end..];
+        let (whole, frac) = num.split_once('.').unwrap_or((num, ""));
+        let whole: i128 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
+        let mut part = whole.checked_mul(scale)?;
+        let mut div: i128 = 1;
+        for c in frac.bytes().take(18) {
+            div *= 10;
+            part = part.checked_add(i128::from(c - b'0') * scale / div)?;
+        }
+        total = total.checked_add(part)?;
+    }
+    Some(if neg { -total } else { total })
+}
+
 /// Days since 1970-01-01 (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -115,5 +242,46 @@ mod tests {
         assert!(Timestamp::parse("2024-13-01T00:00:00Z").is_none());
         assert!(Timestamp::parse("2024-05-01T00:00:00.Z").is_none());
         assert!(Timestamp::parse("0001-01-01T00:00:00Z").is_some());
+    }
+
+    #[test]
+    fn api_time_args_like_the_cli() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_714_566_896) + Duration::from_millis(700);
+        let ok = |v: &str| api_time_arg(v, now).unwrap();
+        // durations count back from now, whole seconds
+        assert_eq!(ok("42m"), (1_714_566_896 - 42 * 60).to_string());
+        assert_eq!(ok("1h30m"), (1_714_566_896 - 5400).to_string());
+        assert_eq!(ok("1.5s"), "1714566895");
+        assert_eq!(ok("300ms"), "1714566896");
+        assert_eq!(ok("-10s"), "1714566906");
+        // RFC 3339 and dates
+        assert_eq!(ok("2024-05-01T12:34:56Z"), "1714566896.000000000");
+        assert_eq!(ok("2024-05-01T14:34:56.5+02:00"), "1714566896.500000000");
+        assert_eq!(ok("2024-05-01T12:34:56"), "1714566896.000000000");
+        assert_eq!(ok("2024-05-01T12:34"), "1714566840.000000000");
+        assert_eq!(ok("2024-05-01T12"), "1714564800.000000000");
+        assert_eq!(ok("2024-05-01"), "1714521600.000000000");
+        assert_eq!(ok("2024-05-01T12:34:56-01:00"), "1714570496.000000000");
+        // Unix timestamps pass through
+        assert_eq!(ok("1714566896"), "1714566896");
+        assert_eq!(ok("1714566896.123456789"), "1714566896.123456789");
+        assert_eq!(ok("0"), "0");
+        for bad in [
+            "",
+            "yesterday",
+            "42x",
+            "2024-13-01",
+            "2024-05-01T25",
+            "1.2.3",
+            "1714566896.1234567890",
+            "m",
+            "-",
+        ] {
+            let e = api_time_arg(bad, now).unwrap_err();
+            assert!(
+                e.contains("failed to parse value as time or duration"),
+                "{bad}: {e}"
+            );
+        }
     }
 }
