@@ -222,6 +222,25 @@ fn parse_recognises_every_form() {
     assert_eq!(j["form"], "volume_create");
     assert_eq!(j["name"], "v");
 
+    // Command lines are split as a shell would: quoted words keep their spaces.
+    let j = json(&[
+        "nfs",
+        "parse",
+        "mount -t nfs -o nfsvers=4 '10.0.0.1:/my share' \"/mnt/my dir\"",
+    ]);
+    assert_eq!(j["form"], "mount_command");
+    assert_eq!(j["dir"], "/mnt/my dir");
+    assert_eq!(j["volume"]["driver_opts"]["device"], ":/my share");
+    let j = json(&[
+        "nfs",
+        "parse",
+        "docker volume create --opt type=nfs --opt 'o=addr=10.0.0.1,nfsvers=4' --opt \"device=:/a b\" v",
+    ]);
+    assert_eq!(j["form"], "volume_create");
+    assert_eq!(j["driver_opts"]["device"], ":/a b");
+    let e = fails(&["nfs", "parse", "mount -t nfs 'unterminated /mnt"]);
+    assert!(e.contains("mount arguments"), "{e}");
+
     let j = json(&["nfs", "parse", "[fe80::1]:/p"]);
     assert_eq!(
         (j["form"].as_str(), j["host"].as_str()),

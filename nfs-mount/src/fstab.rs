@@ -9,7 +9,7 @@ use crate::text::{
     check_absolute, check_no_control, number, octal_escape, octal_unescape, shell_quote,
     shell_split, split_ws,
 };
-use crate::volume::{Device, FsType, NfsVolume, check_server};
+use crate::volume::{Device, FsType, NfsVolume, check_parts};
 
 /// Splits a volume into the `server:/path` device and options without `addr=`, as mount(8)
 /// and fstab want them (when the device already names a server, both are kept as they are).
@@ -182,7 +182,7 @@ impl FromStr for FstabEntry {
         };
         let dump = num(4, "fstab dump")?;
         let pass = num(5, "fstab pass")?;
-        check_server(&device, &options)?;
+        check_parts(fs_type, &device, &options)?;
         Ok(Self {
             device,
             mountpoint,
@@ -259,7 +259,7 @@ impl MountCommand {
     pub fn new(fs_type: FsType, options: NfsOptions, device: Device, dir: &str) -> Result<Self> {
         check_absolute("mount point", dir)?;
         check_no_control("mount point", dir)?;
-        check_server(&device, &options)?;
+        check_parts(fs_type, &device, &options)?;
         Ok(Self {
             fs_type,
             options,
@@ -465,6 +465,22 @@ mod tests {
             Error::FstabFields {
                 line: "a:/b /c nfs rw 0 0 0".into(),
                 found: 7
+            }
+        );
+        assert_eq!(
+            e("a:/b /c nfs4 proto=udp6"),
+            Error::UdpWithV4 {
+                proto: "udp6".into(),
+                version: "4".into()
+            }
+        );
+        assert_eq!(
+            "mount -t nfs4 -o proto=udp a:/b /c"
+                .parse::<MountCommand>()
+                .unwrap_err(),
+            Error::UdpWithV4 {
+                proto: "udp".into(),
+                version: "4".into()
             }
         );
         assert_eq!(

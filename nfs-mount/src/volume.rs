@@ -364,8 +364,7 @@ impl NfsVolume {
     }
 
     fn check(&self) -> Result<()> {
-        check_server(&self.device, &self.options)?;
-        Ok(())
+        check_parts(self.fs_type, &self.device, &self.options)
     }
 
     /// The file system type.
@@ -444,6 +443,21 @@ impl NfsVolume {
         }
         args.push(name.to_owned());
         args
+    }
+
+    /// Reads a `docker volume create …` command line back, split into words as a POSIX shell
+    /// would (quotes and backslashes, as [`MountCommand`](crate::MountCommand)'s `FromStr`), then
+    /// as [`NfsVolume::from_volume_create_args`].
+    ///
+    /// # Errors
+    /// [`Error::VolumeCreateArgs`] for unbalanced quotes, and as
+    /// [`NfsVolume::from_volume_create_args`].
+    pub fn from_volume_create_command(line: &str) -> Result<(String, Self)> {
+        let words = crate::text::shell_split(line).map_err(|reason| Error::VolumeCreateArgs {
+            args: line.to_owned(),
+            reason,
+        })?;
+        Self::from_volume_create_args(&words)
     }
 
     /// Reads `docker volume create` arguments back: an optional leading `docker`, then
@@ -672,10 +686,22 @@ impl NfsVolumeBuilder {
 }
 
 /// The server must be named somewhere: in the device (`host:/path`) or as `addr=`.
-pub(crate) fn check_server(device: &Device, options: &NfsOptions) -> Result<()> {
+/// The rules across a volume's parts: a server is named (by the device or `addr=`), and
+/// `-t nfs4` is not asked to use UDP (the options alone catch `nfsvers=4` with UDP).
+pub(crate) fn check_parts(fs_type: FsType, device: &Device, options: &NfsOptions) -> Result<()> {
     if device.host.is_none() && options.addr().is_none() {
         return Err(Error::MissingAddr {
             device: device.to_string(),
+        });
+    }
+    if fs_type == FsType::Nfs4
+        && let Some(p) = options.proto().filter(|p| p.is_udp())
+    {
+        return Err(Error::UdpWithV4 {
+            proto: p.to_string(),
+            version: options
+                .version()
+                .map_or_else(|| "4".to_owned(), |v| v.to_string()),
         });
     }
     Ok(())
@@ -781,6 +807,26 @@ mod tests {
         assert_eq!(
             t(&[("type", "nfs"), ("size", "1")]),
             Err(Error::UnknownDriverOption { key: "size".into() })
+        );
+        // nfs4 is version 4 whatever the options say: no UDP.
+        assert_eq!(
+            t(&[
+                ("type", "nfs4"),
+                ("o", "addr=1.2.3.4,proto=udp"),
+                ("device", ":/p")
+            ]),
+            Err(Error::UdpWithV4 {
+                proto: "udp".into(),
+                version: "4".into()
+            })
+        );
+        assert!(
+            t(&[
+                ("type", "nfs"),
+                ("o", "addr=1.2.3.4,proto=udp"),
+                ("device", ":/p")
+            ])
+            .is_ok()
         );
         assert_eq!(
             t(&[("type", "cifs")]),

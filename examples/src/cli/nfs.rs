@@ -209,7 +209,8 @@ fn parse_any(input: &str) -> CliResult<Value> {
     }
     let words: Vec<&str> = t.split_whitespace().collect();
     if words.first() == Some(&"mount") {
-        let m = MountCommand::from_args(&words)?;
+        // Split as a shell would: quoted paths may hold spaces.
+        let m: MountCommand = t.parse()?;
         return Ok(json!({
             "form": "mount_command",
             "args": m.args(),
@@ -221,7 +222,7 @@ fn parse_any(input: &str) -> CliResult<Value> {
         }));
     }
     if matches!(words.first(), Some(&"docker" | &"volume")) {
-        let (name, v) = NfsVolume::from_volume_create_args(&words)?;
+        let (name, v) = NfsVolume::from_volume_create_command(t)?;
         let mut j = volume_json(&v);
         j["form"] = json!("volume_create");
         j["name"] = json!(name);
