@@ -623,10 +623,117 @@ fn credential_helper_stand_in_speaks_the_protocol() {
         serde_json::from_str::<serde_json::Value>(&out).expect("json"),
         json!({"127.0.0.1:5000": "carol"})
     );
+    // store keeps state: a later get answers it, erase removes it.
+    let (code, _) = run(
+        "store",
+        r#"{"ServerURL":"reg.example:5000","Username":"dave","Secret":"s3 cr\"et"}"#,
+    );
+    assert_eq!(code, Some(0));
+    let (code, out) = run("get", "reg.example:5000\n");
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).expect("json"),
+        json!({"ServerURL": "reg.example:5000", "Username": "dave", "Secret": "s3 cr\"et"})
+    );
+    // a second store replaces the entry
+    let (code, _) = run(
+        "store",
+        r#"{"ServerURL":"reg.example:5000","Username":"erin","Secret":"x"}"#,
+    );
+    assert_eq!(code, Some(0));
+    let (_, out) = run("list", "");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).expect("json"),
+        json!({"127.0.0.1:5000": "carol", "reg.example:5000": "erin"})
+    );
+    assert_eq!(run("erase", "reg.example:5000\n").0, Some(0));
+    let (code, out) = run("get", "reg.example:5000\n");
+    assert_eq!(
+        (code, out.trim()),
+        (Some(1), "credentials not found in native keychain")
+    );
+    let (code, out) = run("erase", "reg.example:5000\n");
+    assert_eq!(
+        (code, out.trim()),
+        (Some(1), "credentials not found in native keychain")
+    );
     let log =
         std::fs::read_to_string(dir.path().join("docker-credential-mocktest.log")).expect("log");
-    assert_eq!(log.lines().collect::<Vec<_>>(), ["get", "get", "list"]);
+    assert_eq!(
+        log.lines().collect::<Vec<_>>(),
+        [
+            "get 127.0.0.1:5000",
+            "get other.example",
+            "list",
+            "store reg.example:5000",
+            "get reg.example:5000",
+            "store reg.example:5000",
+            "list",
+            "erase reg.example:5000",
+            "get reg.example:5000",
+            "erase reg.example:5000",
+        ]
+    );
+    assert!(!log.contains("s3 cr"), "no secret in the log");
     assert!(write_credential_helper(dir.path(), "../evil", &[]).is_err());
+}
+
+/// `docker login` / `docker logout` through a `credHelpers` entry, as a user would test them:
+/// sdk-core's `DockerConfig` stores through the stand-in, reads back, erases.
+#[test]
+fn login_and_logout_through_the_credential_helper_stand_in() {
+    use sdk_core::{CredentialSource, Credentials, DockerConfig};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let helpers = dir.path().join("bin");
+    std::fs::create_dir(&helpers).expect("mkdir");
+    write_credential_helper(&helpers, "standin", &[]).expect("write");
+    let path = dir.path().join("config.json");
+    std::fs::write(
+        &path,
+        r#"{"credHelpers":{"127.0.0.1:5000":"standin"},"psFormat":"table {{.ID}}"}"#,
+    )
+    .expect("write config");
+    let load = || {
+        DockerConfig::load_from(&path)
+            .expect("load")
+            .with_helper_dir(&helpers)
+    };
+    let mut cfg = load();
+    let source = cfg
+        .store("127.0.0.1:5000", &Credentials::basic("carol", "pa55 word"))
+        .expect("store");
+    assert!(
+        matches!(source, CredentialSource::Helper(ref h) if h == "standin"),
+        "{source:?}"
+    );
+    cfg.save().expect("save");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        !text.contains("pa55"),
+        "the secret went to the helper, not the file: {text}"
+    );
+    assert!(text.contains("psFormat"), "unknown fields kept: {text}");
+
+    let (creds, _) = load().credentials_for("127.0.0.1:5000").expect("get");
+    assert_eq!(creds, Credentials::basic("carol", "pa55 word"));
+
+    let mut cfg = load();
+    cfg.erase("127.0.0.1:5000").expect("erase");
+    cfg.save().expect("save");
+    let (creds, _) = load()
+        .credentials_for("127.0.0.1:5000")
+        .expect("get after logout");
+    assert!(creds.is_anonymous(), "{creds:?}");
+    let log = std::fs::read_to_string(helpers.join("docker-credential-standin.log")).expect("log");
+    assert_eq!(
+        log.lines().collect::<Vec<_>>(),
+        [
+            "store 127.0.0.1:5000",
+            "get 127.0.0.1:5000",
+            "erase 127.0.0.1:5000",
+            "get 127.0.0.1:5000",
+        ]
+    );
 }
 
 fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
