@@ -38,6 +38,11 @@ fn render_prints_the_issue_snippet() {
         "upstream loadbalance {\n    least_conn;\n    server 192.168.1.157;\n    server 192.168.1.160;\n    server 192.168.1.193;\n}\n\
          server {\n    listen 80;\n    access_log /var/log/nginx/access_lb.log main;\n    location / {\n        proxy_pass http://loadbalance;\n    }\n}\n"
     );
+    // The snippet needs a `log_format main` that nginx does not predefine: the CLI says so.
+    assert!(
+        err.contains("\"main\" is not predefined") && err.contains("--full"),
+        "{err}"
+    );
 }
 
 #[test]

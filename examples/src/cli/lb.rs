@@ -253,6 +253,14 @@ fn build(servers: Vec<UpstreamServer>, lb: &BalancerArgs) -> CliResult<Rendered>
         snippet = marked;
         hash = Some(h);
     }
+    if !lb.full && lb.log_format.as_deref() == Some("main") {
+        // The seed's conf.d file says `main`, which the official nginx image's nginx.conf
+        // defines; nginx itself (and Debian's nginx.conf) does not.
+        eprintln!(
+            "note: log format \"main\" is not predefined by nginx: the official nginx image's \
+             nginx.conf defines it, Debian's does not (--full renders a whole nginx.conf with it)"
+        );
+    }
     let text = if lb.full {
         let d = |n: &str, a: &str| lb_config::Directive::new(n, [a]);
         NginxConf::builder(snippet)
