@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tracing::Instrument as _;
 use url::Url;
 
 /// Default limit on the size of a manifest read from a registry (4 MiB).
@@ -553,6 +554,18 @@ impl Client {
 
     /// Sends a request with auth, retries and redirects; returns the final response whatever its status.
     pub(crate) async fn send_raw(&self, req: &Req) -> Result<Response> {
+        // One span per logical request: auth challenges, token fetches, retries and redirects
+        // are inside it. The URL is redacted (no userinfo, no query: upload URLs carry state).
+        let span = tracing::debug_span!(
+            "registry_request",
+            method = %req.method,
+            url = %redact_url(&req.url),
+            registry = %req.registry,
+        );
+        self.send_raw_inner(req).instrument(span).await
+    }
+
+    async fn send_raw_inner(&self, req: &Req) -> Result<Response> {
         let mut state = self.auth_state(&req.registry).await?;
         let mut scopes = merge_scopes(req.scopes.iter().cloned());
         let mut auth = self

@@ -89,6 +89,16 @@ pub(crate) async fn fetch_token(
 ) -> Result<Token> {
     let endpoint = redact_url(realm);
     let scope_strs: Vec<String> = scopes.iter().map(ToString::to_string).collect();
+    tracing::debug!(
+        realm = %endpoint,
+        scope = %scope_strs.join(" "),
+        grant = match creds {
+            Some(Credentials::IdentityToken { .. }) => "refresh_token",
+            Some(Credentials::Basic { .. }) => "basic",
+            _ => "anonymous",
+        },
+        "fetching bearer token"
+    );
     let resp = match creds {
         Some(Credentials::IdentityToken { token: refresh, .. }) => {
             let mut form: Vec<(&str, &str)> = vec![

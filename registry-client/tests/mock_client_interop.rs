@@ -61,14 +61,10 @@ async fn client_pushes_and_pulls_through_bearer_auth() {
     let got = client.get_manifest(&r).await.expect("get manifest");
     assert_eq!(got.digest, d);
     let layer = Digest::sha256_of(b"layer-bytes");
-    // Only presence is checked: `Client::blob_exists` reports reqwest's body size hint, which is
-    // 0 for HEAD replies, instead of the Content-Length header (reported to the lead).
-    assert!(
-        client
-            .blob_exists(&r, &layer)
-            .await
-            .expect("head")
-            .is_some()
+    // HEAD reports the blob's size from Content-Length.
+    assert_eq!(
+        client.blob_exists(&r, &layer).await.expect("head"),
+        Some(b"layer-bytes".len() as u64)
     );
     assert_eq!(
         client
@@ -312,5 +308,83 @@ async fn a_slow_credential_helper_does_not_block_the_runtime() {
     assert!(
         n >= 25,
         "only {n} ticks in {took:?}: the runtime was blocked by the helper"
+    );
+}
+
+/// An `io::Write` into a shared buffer, for capturing what a tracing subscriber prints.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every request runs in a span (`registry_request`) naming the method and the redacted URL,
+/// with the token fetch and retries as events inside it; nothing a subscriber receives carries the password, the Basic
+/// header, a bearer token or an upload URL's query.
+#[tokio::test]
+async fn requests_are_traced_in_spans_without_secrets() {
+    let out = Captured::default();
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::NEW)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let reg = MockRegistry::builder()
+        .bearer_token_server("alice", "s3cret-pw")
+        .start()
+        .await;
+    let client = Client::builder()
+        .credentials(&reg.host(), Credentials::basic("alice", "s3cret-pw"))
+        .build()
+        .expect("client");
+    let r = reference(&reg, "team/traced:1.0");
+    push_image(&client, &r, b"traced-layer").await;
+    client.get_manifest(&r).await.expect("get manifest");
+    reg.fail_nth(1, 503);
+    client.get_manifest(&r).await.expect("get after a 503");
+
+    let text = String::from_utf8(out.0.lock().expect("lock").clone()).expect("utf-8");
+    assert!(text.contains("registry_request{method=PUT"), "{text}");
+    assert!(
+        text.contains("fetching bearer token")
+            && text.contains("scope=repository:team/traced:pull,push"),
+        "{text}"
+    );
+    assert!(
+        text.contains("status=503") && text.contains("retrying"),
+        "the 503 retry is logged: {text}"
+    );
+    assert!(
+        text.contains(&format!("url={}/v2/team/traced/manifests/1.0", reg.url())),
+        "{text}"
+    );
+    for secret in [
+        "s3cret-pw",
+        "YWxpY2U6czNjcmV0LXB3",
+        "Bearer",
+        "Authorization",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "{secret:?} leaked into the trace:\n{text}"
+        );
+    }
+    // Upload URLs are logged with their signed state redacted.
+    assert!(text.contains("_state=<redacted>"), "{text}");
+    assert_eq!(
+        text.matches("_state=").count(),
+        text.matches("_state=<redacted>").count(),
+        "{text}"
     );
 }

@@ -22,6 +22,8 @@ const SECRET_PARAMS: &[&str] = &[
     "credential",
     "credentials",
     "session",
+    // distribution's signed upload state: whoever has it can continue the upload
+    "_state",
 ];
 
 /// Whether a query parameter name looks like it carries a secret.

@@ -3,6 +3,7 @@
 use crate::{Endpoint, Error, Result, RetryPolicy, TlsConfig};
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument as _;
 use url::Url;
 
 /// The default user agent: `dockwright/<version>`.
@@ -114,11 +115,13 @@ impl Transport {
             Idempotent::No => false,
             Idempotent::ByMethod => RetryPolicy::is_idempotent_method(first.method()),
         };
-        tracing::debug!(
+        // One span per request (its attempts are events inside it); the URL without userinfo
+        // or query, so no secret reaches a subscriber.
+        let span = tracing::debug_span!(
+            "http_request",
             method = %first.method(),
             url = %crate::redact::endpoint_string(first.url()),
             retry,
-            "sending request"
         );
         let mut first = Some(first);
         self.inner
@@ -131,6 +134,7 @@ impl Transport {
                 let client = client.clone();
                 async move { client.execute(request?).await }
             })
+            .instrument(span)
             .await
     }
 }

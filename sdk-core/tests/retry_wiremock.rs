@@ -370,3 +370,70 @@ fn sdk_core_error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     }
     out
 }
+
+/// An `io::Write` into a shared buffer, for capturing what a tracing subscriber prints.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Each request gets an `http_request` span (method, redacted URL, whether it may be retried);
+/// its attempts and retries are events inside it; a token in the query never reaches the log.
+#[tokio::test(start_paused = true)]
+async fn requests_are_traced_in_a_span_with_the_url_redacted() {
+    let out = Captured::default();
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = MockServer::start().await;
+    catch_all(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .expect(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let t = transport(&server, fast_policy());
+    let mut url = t.url("/v2/").unwrap();
+    url.set_query(Some("token=hunter2-token&n=1"));
+    let resp = t
+        .send(|c| c.get(url.clone()), Idempotent::ByMethod)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let span = format!(
+        "http_request{{method=GET url={}/v2/?token=<redacted>&n=1 retry=true}}",
+        server.uri()
+    );
+    assert!(text.contains(&span), "{text}");
+    assert!(text.contains("retrying HTTP request"), "{text}");
+    assert_eq!(
+        text.matches(&format!("{span}: sdk_core::retry: HTTP attempt"))
+            .count(),
+        2,
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+}

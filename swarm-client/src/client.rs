@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument as _;
 
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -385,7 +386,7 @@ impl Client {
                 source,
             })?;
         let timeout = (!req.streaming).then_some(self.inner.timeout);
-        tracing::debug!(endpoint = %endpoint, "engine request");
+        let span = tracing::debug_span!("engine_request", endpoint = %endpoint);
         let resp = self
             .inner
             .transport
@@ -408,6 +409,7 @@ impl Client {
                 },
                 Idempotent::ByMethod,
             )
+            .instrument(span)
             .await
             .map_err(|source| Error::Transport {
                 endpoint: endpoint.clone(),
