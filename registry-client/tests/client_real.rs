@@ -132,6 +132,16 @@ async fn push_pull_round_trip_tag_copy_tags_delete_open_registry() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(o.stdout, manifest);
+    // ... and pulls it: every blob skopeo fetched (and digest-checked) is byte-identical.
+    let sk = tempfile::tempdir().unwrap();
+    let o = Command::new("skopeo")
+        .args(["copy", "-q", "--preserve-digests", "--src-tls-verify=false"])
+        .arg(format!("docker://{reg}/regclient-test-{s}/app:v1"))
+        .arg(format!("oci:{}:v1", sk.path().display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    same_blobs(src_dir.path(), sk.path());
 
     // delete by digest
     let by_digest = r.without_tag().with_digest(rep.digest.clone());

@@ -388,3 +388,58 @@ async fn requests_are_traced_in_spans_without_secrets() {
         "{text}"
     );
 }
+
+/// `copy` within a registry behind a Docker-Hub-like token server: the mount's token carries
+/// `pull` on the source repository (the fake grants a mount only then), so every blob is
+/// mounted and none uploaded; the token requests name both repositories.
+#[tokio::test]
+async fn copy_mounts_with_a_token_scoped_for_the_source_repository() {
+    let reg = MockRegistry::builder()
+        .bearer_token_server("alice", "s3cret")
+        .start()
+        .await;
+    let client = Client::builder()
+        .credentials(&reg.host(), Credentials::basic("alice", "s3cret"))
+        .build()
+        .expect("client");
+    let src = reference(&reg, "team/src:1.0");
+    let d = push_image(&client, &src, b"mounted-layer").await;
+    reg.clear_requests();
+    let dst = reference(&reg, "other/dst:1.0");
+    let report = client.copy(&src, &dst).await.expect("copy");
+    assert_eq!(report.digest, d);
+    assert_eq!((report.mounted, report.uploaded), (2, 0), "{report:?}");
+    assert_eq!(
+        reg.manifest("other/dst", "1.0").expect("copied").digest,
+        d.to_string()
+    );
+    let token_scopes: Vec<String> = reg
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/token")
+        .flat_map(|r| {
+            url::form_urlencoded::parse(r.query.as_bytes())
+                .filter(|(k, _)| k == "scope")
+                .map(|(_, v)| v.into_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        token_scopes.iter().any(|s| s == "repository:team/src:pull"),
+        "{token_scopes:?}"
+    );
+    assert!(
+        token_scopes
+            .iter()
+            .any(|s| s == "repository:other/dst:pull,push"),
+        "{token_scopes:?}"
+    );
+    // No blob went through an upload session's PUT: only mounts.
+    assert!(
+        !reg.requests()
+            .iter()
+            .any(|r| r.method == "PUT" && r.path.contains("/blobs/uploads/")),
+        "{:?}",
+        reg.requests()
+    );
+}
