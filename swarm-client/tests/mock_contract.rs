@@ -66,17 +66,26 @@ impl Target {
     }
 
     async fn send(&self, method: &str, target: &str, body: Option<&Value>) -> Resp {
+        self.send_with(method, target, body, &[]).await
+    }
+
+    async fn send_with(
+        &self,
+        method: &str,
+        target: &str,
+        body: Option<&Value>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
         let bytes = body
             .map(|b| serde_json::to_vec(b).expect("json"))
             .unwrap_or_default();
-        let headers: &[(&str, &str)] = if body.is_some() {
-            &[("Content-Type", "application/json")]
-        } else {
-            &[]
-        };
+        let mut headers: Vec<(&str, &str)> = extra.to_vec();
+        if body.is_some() {
+            headers.push(("Content-Type", "application/json"));
+        }
         TestClient::new(&self.host())
             .expect("test client")
-            .send(method, target, headers, &bytes)
+            .send(method, target, &headers, &bytes)
             .await
             .expect("request failed")
     }
@@ -111,7 +120,15 @@ impl Target {
 
 /// Builds a one-layer busybox OCI layout and pushes it with skopeo; returns the reference.
 fn pushed_busybox(registry: &str) -> String {
-    let reference = format!("{registry}/mocktest/busybox:contract");
+    pushed_busybox_as(registry, "mocktest/busybox:contract", None)
+}
+
+/// Like [`pushed_busybox`], to `registry/path`, with `user:password` for an htpasswd registry.
+fn pushed_busybox_as(registry: &str, path: &str, creds: Option<&str>) -> String {
+    let reference = format!("{registry}/{path}");
+    let dest_creds = creds
+        .map(|c| format!("--dest-creds '{c}'"))
+        .unwrap_or_default();
     let dir = tempfile::tempdir().expect("tempdir");
     let script = format!(
         r#"set -e; cd "{d}"; mkdir -p root/bin; cp /bin/busybox root/bin/; for l in sh httpd sleep echo; do ln -s busybox root/bin/$l; done
@@ -123,7 +140,7 @@ printf '{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+j
 M=$(sha256sum m.json|cut -d' ' -f1); cp m.json oci/blobs/sha256/$M; MS=$(stat -c%s m.json)
 printf '{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s}}]}}' $M $MS > oci/index.json
 echo '{{"imageLayoutVersion":"1.0.0"}}' > oci/oci-layout
-skopeo copy -q --dest-tls-verify=false oci:oci docker://{reference}"#,
+skopeo copy -q --dest-tls-verify=false {dest_creds} oci:oci docker://{reference}"#,
         d = dir.path().display()
     );
     let status = std::process::Command::new("sh")
@@ -549,6 +566,71 @@ async fn service_lifecycle(t: Target) {
     .await;
     assert_eq!(running["Slot"], 1);
 
+    // Rollback to the previous spec (`docker service rollback`): the spec swaps back, the
+    // status goes rollback_started → rollback_completed, the task runs the old template again.
+    let version = updated["Version"]["Index"].as_u64().expect("index");
+    let r = t
+        .send(
+            "POST",
+            &format!("/v1.41/services/{id}/update?version={version}&rollback=previous"),
+            Some(&updated["Spec"]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut states = Vec::new();
+    let rolled = loop {
+        let v = t
+            .send("GET", &format!("/v1.41/services/{id}"), None)
+            .await
+            .json()
+            .expect("JSON body");
+        let state = v["UpdateStatus"]["State"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if states.last() != Some(&state) {
+            states.push(state.clone());
+        }
+        if state == "rollback_completed" {
+            break v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "rollback not completed: {states:?} {}",
+            v["UpdateStatus"]
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        states
+            .iter()
+            .all(|s| s == "rollback_started" || s == "rollback_completed"),
+        "{states:?}"
+    );
+    assert_eq!(
+        rolled["UpdateStatus"]["Message"], "rollback completed",
+        "{}",
+        rolled["UpdateStatus"]
+    );
+    assert!(
+        rolled["Spec"]["TaskTemplate"]["ContainerSpec"]
+            .get("Env")
+            .is_none(),
+        "{}",
+        rolled["Spec"]
+    );
+    assert_eq!(
+        rolled["PreviousSpec"]["TaskTemplate"]["ContainerSpec"]["Env"],
+        json!(["DOCKWRIGHT_STEP=2"])
+    );
+    wait_task(&t, &name, Duration::from_secs(60), |task| {
+        task["DesiredState"] == "running"
+            && task["Status"]["State"] == "running"
+            && task["Spec"]["ContainerSpec"].get("Env").is_none()
+    })
+    .await;
+
     // Remove.
     let r = t
         .send("DELETE", &format!("/v1.41/services/{id}"), None)
@@ -934,6 +1016,114 @@ async fn logs(t: Target) {
     assert_eq!(r.status, 404, "{}", r.text());
 }
 
+/// A private image: with `X-Registry-Auth` (URL-safe base64 JSON) the task pulls it and runs;
+/// without, the task is rejected with `No such image`.
+async fn private_image_needs_registry_auth(t: Target) {
+    let (t, image, user, pass, server) = match t {
+        Target::Real { endpoint, registry } => {
+            let auth_reg = env("DOCKWRIGHT_TEST_AUTH_REGISTRY");
+            let user = env("DOCKWRIGHT_TEST_REGISTRY_USER");
+            let pass = env("DOCKWRIGHT_TEST_REGISTRY_PASSWORD");
+            // a tag no node has pulled, so the no-auth task cannot use a local copy
+            let image = pushed_busybox_as(
+                &auth_reg,
+                &format!("mocktest/private:{}", unique("p")),
+                Some(&format!("{user}:{pass}")),
+            );
+            (
+                Target::Real { endpoint, registry },
+                image,
+                user,
+                pass,
+                auth_reg,
+            )
+        }
+        Target::Mock(_) => {
+            let server = "127.0.0.1:5001".to_owned();
+            let mock = MockSwarm::builder()
+                .initialized(true)
+                .task_delay(Duration::from_millis(300))
+                .private_registry(&server, "john", "s3cret")
+                .start()
+                .await;
+            let image = format!("{server}/mocktest/private:1");
+            (
+                Target::Mock(mock),
+                image,
+                "john".to_owned(),
+                "s3cret".to_owned(),
+                server,
+            )
+        }
+    };
+    let spec = |name: &str| {
+        json!({
+            "Name": name,
+            "TaskTemplate": {
+                "ContainerSpec": {"Image": image, "Args": ["sleep", "3600"]},
+                "Networks": [{"Target": "host"}],
+                "Placement": {"Constraints": ["node.role==manager"]},
+                "RestartPolicy": {"Condition": "none"},
+            },
+            "Mode": {"Replicated": {"Replicas": 1}},
+        })
+    };
+    let auth =
+        sdk_core::RegistryAuth::new(sdk_core::Credentials::basic(user, pass.as_str()), &server)
+            .encode();
+    let state_of = |name: String| {
+        let t = &t;
+        async move {
+            wait_task(t, &name, Duration::from_secs(60), |t| {
+                t["Status"]["State"] == "running" || t["Status"]["State"] == "rejected"
+            })
+            .await["Status"]
+                .clone()
+        }
+    };
+    // Without credentials first, while no node has the image.
+    let without = unique("noauth");
+    let _g1 = t.guard(&without);
+    let r = t
+        .send("POST", "/v1.41/services/create", Some(&spec(&without)))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let status = state_of(without.clone()).await;
+    assert_eq!(status["State"], "rejected", "{status}");
+    assert_eq!(
+        status["Err"],
+        json!(format!("No such image: {image}")),
+        "{status}"
+    );
+
+    let with = unique("auth");
+    let _g2 = t.guard(&with);
+    let r = t
+        .send_with(
+            "POST",
+            "/v1.41/services/create",
+            Some(&spec(&with)),
+            &[("X-Registry-Auth", &auth)],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let status = state_of(with.clone()).await;
+    assert_eq!(status["State"], "running", "{status}");
+
+    // Now the node has the image: dockerd runs it without credentials too.
+    let again = unique("cached");
+    let _g3 = t.guard(&again);
+    let r = t
+        .send("POST", "/v1.41/services/create", Some(&spec(&again)))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let status = state_of(again.clone()).await;
+    assert_eq!(
+        status["State"], "running",
+        "a node's local copy runs: {status}"
+    );
+}
+
 macro_rules! contract {
     ($name:ident, $check:ident) => {
         mod $name {
@@ -959,3 +1149,4 @@ contract!(missing_image_contract, missing_image_is_rejected);
 contract!(unknown_contract, unknown_objects);
 contract!(constraint_contract, unsatisfiable_constraint_stays_pending);
 contract!(logs_contract, logs);
+contract!(private_image_contract, private_image_needs_registry_auth);

@@ -1,6 +1,6 @@
 //! `MockSwarm`: a stateful fake Docker Engine API (swarm manager) on a loopback HTTP server.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -144,7 +144,8 @@ impl MockSwarmBuilder {
 
     /// Images under `host/` need credentials: a task is rejected with `No such image: IMAGE`
     /// (what dockerd reports when the pull is denied) unless the service was created or last
-    /// updated with an `X-Registry-Auth` header carrying this `username` and `password`.
+    /// updated with an `X-Registry-Auth` header carrying this `username` and `password`, or its
+    /// node pulled that image before (dockerd then runs the local copy).
     pub fn private_registry(
         mut self,
         host: impl Into<String>,
@@ -319,6 +320,9 @@ struct State {
     exec_results: Vec<ExecResult>,
     logs: HashMap<String, Vec<LogLine>>,
     registry_auths: Vec<(String, Value)>,
+    /// `(node ID, image)` pairs a node has pulled: like dockerd, a node that has an image runs
+    /// it even when a later pull without credentials fails.
+    pulled: HashSet<(String, String)>,
     out_of_sequence: u32,
     log: RequestLog,
     events: Vec<(u128, Value)>,
@@ -937,7 +941,11 @@ impl State {
                         && a.get("password").and_then(Value::as_str) == Some(pass.as_str())
                 })
         });
-        let missing = missing || denied;
+        let cached = self.pulled.contains(&(node_id.clone(), image.clone()));
+        let missing = missing || (denied && !cached);
+        if !missing {
+            self.pulled.insert((node_id.clone(), image.clone()));
+        }
         let version = self.bump();
         let t = Task {
             id: new_id(),
