@@ -27,6 +27,13 @@ pub enum Error {
         /// The upstream name.
         upstream: String,
     },
+    /// An upstream whose servers are all `backup` (nginx: "no servers in upstream"): backups only
+    /// take over from primary servers, so at least one server must not be `backup`.
+    #[error("upstream {upstream:?} has only backup servers; at least one must not be backup")]
+    OnlyBackupServers {
+        /// The upstream name.
+        upstream: String,
+    },
     /// A `backup` server in an upstream whose method does not support it (hash, ip_hash, random).
     #[error(
         "upstream {upstream:?}: balancing method {method:?} does not support the backup server {server:?}"

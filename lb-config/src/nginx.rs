@@ -618,8 +618,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ApplyError> {
                 }
                 Ok(())
             }
-            // EBUSY (16) / EXDEV (18): a bind-mounted file cannot be replaced; rewrite it in place.
-            Err(e) if matches!(e.raw_os_error(), Some(16 | 18)) => {
+            Err(e) if rename_needs_in_place(&e) => {
                 let mut f = fs::OpenOptions::new()
                     .write(true)
                     .truncate(true)
@@ -637,6 +636,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ApplyError> {
     })();
     let _ = fs::remove_file(&tmp);
     result
+}
+
+/// Whether a failed rename over the target means it cannot be replaced, only rewritten in place:
+/// EBUSY (16), which Linux returns when the target is a mount point (a file bind-mounted into a
+/// container, `docker run -v ./lb.conf:/etc/nginx/conf.d/lb.conf`), or EXDEV (18), "not on the
+/// same mount", kept as a safeguard (the temp file sits beside the target, so Linux answers a
+/// bind-mounted target with EBUSY, as `tests/real_nginx.rs` checks). Any other error
+/// (permissions, a missing directory) is reported, not worked around.
+fn rename_needs_in_place(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(16 | 18))
 }
 
 fn unique() -> u64 {
@@ -812,6 +821,103 @@ mod tests {
     fn atomic_write_errors_name_the_file() {
         let e = write_atomic(Path::new("/nonexistent-dir-dw/x.conf"), b"x").unwrap_err();
         assert!(e.to_string().contains("/nonexistent-dir-dw"), "{e}");
+    }
+
+    #[test]
+    fn only_busy_or_cross_device_renames_fall_back_to_in_place() {
+        // EBUSY and EXDEV (Linux numbering) fall back; the real EBUSY of a bind-mounted file is
+        // exercised in tests/real_nginx.rs (`apply_rewrites_a_bind_mounted_file_in_place`).
+        assert!(rename_needs_in_place(&io::Error::from_raw_os_error(16)));
+        assert!(rename_needs_in_place(&io::Error::from_raw_os_error(18)));
+        for errno in [1, 2, 13, 20, 21, 28, 30] {
+            // EPERM, ENOENT, EACCES, ENOTDIR, EISDIR, ENOSPC, EROFS
+            assert!(
+                !rename_needs_in_place(&io::Error::from_raw_os_error(errno)),
+                "errno {errno}"
+            );
+        }
+        assert!(!rename_needs_in_place(&io::Error::other("busy")));
+        // A rename that fails for another reason is an error naming the step: here the target
+        // is a non-empty directory (EISDIR/ENOTEMPTY), and no temp file is left behind.
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("lb.conf");
+        fs::create_dir(&p).unwrap();
+        fs::write(p.join("keep"), b"x").unwrap();
+        let e = write_atomic(&p, b"new").unwrap_err();
+        assert!(
+            matches!(&e, ApplyError::Io { op: "rename", path, .. } if path == &p),
+            "{e}"
+        );
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "temp file left");
+    }
+
+    #[test]
+    fn sighup_reload_signals_the_master_from_the_pid_file() {
+        use std::os::unix::process::ExitStatusExt as _;
+        let d = tempfile::tempdir().unwrap();
+        let pid_file = d.path().join("nginx.pid");
+        // A stand-in master: `sleep` dies of SIGHUP (its default action), so how it ended shows
+        // which signal reached it.
+        let mut master = Command::new("sleep").arg("30").spawn().unwrap();
+        fs::write(&pid_file, format!("{}\n", master.id())).unwrap();
+        // The binary does not exist, so `nginx -s reload` cannot be what succeeds.
+        let hup = Nginx::new("/nonexistent-dw/nginx")
+            .pid_file(&pid_file)
+            .sighup(true);
+        if let Err(e) = hup.reload() {
+            let _ = master.kill();
+            let _ = master.wait();
+            panic!("the SIGHUP reload failed: {e}");
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let status = loop {
+            if let Some(s) = master.try_wait().unwrap() {
+                break Some(s);
+            }
+            if Instant::now() > deadline {
+                let _ = master.kill();
+                let _ = master.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let status =
+            status.expect("the stand-in master did not die of SIGHUP (is SIGHUP ignored?)");
+        assert_eq!(status.signal(), Some(1), "{status:?}");
+
+        // Without sighup the same runner runs the binary, which is missing.
+        let e = Nginx::new("/nonexistent-dw/nginx")
+            .pid_file(&pid_file)
+            .reload()
+            .unwrap_err();
+        assert!(
+            matches!(&e, ApplyError::Spawn { bin, .. } if bin == "/nonexistent-dw/nginx"),
+            "{e}"
+        );
+        // No pid file: nothing to signal, and the error names the file.
+        let e = Nginx::new("nginx")
+            .pid_file(d.path().join("missing.pid"))
+            .sighup(true)
+            .reload()
+            .unwrap_err();
+        assert!(
+            matches!(&e, ApplyError::Reload { stderr } if stderr.contains("no master pid in") && stderr.contains("missing.pid")),
+            "{e}"
+        );
+        // A pid above any pid_max (2^22): kill fails, and its complaint is kept.
+        fs::write(&pid_file, "99999999\n").unwrap();
+        let e = hup.reload().unwrap_err();
+        assert!(
+            matches!(&e, ApplyError::Reload { stderr } if stderr.contains("99999999")),
+            "{e}"
+        );
+        // The pid file named by `-g "pid …;"` is the one signalled when none is given.
+        let e = Nginx::new("nginx")
+            .globals(format!("pid {};", d.path().join("g.pid").display()))
+            .sighup(true)
+            .reload()
+            .unwrap_err();
+        assert!(e.to_string().contains("g.pid"), "{e}");
     }
 
     #[test]

@@ -306,7 +306,8 @@ impl UpstreamServerBuilder {
         self.server.max_fails = Some(n);
         self
     }
-    /// `fail_timeout=TIME`, an nginx time such as `10s` or `1m30s`.
+    /// `fail_timeout=TIME`, an nginx time in seconds such as `10s` or `1m30s` (not `ms`: nginx
+    /// refuses it for `fail_timeout`).
     pub fn fail_timeout(mut self, t: impl Into<String>) -> Self {
         self.fail_timeout = Some(t.into());
         self
@@ -330,7 +331,8 @@ impl UpstreamServerBuilder {
     /// Checks and returns the server.
     ///
     /// # Errors
-    /// [`Error::ZeroWeight`] for `weight(0)`; [`Error::InvalidValue`] for a malformed fail_timeout.
+    /// [`Error::ZeroWeight`] for `weight(0)`; [`Error::InvalidValue`] for a malformed fail_timeout
+    /// or one in milliseconds.
     pub fn build(self) -> Result<UpstreamServer> {
         let mut s = self.server;
         if s.weight == Some(0) {
@@ -340,7 +342,7 @@ impl UpstreamServerBuilder {
         }
         if let Some(t) = self.fail_timeout {
             check_word("fail_timeout", &t)?;
-            check_time("fail_timeout", &t)?;
+            check_time("fail_timeout", &t, false)?;
             s.fail_timeout = Some(t);
         }
         Ok(s)
@@ -621,7 +623,7 @@ impl UpstreamBuilder {
         self.zone = Some(z);
         self
     }
-    /// `keepalive N`: idle connections to keep open per worker.
+    /// `keepalive N`: idle connections to keep open per worker (at least 1).
     pub fn keepalive(mut self, n: u32) -> Self {
         self.keepalive = Some(n);
         self
@@ -636,7 +638,8 @@ impl UpstreamBuilder {
     ///
     /// # Errors
     /// [`Error::UnsafeValue`] (name), [`Error::EmptyUpstream`], [`Error::BackupNotSupported`],
-    /// [`Error::ResolveWithoutZone`], [`Error::ConflictingServer`], [`Error::ZeroWeight`].
+    /// [`Error::ResolveWithoutZone`], [`Error::ConflictingServer`], [`Error::ZeroWeight`],
+    /// [`Error::OnlyBackupServers`], [`Error::InvalidValue`] for `keepalive(0)`.
     pub fn build(self) -> Result<Upstream> {
         check_name("upstream name", &self.name)?;
         let mut servers = self.servers;
@@ -674,6 +677,20 @@ impl UpstreamBuilder {
                     server: s.addr.to_string(),
                 });
             }
+        }
+        // After the per-server checks, as nginx: `ip_hash; server a backup;` is refused for the
+        // method first, `server a backup;` alone for having no primary server.
+        if servers.iter().all(|s| s.backup) {
+            return Err(Error::OnlyBackupServers {
+                upstream: self.name,
+            });
+        }
+        if self.keepalive == Some(0) {
+            return Err(Error::invalid(
+                "keepalive",
+                "0",
+                "must be at least 1 (idle connections cached per worker)",
+            ));
         }
         Ok(Upstream {
             name: self.name,

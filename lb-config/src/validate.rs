@@ -56,8 +56,10 @@ pub(crate) fn check_name(what: &'static str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks an nginx time such as `10s`, `30`, `1m30s`, `500ms`.
-pub(crate) fn check_time(what: &'static str, value: &str) -> Result<()> {
+/// Checks an nginx time such as `10s`, `30`, `1m30s`, and with `millis` also `500ms`. Times nginx
+/// keeps in whole seconds (`fail_timeout`) are parsed by nginx without `ms`: it refuses
+/// `fail_timeout=500ms` with "invalid parameter", so `millis` is `false` for them.
+pub(crate) fn check_time(what: &'static str, value: &str, millis: bool) -> Result<()> {
     let bad = |reason: &str| Error::invalid(what, value, reason);
     if value.is_empty() {
         return Err(bad("is empty"));
@@ -73,6 +75,11 @@ pub(crate) fn check_time(what: &'static str, value: &str) -> Result<()> {
             .into_iter()
             .find(|u| rest.starts_with(u));
         match unit {
+            Some("ms") if !millis => {
+                return Err(bad(
+                    "nginx keeps this time in whole seconds: no ms (e.g. 1s, 30s, 1m30s)",
+                ));
+            }
             Some(u) => rest = &rest[u.len()..],
             None if rest.is_empty() => {}
             None => return Err(bad("unknown time unit (ms, s, m, h, d, w, M, y)")),
@@ -131,11 +138,19 @@ mod tests {
 
     #[test]
     fn times_sizes_numbers() {
-        for ok in ["10s", "30", "1m30s", "500ms", "1h"] {
-            assert_eq!(check_time("t", ok), Ok(()), "{ok}");
+        for ok in ["10s", "30", "1m30s", "1h", "0", "1d", "1w", "1M", "1y"] {
+            assert_eq!(check_time("t", ok, false), Ok(()), "{ok}");
+            assert_eq!(check_time("t", ok, true), Ok(()), "{ok}");
+        }
+        for ms in ["500ms", "1s500ms", "0ms"] {
+            assert_eq!(check_time("t", ms, true), Ok(()), "{ms}");
+            assert!(
+                matches!(check_time("t", ms, false), Err(Error::InvalidValue { reason, .. }) if reason.contains("no ms")),
+                "{ms}"
+            );
         }
         for bad in ["", "s", "10x", "1.5s", "-1"] {
-            assert!(check_time("t", bad).is_err(), "{bad}");
+            assert!(check_time("t", bad, true).is_err(), "{bad}");
         }
         for ok in ["64k", "1m", "4096", "1G"] {
             assert_eq!(check_size("s", ok), Ok(()));

@@ -6,19 +6,8 @@ use lb_config::{
 };
 use proptest::prelude::*;
 
-const ISSUE_EXAMPLE: &str = "upstream loadbalance {
-    least_conn;
-    server 192.168.1.157;
-    server 192.168.1.160;
-    server 192.168.1.193;
-}
-server {
-    access_log /var/log/nginx/access_lb.log main;
-    location / {
-        proxy_pass http://loadbalance;
-    }
-}
-";
+mod common;
+use common::{ISSUE_EXAMPLE, KEPT_DIRECTIVES, arb_addr, arb_upstream};
 
 fn addr(s: &str) -> ServerAddr {
     s.parse().unwrap()
@@ -51,9 +40,7 @@ fn hand_written_messy_config_normalises() {
 
 #[test]
 fn unknown_directives_are_kept() {
-    let text = "map $http_upgrade $connection_upgrade {\n    default upgrade;\n    \"\" close;\n}\n\
-                upstream u {\n    hash $request_uri consistent;\n    zone u 64k;\n    server 127.0.0.1:81 weight=2 max_conns=10 max_fails=3 fail_timeout=10s;\n    server [::1]:82 down;\n    keepalive 16;\n    keepalive_timeout 60s;\n}\n\
-                server {\n    listen 127.0.0.1:8080 default_server;\n    server_name lb.example.com;\n    client_max_body_size 10m;\n    location = /health {\n        return 200 \"ok\\n\";\n    }\n    location / {\n        proxy_pass http://u;\n        proxy_set_header Host $host;\n        proxy_set_header Connection \"\";\n        proxy_http_version 1.1;\n    }\n}\n";
+    let text = KEPT_DIRECTIVES;
     let conf: Config = text.parse().unwrap();
     assert_eq!(conf.extra()[0].name(), "map");
     assert_eq!(conf.upstreams()[0].extra()[0].name(), "keepalive_timeout");
@@ -158,6 +145,32 @@ fn rules_each_give_a_distinct_typed_error() {
                 server: "10.0.0.1".into(),
             },
         ),
+        (
+            Upstream::builder("lb")
+                .server_entry(backup())
+                .server_entry("10.0.0.2 backup".parse().unwrap())
+                .build(),
+            Error::OnlyBackupServers {
+                upstream: "lb".into(),
+            },
+        ),
+        (
+            "upstream lb {\n    server 10.0.0.1 backup;\n}\n".parse(),
+            Error::OnlyBackupServers {
+                upstream: "lb".into(),
+            },
+        ),
+        (
+            Upstream::builder("lb")
+                .server(addr("10.0.0.1"))
+                .keepalive(0)
+                .build(),
+            Error::InvalidValue {
+                what: "keepalive",
+                value: "0".into(),
+                reason: "must be at least 1 (idle connections cached per worker)".into(),
+            },
+        ),
     ];
     for (got, want) in cases {
         assert_eq!(got.unwrap_err(), want);
@@ -174,13 +187,44 @@ fn rules_each_give_a_distinct_typed_error() {
             server: "10.0.0.1".into()
         })
     );
+    // nginx keeps fail_timeout in whole seconds and refuses `ms` there.
+    for t in ["500ms", "1s500ms"] {
+        assert!(
+            matches!(
+                UpstreamServer::builder(addr("10.0.0.1"))
+                    .fail_timeout(t)
+                    .build(),
+                Err(Error::InvalidValue {
+                    what: "fail_timeout",
+                    ..
+                })
+            ),
+            "{t}"
+        );
+    }
+    assert!(matches!(
+        "10.0.0.1 fail_timeout=500ms".parse::<UpstreamServer>(),
+        Err(Error::InvalidValue {
+            what: "fail_timeout",
+            ..
+        })
+    ));
     assert_eq!(
         "::1".parse::<ServerAddr>(),
         Err(Error::UnbracketedIpv6 {
             value: "::1".into()
         })
     );
-    // backup is fine with round robin and least_conn; resolve is fine with a zone.
+    // A method that cannot have backups is named first, as nginx does.
+    assert!(matches!(
+        Upstream::builder("lb")
+            .method(Method::IpHash)
+            .server_entry(backup())
+            .build(),
+        Err(Error::BackupNotSupported { .. })
+    ));
+    // backup is fine with round robin and least_conn beside a primary server; resolve is fine
+    // with a zone.
     assert!(
         Upstream::builder("lb")
             .method(Method::LeastConn)
@@ -308,86 +352,9 @@ fn methods_parse_and_display() {
     assert!("fastest".parse::<Method>().is_err());
 }
 
-fn arb_addr() -> impl Strategy<Value = ServerAddr> {
-    prop_oneof![
-        (any::<[u8; 4]>(), proptest::option::of(1u16..))
-            .prop_map(|(o, p)| ServerAddr::ip(std::net::Ipv4Addr::from(o).into(), p)),
-        (any::<[u16; 8]>(), proptest::option::of(1u16..))
-            .prop_map(|(o, p)| ServerAddr::ip(std::net::Ipv6Addr::from(o).into(), p)),
-        (
-            "[a-z][a-z0-9-]{0,10}[a-z0-9](\\.[a-z]{2,5}){0,2}",
-            proptest::option::of(1u16..)
-        )
-            .prop_map(|(h, p)| match p {
-                Some(p) => format!("{h}:{p}").parse().unwrap(),
-                None => h.parse().unwrap(),
-            }),
-        "/[a-z]{1,8}(/[a-z0-9.]{1,8}){0,2}".prop_map(|p| format!("unix:{p}").parse().unwrap()),
-    ]
-}
-
-fn arb_method() -> impl Strategy<Value = Method> {
-    prop_oneof![
-        Just(Method::RoundRobin),
-        Just(Method::LeastConn),
-        Just(Method::IpHash),
-        ("\\$[a-z_]{1,12}", any::<bool>()).prop_map(|(k, c)| Method::hash(&k, c).unwrap()),
-        (any::<bool>(), any::<bool>()).prop_map(|(two, lc)| Method::Random {
-            two,
-            least_conn: two && lc
-        }),
-    ]
-}
-
-prop_compose! {
-    fn arb_server(backup_ok: bool, zone: bool)(
-        a in arb_addr(),
-        w in proptest::option::of(1u32..100),
-        mc in proptest::option::of(0u32..1000),
-        mf in proptest::option::of(0u32..10),
-        ft in proptest::option::of("[1-9][0-9]{0,2}(ms|s|m|h)?"),
-        b in any::<bool>(),
-        d in any::<bool>(),
-        r in any::<bool>(),
-    ) -> UpstreamServer {
-        let mut s = UpstreamServer::builder(a).backup(b && backup_ok).down(d).resolve(r && zone);
-        if let Some(w) = w { s = s.weight(w); }
-        if let Some(n) = mc { s = s.max_conns(n); }
-        if let Some(n) = mf { s = s.max_fails(n); }
-        if let Some(t) = ft { s = s.fail_timeout(t); }
-        s.build().unwrap()
-    }
-}
-
-fn arb_upstream() -> impl Strategy<Value = Upstream> {
-    (
-        arb_method(),
-        any::<bool>(),
-        proptest::option::of(1u32..64),
-        "[a-z][a-z0-9_]{0,12}",
-    )
-        .prop_flat_map(|(m, zone, ka, name)| {
-            let backup_ok = m.supports_backup();
-            proptest::collection::vec(arb_server(backup_ok, zone), 1..8).prop_map(move |servers| {
-                let mut b = Upstream::builder(name.clone()).method(m.clone());
-                if zone {
-                    b = b.zone(Zone::new(&name, Some("64k")).unwrap());
-                }
-                if let Some(k) = ka {
-                    b = b.keepalive(k);
-                }
-                for s in servers {
-                    b = b.server_entry(s);
-                }
-                b.build()
-            })
-        })
-        .prop_filter_map("conflicting servers", Result::ok)
-}
-
 proptest! {
     #[test]
-    fn upstream_render_parse_render_is_stable(up in arb_upstream()) {
+    fn upstream_render_parse_render_is_stable(up in arb_upstream(false)) {
         let text = up.to_string();
         let back: Upstream = text.parse().unwrap();
         prop_assert_eq!(&back, &up);
@@ -395,7 +362,7 @@ proptest! {
     }
 
     #[test]
-    fn server_addr_round_trips(a in arb_addr()) {
+    fn server_addr_round_trips(a in arb_addr(false)) {
         let text = a.to_string();
         prop_assert_eq!(text.parse::<ServerAddr>().unwrap(), a);
     }
