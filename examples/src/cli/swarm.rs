@@ -16,7 +16,7 @@ use swarm_client::tasks::{ServiceSlot, TaskFilter};
 use swarm_client::{Client, RegistryAuth};
 
 use super::specs::{ServiceFlags, UpdateFlags, lookup_object_ids};
-use super::{CliResult, connect, print_json, secs};
+use super::{CliError, CliResult, connect, print_json, secs};
 
 /// Commands of this area.
 #[derive(Debug, Subcommand)]
@@ -244,6 +244,18 @@ pub enum ServiceCommand {
         /// Show timestamps.
         #[arg(short, long)]
         timestamps: bool,
+        /// Do not neatly format logs (no `NAME.SLOT.TASK@NODE    | ` prefix).
+        #[arg(long)]
+        raw: bool,
+        /// Do not include task IDs in output.
+        #[arg(long)]
+        no_task_ids: bool,
+        /// Do not truncate output.
+        #[arg(long)]
+        no_trunc: bool,
+        /// Do not map IDs to Names in output.
+        #[arg(long)]
+        no_resolve: bool,
         /// The service (name or ID), or a task ID.
         service: String,
     },
@@ -354,11 +366,20 @@ async fn swarm_cmd(host: Option<&str>, cmd: SwarmCommand) -> CliResult {
             } else {
                 s.join_tokens.manager.clone()
             };
+            if rotate && !quiet {
+                println!("Successfully rotated {role} join token.\n");
+            }
             if quiet {
                 println!("{token}");
-            } else {
+            } else if let Some(m) = c
+                .node_inspect(&c.local_node_id().await?)
+                .await?
+                .manager_status
+            {
+                // Like the docker CLI: the command to run names this manager's address.
                 println!(
-                    "To add a {role} to this swarm, run the following command:\n\n    docker swarm join --token {token}\n"
+                    "To add a {role} to this swarm, run the following command:\n\n    docker swarm join --token {token} {}\n",
+                    m.addr
                 );
             }
         }
@@ -747,27 +768,72 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
             since,
             tail,
             timestamps,
+            raw,
+            no_task_ids,
+            no_trunc,
+            no_resolve,
             service,
         } => {
+            // Like `docker service logs`: the details carry node, service and task IDs for
+            // the `NAME.SLOT.TASK@NODE    | ` prefix (unless --raw).
             let mut o = LogsOptions::new()
                 .follow(follow)
                 .tail(tail)
-                .timestamps(timestamps);
+                .timestamps(timestamps)
+                .details(!raw);
             if let Some(s) = since {
                 o = o.since(s);
             }
-            // Like `docker service logs SERVICE|TASK`: a service first, else a task ID.
-            let mut s = match c.service_logs(&service, &o).await {
-                Err(swarm_client::Error::NotFound { .. }) => c.task_logs(&service, &o).await?,
-                r => r?,
+            // A service first, else a task ID; the prefix is padded to the widest slot.
+            let (tty, widest_slot, mut s) = match c.service_inspect(&service).await {
+                Ok(svc) => {
+                    let replicas = svc
+                        .spec
+                        .pointer("/Mode/Replicated/Replicas")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(1);
+                    let tty =
+                        svc.spec.pointer("/TaskTemplate/ContainerSpec/TTY") == Some(&json!(true));
+                    (tty, replicas, c.service_logs(&svc.id, &o).await?)
+                }
+                Err(swarm_client::Error::NotFound { .. }) => {
+                    let task = c.task_inspect(&service).await.map_err(|e| match e {
+                        swarm_client::Error::NotFound { .. } => {
+                            format!("no such task or service: {service}").into()
+                        }
+                        e => CliError::from(e),
+                    })?;
+                    let tty = task.spec.pointer("/ContainerSpec/TTY") == Some(&json!(true));
+                    (
+                        tty,
+                        task.slot.unwrap_or(0),
+                        c.task_logs(&task.id, &o).await?,
+                    )
+                }
+                Err(e) => return Err(e.into()),
             };
+            if tty && !raw {
+                return Err("tty service logs only supported with --raw".into());
+            }
+            let mut prefix = (!tty && !raw).then(|| LogPrefix {
+                padding: widest_slot.to_string().len(),
+                timestamps,
+                no_task_ids,
+                no_trunc,
+                no_resolve,
+                cache: std::collections::HashMap::new(),
+            });
             use std::io::Write as _;
             while let Some(f) = s.next().await {
                 let f = f?;
+                let data = match prefix.as_mut() {
+                    Some(p) => p.line(&c, &f.data).await?,
+                    None => f.data.to_vec(),
+                };
                 if f.kind == StreamKind::Stderr {
-                    std::io::stderr().write_all(&f.data)?;
+                    std::io::stderr().write_all(&data)?;
                 } else {
-                    std::io::stdout().write_all(&f.data)?;
+                    std::io::stdout().write_all(&data)?;
                     std::io::stdout().flush()?;
                 }
             }
@@ -831,6 +897,94 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// The context prefix of `docker service logs` lines: `NAME.SLOT.TASK@NODE` (task ID cut to 12
+/// characters unless `--no-trunc`, left out with `--no-task-ids`; IDs for names with
+/// `--no-resolve`), padded to the width of the widest slot, then `    | `.
+struct LogPrefix {
+    padding: usize,
+    timestamps: bool,
+    no_task_ids: bool,
+    no_trunc: bool,
+    no_resolve: bool,
+    /// Formatted contexts by (node, service, task) ID.
+    cache: std::collections::HashMap<(String, String, String), String>,
+}
+
+impl LogPrefix {
+    /// One log line as the API sends it with details (`[TIMESTAMP ]DETAILS MESSAGE`) in the
+    /// docker CLI's form (`[TIMESTAMP ]CONTEXT    | MESSAGE`). A line without the swarm
+    /// details (e.g. from a fake daemon that ignores `details=1`) is passed on unchanged,
+    /// where the docker CLI would stop with an error.
+    async fn line(&mut self, c: &Client, data: &[u8]) -> CliResult<Vec<u8>> {
+        let n = if self.timestamps { 3 } else { 2 };
+        let parts: Vec<&[u8]> = data.splitn(n, |b| *b == b' ').collect();
+        if parts.len() != n {
+            return Ok(data.to_vec());
+        }
+        let details = String::from_utf8_lossy(parts[n - 2]);
+        let detail = |key: &str| {
+            details
+                .split(',')
+                .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+                .map(str::to_owned)
+        };
+        let (Some(node), Some(service), Some(task)) = (
+            detail("com.docker.swarm.node.id"),
+            detail("com.docker.swarm.service.id"),
+            detail("com.docker.swarm.task.id"),
+        ) else {
+            return Ok(data.to_vec());
+        };
+        let key = (node, service, task);
+        if !self.cache.contains_key(&key) {
+            let context = self.context(c, &key.0, &key.1, &key.2).await?;
+            self.cache.insert(key.clone(), context);
+        }
+        let mut out = Vec::with_capacity(data.len() + 64);
+        if self.timestamps {
+            out.extend_from_slice(parts[0]);
+            out.push(b' ');
+        }
+        out.extend_from_slice(self.cache[&key].as_bytes());
+        out.extend_from_slice(b"    | ");
+        out.extend_from_slice(parts[n - 1]);
+        Ok(out)
+    }
+
+    async fn context(
+        &self,
+        c: &Client,
+        node_id: &str,
+        service_id: &str,
+        task_id: &str,
+    ) -> CliResult<String> {
+        let (node, service) = if self.no_resolve {
+            (node_id.to_owned(), service_id.to_owned())
+        } else {
+            let n = c.node_inspect(node_id).await?;
+            let node = match n.spec.name.filter(|s| !s.is_empty()) {
+                Some(name) => name,
+                None if !n.description.hostname.is_empty() => n.description.hostname,
+                None => node_id.to_owned(),
+            };
+            (node, c.service_inspect(service_id).await?.name().to_owned())
+        };
+        let task = c.task_inspect(task_id).await?;
+        let slot = task.slot.unwrap_or(0).to_string();
+        let mut name = format!("{service}.{slot}");
+        if !self.no_task_ids {
+            name.push('.');
+            if self.no_trunc {
+                name.push_str(&task.id);
+            } else {
+                name.extend(task.id.chars().take(12));
+            }
+        }
+        let pad = " ".repeat(self.padding.saturating_sub(slot.len()));
+        Ok(format!("{name}@{node}{pad}"))
+    }
 }
 
 /// go-units' `HumanDuration` (what `docker service ps` prints in CURRENT STATE).
@@ -931,6 +1085,40 @@ fn service_table(list: &[Service]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn log_lines_get_the_docker_cli_prefix() {
+        let c = Client::builder("http://127.0.0.1:9")
+            .api_version(swarm_client::ApiVersion::MIN)
+            .build()
+            .unwrap();
+        let ids = |n: &str, s: &str, t: &str| (n.to_owned(), s.to_owned(), t.to_owned());
+        let details = "com.docker.swarm.node.id=n1,com.docker.swarm.service.id=s1,com.docker.swarm.task.id=t1";
+        let mut p = LogPrefix {
+            padding: 2,
+            timestamps: false,
+            no_task_ids: false,
+            no_trunc: false,
+            no_resolve: false,
+            cache: [(ids("n1", "s1", "t1"), "web.1.t1@vm ".to_owned())].into(),
+        };
+        let line = format!("{details} hello world\n");
+        assert_eq!(
+            p.line(&c, line.as_bytes()).await.unwrap(),
+            b"web.1.t1@vm     | hello world\n"
+        );
+        p.timestamps = true;
+        let line = format!("2024-01-01T00:00:00.000000000Z {details} hi\n");
+        assert_eq!(
+            p.line(&c, line.as_bytes()).await.unwrap(),
+            b"2024-01-01T00:00:00.000000000Z web.1.t1@vm     | hi\n"
+        );
+        // Without the swarm details: the line as it came.
+        p.timestamps = false;
+        for raw in [&b"com.docker.swarm.node.id=n1 hi\n"[..], b"nospace\n"] {
+            assert_eq!(p.line(&c, raw).await.unwrap(), raw);
+        }
+    }
 
     #[test]
     fn human_durations_like_go_units() {
