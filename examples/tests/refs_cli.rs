@@ -81,3 +81,24 @@ fn bad_input_is_one_line_error_and_failure() {
         assert!(stderr.contains(input), "input named: {stderr}");
     }
 }
+
+/// `dockwright … | head -n1`: when stdout's reader is gone, the CLI ends quietly with the status
+/// of a SIGPIPE death (141), like the docker CLI, not with a panic message.
+#[test]
+fn a_closed_stdout_ends_quietly_like_docker() {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let child = Command::new(env!("CARGO_BIN_EXE_dockwright"))
+        .args(["ref", "inspect", "nginx"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(141), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "nothing on stderr"
+    );
+}

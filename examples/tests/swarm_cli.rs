@@ -537,7 +537,12 @@ fn service_ls_and_ps_tables_and_json() {
         columns(theirs.stdout.lines().nth(1).unwrap())
     );
     let q = dw_service(&["ls", "-q", "-f", &filter]).expect_ok("service ls -q");
-    assert_eq!(q.stdout.trim(), id);
+    let theirs_q = docker(&["service", "ls", "-q", "-f", &filter]).expect_ok("docker ls -q");
+    assert_eq!(
+        q.stdout, theirs_q.stdout,
+        "12-character IDs, as docker prints"
+    );
+    assert_eq!(q.stdout.trim(), &id[..12]);
     let json = dw_service(&["ls", "--format", "json", "-f", &filter]).expect_ok("ls json");
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let list = v.as_array().unwrap();

@@ -747,8 +747,9 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
         } => {
             let list = c.service_list(&filters(&filter)?).await?;
             if quiet {
+                // docker service ls -q prints 12-character IDs (node ls -q prints them whole).
                 for s in &list {
-                    println!("{}", s.id);
+                    println!("{}", s.id.get(..12).unwrap_or(&s.id));
                 }
             } else if format == "json" {
                 print_json(&list)?;
