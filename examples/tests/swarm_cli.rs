@@ -70,9 +70,11 @@ fn bad_scale_and_slot_arguments_are_one_line_errors() {
     }
 }
 
-/// The fake swarm ignores `details=1`: its lines come out as they are, stdout and stderr apart.
+/// Against the fake swarm (which sends `details=1` attributes as dockerd does), lines get
+/// docker's `NAME.SLOT.TASK@NODE    | ` prefix, stdout and stderr kept apart; `--raw` prints
+/// them bare.
 #[tokio::test]
-async fn service_logs_from_a_fake_daemon_without_details_are_printed_as_is() {
+async fn service_logs_from_the_fake_daemon_are_prefixed_like_docker() {
     let m = swarm_client::mock::MockSwarm::builder()
         .initialized(true)
         .start()
@@ -86,19 +88,32 @@ async fn service_logs_from_a_fake_daemon_without_details_are_printed_as_is() {
     c.service_create(&spec, &swarm_client::services::CreateOptions::new())
         .await
         .unwrap();
-    m.set_service_logs("web", &[(1, "hello"), (2, "oops"), (1, "bye")]);
-    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_dockwright"))
-        .args(["service", "-H", &m.endpoint(), "logs", "web"])
-        .output()
+    let tasks = c
+        .task_list(&swarm_client::tasks::TaskFilter::new().service("web"))
         .await
         .unwrap();
-    let (out, err) = (
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr),
-    );
-    assert!(o.status.success(), "{err}");
-    assert_eq!(out, "hello\nbye\n");
-    assert_eq!(err, "oops\n");
+    let task12 = &tasks[0].id[..12];
+    m.set_service_logs("web", &[(1, "hello"), (2, "oops"), (1, "bye")]);
+    let logs = |extra: &[&str]| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_dockwright"));
+        cmd.args(["service", "-H", &m.endpoint(), "logs"])
+            .args(extra)
+            .arg("web");
+        async move {
+            let o = cmd.output().await.unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            (
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        }
+    };
+    let (out, err) = logs(&[]).await;
+    let prefix = format!("web.1.{task12}@mock-manager    | ");
+    assert_eq!(out, format!("{prefix}hello\n{prefix}bye\n"));
+    assert_eq!(err, format!("{prefix}oops\n"));
+    let (out, err) = logs(&["--raw"]).await;
+    assert_eq!((out.as_str(), err.as_str()), ("hello\nbye\n", "oops\n"));
 }
 
 #[test]

@@ -993,6 +993,26 @@ async fn logs(t: Target) {
         r.json().expect("JSON body")["message"],
         "could not parse since timestamp: strconv.ParseInt: parsing \"42m\": invalid syntax"
     );
+    // `details=1`: each line starts with the task's attributes (what `docker service logs`
+    // turns into its `NAME.SLOT.TASK@NODE |` prefix).
+    let r = t
+        .send(
+            "GET",
+            &format!("/v1.41/services/{name}/logs?stdout=1&details=1&tail=1"),
+            None,
+        )
+        .await;
+    let node = task["NodeID"].as_str().expect("node");
+    let service = task["ServiceID"].as_str().expect("service");
+    assert_eq!(
+        frames(&r.body),
+        vec![(
+            1,
+            format!(
+                "com.docker.swarm.node.id={node},com.docker.swarm.service.id={service},com.docker.swarm.task.id={task_id} out-2\n"
+            )
+        )]
+    );
     // Task logs: the same lines, by task ID.
     let r = t
         .send(

@@ -1669,8 +1669,8 @@ impl Inner {
         }
     }
 
-    /// `GET /services/{id}/logs` with `stdout`, `stderr`, `tail`, `since`, `timestamps` and
-    /// `follow` (the stream stays open, sending appended lines, until the service is removed
+    /// `GET /services/{id}/logs` with `stdout`, `stderr`, `tail`, `since`, `timestamps`,
+    /// `details` and `follow` (the stream stays open, sending appended lines, until the service is removed
     /// or the client goes away).
     fn service_logs(self: &Arc<Self>, st: &State, req: &Req, id: &str) -> Response<Body> {
         let Some(i) = st.find_service(id) else {
@@ -1741,6 +1741,24 @@ impl Inner {
         };
         let timestamps = req.query_bool("timestamps");
         let follow = req.query_bool("follow");
+        // `details=1`: dockerd puts the line's task attributes before it. The fake's lines
+        // belong to the task they were set for, else to the service's lowest running slot.
+        let details = req.query_bool("details").then(|| {
+            let owner = match &task {
+                Some(t) => st.tasks.iter().find(|x| x.id == *t),
+                None => st
+                    .tasks
+                    .iter()
+                    .filter(|x| x.service_id == sid && x.desired == "running")
+                    .min_by_key(|x| x.slot),
+            };
+            owner.map_or_else(String::new, |t| {
+                format!(
+                    "com.docker.swarm.node.id={},com.docker.swarm.service.id={},com.docker.swarm.task.id={} ",
+                    t.node_id, t.service_id, t.id
+                )
+            })
+        });
         let render = move |lines: &[LogLine]| -> Vec<u8> {
             let mut body = Vec::new();
             for l in lines {
@@ -1748,11 +1766,15 @@ impl Inner {
                     continue;
                 }
                 if (l.stream == 1 && stdout) || (l.stream == 2 && stderr) {
-                    let text = if timestamps {
-                        format!("{} {}", rfc3339(l.at), l.text)
-                    } else {
-                        l.text.clone()
-                    };
+                    let mut text = String::new();
+                    if timestamps {
+                        text.push_str(&rfc3339(l.at));
+                        text.push(' ');
+                    }
+                    if let Some(d) = &details {
+                        text.push_str(d);
+                    }
+                    text.push_str(&l.text);
                     body.extend(frame(l.stream, text.as_bytes()));
                 }
             }
@@ -1783,6 +1805,7 @@ impl Inner {
             (inner, all.len(), Some(initial)),
             move |(inner, mut cursor, initial)| {
                 let lines_of = lines_of.clone();
+                let render = render.clone();
                 async move {
                     if let Some(first) = initial {
                         return Some((Ok(Bytes::from(first)), (inner, cursor, None)));
