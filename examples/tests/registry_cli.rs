@@ -227,3 +227,140 @@ fn push_on_a_terminal_draws_a_progress_bar() {
         "plain lines on a terminal: {out:?}"
     );
 }
+
+/// `docker login` through a credential helper found on PATH, against the real htpasswd
+/// registry: config.json's `credHelpers` names `docker-credential-dwtest` (the stateful stand-in
+/// of `registry_client::mock`); login stores through it, pushes and tag lists read it back,
+/// logout erases it, and config.json never holds the password.
+#[test]
+#[ignore = "needs real servers: run scripts/test"]
+fn login_and_logout_through_a_credential_helper_on_path_htpasswd_registry() {
+    let reg = env("DOCKWRIGHT_TEST_AUTH_REGISTRY");
+    let user = env("DOCKWRIGHT_TEST_REGISTRY_USER");
+    let pw = env("DOCKWRIGHT_TEST_REGISTRY_PASSWORD");
+    let cfg = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    registry_client::mock::write_credential_helper(bin.path(), "dwtest", &[]).unwrap();
+    std::fs::write(
+        cfg.path().join("config.json"),
+        format!(r#"{{"credHelpers": {{"{reg}": "dwtest"}}}}"#),
+    )
+    .unwrap();
+    let path = std::env::join_paths(std::iter::once(bin.path().to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dockwright"))
+            .args(args)
+            .env("DOCKER_CONFIG", cfg.path())
+            .env("PATH", &path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            input.write_all(s.as_bytes()).unwrap();
+        }
+        drop(input);
+        child.wait_with_output().unwrap()
+    };
+    let r = format!("{reg}/regclient-test-{}/helper:v1", suffix());
+    // Nothing stored yet: the registry answers 401.
+    let o = run(&["tags", &r], None);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("401"), "{}", text(&o.stderr));
+    let o = run(
+        &["login", &reg, "-u", &user, "--password-stdin"],
+        Some(&format!("{pw}\n")),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let stored = std::fs::read_to_string(cfg.path().join("config.json")).unwrap();
+    assert!(
+        !stored.contains(&pw),
+        "the password went to the helper: {stored}"
+    );
+    let src = tempfile::tempdir().unwrap();
+    write_layout(src.path());
+    let o = run(&["push", "-q", src.path().to_str().unwrap(), &r], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run(&["tags", &r], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let tags: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(tags, serde_json::json!(["v1"]));
+    let o = run(&["logout", &reg], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run(&["tags", &r], None);
+    assert!(!o.status.success(), "after logout the registry must refuse");
+    let log = std::fs::read_to_string(bin.path().join("docker-credential-dwtest.log")).unwrap();
+    let actions: Vec<&str> = log.lines().collect();
+    assert!(actions.contains(&format!("store {reg}").as_str()), "{log}");
+    assert!(actions.contains(&format!("get {reg}").as_str()), "{log}");
+    assert!(actions.contains(&format!("erase {reg}").as_str()), "{log}");
+    assert!(!log.contains(&pw), "{log}");
+}
+
+/// Proxies come from the usual environment variables (`HTTP_PROXY`, as curl and dockerd read
+/// them): the registry is reached through the proxy, which sees absolute-form
+/// requests for it. The proxy is a stand-in on 127.0.0.1 and the registry 127.0.0.2:5999, where
+/// nothing listens: only loopback is ever contacted, even if the proxy were not used.
+#[test]
+fn registry_requests_go_through_http_proxy_from_the_environment() {
+    use std::io::{BufRead as _, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { break };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                    break;
+                }
+            }
+            let target = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            log.lock().unwrap().push(target.clone());
+            let body = if target.ends_with("/tags/list") {
+                r#"{"name":"team/app","tags":["via-proxy"]}"#
+            } else {
+                "{}"
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let cfg = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_dockwright"))
+        .args(["tags", "--insecure", "127.0.0.2:5999/team/app"])
+        .env("DOCKER_CONFIG", cfg.path())
+        .env("HTTP_PROXY", format!("http://127.0.0.1:{port}"))
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let tags: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(tags, serde_json::json!(["via-proxy"]));
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.iter()
+            .any(|t| t == "http://127.0.0.2:5999/v2/team/app/tags/list"),
+        "{seen:?}"
+    );
+}
