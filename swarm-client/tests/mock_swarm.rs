@@ -1370,3 +1370,102 @@ async fn injected_faults_retry_after_and_dropped_connections() {
     assert!(cut.body.len() < whole.body.len());
     assert_eq!(send(&m, "GET", "/v1.41/nodes", None).await.body, whole.body);
 }
+
+/// A new task walks new → pending → assigned → preparing → starting → running, in that order,
+/// and is not running before the configured task delay.
+#[tokio::test]
+async fn tasks_move_through_the_states_in_order_after_the_delay() {
+    let delay = Duration::from_millis(600);
+    let m = MockSwarm::builder()
+        .initialized(true)
+        .task_delay(delay)
+        .start()
+        .await;
+    let created = Instant::now();
+    let r = send(
+        &m,
+        "POST",
+        "/v1.41/services/create",
+        Some(&spec("walk", "127.0.0.1:5000/walk:1", 1)),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let order = [
+        "new",
+        "pending",
+        "assigned",
+        "preparing",
+        "starting",
+        "running",
+    ];
+    let mut seen: Vec<String> = Vec::new();
+    let running_after = loop {
+        let list = tasks(&m, json!({"service": ["walk"]})).await;
+        assert_eq!(list.len(), 1, "{list:?}");
+        let state = list[0]["Status"]["State"]
+            .as_str()
+            .expect("state")
+            .to_owned();
+        if seen.last() != Some(&state) {
+            seen.push(state.clone());
+        }
+        if state == "running" {
+            break created.elapsed();
+        }
+        assert!(created.elapsed() < Duration::from_secs(5), "{seen:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(running_after >= delay, "running after {running_after:?}");
+    assert!(
+        seen.len() >= 4,
+        "most states observed at 10 ms polls: {seen:?}"
+    );
+    let positions: Vec<usize> = seen
+        .iter()
+        .map(|s| order.iter().position(|o| o == s).expect("a known state"))
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "out of order: {seen:?}"
+    );
+}
+
+/// `task_error(image, message)`: the tasks are rejected with that message (as dockerd rejects a
+/// task it cannot prepare) and the slot is retried with a new task.
+#[tokio::test]
+async fn task_error_rejects_tasks_with_the_given_message() {
+    let msg = "invalid mount config for type \"volume\": mount options not supported";
+    let m = MockSwarm::builder()
+        .initialized(true)
+        .task_delay(Duration::from_millis(50))
+        .restart_delay(Duration::from_millis(100))
+        .task_error("127.0.0.1:5000/broken:1", msg)
+        .start()
+        .await;
+    let r = send(
+        &m,
+        "POST",
+        "/v1.41/services/create",
+        Some(&spec("broken", "127.0.0.1:5000/broken:1", 1)),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let start = Instant::now();
+    loop {
+        let list = tasks(&m, json!({"service": ["broken"]})).await;
+        let rejected: Vec<&Value> = list
+            .iter()
+            .filter(|t| t["Status"]["State"] == "rejected")
+            .collect();
+        if rejected.len() >= 2 {
+            for t in rejected {
+                assert_eq!(t["Status"]["Err"], msg, "{t}");
+                assert_eq!(t["Slot"], 1);
+            }
+            assert!(list.iter().all(|t| t["Status"]["State"] != "running"));
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "{list:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

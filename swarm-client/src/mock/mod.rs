@@ -12,7 +12,7 @@
 //!   `PreviousSpec`, `UpdateStatus` only when tasks are replaced)/rollback/remove, with filters;
 //! - tasks that move `new` → `running` after [`MockSwarmBuilder::task_delay`], or are rejected
 //!   (`No such image`, [`MockSwarmBuilder::missing_image`], private registries without
-//!   `X-Registry-Auth`) and replaced after the restart delay like swarmkit
+//!   `X-Registry-Auth`; any message with [`MockSwarmBuilder::task_error`]) and replaced after the restart delay like swarmkit
 //!   ([`MockSwarmBuilder::restart_delay`], or the spec's `RestartPolicy`);
 //! - service and task logs with `stdout`/`stderr`/`tail`/`since`/`timestamps`/`follow`
 //!   ([`MockSwarm::set_service_logs`], [`MockSwarm::append_service_logs`]); `/events` with

@@ -65,6 +65,7 @@ pub struct MockSwarmBuilder {
     nodes: Vec<MockNode>,
     task_delay: Duration,
     missing_images: Vec<String>,
+    task_errors: Vec<(String, String)>,
     private_registries: Vec<(String, String, String)>,
     unix_socket: bool,
     images: Vec<(String, String)>,
@@ -132,6 +133,15 @@ impl MockSwarmBuilder {
     /// rejected with `No such image: IMAGE`, as dockerd does when the pull fails.
     pub fn missing_image(mut self, image: impl Into<String>) -> Self {
         self.missing_images.push(image.into());
+        self
+    }
+
+    /// Tasks of services whose image is `image` (exactly, or followed by `@digest`) are
+    /// rejected with `error` as their `Status.Err`, the way dockerd rejects a task it cannot
+    /// prepare (e.g. `invalid mount config for type "volume": …`); they are replaced after the
+    /// restart delay like any rejected task.
+    pub fn task_error(mut self, image: impl Into<String>, error: impl Into<String>) -> Self {
+        self.task_errors.push((image.into(), error.into()));
         self
     }
 
@@ -379,6 +389,7 @@ impl MockSwarm {
             nodes: Vec::new(),
             task_delay: Duration::from_millis(100),
             missing_images: Vec::new(),
+            task_errors: Vec::new(),
             private_registries: Vec::new(),
             unix_socket: false,
             images: Vec::new(),
@@ -943,6 +954,11 @@ impl State {
         });
         let cached = self.pulled.contains(&(node_id.clone(), image.clone()));
         let missing = missing || (denied && !cached);
+        let custom = cfg
+            .task_errors
+            .iter()
+            .find(|(m, _)| image == *m || image.starts_with(&format!("{m}@")))
+            .map(|(_, e)| e.clone());
         if !missing {
             self.pulled.insert((node_id.clone(), image.clone()));
         }
@@ -960,7 +976,11 @@ impl State {
             version,
             start: Instant::now(),
             start_wall: SystemTime::now(),
-            error: missing.then(|| format!("No such image: {image}")),
+            error: if missing {
+                Some(format!("No such image: {image}"))
+            } else {
+                custom
+            },
             desired: "running".to_owned(),
             shutdown: false,
             container_id: server::random_hex(64),
