@@ -106,7 +106,13 @@ impl FromStr for ServerAddr {
 
     fn from_str(s: &str) -> Result<Self> {
         check_word("server address", s)?;
-        if let Some(path) = s.strip_prefix("unix:") {
+        // nginx matches `unix:` without regard to case (ngx_parse_url uses ngx_strncasecmp), so
+        // `UNIX:/run/x.sock` is a socket too and `uniX:1` is not a host named `unix`.
+        let unix_path = s
+            .get(..5)
+            .filter(|p| p.eq_ignore_ascii_case("unix:"))
+            .map(|_| &s[5..]);
+        if let Some(path) = unix_path {
             if !path.starts_with('/') {
                 return Err(Error::InvalidAddress {
                     value: s.to_owned(),
@@ -213,6 +219,7 @@ mod tests {
             ("backend.example.com:81", "backend.example.com:81"),
             ("Web_1", "web_1"),
             ("unix:/run/app.sock", "unix:/run/app.sock"),
+            ("UNIX:/run/App.sock", "unix:/run/App.sock"),
         ] {
             let a: ServerAddr = input.parse().unwrap_or_else(|e| panic!("{input}: {e}"));
             assert_eq!(a.to_string(), shown);
@@ -256,6 +263,9 @@ mod tests {
             "[zz]",
             "[::1]80",
             "unix:rel",
+            // nginx reads any case of `unix:` as a socket (found by the nginx_config fuzz
+            // target: this parsed as host `unix` port 1, then printed as `unix:1`)
+            "uniX:1",
             "a..b",
             "-a",
             "1.2.3.256",
