@@ -238,6 +238,14 @@ fn parse_recognises_every_form() {
     ]);
     assert_eq!(j["form"], "volume_create");
     assert_eq!(j["driver_opts"]["device"], ":/a b");
+    let j = json(&[
+        "nfs",
+        "parse",
+        "nfs_nginx:\n  driver: local\n  driver_opts:\n    type: nfs\n    o: \"addr=192.168.1.220\"\n    device: \":/www\"\n",
+    ]);
+    assert_eq!(j["form"], "compose");
+    assert_eq!(j["name"], "nfs_nginx");
+    assert_eq!(j["driver_opts"]["device"], ":/www");
     let e = fails(&["nfs", "parse", "mount -t nfs 'unterminated /mnt"]);
     assert!(e.contains("mount arguments"), "{e}");
 

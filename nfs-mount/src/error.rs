@@ -222,6 +222,14 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A Compose volume entry nfs-mount cannot read.
+    #[error("compose volume, line {line}: {reason}")]
+    ComposeYaml {
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// `docker volume create` arguments nfs-mount cannot read.
     #[error("docker volume create arguments {args:?}: {reason}")]
     VolumeCreateArgs {

@@ -266,6 +266,80 @@ fn json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// `key: value` of one YAML line (both sides unquoted); `None` when malformed.
+fn split_yaml_pair(line: &str) -> Option<(String, String)> {
+    let (key, rest) = if line.starts_with(['"', '\'']) {
+        let (k, rest) = yaml_scalar_quoted(line)?;
+        (k, rest.strip_prefix(':')?)
+    } else {
+        let at = line
+            .find(": ")
+            .or_else(|| line.strip_suffix(':').map(str::len))?;
+        (line[..at].trim_end().to_owned(), &line[at + 1..])
+    };
+    if key.is_empty() {
+        return None;
+    }
+    let rest = rest.trim();
+    let value = if rest.starts_with(['"', '\'']) {
+        let (v, after) = yaml_scalar_quoted(rest)?;
+        let after = after.trim_start();
+        if !(after.is_empty() || after.starts_with('#')) {
+            return None;
+        }
+        v
+    } else {
+        // a plain scalar, up to a ` #` comment
+        let v = rest.split(" #").next().unwrap_or_default().trim_end();
+        if v.starts_with(['&', '*', '{', '[', '|', '>', '!']) {
+            return None;
+        }
+        v.to_owned()
+    };
+    Some((key, value))
+}
+
+/// A double-quoted (JSON-style escapes) or single-quoted (`''` for `'`) YAML scalar at the
+/// start of `s`: the value and the rest of `s` after the closing quote.
+fn yaml_scalar_quoted(s: &str) -> Option<(String, &str)> {
+    let mut chars = s.char_indices();
+    let (_, q) = chars.next()?;
+    let mut out = String::new();
+    while let Some((i, c)) = chars.next() {
+        match (q, c) {
+            ('\'', '\'') => {
+                if s[i + 1..].starts_with('\'') {
+                    out.push('\'');
+                    chars.next();
+                } else {
+                    return Some((out, &s[i + 1..]));
+                }
+            }
+            ('"', '"') => return Some((out, &s[i + 1..])),
+            ('"', '\\') => {
+                let (_, e) = chars.next()?;
+                match e {
+                    '"' => out.push('"'),
+                    '\\' => out.push('\\'),
+                    '/' => out.push('/'),
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    'r' => out.push('\r'),
+                    'u' => {
+                        let hex: String = (0..4)
+                            .filter_map(|_| chars.next().map(|(_, h)| h))
+                            .collect();
+                        out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    }
+                    _ => return None,
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    None
+}
+
 impl serde::Serialize for DriverOpts {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap as _;
@@ -543,6 +617,96 @@ impl NfsVolume {
             out.push('\n');
         }
         out
+    }
+
+    /// Reads a Compose volume entry back, as [`NfsVolume::compose_yaml`] writes it and as
+    /// people write it by hand: `NAME:` (plain, `"double"` or `'single'` quoted), an optional
+    /// `driver: local`, and a `driver_opts:` block of `key: value` lines (values plain or
+    /// quoted). Indentation is any number of spaces, deeper for the options than for
+    /// `driver_opts:`; blank lines and `#` comment lines are skipped. It reads this one shape,
+    /// not YAML in general (anchors, flow maps, multi-line scalars are errors). Returns the name
+    /// and the volume, its options in the order written.
+    ///
+    /// # Errors
+    /// [`Error::ComposeYaml`] naming the line for anything else, a driver other than `local`,
+    /// or no `driver_opts`; the driver option rules of [`NfsVolume::try_from`].
+    pub fn from_compose_yaml(text: &str) -> Result<(String, Self)> {
+        let mut name: Option<String> = None;
+        let mut opts: Vec<(String, String)> = Vec::new();
+        let mut in_opts: Option<usize> = None; // indentation of the option lines
+        let mut saw_opts = false;
+        for (i, raw) in text.lines().enumerate() {
+            let err = |reason| Error::ComposeYaml {
+                line: i + 1,
+                reason,
+            };
+            let trimmed = raw.trim_end();
+            let body = trimmed.trim_start();
+            if body.is_empty() || body.starts_with('#') {
+                continue;
+            }
+            if raw.contains('\t') && raw.starts_with(|c: char| c.is_whitespace()) {
+                return Err(err("tabs are not allowed in YAML indentation"));
+            }
+            let indent = trimmed.len() - body.len();
+            let (key, value) = split_yaml_pair(body).ok_or_else(|| err("expected `key: value`"))?;
+            if name.is_none() {
+                if indent != 0 || !value.is_empty() {
+                    return Err(err("expected the volume name, as `NAME:`"));
+                }
+                name = Some(key);
+                continue;
+            }
+            if indent == 0 {
+                return Err(err("one volume per entry"));
+            }
+            if let Some(level) = in_opts {
+                if indent >= level {
+                    if indent != level {
+                        return Err(err("inconsistent indentation"));
+                    }
+                    if value.is_empty() {
+                        return Err(err("a driver option needs a value"));
+                    }
+                    opts.push((key, value));
+                    continue;
+                }
+                in_opts = None;
+            }
+            match key.as_str() {
+                "driver" if value == "local" => {}
+                "driver" => return Err(err("NFS volumes use the local driver")),
+                "driver_opts" if value.is_empty() && !saw_opts => {
+                    saw_opts = true;
+                    // the options are the next, deeper lines
+                    let next = text
+                        .lines()
+                        .skip(i + 1)
+                        .map(str::trim_end)
+                        .find(|l| !l.trim_start().is_empty() && !l.trim_start().starts_with('#'))
+                        .map_or(0, |l| l.len() - l.trim_start().len());
+                    if next <= indent {
+                        return Err(err("driver_opts has no options"));
+                    }
+                    in_opts = Some(next);
+                }
+                "driver_opts" => {
+                    return Err(err("driver_opts must be a block of `key: value` lines"));
+                }
+                _ => return Err(err("expected driver or driver_opts")),
+            }
+        }
+        let name = name.ok_or(Error::ComposeYaml {
+            line: 1,
+            reason: "no volume entry",
+        })?;
+        if !saw_opts {
+            return Err(Error::ComposeYaml {
+                line: text.lines().count().max(1),
+                reason: "no driver_opts",
+            });
+        }
+        Ok((name, Self::try_from(DriverOpts(opts))?))
     }
 
     /// A Docker volume name for this volume: `PREFIX-` and 12 hex digits of a FNV-1a hash of
@@ -908,9 +1072,72 @@ mod tests {
     #[test]
     fn compose_yaml() {
         let v = NfsVolume::new("10.0.0.1".parse().unwrap(), "/www").unwrap();
+        let text = v.compose_yaml("web");
         assert_eq!(
-            v.compose_yaml("web"),
+            text,
             "\"web\":\n  driver: local\n  driver_opts:\n    type: \"nfs\"\n    o: \"addr=10.0.0.1\"\n    device: \":/www\"\n"
+        );
+        assert_eq!(
+            NfsVolume::from_compose_yaml(&text).unwrap(),
+            ("web".into(), v)
+        );
+    }
+
+    #[test]
+    fn compose_yaml_by_hand() {
+        let text = "# the seed's share\nnfs_nginx:\n    driver: local\n    driver_opts:\n        type: nfs\n        o: 'addr=192.168.1.220,nfsvers=4'   # v4\n\n        device: \":/www\"\n";
+        let (name, v) = NfsVolume::from_compose_yaml(text).unwrap();
+        assert_eq!(name, "nfs_nginx");
+        assert_eq!(v.device().to_string(), ":/www");
+        assert_eq!(v.options().to_string(), "addr=192.168.1.220,nfsvers=4");
+        // written order kept: type, o, device
+        assert_eq!(
+            v.to_json(),
+            "{\"type\":\"nfs\",\"o\":\"addr=192.168.1.220,nfsvers=4\",\"device\":\":/www\"}"
+        );
+        let e = |t: &str| NfsVolume::from_compose_yaml(t).unwrap_err();
+        let c = |line, reason| Error::ComposeYaml { line, reason };
+        assert_eq!(e(""), c(1, "no volume entry"));
+        assert_eq!(e("v:\n  driver: local\n"), c(2, "no driver_opts"));
+        assert_eq!(
+            e("v:\n  driver: nfs\n"),
+            c(2, "NFS volumes use the local driver")
+        );
+        assert_eq!(
+            e("v:\n  driver_opts:\n"),
+            c(2, "driver_opts has no options")
+        );
+        assert_eq!(
+            e("v:\n  driver_opts: nfs\n"),
+            c(2, "driver_opts must be a block of `key: value` lines")
+        );
+        assert_eq!(
+            e("v:\n  driver_opts: {type: nfs}\n"),
+            c(2, "expected `key: value`")
+        );
+        assert_eq!(
+            e("v:\n  driver_opts:\n    type\n"),
+            c(3, "expected `key: value`")
+        );
+        assert_eq!(
+            e("v:\n  driver_opts:\n    type: nfs\n      o: x\n"),
+            c(4, "inconsistent indentation")
+        );
+        assert_eq!(
+            e("v:\n  driver_opts:\n    o: *anchor\n"),
+            c(3, "expected `key: value`")
+        );
+        assert_eq!(e("v:\nw:\n"), c(2, "one volume per entry"));
+        assert_eq!(e("  v:\n"), c(1, "expected the volume name, as `NAME:`"));
+        assert_eq!(
+            e("v:\n  driver_opts:\n    o: \"unterminated\n"),
+            c(3, "expected `key: value`")
+        );
+        assert_eq!(
+            e("v:\n  driver_opts:\n    type: nfs\n    device: \":/x\"\n"),
+            Error::MissingAddr {
+                device: ":/x".into()
+            }
         );
     }
 }

@@ -162,7 +162,21 @@ proptest! {
         let (name, back) = NfsVolume::from_volume_create_args(&args).unwrap();
         prop_assert_eq!(name, "vol");
         prop_assert_eq!(back.volume_create_args("vol"), args);
+        prop_assert_eq!(back, v.clone());
+    }
+
+    #[test]
+    fn compose_yaml_round_trips(v in volume(), name in "[a-z][a-z0-9_.-]{0,20}") {
+        let text = v.compose_yaml(&name);
+        let (n, back) = NfsVolume::from_compose_yaml(&text).unwrap();
+        prop_assert_eq!(&n, &name);
+        prop_assert_eq!(back.compose_yaml(&name), text);
         prop_assert_eq!(back, v);
+    }
+
+    #[test]
+    fn compose_yaml_never_panics(text in "[ a-z:#'\"\\\n_=,/.{}*-]{0,80}") {
+        let _ = NfsVolume::from_compose_yaml(&text);
     }
 
     #[test]

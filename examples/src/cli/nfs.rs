@@ -97,7 +97,7 @@ pub enum NfsCommand {
         #[arg(long)]
         prefix: String,
     },
-    /// Parse any form (options, device, driver-options JSON, --mount string, fstab line,
+    /// Parse any form (options, device, driver-options JSON, a Compose volume, --mount string, fstab line,
     /// `mount …` command, `docker volume create …`, exports line) and print it as JSON.
     Parse {
         /// The text to parse.
@@ -205,6 +205,13 @@ fn parse_any(input: &str) -> CliResult<Value> {
         let v = NfsVolume::try_from(opts)?;
         let mut j = volume_json(&v);
         j["form"] = json!("driver_opts");
+        return Ok(j);
+    }
+    if t.contains("driver_opts:") {
+        let (name, v) = NfsVolume::from_compose_yaml(input)?;
+        let mut j = volume_json(&v);
+        j["form"] = json!("compose");
+        j["name"] = json!(name);
         return Ok(j);
     }
     let words: Vec<&str> = t.split_whitespace().collect();
