@@ -16,6 +16,32 @@ async fn catch_all(server: &MockServer) {
         .await;
 }
 
+/// `METHOD PATH` answers `fail` `times` times, then `ok` once; each is expected exactly so.
+async fn fail_then_succeed(
+    server: &MockServer,
+    verb: &str,
+    at: &str,
+    fail: ResponseTemplate,
+    times: u64,
+    ok: ResponseTemplate,
+) {
+    Mock::given(method(verb))
+        .and(path(at))
+        .respond_with(fail)
+        .up_to_n_times(times)
+        .expect(times)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method(verb))
+        .and(path(at))
+        .respond_with(ok)
+        .expect(1)
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
 /// A transport to the mock server: no jitter, short delays, no connect timeout (a paused clock
 /// would otherwise fire it while real I/O is pending) and no pool expiry timer (the paused clock
 /// would jump to it).
@@ -39,21 +65,15 @@ fn fast_policy() -> RetryPolicy {
 async fn get_503_503_200_succeeds_on_third_try() {
     let server = MockServer::start().await;
     catch_all(&server).await;
-    Mock::given(method("GET"))
-        .and(path("/v2/"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
-        .expect(2)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v2/"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
-        .expect(1)
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    fail_then_succeed(
+        &server,
+        "GET",
+        "/v2/",
+        ResponseTemplate::new(503),
+        2,
+        ResponseTemplate::new(200).set_body_string("ok"),
+    )
+    .await;
     let t = transport(&server, fast_policy());
     let url = t.url("/v2/").unwrap();
     let start = tokio::time::Instant::now();
@@ -75,21 +95,15 @@ async fn get_503_503_200_succeeds_on_third_try() {
 async fn retry_after_one_second_is_honoured() {
     let server = MockServer::start().await;
     catch_all(&server).await;
-    Mock::given(method("GET"))
-        .and(path("/x"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
-        .up_to_n_times(1)
-        .expect(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/x"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(1)
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    fail_then_succeed(
+        &server,
+        "GET",
+        "/x",
+        ResponseTemplate::new(429).insert_header("Retry-After", "1"),
+        1,
+        ResponseTemplate::new(200),
+    )
+    .await;
     // A 5 s backoff shows that Retry-After replaced it.
     let t = transport(
         &server,
@@ -170,21 +184,15 @@ async fn post_is_not_retried_unless_marked_safe() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/safe"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
-        .expect(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/safe"))
-        .respond_with(ResponseTemplate::new(201))
-        .expect(1)
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    fail_then_succeed(
+        &server,
+        "POST",
+        "/safe",
+        ResponseTemplate::new(503),
+        1,
+        ResponseTemplate::new(201),
+    )
+    .await;
     let t = transport(&server, fast_policy());
     let unsafe_url = t.url("/unsafe").unwrap();
     let resp = t
@@ -399,21 +407,15 @@ async fn requests_are_traced_in_a_span_with_the_url_redacted() {
     let _guard = tracing::subscriber::set_default(subscriber);
     let server = MockServer::start().await;
     catch_all(&server).await;
-    Mock::given(method("GET"))
-        .and(path("/v2/"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
-        .expect(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v2/"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(1)
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    fail_then_succeed(
+        &server,
+        "GET",
+        "/v2/",
+        ResponseTemplate::new(503),
+        1,
+        ResponseTemplate::new(200),
+    )
+    .await;
     let t = transport(&server, fast_policy());
     let mut url = t.url("/v2/").unwrap();
     url.set_query(Some("token=hunter2-token&n=1"));

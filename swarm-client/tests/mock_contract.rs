@@ -517,32 +517,7 @@ async fn service_lifecycle(t: Target) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let updated = loop {
-        let v = t
-            .send("GET", &format!("/v1.41/services/{id}"), None)
-            .await
-            .json()
-            .expect("JSON body");
-        let state = v["UpdateStatus"]["State"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        assert!(
-            ["updating", "completed"].contains(&state.as_str()),
-            "unexpected UpdateStatus {}",
-            v["UpdateStatus"]
-        );
-        if state == "completed" {
-            break v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "update not completed: {}",
-            v["UpdateStatus"]
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let updated = wait_update_state(&t, &id, "completed", &["updating"]).await;
     assert_eq!(updated["UpdateStatus"]["Message"], "update completed");
     assert!(updated["UpdateStatus"]["StartedAt"].is_string());
     assert!(updated["UpdateStatus"]["CompletedAt"].is_string());
@@ -577,37 +552,7 @@ async fn service_lifecycle(t: Target) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let mut states = Vec::new();
-    let rolled = loop {
-        let v = t
-            .send("GET", &format!("/v1.41/services/{id}"), None)
-            .await
-            .json()
-            .expect("JSON body");
-        let state = v["UpdateStatus"]["State"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        if states.last() != Some(&state) {
-            states.push(state.clone());
-        }
-        if state == "rollback_completed" {
-            break v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "rollback not completed: {states:?} {}",
-            v["UpdateStatus"]
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert!(
-        states
-            .iter()
-            .all(|s| s == "rollback_started" || s == "rollback_completed"),
-        "{states:?}"
-    );
+    let rolled = wait_update_state(&t, &id, "rollback_completed", &["rollback_started"]).await;
     assert_eq!(
         rolled["UpdateStatus"]["Message"], "rollback completed",
         "{}",
@@ -865,6 +810,34 @@ async fn unknown_objects(t: Target) {
         r.json().expect("JSON body")["message"],
         "No such exec instance: 0000"
     );
+}
+
+/// Polls service `id` until `UpdateStatus.State` is `done` (within 90 s); every state seen on
+/// the way must be `done` or one of `between`. Returns the service.
+async fn wait_update_state(t: &Target, id: &str, done: &str, between: &[&str]) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let v = t
+            .send("GET", &format!("/v1.41/services/{id}"), None)
+            .await
+            .json()
+            .expect("JSON body");
+        let state = v["UpdateStatus"]["State"].as_str().unwrap_or_default();
+        assert!(
+            state == done || between.contains(&state),
+            "unexpected UpdateStatus on the way to {done}: {}",
+            v["UpdateStatus"]
+        );
+        if state == done {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not {done} after 90 s: {}",
+            v["UpdateStatus"]
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Splits a multiplexed log body into `(stream, text)` frames.
