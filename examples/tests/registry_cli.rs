@@ -5,9 +5,20 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn dw(config: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    dw_env(config, &[], args, stdin)
+}
+
+/// `dw` with extra environment variables (e.g. a `PATH` holding a credential helper).
+fn dw_env(
+    config: &Path,
+    vars: &[(&str, &std::ffi::OsStr)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dockwright"))
         .args(args)
         .env("DOCKER_CONFIG", config)
+        .envs(vars.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -251,21 +262,7 @@ fn login_and_logout_through_a_credential_helper_on_path_htpasswd_registry() {
     ))
     .unwrap();
     let run = |args: &[&str], stdin: Option<&str>| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dockwright"))
-            .args(args)
-            .env("DOCKER_CONFIG", cfg.path())
-            .env("PATH", &path)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut input = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            input.write_all(s.as_bytes()).unwrap();
-        }
-        drop(input);
-        child.wait_with_output().unwrap()
+        dw_env(cfg.path(), &[("PATH", path.as_os_str())], args, stdin)
     };
     let r = format!("{reg}/regclient-test-{}/helper:v1", suffix());
     // Nothing stored yet: the registry answers 401.
