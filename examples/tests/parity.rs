@@ -1,6 +1,8 @@
 //! Parity with the docker CLI 28.2.2 against the real daemon: for each `service create` flag set,
 //! the spec dockwright builds ([`ServiceFlags::to_spec`]) and POSTs is stored exactly like the
-//! spec the docker CLI sends for the same flags; `--mount`/`--publish` values the CLI rejects,
+//! spec the docker CLI sends for the same flags; for each `service update` flag set, two services
+//! created alike end up with equal specs when the CLI updates one and dockwright
+//! ([`UpdateFlags::apply_with_ids`]) the other; `--mount`/`--publish` values the CLI rejects,
 //! dockwright rejects with the same reason.
 //!
 //! Images live under `$DOCKWRIGHT_TEST_REGISTRY/absent/…`, a namespace nothing pushes to, so no
@@ -289,6 +291,21 @@ const FLAG_SETS: &[&[&str]] = &[
         "IMG/ulimit",
     ],
     &["--network", "name=host,alias=web,alias=www", "IMG/netlong"],
+    &[
+        "--dns",
+        "::0001",
+        "--dns-search",
+        " Ex-a.com. ",
+        "--host",
+        "h=[::1]",
+        "--init=false",
+        "-t=true",
+        "--health-cmd",
+        "",
+        "--health-retries",
+        "0",
+        "IMG/normalized",
+    ],
 ];
 
 /// Removes a swarm object (`secret`, `config`) when dropped.
@@ -620,6 +637,415 @@ const UPDATE_SETS: &[&[&str]] = &[
         "--network-add",
         "name=NET2,alias=web,driver-opt=com.docker.network.driver.mtu=1400",
     ],
+    &[
+        "--cap-add",
+        "net_admin",
+        "--cap-drop",
+        "MKNOD",
+        "--sysctl-add",
+        "net.core.somaxconn=1024",
+        "--ulimit-add",
+        "nofile=1024:2048",
+        "--group-add",
+        "users",
+        "--host-add",
+        "db:127.0.0.1",
+        "--dns-add",
+        "127.0.0.53",
+        "--dns-search-add",
+        "example.com.",
+        "--dns-option-add",
+        "ndots:2",
+    ],
+    &[
+        "--init",
+        "-t",
+        "--read-only",
+        "-w",
+        "/srv",
+        "-u",
+        "nobody:users",
+        "--hostname",
+        "h{{.Task.Slot}}",
+        "--entrypoint",
+        "sh -c",
+        "--stop-signal",
+        "SIGTERM",
+        "--stop-grace-period",
+        "30s",
+        "--isolation",
+        "process",
+        "--endpoint-mode",
+        "dnsrr",
+        "--limit-pids",
+        "100",
+        "--max-concurrent",
+        "2",
+    ],
+    &[
+        "--restart-condition",
+        "on-failure",
+        "--restart-max-attempts",
+        "3",
+        "--replicas-max-per-node",
+        "2",
+        "--placement-pref-add",
+        "spread=node.labels.zone",
+        "--generic-resource-add",
+        "gpu=2",
+        "--generic-resource-add",
+        "ssd=0",
+        "--log-driver",
+        "json-file",
+        "--log-opt",
+        "max-size=1m",
+    ],
+    &[
+        "--health-cmd",
+        "curl -f localhost",
+        "--health-interval",
+        "5s",
+        "--health-retries",
+        "3",
+        "--health-timeout",
+        "2s",
+        "--health-start-period",
+        "1m",
+    ],
+    &["--no-healthcheck", "--credential-spec", "config://CONFIG"],
+];
+
+/// `service update` flag sets applied to services created with extra flags (after the base
+/// flags of [`UPDATE_SETS`]): updates of values the services already have.
+const UPDATE_SETS_ON: &[(&[&str], &[&str])] = &[
+    (
+        &[
+            "--cap-add",
+            "NET_ADMIN",
+            "--cap-drop",
+            "MKNOD",
+            "--cap-drop",
+            "CHOWN",
+        ],
+        &[
+            "--cap-add",
+            "mknod",
+            "--cap-drop",
+            "net_admin",
+            "--cap-drop",
+            "NET_RAW",
+            "--cap-add",
+            "SYS_TIME",
+        ],
+    ),
+    (
+        &["--cap-add", "NET_ADMIN", "--cap-drop", "MKNOD"],
+        &[
+            "--cap-add",
+            "ALL",
+            "--cap-drop",
+            "all",
+            "--cap-drop",
+            "NET_ADMIN",
+        ],
+    ),
+    (
+        &["--cap-add", "ALL", "--cap-drop", "MKNOD"],
+        &["--cap-drop", "ALL", "--cap-add", "chown"],
+    ),
+    (
+        &[
+            "--ulimit",
+            "nofile=10:20",
+            "--ulimit",
+            "core=0",
+            "--sysctl",
+            "a.b=1",
+            "--sysctl",
+            "c.d=2",
+            "--group",
+            "zz",
+            "--group",
+            "aa",
+        ],
+        &[
+            "--ulimit-rm",
+            "core",
+            "--ulimit-add",
+            "nproc=5",
+            "--ulimit-add",
+            "nofile=1:2",
+            "--sysctl-rm",
+            "a.b=7",
+            "--sysctl-add",
+            "e.f=3",
+            "--group-add",
+            "bb",
+            "--group-add",
+            "aa",
+            "--group-rm",
+            "zz",
+        ],
+    ),
+    (
+        &["--ulimit", "core=0", "--sysctl", "a=1", "--group", "aa"],
+        &[
+            "--ulimit-rm",
+            "core=1",
+            "--sysctl-rm",
+            "a",
+            "--group-rm",
+            "aa",
+        ],
+    ),
+    (
+        &[
+            "--dns",
+            "127.0.0.9",
+            "--dns",
+            "127.0.0.2",
+            "--dns-search",
+            "z.com",
+            "--dns-search",
+            "a.com",
+            "--dns-option",
+            "ndots:2",
+            "--dns-option",
+            "b",
+            "--host",
+            "db:127.0.0.1",
+            "--host",
+            "web:127.0.0.2",
+            "--host",
+            "a:127.0.0.1",
+            "--host",
+            "c:127.0.0.3",
+        ],
+        &[
+            "--dns-add",
+            "127.0.0.3",
+            "--dns-add",
+            "::0001",
+            "--dns-add",
+            "127.0.0.2",
+            "--dns-rm",
+            "127.0.0.9",
+            "--dns-search-add",
+            "b.com",
+            "--dns-search-add",
+            "a.com.",
+            "--dns-search-add",
+            "m.com",
+            "--dns-search-rm",
+            "z.com",
+            "--dns-option-add",
+            "a",
+            "--dns-option-add",
+            "a",
+            "--dns-option-rm",
+            "b",
+            "--host-add",
+            "x:127.0.0.5",
+            "--host-add",
+            "db=127.0.0.1",
+            "--host-add",
+            "v6=[::1]",
+            "--host-rm",
+            "web:127.0.0.2",
+            "--host-rm",
+            "a",
+            "--host-rm",
+            "c:127.0.0.9",
+        ],
+    ),
+    (
+        &[
+            "--dns",
+            "127.0.0.9",
+            "--dns-search",
+            "a.com",
+            "--dns-option",
+            "x",
+            "--host",
+            "a:127.0.0.1",
+        ],
+        &[
+            "--dns-rm",
+            "127.0.0.9",
+            "--dns-search-rm",
+            "a.com",
+            "--dns-option-rm",
+            "x",
+            "--host-rm",
+            "a:127.0.0.1",
+        ],
+    ),
+    (
+        &["--no-healthcheck"],
+        &["--health-cmd", "true", "--health-retries", "2"],
+    ),
+    (
+        &[
+            "--health-cmd",
+            "true",
+            "--health-retries",
+            "3",
+            "--health-timeout",
+            "2s",
+        ],
+        &["--no-healthcheck"],
+    ),
+    (
+        &[
+            "--health-cmd",
+            "true",
+            "--health-retries",
+            "3",
+            "--health-timeout",
+            "2s",
+        ],
+        &[
+            "--health-cmd",
+            "",
+            "--health-retries",
+            "0",
+            "--health-interval",
+            "1s",
+        ],
+    ),
+    (&["--no-healthcheck"], &["--no-healthcheck=false"]),
+    (
+        &["--restart-max-attempts", "4", "--restart-window", "1m"],
+        &[
+            "--restart-delay",
+            "1s",
+            "--restart-window",
+            "0s",
+            "--restart-condition",
+            "none",
+        ],
+    ),
+    (
+        &[
+            "--placement-pref",
+            "spread=a",
+            "--placement-pref",
+            "spread=b",
+            "--placement-pref",
+            "spread=a",
+            "--replicas-max-per-node",
+            "3",
+        ],
+        &[
+            "--placement-pref-rm",
+            "spread=a",
+            "--placement-pref-add",
+            "spread=c",
+            "--placement-pref-add",
+            "spread=b",
+            "--replicas-max-per-node",
+            "0",
+        ],
+    ),
+    (
+        &[
+            "--generic-resource",
+            "gpu=2",
+            "--generic-resource",
+            "fpga=1",
+            "--limit-pids",
+            "7",
+            "--limit-cpu",
+            "1",
+        ],
+        &[
+            "--generic-resource-add",
+            "ssd=4",
+            "--generic-resource-add",
+            "gpu=3",
+            "--generic-resource-rm",
+            "fpga",
+            "--limit-memory",
+            "5m",
+        ],
+    ),
+    (
+        &["--generic-resource", "gpu=2", "--limit-pids", "7"],
+        &["--generic-resource-rm", "gpu", "--limit-pids", "0"],
+    ),
+    (
+        &[
+            "--init",
+            "-t",
+            "--read-only",
+            "-w",
+            "/x",
+            "-u",
+            "me",
+            "--hostname",
+            "h",
+            "--entrypoint",
+            "a b",
+            "--stop-signal",
+            "TERM",
+            "--stop-grace-period",
+            "3s",
+            "--isolation",
+            "default",
+            "--endpoint-mode",
+            "dnsrr",
+        ],
+        &[
+            "--init=false",
+            "--tty=false",
+            "--read-only=0",
+            "-w",
+            "",
+            "-u",
+            "",
+            "--hostname",
+            "",
+            "--entrypoint",
+            "",
+            "--stop-signal",
+            "",
+            "--isolation",
+            "",
+            "--stop-grace-period",
+            "0s",
+            "--endpoint-mode",
+            "vip",
+        ],
+    ),
+    (
+        &["--log-driver", "json-file", "--log-opt", "a=1"],
+        &["--log-opt", "b=2"],
+    ),
+    (
+        &["--log-driver", "json-file", "--log-opt", "a=1"],
+        &["--log-driver", "syslog", "--log-opt", "tag=x"],
+    ),
+    (
+        &["--credential-spec", "config://CONFIG"],
+        &["--env-add", "X=1", "--config-rm", "CONFIG"],
+    ),
+    (
+        &["--credential-spec", "config://CONFIG"],
+        &["--credential-spec", "config://CONFIG"],
+    ),
+    (
+        &["--credential-spec", "config://CONFIG"],
+        &[
+            "--credential-spec",
+            "file://spec.json",
+            "--config-add",
+            "CONFIG2",
+        ],
+    ),
+    (
+        &["--credential-spec", "registry://key"],
+        &["--credential-spec", ""],
+    ),
 ];
 
 /// Creates an overlay network that nothing ever runs on (the services have no tasks) and
@@ -691,15 +1117,18 @@ fn service_update_specs_equal_the_docker_cli() {
         .to_owned();
     let run = fastrand_suffix();
     let img = format!("{registry}/absent");
-    // The base services carry SECRET and CONFIG; the sets add SECRET2 and CONFIG, remove others.
-    let (secret, secret2, config) = (
+    // The base services carry SECRET and CONFIG; the sets add SECRET2, CONFIG and CONFIG2, remove
+    // others.
+    let (secret, secret2, config, config2) = (
         format!("swarmupd-sec-{run}"),
         format!("swarmupd-sec2-{run}"),
         format!("swarmupd-cfg-{run}"),
+        format!("swarmupd-cfg2-{run}"),
     );
     let (_g1, secret_id) = create_object(&host, "secret", &secret, "pw\n");
     let (_g2, secret2_id) = create_object(&host, "secret", &secret2, "pw2\n");
     let (_g3, config_id) = create_object(&host, "config", &config, "upstream lb {}\n");
+    let (_g4, config2_id) = create_object(&host, "config", &config2, "{}\n");
     let (net1, net2) = (
         format!("swarmupd-net1-{run}"),
         format!("swarmupd-net2-{run}"),
@@ -708,11 +1137,25 @@ fn service_update_specs_equal_the_docker_cli() {
     let (_n2, net2_id) = NetworkGuard::create(&host, &net2);
     let ids = ObjectIds {
         secrets: [(secret.clone(), secret_id), (secret2.clone(), secret2_id)].into(),
-        configs: [(config.clone(), config_id)].into(),
+        configs: [(config.clone(), config_id), (config2.clone(), config2_id)].into(),
         networks: [(net1.clone(), net1_id), (net2.clone(), net2_id)].into(),
     };
+    let subst = |a: &str| {
+        a.replace("IMG", &img)
+            .replace("SECRET2", &secret2)
+            .replace("SECRET", &secret)
+            .replace("CONFIG2", &config2)
+            .replace("CONFIG", &config)
+            .replace("NET1", &net1)
+            .replace("NET2", &net2)
+    };
+    let sets: Vec<(&[&str], &[&str])> = UPDATE_SETS
+        .iter()
+        .map(|s| (&[][..], *s))
+        .chain(UPDATE_SETS_ON.iter().copied())
+        .collect();
     let mut failures = Vec::new();
-    for (i, set) in UPDATE_SETS.iter().enumerate() {
+    for (i, (base, set)) in sets.iter().enumerate() {
         let cli_name = format!("swarmupd-cli-{run}-{i}");
         let dw_name = format!("swarmupd-dw-{run}-{i}");
         let _cleanup = Cleanup {
@@ -720,57 +1163,47 @@ fn service_update_specs_equal_the_docker_cli() {
             names: vec![cli_name.clone(), dw_name.clone()],
         };
         let image = format!("{img}/base:1");
+        let base: Vec<String> = base.iter().map(|a| subst(a)).collect();
         for name in [&cli_name, &dw_name] {
-            let (ok, _, err) = docker(
-                &host,
-                &[
-                    "service",
-                    "create",
-                    "-d",
-                    "--no-resolve-image",
-                    "--name",
-                    name,
-                    "--replicas",
-                    "0",
-                    "-e",
-                    "A=1",
-                    "-l",
-                    "a=1",
-                    "--container-label",
-                    "k=v",
-                    "--mount",
-                    "type=tmpfs,target=/t",
-                    "--publish",
-                    "mode=host,target=80,published=18190",
-                    "--constraint",
-                    "node.role==manager",
-                    "--secret",
-                    &secret,
-                    "--config",
-                    &config,
-                    "--network",
-                    &net1,
-                    &image,
-                ],
-            );
-            assert!(ok, "create {name}: {err}");
+            let mut args = vec![
+                "service",
+                "create",
+                "-d",
+                "--no-resolve-image",
+                "--name",
+                name,
+                "--replicas",
+                "0",
+                "-e",
+                "A=1",
+                "-l",
+                "a=1",
+                "--container-label",
+                "k=v",
+                "--mount",
+                "type=tmpfs,target=/t",
+                "--publish",
+                "mode=host,target=80,published=18190",
+                "--constraint",
+                "node.role==manager",
+                "--secret",
+                &secret,
+                "--config",
+                &config,
+                "--network",
+                &net1,
+            ];
+            args.extend(base.iter().map(String::as_str));
+            args.push(&image);
+            let (ok, _, err) = docker(&host, &args);
+            assert!(ok, "create {name} with {base:?}: {err}");
         }
-        let flags: Vec<String> = set
-            .iter()
-            .map(|a| {
-                a.replace("IMG", &img)
-                    .replace("SECRET2", &secret2)
-                    .replace("SECRET", &secret)
-                    .replace("CONFIG", &config)
-                    .replace("NET1", &net1)
-                    .replace("NET2", &net2)
-            })
-            .collect();
+        let flags: Vec<String> = set.iter().map(|a| subst(a)).collect();
         let mut cli_args = vec!["service", "update", "-d", "--no-resolve-image"];
         cli_args.extend(flags.iter().map(String::as_str));
         cli_args.push(&cli_name);
         let (ok, _, err) = docker(&host, &cli_args);
-        assert!(ok, "docker CLI refused {set:?}: {err}");
+        assert!(ok, "docker CLI refused {set:?} on {base:?}: {err}");
 
         let mut argv = vec!["x".to_owned()];
         argv.extend(flags.iter().cloned());
@@ -792,30 +1225,36 @@ fn service_update_specs_equal_the_docker_cli() {
             inspect_spec(&host, &cli_name),
             inspect_spec(&host, &dw_name),
         );
-        // The CLI rebuilds Env from a Go map (random order): compare it sorted.
+        // The CLI rebuilds Env, generic resources and added configs from Go maps (random
+        // order): compare them sorted.
         for v in [&mut cli, &mut ours] {
-            if let Some(env) = v
-                .pointer_mut("/TaskTemplate/ContainerSpec/Env")
-                .and_then(|e| e.as_array_mut())
-            {
-                env.sort_by_key(|e| e.to_string());
+            for list in [
+                "/TaskTemplate/ContainerSpec/Env",
+                "/TaskTemplate/ContainerSpec/Configs",
+                "/TaskTemplate/Resources/Reservations/GenericResources",
+            ] {
+                if let Some(l) = v.pointer_mut(list).and_then(|e| e.as_array_mut()) {
+                    l.sort_by_key(|e| e.to_string());
+                }
             }
         }
         if cli != ours {
-            failures.push(format!("{set:?}\n  cli:  {cli}\n  ours: {ours}"));
+            failures.push(format!(
+                "{set:?} on {base:?}\n  cli:  {cli}\n  ours: {ours}"
+            ));
         }
     }
     assert!(
         failures.is_empty(),
         "{} of {} differ:\n{}",
         failures.len(),
-        UPDATE_SETS.len(),
+        sets.len(),
         failures.join("\n")
     );
     eprintln!(
         "update parity: {} of {} flag sets equal",
-        UPDATE_SETS.len(),
-        UPDATE_SETS.len()
+        sets.len(),
+        sets.len()
     );
 }
 

@@ -1,5 +1,6 @@
-//! `dockwright mount parse`, `dockwright publish parse`, and [`ServiceFlags`]: the docker CLI 28's
-//! `service create` flags and their translation into a [`ServiceSpec`] exactly as the CLI fills it.
+//! `dockwright mount parse`, `dockwright publish parse`, [`ServiceFlags`]: the docker CLI 28's
+//! `service create` flags and their translation into a [`ServiceSpec`] exactly as the CLI fills it,
+//! and [`UpdateFlags`]: its `service update` flags, applied to a stored spec as the CLI does.
 
 use super::{CliResult, print_json};
 use clap::{Args, Subcommand};
@@ -7,8 +8,8 @@ use swarm_client::mount::MountSpec;
 use swarm_client::port::PortSpec;
 use swarm_client::spec::{
     ConfigReference, EndpointMode, FailureAction, FileTarget, HealthConfig, LogDriver,
-    NetworkAttachmentConfig, RestartCondition, RestartPolicy, SecretReference, ServiceSpec,
-    SpecError, Ulimit, UpdateConfig, UpdateOrder,
+    NetworkAttachmentConfig, RestartPolicy, SecretReference, ServiceSpec, SpecError, Ulimit,
+    UpdateConfig, UpdateOrder,
 };
 
 /// Commands of this area.
@@ -82,23 +83,30 @@ pub enum FlagsError {
     Spec(#[from] SpecError),
 }
 
+impl FlagsError {
+    /// [`FlagsError::InvalidFlag`] for `--flag value`.
+    fn invalid(flag: &'static str, value: &str, reason: String) -> Self {
+        Self::InvalidFlag {
+            flag,
+            value: value.to_owned(),
+            reason,
+        }
+    }
+}
+
 /// The docker CLI 28.2.2's `service create` flags (the subset dockwright understands), for
 /// `#[command(flatten)]` into `service create` / `service update`.
 #[derive(Debug, Clone, Default, Args)]
-#[allow(clippy::struct_excessive_bools)] // mirrors the docker CLI's flags
 pub struct ServiceFlags {
     /// Service name.
     #[arg(long)]
     pub name: Option<String>,
-    /// Number of tasks.
-    #[arg(long)]
-    pub replicas: Option<u64>,
     /// Service mode ("replicated", "global", "replicated-job", "global-job").
     #[arg(long, default_value = "replicated")]
     pub mode: String,
-    /// Number of job tasks to run concurrently (default equal to --replicas).
-    #[arg(long = "max-concurrent")]
-    pub max_concurrent: Option<u64>,
+    /// The flags `service update` has too.
+    #[command(flatten)]
+    pub common: CommonFlags,
     /// Set environment variables.
     #[arg(short = 'e', long = "env")]
     pub env: Vec<String>,
@@ -136,6 +144,45 @@ pub struct ServiceFlags {
     /// Add a placement preference (`spread=node.labels.zone`).
     #[arg(long = "placement-pref")]
     pub placement_pref: Vec<String>,
+    /// Set custom DNS servers.
+    #[arg(long)]
+    pub dns: Vec<String>,
+    /// Set DNS options.
+    #[arg(long = "dns-option")]
+    pub dns_option: Vec<String>,
+    /// Set custom DNS search domains.
+    #[arg(long = "dns-search")]
+    pub dns_search: Vec<String>,
+    /// Set one or more custom host-to-IP mappings (host:ip).
+    #[arg(long)]
+    pub host: Vec<String>,
+    /// Set one or more supplementary user groups for the container.
+    #[arg(long)]
+    pub group: Vec<String>,
+    /// Sysctl options.
+    #[arg(long)]
+    pub sysctl: Vec<String>,
+    /// Send registry authentication details to swarm agents.
+    #[arg(long = "with-registry-auth")]
+    pub with_registry_auth: bool,
+    /// Image to run.
+    pub image: String,
+    /// Command (arguments) to run.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+/// The flags `service create` and `service update` share (the docker CLI's `addServiceFlags`).
+/// `service update` changes only what is given; boolean flags take `--flag=false` too.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CommonFlags {
+    /// Number of tasks.
+    #[arg(long)]
+    pub replicas: Option<u64>,
+    /// Number of job tasks to run concurrently (default equal to --replicas). `service update`
+    /// accepts and ignores it, as the docker CLI 28 does.
+    #[arg(long = "max-concurrent")]
+    pub max_concurrent: Option<u64>,
     /// Maximum number of tasks per node (default 0 = unlimited).
     #[arg(long = "replicas-max-per-node")]
     pub replicas_max_per_node: Option<u64>,
@@ -200,8 +247,9 @@ pub struct ServiceFlags {
     #[arg(long = "health-start-interval")]
     pub health_start_interval: Option<String>,
     /// Disable any container-specified HEALTHCHECK.
-    #[arg(long = "no-healthcheck")]
-    pub no_healthcheck: bool,
+    #[arg(long = "no-healthcheck", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = go_bool)]
+    pub no_healthcheck: Option<bool>,
     /// Time to wait before force killing a container (ns|us|ms|s|m|h).
     #[arg(long = "stop-grace-period")]
     pub stop_grace_period: Option<String>,
@@ -209,38 +257,17 @@ pub struct ServiceFlags {
     #[arg(long = "stop-signal")]
     pub stop_signal: Option<String>,
     /// Use an init inside each service container.
-    #[arg(long)]
-    pub init: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = go_bool)]
+    pub init: Option<bool>,
     /// Allocate a pseudo-TTY.
-    #[arg(short = 't', long)]
-    pub tty: bool,
+    #[arg(short = 't', long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = go_bool)]
+    pub tty: Option<bool>,
     /// Mount the container's root filesystem as read only.
-    #[arg(long = "read-only")]
-    pub read_only: bool,
-    /// Set custom DNS servers.
-    #[arg(long)]
-    pub dns: Vec<String>,
-    /// Set DNS options.
-    #[arg(long = "dns-option")]
-    pub dns_option: Vec<String>,
-    /// Set custom DNS search domains.
-    #[arg(long = "dns-search")]
-    pub dns_search: Vec<String>,
-    /// Set one or more custom host-to-IP mappings (host:ip).
-    #[arg(long)]
-    pub host: Vec<String>,
-    /// Set one or more supplementary user groups for the container.
-    #[arg(long)]
-    pub group: Vec<String>,
-    /// Add Linux capabilities.
-    #[arg(long = "cap-add")]
-    pub cap_add: Vec<String>,
-    /// Drop Linux capabilities.
-    #[arg(long = "cap-drop")]
-    pub cap_drop: Vec<String>,
-    /// Sysctl options.
-    #[arg(long)]
-    pub sysctl: Vec<String>,
+    #[arg(long = "read-only", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = go_bool)]
+    pub read_only: Option<bool>,
     /// Service container isolation mode.
     #[arg(long)]
     pub isolation: Option<String>,
@@ -250,26 +277,141 @@ pub struct ServiceFlags {
     /// Logging driver options.
     #[arg(long = "log-opt")]
     pub log_opt: Vec<String>,
-    /// Endpoint mode (vip or dnsrr).
-    #[arg(long = "endpoint-mode", default_value = "vip")]
-    pub endpoint_mode: String,
-    /// Send registry authentication details to swarm agents.
-    #[arg(long = "with-registry-auth")]
-    pub with_registry_auth: bool,
-    /// Image to run.
-    pub image: String,
-    /// Command (arguments) to run.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub args: Vec<String>,
+    /// Add Linux capabilities.
+    #[arg(long = "cap-add")]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities.
+    #[arg(long = "cap-drop")]
+    pub cap_drop: Vec<String>,
+    /// Endpoint mode (vip or dnsrr; `service create` defaults to vip).
+    #[arg(long = "endpoint-mode")]
+    pub endpoint_mode: Option<String>,
+}
+
+/// `--no-healthcheck` together with a `--health-*` flag.
+fn no_healthcheck_conflict() -> FlagsError {
+    FlagsError::Conflict("--no-healthcheck conflicts with --health-* options".into())
+}
+
+/// A typed spec part from the JSON built for it.
+fn from_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    v: serde_json::Value,
+) -> Result<T, FlagsError> {
+    serde_json::from_value(v).map_err(|e| FlagsError::Conflict(format!("cannot build {what}: {e}")))
+}
+
+/// Go's `strconv.ParseBool`, for the value of the CLI's boolean flags (`--tty=false`).
+fn go_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!("strconv.ParseBool: parsing {s:?}: invalid syntax")),
+    }
+}
+
+impl CommonFlags {
+    /// The `RestartPolicy` fields the `--restart-*` flags set (none when none is given).
+    fn restart_fields(&self) -> Result<Vec<(&'static str, serde_json::Value)>, FlagsError> {
+        use serde_json::json;
+        let mut f = Vec::new();
+        if let Some(c) = &self.restart_condition {
+            f.push(("Condition", json!(c)));
+        }
+        if let Some(d) = &self.restart_delay {
+            f.push(("Delay", json!(go_duration("restart-delay", d)?)));
+        }
+        if let Some(n) = self.restart_max_attempts {
+            f.push(("MaxAttempts", json!(n)));
+        }
+        if let Some(w) = &self.restart_window {
+            f.push(("Window", json!(go_duration("restart-window", w)?)));
+        }
+        Ok(f)
+    }
+
+    /// `--limit-cpu`, `--limit-memory`, `--reserve-cpu`, `--reserve-memory` as given, in nano
+    /// CPUs and bytes.
+    fn resource_values(&self) -> Result<[Option<i64>; 4], FlagsError> {
+        let cpu = |flag, v: &Option<String>| v.as_deref().map(|s| nano_cpus(flag, s)).transpose();
+        let mem = |flag, v: &Option<String>| v.as_deref().map(|s| mem_bytes(flag, s)).transpose();
+        Ok([
+            cpu("limit-cpu", &self.limit_cpu)?,
+            mem("limit-memory", &self.limit_memory)?,
+            cpu("reserve-cpu", &self.reserve_cpu)?,
+            mem("reserve-memory", &self.reserve_memory)?,
+        ])
+    }
+
+    /// Whether a `--health-*` flag (not `--no-healthcheck`) is given.
+    fn health_given(&self) -> bool {
+        self.health_cmd.is_some()
+            || self.health_interval.is_some()
+            || self.health_timeout.is_some()
+            || self.health_start_period.is_some()
+            || self.health_start_interval.is_some()
+            || self.health_retries.is_some()
+    }
+
+    /// The `Healthcheck` fields the given `--health-*` flags set (`None`: remove the field, for
+    /// an empty `--health-cmd`).
+    fn health_fields(&self) -> Result<Vec<(&'static str, Option<serde_json::Value>)>, FlagsError> {
+        use serde_json::json;
+        let mut f = Vec::new();
+        for (key, flag, v) in [
+            ("Interval", "health-interval", &self.health_interval),
+            ("Timeout", "health-timeout", &self.health_timeout),
+            (
+                "StartPeriod",
+                "health-start-period",
+                &self.health_start_period,
+            ),
+            (
+                "StartInterval",
+                "health-start-interval",
+                &self.health_start_interval,
+            ),
+        ] {
+            if let Some(d) = v {
+                f.push((key, Some(json!(positive_duration(flag, d)?))));
+            }
+        }
+        if let Some(r) = self.health_retries {
+            f.push(("Retries", Some(json!(r))));
+        }
+        if let Some(c) = &self.health_cmd {
+            f.push(("Test", (!c.is_empty()).then(|| json!(["CMD-SHELL", c]))));
+        }
+        Ok(f)
+    }
+}
+
+/// The CLI's `RestartPolicy` defaults (swarmkit's): restart on any exit after 5 s, no limit.
+fn default_restart_policy() -> serde_json::Value {
+    serde_json::json!({"Condition": "any", "Delay": 5_000_000_000_i64, "MaxAttempts": 0})
+}
+
+/// Sets (`Some`) or removes (`None`) fields of a JSON object, making it one first.
+fn set_fields<V: Into<Option<serde_json::Value>>>(
+    slot: &mut serde_json::Value,
+    fields: impl IntoIterator<Item = (&'static str, V)>,
+) {
+    if !slot.is_object() {
+        *slot = serde_json::json!({});
+    }
+    if let Some(o) = slot.as_object_mut() {
+        for (k, v) in fields {
+            match v.into() {
+                Some(v) => o.insert(k.to_owned(), v),
+                None => o.remove(k),
+            };
+        }
+    }
 }
 
 /// Go's `time.ParseDuration` (the CLI's duration flags) in nanoseconds.
 fn go_duration(flag: &'static str, s: &str) -> Result<i64, FlagsError> {
-    let bad = || FlagsError::InvalidFlag {
-        flag,
-        value: s.to_owned(),
-        reason: format!("time: invalid duration \"{s}\""),
-    };
+    let bad = || FlagsError::invalid(flag, s, format!("time: invalid duration \"{s}\""));
     let (neg, mut rest) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
@@ -310,11 +452,7 @@ fn go_duration(flag: &'static str, s: &str) -> Result<i64, FlagsError> {
 
 /// The CLI's `--limit-cpu`/`--reserve-cpu`: a decimal number of CPUs, in nano CPUs.
 fn nano_cpus(flag: &'static str, s: &str) -> Result<i64, FlagsError> {
-    let bad = |reason: &str| FlagsError::InvalidFlag {
-        flag,
-        value: s.to_owned(),
-        reason: reason.to_owned(),
-    };
+    let bad = |reason: &str| FlagsError::invalid(flag, s, reason.to_owned());
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
     if int.is_empty() && frac.is_empty()
         || !int.bytes().all(|b| b.is_ascii_digit())
@@ -339,11 +477,235 @@ fn nano_cpus(flag: &'static str, s: &str) -> Result<i64, FlagsError> {
 
 /// `go-units.RAMInBytes`, as the CLI reads `--limit-memory`/`--reserve-memory`.
 fn mem_bytes(flag: &'static str, s: &str) -> Result<i64, FlagsError> {
-    swarm_client::mount::ram_in_bytes(s).ok_or_else(|| FlagsError::InvalidFlag {
-        flag,
-        value: s.to_owned(),
-        reason: format!("invalid size: '{s}'"),
+    swarm_client::mount::ram_in_bytes(s)
+        .ok_or_else(|| FlagsError::invalid(flag, s, format!("invalid size: '{s}'")))
+}
+
+/// [`go_duration`] refusing negative values (the CLI's `PositiveDurationOpt`, `--health-*`).
+fn positive_duration(flag: &'static str, s: &str) -> Result<i64, FlagsError> {
+    let ns = go_duration(flag, s)?;
+    if ns < 0 {
+        return Err(FlagsError::invalid(
+            flag,
+            s,
+            "duration cannot be negative".into(),
+        ));
+    }
+    Ok(ns)
+}
+
+/// The CLI's `ValidateIPAddress` (`--dns`, `--dns-add`): the address in Go's canonical form.
+fn ip_address(flag: &'static str, v: &str) -> Result<String, FlagsError> {
+    let ip: std::net::IpAddr = v.trim().parse().map_err(|_| {
+        FlagsError::invalid(
+            flag,
+            v,
+            format!("IP address is not correctly formatted: {v}"),
+        )
+    })?;
+    Ok(match ip {
+        std::net::IpAddr::V6(a) => a
+            .to_ipv4_mapped()
+            .map_or_else(|| a.to_string(), |m| m.to_string()),
+        std::net::IpAddr::V4(a) => a.to_string(),
     })
+}
+
+/// The CLI's `ValidateDNSSearch` (`--dns-search`, `--dns-search-add`): `.`, or a domain name
+/// (its `domainRegexp`, colons included) without its trailing dot.
+fn dns_search(flag: &'static str, v: &str) -> Result<String, FlagsError> {
+    let t = v.trim_matches(' ');
+    if t == "." {
+        return Ok(t.to_owned());
+    }
+    let body = t.trim_end_matches(['\t', '\n', '\x0c', '\r', ' ']);
+    let body = body.strip_suffix('.').unwrap_or(body);
+    // `:?` before the first label twice, then `(:?\.:?LABEL)*`; a label is alphanumeric with
+    // inner hyphens.
+    let labels_ok = |mut rest: &str| {
+        let mut first = true;
+        loop {
+            rest = rest.strip_prefix(':').unwrap_or(rest);
+            if !first {
+                let Some(r) = rest.strip_prefix('.') else {
+                    return false;
+                };
+                rest = r;
+            }
+            rest = rest.strip_prefix(':').unwrap_or(rest);
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .unwrap_or(rest.len());
+            let label = &rest[..end];
+            if label.is_empty() || label.starts_with('-') || label.ends_with('-') {
+                return false;
+            }
+            rest = &rest[end..];
+            if rest.is_empty() {
+                return true;
+            }
+            first = false;
+        }
+    };
+    if t.bytes().any(|b| b.is_ascii_alphabetic()) && body.len() < 255 && labels_ok(body) {
+        Ok(body.to_owned())
+    } else {
+        Err(FlagsError::invalid(
+            flag,
+            v,
+            format!("{t} is not a valid domain"),
+        ))
+    }
+}
+
+/// The CLI's `ValidateExtraHost` (`HOST:IP`, `HOST=IP`, `[IPv6]` brackets, `host-gateway`)
+/// as the swarm `Hosts` line `IP HOST` it sends.
+fn extra_host(flag: &'static str, v: &str) -> Result<String, FlagsError> {
+    let bad = |reason: String| FlagsError::invalid(flag, v, reason);
+    let (host, ip) = v
+        .split_once('=')
+        .or_else(|| v.split_once(':'))
+        .filter(|(h, _)| !h.is_empty() && !h.contains(':'))
+        .ok_or_else(|| bad(format!("bad format for add-host: {v:?}")))?;
+    let ip = if ip == "host-gateway" {
+        ip
+    } else {
+        let ip = ip
+            .strip_prefix('[')
+            .and_then(|i| i.strip_suffix(']'))
+            .filter(|i| !i.is_empty())
+            .unwrap_or(ip);
+        ip_address(flag, ip).map_err(|_| bad(format!("invalid IP address in add-host: {ip:?}")))?;
+        ip
+    };
+    Ok(format!("{ip} {host}"))
+}
+
+/// The CLI's `--placement-pref` value `spread=DESCRIPTOR`: the descriptor.
+fn placement_pref<'a>(flag: &'static str, v: &'a str) -> Result<&'a str, FlagsError> {
+    let bad = |reason: String| FlagsError::invalid(flag, v, reason);
+    let (strategy, arg) = v
+        .split_once('=')
+        .filter(|(s, _)| !s.is_empty())
+        .ok_or_else(|| {
+            bad("placement preference must be of the format \"<strategy>=<arg>\"".into())
+        })?;
+    if strategy != "spread" {
+        return Err(bad(format!(
+            "unsupported placement preference {strategy} (only spread is supported)"
+        )));
+    }
+    Ok(arg)
+}
+
+/// `--log-driver`/`--log-opt`: no driver for an empty name (the options alone set nothing).
+fn log_driver(name: Option<&str>, opts: &[String]) -> Option<LogDriver> {
+    let name = name.filter(|n| !n.is_empty())?;
+    let mut l = LogDriver::default();
+    l.name = name.to_owned();
+    l.options = kv_map(opts);
+    Some(l)
+}
+
+/// The CLI's `NormalizeCapabilities` for one name: upper case, `CAP_` prefix except for `ALL`.
+fn cap_name(c: &str) -> String {
+    let c = c.trim().to_uppercase();
+    if c == "ALL" || c.starts_with("CAP_") {
+        c
+    } else {
+        format!("CAP_{c}")
+    }
+}
+
+/// The CLI's `ParseGenericResources` (swarmkit's `genericresource.Parse`): `KIND=N` discrete
+/// resources by kind; named resources are refused, as the CLI does for services.
+fn generic_resources(
+    flag: &'static str,
+    values: &[String],
+) -> Result<std::collections::BTreeMap<String, i64>, FlagsError> {
+    let spec_err = |why: String| {
+        FlagsError::Conflict(format!(
+            "invalid generic resource specification: could not parse GenericResource: {why}"
+        ))
+    };
+    let mut tokens: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for v in values {
+        if !v.contains('=') {
+            return Err(FlagsError::invalid(
+                flag,
+                v,
+                format!("invalid generic-resource format `{v}` expected `name=value`"),
+            ));
+        }
+        let kv: Vec<&str> = v.split('=').collect();
+        let [k, val] = kv[..] else {
+            return Err(spec_err(format!(
+                "incorrect term {v}, missing '=' or malformed expression"
+            )));
+        };
+        tokens
+            .entry(k.trim().to_owned())
+            .or_default()
+            .push(val.trim().to_owned());
+    }
+    let mut out = std::collections::BTreeMap::new();
+    for (k, vals) in tokens {
+        let nums: Vec<Option<i64>> = vals.iter().map(|v| v.parse().ok()).collect();
+        match nums[..] {
+            [Some(n)] if n < 0 => {
+                return Err(spec_err(format!("cannot ask for negative resource {k}")));
+            }
+            [Some(n)] => {
+                out.insert(k, n);
+            }
+            _ if nums.iter().all(Option::is_none) => {
+                return Err(FlagsError::Conflict(format!(
+                    "invalid generic-resource request `{k}={}`, Named Generic Resources is not \
+                     supported for service create or update",
+                    vals[0]
+                )));
+            }
+            _ => {
+                return Err(spec_err(format!(
+                    "mixed discrete and named resources in expression '{k}=[{}]'",
+                    vals.join(" ")
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The CLI's `--credential-spec` value: `config://NAME`, `file://PATH`, `registry://NAME`, or
+/// empty (remove the credential spec); the `CredentialSpec` JSON and the config name.
+fn credential_spec(v: &str) -> Result<(serde_json::Value, Option<&str>), FlagsError> {
+    let mut spec = serde_json::Map::new();
+    let mut config = None;
+    for (prefix, key) in [
+        ("config://", "Config"),
+        ("file://", "File"),
+        ("registry://", "Registry"),
+    ] {
+        if let Some(rest) = v.strip_prefix(prefix) {
+            if !rest.is_empty() {
+                spec.insert(key.to_owned(), rest.into());
+            }
+            if key == "Config" {
+                config = Some(rest).filter(|r| !r.is_empty());
+            }
+            return Ok((spec.into(), config));
+        }
+    }
+    if v.is_empty() {
+        return Ok((serde_json::Value::Null, None));
+    }
+    Err(FlagsError::invalid(
+        "credential-spec",
+        v,
+        "invalid credential spec: value must be prefixed with \"config://\", \"file://\", or \
+         \"registry://\""
+            .into(),
+    ))
 }
 
 /// `KEY=VALUE` list to a map, like the CLI's `ConvertKVStringsToMap` (a bare key maps to "").
@@ -418,11 +780,7 @@ fn parse_uint_base0(s: &str) -> Option<u32> {
 /// The CLI's `--secret`/`--config` value (`SecretOpt`/`ConfigOpt`): the object name and its
 /// file target (`UID`/`GID` `0`, mode `0444` unless given; the target defaults to the name).
 fn object_ref(flag: &'static str, value: &str) -> Result<(String, FileTarget), FlagsError> {
-    let bad = |reason: String| FlagsError::InvalidFlag {
-        flag,
-        value: value.to_owned(),
-        reason,
-    };
+    let bad = |reason: String| FlagsError::invalid(flag, value, reason);
     let mut file = FileTarget::default();
     (file.uid, file.gid, file.mode) = ("0".into(), "0".into(), 0o444);
     let fields = swarm_client::mount::split_csv_record(value).map_err(|e| bad(e.to_string()))?;
@@ -466,11 +824,7 @@ fn network_attachment(
     flag: &'static str,
     value: &str,
 ) -> Result<NetworkAttachmentConfig, FlagsError> {
-    let bad = |reason: String| FlagsError::InvalidFlag {
-        flag,
-        value: value.to_owned(),
-        reason,
-    };
+    let bad = |reason: String| FlagsError::invalid(flag, value, reason);
     let mut n = NetworkAttachmentConfig::default();
     let long = value.split(',').all(|f| {
         f.split_once('=').is_some_and(|(k, v)| {
@@ -512,7 +866,7 @@ fn network_attachment(
 
 /// The CLI's `--ulimit NAME=SOFT[:HARD]` list (`go-units.ParseUlimit`), one per name (the last
 /// wins), sorted by name.
-fn ulimits(values: &[String]) -> Result<Vec<Ulimit>, FlagsError> {
+fn ulimits(flag: &'static str, values: &[String]) -> Result<Vec<Ulimit>, FlagsError> {
     const NAMES: &[&str] = &[
         "as",
         "core",
@@ -533,11 +887,7 @@ fn ulimits(values: &[String]) -> Result<Vec<Ulimit>, FlagsError> {
     ];
     let mut by_name = std::collections::BTreeMap::new();
     for v in values {
-        let bad = |reason: String| FlagsError::InvalidFlag {
-            flag: "ulimit",
-            value: v.clone(),
-            reason,
-        };
+        let bad = |reason: String| FlagsError::invalid(flag, v, reason);
         let (name, limits) = v
             .split_once('=')
             .ok_or_else(|| bad(format!("invalid ulimit argument: {v}")))?;
@@ -673,7 +1023,7 @@ pub async fn lookup_object_ids(
 pub struct ObjectNames {
     /// Secrets of `--secret-add`.
     pub secrets: Vec<String>,
-    /// Configs of `--config-add`.
+    /// Configs of `--config-add` and `--credential-spec config://NAME`.
     pub configs: Vec<String>,
     /// Networks of `--network-add` and `--network-rm`.
     pub networks: Vec<String>,
@@ -736,7 +1086,8 @@ impl ServiceFlags {
                 )));
             }
         };
-        if let Some(n) = self.replicas {
+        let c = &self.common;
+        if let Some(n) = c.replicas {
             b = b.replicas(n);
         }
         // Env: `--env-file` lines first, then `--env`; later entries replace earlier ones with
@@ -773,141 +1124,70 @@ impl ServiceFlags {
             b = b.constraint(c.clone());
         }
         for p in &self.placement_pref {
-            let Some((strategy, arg)) = p.split_once('=') else {
-                return Err(FlagsError::InvalidFlag {
-                    flag: "placement-pref",
-                    value: p.clone(),
-                    reason: "placement preference must be of the format \"<strategy>=<arg>\""
-                        .into(),
-                });
-            };
-            if !strategy.eq_ignore_ascii_case("spread") {
-                return Err(FlagsError::InvalidFlag {
-                    flag: "placement-pref",
-                    value: p.clone(),
-                    reason: format!(
-                        "unsupported placement preference {strategy} (only spread is supported)"
-                    ),
-                });
-            }
-            b = b.placement_pref_spread(arg);
+            b = b.placement_pref_spread(placement_pref("placement-pref", p)?);
         }
-        if let Some(n) = self.replicas_max_per_node {
+        if let Some(n) = c.replicas_max_per_node {
             b = b.max_replicas_per_node(n);
         }
-        let lc = self
-            .limit_cpu
-            .as_deref()
-            .map(|s| nano_cpus("limit-cpu", s))
-            .transpose()?
-            .unwrap_or(0);
-        let lm = self
-            .limit_memory
-            .as_deref()
-            .map(|s| mem_bytes("limit-memory", s))
-            .transpose()?
-            .unwrap_or(0);
-        let rc = self
-            .reserve_cpu
-            .as_deref()
-            .map(|s| nano_cpus("reserve-cpu", s))
-            .transpose()?
-            .unwrap_or(0);
-        let rm = self
-            .reserve_memory
-            .as_deref()
-            .map(|s| mem_bytes("reserve-memory", s))
-            .transpose()?
-            .unwrap_or(0);
+        let [lc, lm, rc, rm] = c.resource_values()?.map(|v| v.unwrap_or(0));
         b = b.limits(lc, lm).reservations(rc, rm);
-        if self.restart_condition.is_some()
-            || self.restart_delay.is_some()
-            || self.restart_max_attempts.is_some()
-            || self.restart_window.is_some()
-        {
-            let mut p = RestartPolicy::default();
-            p.condition = Some(RestartCondition::from(
-                self.restart_condition
-                    .clone()
-                    .unwrap_or_else(|| "any".into()),
-            ));
-            p.delay = Some(match &self.restart_delay {
-                Some(d) => go_duration("restart-delay", d)?,
-                None => 5_000_000_000,
-            });
-            p.max_attempts = Some(self.restart_max_attempts.unwrap_or(0));
-            p.window = self
-                .restart_window
-                .as_deref()
-                .map(|w| go_duration("restart-window", w))
-                .transpose()?;
-            b = b.restart_policy(p);
+        let restart = c.restart_fields()?;
+        if !restart.is_empty() {
+            let mut p = default_restart_policy();
+            set_fields(&mut p, restart.into_iter().map(|(k, v)| (k, Some(v))));
+            b = b.restart_policy(from_json::<RestartPolicy>("RestartPolicy", p)?);
         }
-        if let Some(u) = update_config(&self.policy.update())? {
+        if let Some(u) = update_config(&c.policy.update())? {
             b = b.update_config(u);
         }
-        if let Some(u) = update_config(&self.policy.rollback())? {
+        if let Some(u) = update_config(&c.policy.rollback())? {
             b = b.rollback_config(u);
         }
-        if let Some(w) = &self.workdir {
+        if let Some(w) = &c.workdir {
             b = b.workdir(w.clone());
         }
-        if let Some(u) = &self.user {
+        if let Some(u) = &c.user {
             b = b.user(u.clone());
         }
-        if let Some(h) = &self.hostname {
+        if let Some(h) = &c.hostname {
             b = b.hostname(h.clone());
         }
-        if let Some(e) = &self.entrypoint {
+        if let Some(e) = &c.entrypoint {
             b = b.command(shell_split(e));
         }
         if !self.args.is_empty() {
             b = b.args(self.args.clone());
         }
-        let have_health = self.health_cmd.is_some()
-            || self.health_interval.is_some()
-            || self.health_timeout.is_some()
-            || self.health_start_period.is_some()
-            || self.health_start_interval.is_some()
-            || self.health_retries.is_some_and(|r| r != 0);
-        if self.no_healthcheck {
+        // Unlike `service update`, a zero `--health-retries` or an empty `--health-cmd` alone
+        // sets no health check, as in the CLI's `toHealthConfig`.
+        let have_health = c.health_cmd.as_ref().is_some_and(|c| !c.is_empty())
+            || c.health_interval.is_some()
+            || c.health_timeout.is_some()
+            || c.health_start_period.is_some()
+            || c.health_start_interval.is_some()
+            || c.health_retries.is_some_and(|r| r != 0);
+        if c.no_healthcheck == Some(true) {
             if have_health {
-                return Err(FlagsError::Conflict(
-                    "--no-healthcheck conflicts with --health-* options".into(),
-                ));
+                return Err(no_healthcheck_conflict());
             }
             let mut h = HealthConfig::default();
             h.test = vec!["NONE".into()];
             b = b.healthcheck(h);
         } else if have_health {
-            let mut h = HealthConfig::default();
-            if let Some(c) = self.health_cmd.as_ref().filter(|c| !c.is_empty()) {
-                h.test = vec!["CMD-SHELL".into(), c.clone()];
-            }
-            let d = |f, v: &Option<String>| {
-                v.as_deref()
-                    .map(|s| go_duration(f, s))
-                    .transpose()
-                    .map(Option::unwrap_or_default)
-            };
-            h.interval = d("health-interval", &self.health_interval)?;
-            h.timeout = d("health-timeout", &self.health_timeout)?;
-            h.start_period = d("health-start-period", &self.health_start_period)?;
-            h.start_interval = d("health-start-interval", &self.health_start_interval)?;
-            h.retries = self.health_retries.unwrap_or(0);
-            b = b.healthcheck(h);
+            let mut h = serde_json::json!({});
+            set_fields(&mut h, c.health_fields()?);
+            b = b.healthcheck(from_json::<HealthConfig>("Healthcheck", h)?);
         }
-        if let Some(g) = &self.stop_grace_period {
+        if let Some(g) = &c.stop_grace_period {
             let ns = go_duration("stop-grace-period", g)?;
             b = b.stop_grace_period(std::time::Duration::from_nanos(
                 u64::try_from(ns).unwrap_or(0),
             ));
         }
-        b = b.endpoint_mode(EndpointMode::from(self.endpoint_mode.to_lowercase()));
-        if let Some(d) = &self.log_driver {
-            let mut l = LogDriver::default();
-            l.name = d.clone();
-            l.options = kv_map(&self.log_opt);
+        b = b.endpoint_mode(EndpointMode::from(
+            c.endpoint_mode.as_deref().unwrap_or("vip").to_lowercase(),
+        ));
+        if let Some(l) = log_driver(c.log_driver.as_deref(), &c.log_opt) {
             b = b.log_driver(l);
         }
         for r in &self.secret {
@@ -930,31 +1210,36 @@ impl ServiceFlags {
             .collect::<Result<Vec<_>, _>>()?;
         networks.sort_by(|a, b| a.target.cmp(&b.target));
         spec.task_template.networks = networks;
-        if let Some(c) = spec.task_template.container_spec.as_mut() {
-            c.init = Some(self.init);
-            c.tty = self.tty;
-            c.read_only = self.read_only;
-            c.stop_signal = self.stop_signal.clone().unwrap_or_default();
-            c.groups.clone_from(&self.group);
-            c.isolation = self.isolation.clone().unwrap_or_default();
-            c.ulimits = ulimits(&self.ulimit)?;
-            c.sysctls = kv_map(&self.sysctl);
-            (c.capability_add, c.capability_drop) = effective_caps(&self.cap_add, &self.cap_drop);
-            c.hosts = self
+        if let Some(cs) = spec.task_template.container_spec.as_mut() {
+            cs.init = Some(c.init.unwrap_or(false));
+            cs.tty = c.tty.unwrap_or(false);
+            cs.read_only = c.read_only.unwrap_or(false);
+            cs.stop_signal = c.stop_signal.clone().unwrap_or_default();
+            cs.groups.clone_from(&self.group);
+            cs.isolation = c.isolation.clone().unwrap_or_default();
+            cs.ulimits = ulimits("ulimit", &self.ulimit)?;
+            cs.sysctls = kv_map(&self.sysctl);
+            (cs.capability_add, cs.capability_drop) = effective_caps(&c.cap_add, &c.cap_drop);
+            cs.hosts = self
                 .host
                 .iter()
-                .filter_map(|h| {
-                    h.split_once([':', '='])
-                        .map(|(host, ip)| format!("{ip} {host}"))
-                })
-                .collect();
-            if let Some(dns) = c.dns_config.as_mut() {
-                dns.nameservers.clone_from(&self.dns);
-                dns.search.clone_from(&self.dns_search);
+                .map(|h| extra_host("host", h))
+                .collect::<Result<_, _>>()?;
+            if let Some(dns) = cs.dns_config.as_mut() {
+                dns.nameservers = self
+                    .dns
+                    .iter()
+                    .map(|d| ip_address("dns", d))
+                    .collect::<Result<_, _>>()?;
+                dns.search = self
+                    .dns_search
+                    .iter()
+                    .map(|d| dns_search("dns-search", d))
+                    .collect::<Result<_, _>>()?;
                 dns.options.clone_from(&self.dns_option);
             }
         }
-        if let Some(max) = self.max_concurrent {
+        if let Some(max) = c.max_concurrent {
             match spec.mode.replicated_job.as_mut() {
                 Some(j) => j.max_concurrent = Some(max),
                 None => {
@@ -976,16 +1261,8 @@ impl ServiceFlags {
 /// both added and dropped is neither, `ALL` wins, sorted.
 fn effective_caps(add: &[String], drop: &[String]) -> (Vec<String>, Vec<String>) {
     use std::collections::BTreeSet;
-    let norm = |c: &String| {
-        let c = c.trim().to_uppercase();
-        if c == "ALL" || c.starts_with("CAP_") {
-            c
-        } else {
-            format!("CAP_{c}")
-        }
-    };
-    let add: BTreeSet<String> = add.iter().map(norm).collect();
-    let drop: BTreeSet<String> = drop.iter().map(norm).collect();
+    let add: BTreeSet<String> = add.iter().map(|c| cap_name(c)).collect();
+    let drop: BTreeSet<String> = drop.iter().map(|c| cap_name(c)).collect();
     let pick = |a: &BTreeSet<String>, b: &BTreeSet<String>| {
         if a.contains("ALL") {
             vec!["ALL".to_owned()]
@@ -1122,14 +1399,19 @@ fn update_config(v: &PolicyValues<'_>) -> Result<Option<UpdateConfig>, FlagsErro
 /// to the current spec as raw JSON by [`UpdateFlags::apply`] (so fields this tool does not model
 /// survive the read-modify-write).
 #[derive(Debug, Clone, Default, Args)]
-#[allow(clippy::struct_excessive_bools)] // mirrors the docker CLI's flags
 pub struct UpdateFlags {
     /// Service image tag.
     #[arg(long)]
     pub image: Option<String>,
-    /// Number of tasks.
+    /// Service command args (replaces them; shell words).
     #[arg(long)]
-    pub replicas: Option<u64>,
+    pub args: Option<String>,
+    /// Force update even if no changes require it.
+    #[arg(long)]
+    pub force: bool,
+    /// The flags `service create` has too (only those given change the spec).
+    #[command(flatten)]
+    pub common: CommonFlags,
     /// Add or update an environment variable.
     #[arg(long = "env-add")]
     pub env_add: Vec<String>,
@@ -1167,24 +1449,12 @@ pub struct UpdateFlags {
     /// Remove a constraint.
     #[arg(long = "constraint-rm")]
     pub constraint_rm: Vec<String>,
-    /// Service command args (replaces them; shell words).
-    #[arg(long)]
-    pub args: Option<String>,
-    /// Force update even if no changes require it.
-    #[arg(long)]
-    pub force: bool,
-    /// Limit CPUs.
-    #[arg(long = "limit-cpu")]
-    pub limit_cpu: Option<String>,
-    /// Limit Memory.
-    #[arg(long = "limit-memory")]
-    pub limit_memory: Option<String>,
-    /// Reserve CPUs.
-    #[arg(long = "reserve-cpu")]
-    pub reserve_cpu: Option<String>,
-    /// Reserve Memory.
-    #[arg(long = "reserve-memory")]
-    pub reserve_memory: Option<String>,
+    /// Add a placement preference (`spread=node.labels.zone`).
+    #[arg(long = "placement-pref-add")]
+    pub placement_pref_add: Vec<String>,
+    /// Remove a placement preference (every one equal to it).
+    #[arg(long = "placement-pref-rm")]
+    pub placement_pref_rm: Vec<String>,
     /// Add or update a secret on a service (`NAME` or `source=…,target=…,uid=…,gid=…,mode=…`).
     #[arg(long = "secret-add")]
     pub secret_add: Vec<String>,
@@ -1197,15 +1467,67 @@ pub struct UpdateFlags {
     /// Remove a config (by name).
     #[arg(long = "config-rm")]
     pub config_rm: Vec<String>,
+    /// Credential spec for managed service account (Windows only): `config://NAME`,
+    /// `file://PATH`, `registry://KEY`, or empty to remove it.
+    #[arg(long = "credential-spec")]
+    pub credential_spec: Option<String>,
     /// Add a network (`NAME` or `name=…,alias=…,driver-opt=K=V`).
     #[arg(long = "network-add")]
     pub network_add: Vec<String>,
     /// Remove a network (by name or ID).
     #[arg(long = "network-rm")]
     pub network_rm: Vec<String>,
-    /// `--update-*` and `--rollback-*` settings.
-    #[command(flatten)]
-    pub policy: UpdatePolicyFlags,
+    /// Add or update a custom DNS server.
+    #[arg(long = "dns-add")]
+    pub dns_add: Vec<String>,
+    /// Remove a custom DNS server.
+    #[arg(long = "dns-rm")]
+    pub dns_rm: Vec<String>,
+    /// Add or update a DNS option.
+    #[arg(long = "dns-option-add")]
+    pub dns_option_add: Vec<String>,
+    /// Remove a DNS option.
+    #[arg(long = "dns-option-rm")]
+    pub dns_option_rm: Vec<String>,
+    /// Add or update a custom DNS search domain.
+    #[arg(long = "dns-search-add")]
+    pub dns_search_add: Vec<String>,
+    /// Remove a DNS search domain.
+    #[arg(long = "dns-search-rm")]
+    pub dns_search_rm: Vec<String>,
+    /// Add a Generic resource (`KIND=N`).
+    #[arg(long = "generic-resource-add")]
+    pub generic_resource_add: Vec<String>,
+    /// Remove a Generic resource (by kind).
+    #[arg(long = "generic-resource-rm")]
+    pub generic_resource_rm: Vec<String>,
+    /// Add an additional supplementary user group to the container.
+    #[arg(long = "group-add")]
+    pub group_add: Vec<String>,
+    /// Remove a previously added supplementary user group from the container.
+    #[arg(long = "group-rm")]
+    pub group_rm: Vec<String>,
+    /// Add a custom host-to-IP mapping ("host:ip").
+    #[arg(long = "host-add")]
+    pub host_add: Vec<String>,
+    /// Remove a custom host-to-IP mapping ("host:ip", or "host" for every IP).
+    #[arg(long = "host-rm")]
+    pub host_rm: Vec<String>,
+    /// Tune host's OOM preferences (-1000 to 1000).
+    #[arg(long = "oom-score-adj", allow_hyphen_values = true)]
+    pub oom_score_adj: Option<i64>,
+    /// Add or update a Sysctl option.
+    #[arg(long = "sysctl-add")]
+    pub sysctl_add: Vec<String>,
+    /// Remove a Sysctl option.
+    #[arg(long = "sysctl-rm")]
+    pub sysctl_rm: Vec<String>,
+    /// Add or update a ulimit option (`nofile=1024[:2048]`).
+    #[arg(long = "ulimit-add")]
+    pub ulimit_add: Vec<String>,
+    /// Remove a ulimit option (by name).
+    #[arg(long = "ulimit-rm")]
+    pub ulimit_rm: Vec<String>,
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
@@ -1233,7 +1555,26 @@ fn at<'a>(spec: &'a mut serde_json::Value, path: &[&str]) -> &'a mut serde_json:
     v
 }
 
-/// Applies `--label-add`/`--label-rm` style changes to a JSON map.
+/// `(existing + add) - rm`, sorted (duplicates kept): the CLI's constraint and group lists.
+fn merged(existing: &serde_json::Value, add: &[String], rm: &[String]) -> Vec<String> {
+    let mut v = strings(existing);
+    v.extend(add.iter().cloned());
+    v.retain(|x| !rm.contains(x));
+    v.sort();
+    v
+}
+
+/// The given fields of a `[(key, value if the flag is given)]` table.
+fn given<const N: usize>(
+    fields: [(&'static str, Option<serde_json::Value>); N],
+) -> Vec<(&'static str, serde_json::Value)> {
+    fields
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
+}
+
+/// Applies `--label-add`/`--label-rm` style changes to a JSON map (`rm` are keys).
 fn update_map(map: &mut serde_json::Value, add: &[String], rm: &[String]) {
     if add.is_empty() && rm.is_empty() {
         return;
@@ -1254,7 +1595,8 @@ fn update_map(map: &mut serde_json::Value, add: &[String], rm: &[String]) {
 impl UpdateFlags {
     /// The names whose IDs [`apply_with_ids`](Self::apply_with_ids) needs, as the docker CLI
     /// looks them up through the API: the secrets of `--secret-add`, the configs of
-    /// `--config-add`, the networks of `--network-add` and `--network-rm`.
+    /// `--config-add` and `--credential-spec config://NAME`, the networks of `--network-add` and
+    /// `--network-rm`.
     ///
     /// # Errors
     /// [`FlagsError::InvalidFlag`] for a malformed reference.
@@ -1271,9 +1613,13 @@ impl UpdateFlags {
             .map(|v| network_attachment("network-add", v).map(|n| n.target))
             .collect::<Result<Vec<_>, _>>()?;
         networks.extend(self.network_rm.iter().cloned());
+        let mut configs = names("config-add", &self.config_add)?;
+        if let Some(v) = &self.credential_spec {
+            configs.extend(credential_spec(v)?.1.map(str::to_owned));
+        }
         Ok(ObjectNames {
             secrets: names("secret-add", &self.secret_add)?,
-            configs: names("config-add", &self.config_add)?,
+            configs,
             networks,
         })
     }
@@ -1289,21 +1635,31 @@ impl UpdateFlags {
 
     /// Applies the flags to `spec` (a service `Spec` as JSON) like the docker CLI's
     /// `service update`: env and labels by key, mounts by target, ports by target port and
-    /// protocol, constraints sorted, an `UpdateConfig`/`RollbackConfig` filled with swarmkit's
-    /// defaults when the service had none, `ForceUpdate` incremented by `--force`. Where the CLI's
-    /// order comes from a Go map (env), this keeps the existing order and appends new entries.
+    /// protocol, constraints and groups sorted, an `UpdateConfig`/`RollbackConfig` filled with
+    /// swarmkit's defaults when the service had none, `ForceUpdate` incremented by `--force`.
+    /// Where the CLI's order comes from a Go map (env, added secrets and configs, generic
+    /// resources), this keeps the existing order and appends new entries (generic resources:
+    /// sorted by kind).
     ///
     /// Secrets and configs as the CLI's `getUpdatedSecrets`/`getUpdatedConfigs`: the references
-    /// named by `--*-rm` are dropped, the `--*-add` ones appended with their IDs from `ids`.
+    /// named by `--*-rm` are dropped, the `--*-add` ones appended with their IDs from `ids`; a
+    /// config with a runtime target stays only while the credential spec names it, and
+    /// `--credential-spec config://NAME` appends one (the credential spec then holds its ID).
     /// Networks as its `updateNetworks`: `TaskTemplate.Networks` (or the deprecated top-level
     /// `Networks`, then removed) without the IDs of `--network-rm`, plus `--network-add` with its
     /// target replaced by the ID, sorted by ID. `--limit-*`/`--reserve-*` set only the values
-    /// given.
+    /// given. DNS lists are sorted without duplicates, hosts keep their order
+    /// (`updateHosts`), capabilities follow `updateCapabilities` (dropping an added one only
+    /// un-adds it), ulimits are by name, the health check follows `updateHealthcheck`, the
+    /// restart policy starts from swarmkit's defaults. `--max-concurrent` is accepted and
+    /// ignored, as the docker CLI 28 does.
     ///
     /// # Errors
     /// [`FlagsError`] for a bad value, for `--replicas` on a service that is not replicated,
     /// `secret not found: NAME` (`config`, `network`) for a name missing from `ids`, two added
-    /// references with the same target file, and a network the service is already attached to. `spec` may then be partly edited: callers such as
+    /// references with the same target file, a network the service is already attached to,
+    /// `--no-healthcheck` with a `--health-*` flag, and a `--generic-resource-rm` kind the
+    /// service does not reserve. `spec` may then be partly edited: callers such as
     /// `swarm_client::Client::service_update` send nothing when the edit fails.
     #[allow(clippy::too_many_lines)] // one block per flag group, like the CLI's updateService
     pub fn apply_with_ids(
@@ -1312,16 +1668,11 @@ impl UpdateFlags {
         ids: &ObjectIds,
     ) -> Result<(), FlagsError> {
         use serde_json::{Value, json};
-        if let Some(i) = &self.image {
-            *at(spec, &["TaskTemplate", "ContainerSpec", "Image"]) = json!(i);
-        }
-        if let Some(a) = &self.args {
-            *at(spec, &["TaskTemplate", "ContainerSpec", "Args"]) = json!(shell_split(a));
-        }
-        if let Some(r) = self.replicas {
+        self.apply_container_values(spec)?;
+        if let Some(r) = self.common.replicas {
             if spec.pointer("/Mode/Replicated").is_none() {
                 return Err(FlagsError::Conflict(
-                    "replicas can only be used with replicated or replicated-job mode".into(),
+                    "replicas can only be used with replicated mode".into(),
                 ));
             }
             *at(spec, &["Mode", "Replicated", "Replicas"]) = json!(r);
@@ -1423,15 +1774,11 @@ impl UpdateFlags {
         }
         if !self.constraint_add.is_empty() || !self.constraint_rm.is_empty() {
             let slot = at(spec, &["TaskTemplate", "Placement", "Constraints"]);
-            let mut c = strings(slot);
-            c.extend(self.constraint_add.iter().cloned());
-            c.retain(|x| !self.constraint_rm.contains(x));
-            c.sort();
-            *slot = json!(c);
+            *slot = json!(merged(slot, &self.constraint_add, &self.constraint_rm));
         }
         for (key, v) in [
-            ("UpdateConfig", self.policy.update()),
-            ("RollbackConfig", self.policy.rollback()),
+            ("UpdateConfig", self.common.policy.update()),
+            ("RollbackConfig", self.common.policy.rollback()),
         ] {
             if !v.any() {
                 continue;
@@ -1470,34 +1817,43 @@ impl UpdateFlags {
                 slot["Order"] = json!(o);
             }
         }
-        for (key, cpu, mem, flags) in [
+        let [lc, lm, rc, rm] = self.common.resource_values()?;
+        let num = |v: Option<i64>| v.map(|v| json!(v));
+        for (key, fields) in [
             (
                 "Limits",
-                &self.limit_cpu,
-                &self.limit_memory,
-                ["limit-cpu", "limit-memory"],
+                [
+                    ("NanoCPUs", num(lc)),
+                    ("MemoryBytes", num(lm)),
+                    ("Pids", num(self.common.limit_pids)),
+                ],
             ),
             (
                 "Reservations",
-                &self.reserve_cpu,
-                &self.reserve_memory,
-                ["reserve-cpu", "reserve-memory"],
+                [("NanoCPUs", num(rc)), ("MemoryBytes", num(rm)), ("", None)],
             ),
         ] {
-            if cpu.is_none() && mem.is_none() {
-                continue;
-            }
-            let slot = at(spec, &["TaskTemplate", "Resources", key]);
-            if !slot.is_object() {
-                *slot = json!({});
-            }
-            if let Some(c) = cpu {
-                slot["NanoCPUs"] = json!(nano_cpus(flags[0], c)?);
-            }
-            if let Some(m) = mem {
-                slot["MemoryBytes"] = json!(mem_bytes(flags[1], m)?);
+            let fields = given(fields);
+            if !fields.is_empty() {
+                set_fields(at(spec, &["TaskTemplate", "Resources", key]), fields);
             }
         }
+        self.apply_generic_resources(spec)?;
+        // The credential spec's config: the one `--credential-spec config://NAME` names, else
+        // (flag not given) the current one, by ID (the CLI's `getUpdatedConfigs`).
+        let cred = self
+            .credential_spec
+            .as_deref()
+            .map(credential_spec)
+            .transpose()?;
+        let cred_name = cred.as_ref().and_then(|c| c.1);
+        let cred_id = match cred {
+            Some(_) => None,
+            None => spec
+                .pointer("/TaskTemplate/ContainerSpec/Privileges/CredentialSpec/Config")
+                .cloned()
+                .filter(|c| c.as_str().is_some_and(|c| !c.is_empty())),
+        };
         for (kind, flag, add, rm, ids, keys) in [
             (
                 "secret",
@@ -1516,13 +1872,27 @@ impl UpdateFlags {
                 ["Configs", "ConfigName", "ConfigID"],
             ),
         ] {
-            if add.is_empty() && rm.is_empty() {
+            let [list_key, name_key, id_key] = keys;
+            let mut refs: Vec<Value> = spec
+                .pointer(&format!("/TaskTemplate/ContainerSpec/{list_key}"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            // Runtime targets (configs of credential specs) are checked on every update.
+            let runtime = kind == "config"
+                && (cred.is_some() || refs.iter().any(|r| !r["Runtime"].is_null()));
+            if add.is_empty() && rm.is_empty() && !runtime {
                 continue;
             }
-            let [list_key, name_key, id_key] = keys;
-            let slot = at(spec, &["TaskTemplate", "ContainerSpec", list_key]);
-            let mut refs: Vec<Value> = slot.as_array().cloned().unwrap_or_default();
-            refs.retain(|r| !rm.iter().any(|n| r[name_key].as_str() == Some(n.as_str())));
+            refs.retain(|r| {
+                if r["Runtime"].is_null() {
+                    !rm.iter().any(|n| r[name_key].as_str() == Some(n.as_str()))
+                } else {
+                    // Kept while the credential spec uses it, whatever `--config-rm` says.
+                    cred_name.is_some_and(|n| r[name_key] == n)
+                        || cred_id.as_ref().is_some_and(|i| r[id_key] == *i)
+                }
+            });
             let mut targets: Vec<String> = Vec::new();
             for value in add {
                 let (name, file) = object_ref(flag, value)?;
@@ -1541,7 +1911,33 @@ impl UpdateFlags {
                     name_key: name,
                 }));
             }
-            *slot = json!(refs);
+            if let Some(name) = cred_name.filter(|_| kind == "config") {
+                // Appended even when a kept reference has it already, like the CLI.
+                let id = ids
+                    .get(name)
+                    .ok_or_else(|| FlagsError::Conflict(format!("config not found: {name}")))?;
+                refs.push(json!({"Runtime": {}, id_key: id, name_key: name}));
+            }
+            *at(spec, &["TaskTemplate", "ContainerSpec", list_key]) = json!(refs);
+        }
+        if let Some((mut cred_spec, name)) = cred {
+            let cs = at(spec, &["TaskTemplate", "ContainerSpec"]);
+            if cred_spec.is_null() {
+                if let Some(p) = cs.get_mut("Privileges").filter(|p| p.is_object()) {
+                    p["CredentialSpec"] = Value::Null;
+                }
+            } else {
+                if let Some(name) = name {
+                    let id = cs["Configs"]
+                        .as_array()
+                        .and_then(|a| a.iter().find(|c| c["ConfigName"] == name))
+                        .map(|c| c["ConfigID"].clone());
+                    if let Some(id) = id {
+                        cred_spec["Config"] = id;
+                    }
+                }
+                *at(cs, &["Privileges", "CredentialSpec"]) = cred_spec;
+            }
         }
         if !self.network_add.is_empty() || !self.network_rm.is_empty() {
             let id_of = |name: &str| {
@@ -1586,6 +1982,9 @@ impl UpdateFlags {
             nets.sort_by_key(|n| target(n));
             *at(spec, &["TaskTemplate", "Networks"]) = json!(nets);
         }
+        self.apply_container_lists(spec)?;
+        self.apply_health(spec)?;
+        self.apply_task(spec)?;
         if self.force {
             let n = spec
                 .pointer("/TaskTemplate/ForceUpdate")
@@ -1593,6 +1992,296 @@ impl UpdateFlags {
                 .unwrap_or(0);
             *at(spec, &["TaskTemplate", "ForceUpdate"]) = json!(n + 1);
         }
+        Ok(())
+    }
+}
+
+impl UpdateFlags {
+    /// The `ContainerSpec` fields `updateService` sets as given: image, args, entrypoint,
+    /// workdir, user, hostname, init, isolation, stop grace period and signal, TTY, read-only
+    /// root, OOM score.
+    fn apply_container_values(&self, spec: &mut serde_json::Value) -> Result<(), FlagsError> {
+        use serde_json::json;
+        let c = &self.common;
+        let text = |v: &Option<String>| v.as_ref().map(|v| json!(v));
+        let words = |v: &Option<String>| v.as_deref().map(|v| json!(shell_split(v)));
+        let flag = |v: Option<bool>| v.map(|v| json!(v));
+        let grace = c
+            .stop_grace_period
+            .as_deref()
+            .map(|g| go_duration("stop-grace-period", g))
+            .transpose()?;
+        let fields = given([
+            ("Image", text(&self.image)),
+            ("Args", words(&self.args)),
+            ("Command", words(&c.entrypoint)),
+            ("Dir", text(&c.workdir)),
+            ("User", text(&c.user)),
+            ("Hostname", text(&c.hostname)),
+            ("Init", flag(c.init)),
+            ("Isolation", text(&c.isolation)),
+            ("StopGracePeriod", grace.map(|g| json!(g))),
+            ("TTY", flag(c.tty)),
+            ("ReadOnly", flag(c.read_only)),
+            ("StopSignal", text(&c.stop_signal)),
+            ("OomScoreAdj", self.oom_score_adj.map(|v| json!(v))),
+        ]);
+        if !fields.is_empty() {
+            set_fields(at(spec, &["TaskTemplate", "ContainerSpec"]), fields);
+        }
+        Ok(())
+    }
+
+    /// The `ContainerSpec` lists: groups (sorted), DNS servers, options and search domains
+    /// (sorted, without duplicates; a new `DNSConfig`), hosts (the CLI's `updateHosts`),
+    /// capabilities (`updateCapabilities`), ulimits (by name, sorted) and sysctls.
+    fn apply_container_lists(&self, spec: &mut serde_json::Value) -> Result<(), FlagsError> {
+        use serde_json::json;
+        const CS: [&str; 2] = ["TaskTemplate", "ContainerSpec"];
+        let path = |key| [CS[0], CS[1], key];
+        if !self.group_add.is_empty() || !self.group_rm.is_empty() {
+            let slot = at(spec, &path("Groups"));
+            *slot = json!(merged(slot, &self.group_add, &self.group_rm));
+        }
+        if [
+            &self.dns_add,
+            &self.dns_rm,
+            &self.dns_option_add,
+            &self.dns_option_rm,
+            &self.dns_search_add,
+            &self.dns_search_rm,
+        ]
+        .iter()
+        .any(|v| !v.is_empty())
+        {
+            let parse =
+                |f: fn(&'static str, &str) -> Result<String, FlagsError>, flag, v: &[String]| {
+                    v.iter().map(|x| f(flag, x)).collect::<Result<Vec<_>, _>>()
+                };
+            let servers = parse(ip_address, "dns-add", &self.dns_add)?;
+            let search = parse(dns_search, "dns-search-add", &self.dns_search_add)?;
+            let slot = at(spec, &path("DNSConfig"));
+            let list = |key, add: &[String], rm: &[String]| {
+                let mut v = merged(&slot[key], add, rm);
+                v.dedup();
+                (key, (!v.is_empty()).then(|| json!(v)))
+            };
+            let fields = given([
+                list("Nameservers", &servers, &self.dns_rm),
+                list("Search", &search, &self.dns_search_rm),
+                list("Options", &self.dns_option_add, &self.dns_option_rm),
+            ]);
+            *slot = json!({});
+            set_fields(slot, fields);
+        }
+        if !self.host_add.is_empty() || !self.host_rm.is_empty() {
+            let add = self
+                .host_add
+                .iter()
+                .map(|h| extra_host("host-add", h))
+                .collect::<Result<Vec<_>, _>>()?;
+            // `HOST:IP` removes HOST from the lines of IP, `HOST` from every line; a line
+            // left without names, or not of the form `IP NAME…`, goes.
+            let rm: Vec<(&str, &str)> = self
+                .host_rm
+                .iter()
+                .map(|r| r.split_once(':').unwrap_or((r, "")))
+                .collect();
+            let slot = at(spec, &path("Hosts"));
+            let mut kept: Vec<String> = Vec::new();
+            for line in strings(slot) {
+                let mut fields = line.split_whitespace();
+                let ip = fields.next().unwrap_or_default();
+                let names: Vec<&str> = fields
+                    .filter(|n| !rm.iter().any(|(h, i)| h == n && (i.is_empty() || *i == ip)))
+                    .collect();
+                if !names.is_empty() {
+                    kept.push(format!("{ip} {}", names.join(" ")));
+                }
+            }
+            let mut hosts: Vec<String> = Vec::new();
+            for h in kept.into_iter().chain(add) {
+                if !hosts.contains(&h) {
+                    hosts.push(h);
+                }
+            }
+            *slot = json!(hosts);
+        }
+        if !self.common.cap_add.is_empty() || !self.common.cap_drop.is_empty() {
+            use std::collections::BTreeSet;
+            let cs = at(spec, &CS);
+            let set = |v: &serde_json::Value| {
+                strings(v)
+                    .iter()
+                    .map(|c| cap_name(c))
+                    .collect::<BTreeSet<_>>()
+            };
+            let (mut add, mut drop) = (set(&cs["CapabilityAdd"]), set(&cs["CapabilityDrop"]));
+            let to_add: BTreeSet<String> =
+                self.common.cap_add.iter().map(|c| cap_name(c)).collect();
+            // Dropping an added capability only un-adds it (and the other way round); adding
+            // wins over dropping in one update.
+            for c in self.common.cap_drop.iter().map(|c| cap_name(c)) {
+                if !to_add.contains(&c) && !add.remove(&c) {
+                    drop.insert(c);
+                }
+            }
+            for c in to_add {
+                if !drop.remove(&c) {
+                    add.insert(c);
+                }
+            }
+            let list = |s: BTreeSet<String>| {
+                if s.contains("ALL") {
+                    json!(["ALL"])
+                } else {
+                    json!(s)
+                }
+            };
+            cs["CapabilityAdd"] = list(add);
+            cs["CapabilityDrop"] = list(drop);
+        }
+        if !self.ulimit_add.is_empty() || !self.ulimit_rm.is_empty() {
+            let add = ulimits("ulimit-add", &self.ulimit_add)?;
+            let slot = at(spec, &path("Ulimits"));
+            let mut by_name: std::collections::BTreeMap<String, serde_json::Value> = slot
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|u| (u["Name"].as_str().unwrap_or_default().to_owned(), u.clone()))
+                .collect();
+            for k in kv_map(&self.ulimit_rm).keys() {
+                by_name.remove(k);
+            }
+            for u in add {
+                by_name.insert(u.name.clone(), json!(u));
+            }
+            *slot = json!(by_name.into_values().collect::<Vec<_>>());
+        }
+        if !self.sysctl_add.is_empty() || !self.sysctl_rm.is_empty() {
+            let rm: Vec<String> = kv_map(&self.sysctl_rm).into_keys().collect();
+            update_map(at(spec, &path("Sysctls")), &self.sysctl_add, &rm);
+        }
+        Ok(())
+    }
+
+    /// The CLI's `updateHealthcheck`: `--no-healthcheck` sets `NONE` (and conflicts with any
+    /// `--health-*` flag), the others clear `NONE` and set what is given.
+    fn apply_health(&self, spec: &mut serde_json::Value) -> Result<(), FlagsError> {
+        let c = &self.common;
+        let health = c.health_given();
+        if !health && c.no_healthcheck.is_none() {
+            return Ok(());
+        }
+        let slot = at(spec, &["TaskTemplate", "ContainerSpec", "Healthcheck"]);
+        if !slot.is_object() {
+            *slot = serde_json::json!({});
+        }
+        if c.no_healthcheck == Some(true) {
+            if health {
+                return Err(no_healthcheck_conflict());
+            }
+            *slot = serde_json::json!({"Test": ["NONE"]});
+            return Ok(());
+        }
+        if slot["Test"][0] == "NONE" {
+            set_fields(slot, [("Test", None)]);
+        }
+        set_fields(slot, c.health_fields()?);
+        Ok(())
+    }
+
+    /// The task and endpoint settings: restart policy (swarmkit's defaults first when the
+    /// service has none), placement preferences (`--placement-pref-rm` drops every equal one,
+    /// `--placement-pref-add` appends), max replicas per node, log driver, endpoint mode.
+    fn apply_task(&self, spec: &mut serde_json::Value) -> Result<(), FlagsError> {
+        use serde_json::json;
+        let c = &self.common;
+        let restart = c.restart_fields()?;
+        if !restart.is_empty() {
+            let slot = at(spec, &["TaskTemplate", "RestartPolicy"]);
+            if !slot.is_object() {
+                *slot = default_restart_policy();
+            }
+            set_fields(slot, restart);
+        }
+        if !self.placement_pref_add.is_empty() || !self.placement_pref_rm.is_empty() {
+            let prefs = |flag, v: &[String]| {
+                v.iter()
+                    .map(|p| {
+                        placement_pref(flag, p).map(|d| json!({"Spread": {"SpreadDescriptor": d}}))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            let (add, rm) = (
+                prefs("placement-pref-add", &self.placement_pref_add)?,
+                prefs("placement-pref-rm", &self.placement_pref_rm)?,
+            );
+            let slot = at(spec, &["TaskTemplate", "Placement", "Preferences"]);
+            let mut list = slot.as_array().cloned().unwrap_or_default();
+            list.retain(|p| !rm.contains(p));
+            list.extend(add);
+            *slot = json!(list);
+        }
+        if let Some(n) = c.replicas_max_per_node {
+            *at(spec, &["TaskTemplate", "Placement", "MaxReplicas"]) = json!(n);
+        }
+        if let Some(l) = log_driver(c.log_driver.as_deref(), &c.log_opt) {
+            *at(spec, &["TaskTemplate", "LogDriver"]) = json!(l);
+        }
+        if let Some(m) = &c.endpoint_mode {
+            *at(spec, &["EndpointSpec", "Mode"]) = json!(m);
+        }
+        Ok(())
+    }
+
+    /// The CLI's `addGenericResources`/`removeGenericResources`: the reserved discrete
+    /// resources by kind (sorted here; the CLI's order comes from a Go map), `--*-add` replacing
+    /// a kind, `--*-rm` of a kind the service does not reserve refused.
+    fn apply_generic_resources(&self, spec: &mut serde_json::Value) -> Result<(), FlagsError> {
+        use serde_json::json;
+        if self.generic_resource_add.is_empty() && self.generic_resource_rm.is_empty() {
+            return Ok(());
+        }
+        let add = generic_resources("generic-resource-add", &self.generic_resource_add)?;
+        let slot = at(
+            spec,
+            &[
+                "TaskTemplate",
+                "Resources",
+                "Reservations",
+                "GenericResources",
+            ],
+        );
+        let mut by_kind = std::collections::BTreeMap::new();
+        for r in slot.as_array().cloned().unwrap_or_default() {
+            let Some(kind) = r
+                .pointer("/DiscreteResourceSpec/Kind")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+            else {
+                return Err(FlagsError::Conflict(format!(
+                    "invalid generic-resource `{r}` for service task"
+                )));
+            };
+            if by_kind.insert(kind.clone(), r).is_some() {
+                return Err(FlagsError::Conflict(format!(
+                    "duplicate generic-resource `{kind}` for service task"
+                )));
+            }
+        }
+        for (kind, n) in add {
+            let r = json!({"DiscreteResourceSpec": {"Kind": kind, "Value": n}});
+            by_kind.insert(kind, r);
+        }
+        for kind in &self.generic_resource_rm {
+            if by_kind.remove(kind).is_none() {
+                return Err(FlagsError::Conflict(format!(
+                    "could not find generic-resource `{kind}` to remove it"
+                )));
+            }
+        }
+        *slot = json!(by_kind.into_values().collect::<Vec<_>>());
         Ok(())
     }
 }
@@ -1678,7 +2367,11 @@ mod tests {
 
     #[test]
     fn ulimits_and_env_files() {
-        let u = ulimits(&["nproc=10".into(), "nofile=1:2".into(), "nproc=20".into()]).unwrap();
+        let u = ulimits(
+            "ulimit",
+            &["nproc=10".into(), "nofile=1:2".into(), "nproc=20".into()],
+        )
+        .unwrap();
         assert_eq!(
             u.iter()
                 .map(|u| (u.name.as_str(), u.soft, u.hard))
@@ -1686,13 +2379,13 @@ mod tests {
             [("nofile", 1, 2), ("nproc", 20, 20)]
         );
         assert!(
-            ulimits(&["nofile=5:1".into()])
+            ulimits("ulimit", &["nofile=5:1".into()])
                 .unwrap_err()
                 .to_string()
                 .contains("soft limit")
         );
         assert!(
-            ulimits(&["bogus=1".into()])
+            ulimits("ulimit", &["bogus=1".into()])
                 .unwrap_err()
                 .to_string()
                 .contains("invalid ulimit type")
@@ -1964,6 +2657,214 @@ mod tests {
                 .to_string()
                 .contains("replicated")
         );
+    }
+
+    #[test]
+    fn shared_value_grammars_like_the_cli() {
+        assert_eq!(ip_address("dns", " ::0001").unwrap(), "::1");
+        assert_eq!(ip_address("dns", "::ffff:1.2.3.4").unwrap(), "1.2.3.4");
+        assert_eq!(
+            ip_address("dns", "foo").unwrap_err().to_string(),
+            "invalid argument \"foo\" for \"--dns\" flag: IP address is not correctly formatted: foo"
+        );
+        for (v, want) in [
+            (" Ex-a.com. ", "Ex-a.com"),
+            (".", "."),
+            ("::a.com", "::a.com"),
+            ("b:.:c.", "b:.:c"),
+            ("9a", "9a"),
+        ] {
+            assert_eq!(dns_search("dns-search", v).unwrap(), want, "{v:?}");
+        }
+        for v in [
+            "a..com", "-a.com", "a-.com", "12.34", "a com", "a.com..", "_a.com",
+        ] {
+            let e = dns_search("dns-search", v).unwrap_err().to_string();
+            assert!(
+                e.ends_with(&format!("{v} is not a valid domain")),
+                "{v:?}: {e}"
+            );
+        }
+        assert_eq!(extra_host("host", "h=[::1]").unwrap(), "::1 h");
+        assert_eq!(extra_host("host", "db:::1").unwrap(), "::1 db");
+        assert_eq!(
+            extra_host("host", "gw:host-gateway").unwrap(),
+            "host-gateway gw"
+        );
+        for (v, why) in [
+            ("foo", "bad format for add-host: \"foo\""),
+            (":1.2.3.4", "bad format for add-host"),
+            ("foo:bar", "invalid IP address in add-host: \"bar\""),
+            (
+                "gw=[host-gateway]",
+                "invalid IP address in add-host: \"host-gateway\"",
+            ),
+        ] {
+            let e = extra_host("host-add", v).unwrap_err().to_string();
+            assert!(e.contains(why), "{v:?}: {e}");
+        }
+        assert_eq!(placement_pref("p", "spread=node.id").unwrap(), "node.id");
+        for (v, why) in [
+            ("=x", "must be of the format"),
+            ("Spread=x", "unsupported placement preference Spread"),
+        ] {
+            let e = placement_pref("p", v).unwrap_err().to_string();
+            assert!(e.contains(why), "{v:?}: {e}");
+        }
+        assert_eq!((go_bool("T"), go_bool("0")), (Ok(true), Ok(false)));
+        assert!(go_bool("yes").is_err());
+        assert!(
+            positive_duration("health-interval", "-1s")
+                .unwrap_err()
+                .to_string()
+                .contains("cannot be negative")
+        );
+        let g = generic_resources("g", &["gpu=2".into(), " ssd = 0".into()]).unwrap();
+        assert_eq!(
+            g.into_iter().collect::<Vec<_>>(),
+            [("gpu".into(), 2), ("ssd".into(), 0)]
+        );
+        for (v, why) in [
+            (
+                &["gpu"][..],
+                "invalid generic-resource format `gpu` expected `name=value`",
+            ),
+            (&["gpu=-1"], "cannot ask for negative resource gpu"),
+            (
+                &["gpu=u1"],
+                "request `gpu=u1`, Named Generic Resources is not supported",
+            ),
+            (
+                &["gpu=1", "gpu=2"],
+                "mixed discrete and named resources in expression 'gpu=[1 2]'",
+            ),
+            (
+                &["a=b=c"],
+                "incorrect term a=b=c, missing '=' or malformed expression",
+            ),
+        ] {
+            let v: Vec<String> = v.iter().map(|s| (*s).to_owned()).collect();
+            let e = generic_resources("g", &v).unwrap_err().to_string();
+            assert!(e.contains(why), "{v:?}: {e}");
+        }
+        assert_eq!(
+            credential_spec("config://c").unwrap(),
+            (serde_json::json!({"Config": "c"}), Some("c"))
+        );
+        assert_eq!(credential_spec("").unwrap().0, serde_json::Value::Null);
+        assert!(
+            credential_spec("c")
+                .unwrap_err()
+                .to_string()
+                .contains("must be prefixed")
+        );
+    }
+
+    #[test]
+    fn update_flags_container_and_task_settings() {
+        use clap::Parser;
+        use serde_json::json;
+        #[derive(Parser)]
+        struct W {
+            #[command(flatten)]
+            f: UpdateFlags,
+        }
+        let parse = |args: &[&str]| {
+            W::try_parse_from(std::iter::once("x").chain(args.iter().copied()))
+                .unwrap()
+                .f
+        };
+        // Settings the CLI refuses on daemons older than API 1.44/1.46 (so no parity set).
+        let mut spec = json!({"Mode": {"ReplicatedJob": {"MaxConcurrent": 1}},
+            "TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Test": ["NONE"]},
+            "Hosts": ["bogus", "127.0.0.1   a b c", "127.0.0.2 c", "127.0.0.1 a", "db:1.2.3.4"]}}});
+        parse(&[
+            "--oom-score-adj",
+            "-500",
+            "--health-start-interval",
+            "2s",
+            "--max-concurrent",
+            "4",
+            "--host-rm",
+            "a:127.0.0.1",
+            "--host-add",
+            "d= 127.0.0.4",
+            "-t=false",
+        ])
+        .apply(&mut spec)
+        .unwrap();
+        let cs = &spec["TaskTemplate"]["ContainerSpec"];
+        assert_eq!(cs["OomScoreAdj"], -500);
+        assert_eq!(cs["TTY"], false);
+        assert_eq!(
+            cs["Healthcheck"],
+            json!({"StartInterval": 2_000_000_000_i64})
+        );
+        assert_eq!(
+            cs["Hosts"],
+            json!(["127.0.0.1 b c", "127.0.0.2 c", " 127.0.0.4 d"])
+        );
+        assert_eq!(
+            spec["Mode"]["ReplicatedJob"]["MaxConcurrent"], 1,
+            "ignored, like the CLI"
+        );
+        let e = parse(&["--replicas", "2"]).apply(&mut spec).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "replicas can only be used with replicated mode"
+        );
+        let e = parse(&["--no-healthcheck", "--health-retries", "0"])
+            .apply(&mut spec)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--no-healthcheck conflicts with --health-* options"
+        );
+
+        // A credential spec's runtime config: added with the looked-up ID, dropped when unused.
+        let ids = ObjectIds {
+            configs: [("cs".to_owned(), "id-cs".to_owned())].into(),
+            ..ObjectIds::default()
+        };
+        let set = parse(&["--credential-spec", "config://cs"]);
+        assert_eq!(set.object_names().unwrap().configs, ["cs"]);
+        let mut spec = json!({"TaskTemplate": {"ContainerSpec": {}}});
+        set.apply_with_ids(&mut spec, &ids).unwrap();
+        let cs = &spec["TaskTemplate"]["ContainerSpec"];
+        assert_eq!(
+            cs["Privileges"]["CredentialSpec"],
+            json!({"Config": "id-cs"})
+        );
+        assert_eq!(
+            cs["Configs"],
+            json!([{"Runtime": {}, "ConfigID": "id-cs", "ConfigName": "cs"}])
+        );
+        parse(&["--env-add", "A=1"]).apply(&mut spec).unwrap();
+        assert_eq!(
+            spec["TaskTemplate"]["ContainerSpec"]["Configs"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        parse(&["--credential-spec", ""]).apply(&mut spec).unwrap();
+        let cs = &spec["TaskTemplate"]["ContainerSpec"];
+        assert_eq!(
+            (&cs["Privileges"]["CredentialSpec"], &cs["Configs"]),
+            (&json!(null), &json!([]))
+        );
+
+        let e = parse(&["--generic-resource-rm", "gpu"])
+            .apply(&mut json!({}))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "could not find generic-resource `gpu` to remove it"
+        );
+        let e = parse(&["--ulimit-add", "nofile=2:1"])
+            .apply(&mut json!({}))
+            .unwrap_err();
+        assert!(e.to_string().contains("\"--ulimit-add\" flag"), "{e}");
     }
 
     #[test]
