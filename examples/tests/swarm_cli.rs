@@ -672,17 +672,16 @@ fn service_scale_update_and_rollback_converge() {
         "{}",
         svc["UpdateStatus"]
     );
-    let tasks = running_tasks(&name);
-    assert_eq!(tasks.len(), 3, "{tasks:?}");
-    for t in &tasks {
-        assert_eq!(t["Status"]["State"], "running", "{t}");
-        assert_eq!(
-            env_of(&t["Spec"]["ContainerSpec"]),
-            with_foo,
-            "task {}",
-            t["ID"]
-        );
-    }
+    // Three tasks run, each with `env` in its spec.
+    let three_run_with = |env: &[String]| {
+        let tasks = running_tasks(&name);
+        assert_eq!(tasks.len(), 3, "{tasks:?}");
+        for t in &tasks {
+            assert_eq!(t["Status"]["State"], "running", "{t}");
+            assert_eq!(env_of(&t["Spec"]["ContainerSpec"]), env, "task {}", t["ID"]);
+        }
+    };
+    three_run_with(&with_foo);
     let updated_at = started.elapsed();
 
     // rollback: back to the previous spec, rolled out, and docker sees the same.
@@ -710,17 +709,7 @@ fn service_scale_update_and_rollback_converge() {
         docker_inspect(&name, "{{.Spec.Mode.Replicated.Replicas}}"),
         "3"
     );
-    let tasks = running_tasks(&name);
-    assert_eq!(tasks.len(), 3, "{tasks:?}");
-    for t in &tasks {
-        assert_eq!(t["Status"]["State"], "running", "{t}");
-        assert_eq!(
-            env_of(&t["Spec"]["ContainerSpec"]),
-            without_foo,
-            "task {}",
-            t["ID"]
-        );
-    }
+    three_run_with(&without_foo);
     for slot in 1..=3 {
         eventually(Duration::from_secs(10), || http_get(base * 10 + slot));
     }

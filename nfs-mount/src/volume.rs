@@ -631,9 +631,17 @@ impl NfsVolume {
     /// [`Error::ComposeYaml`] naming the line for anything else, a driver other than `local`,
     /// or no `driver_opts`; the driver option rules of [`NfsVolume::try_from`].
     pub fn from_compose_yaml(text: &str) -> Result<(String, Self)> {
-        let mut name: Option<String> = None;
+        /// Where the reader is: before the name, in the entry's body, just after
+        /// `driver_opts:` (its indentation and line), or in the options (their indentation).
+        enum At {
+            Name,
+            Body,
+            OptsStart(usize, usize),
+            Opts(usize),
+        }
+        let mut at = At::Name;
+        let mut name = String::new();
         let mut opts: Vec<(String, String)> = Vec::new();
-        let mut in_opts: Option<usize> = None; // indentation of the option lines
         let mut saw_opts = false;
         for (i, raw) in text.lines().enumerate() {
             let err = |reason| Error::ComposeYaml {
@@ -650,45 +658,43 @@ impl NfsVolume {
             }
             let indent = trimmed.len() - body.len();
             let (key, value) = split_yaml_pair(body).ok_or_else(|| err("expected `key: value`"))?;
-            if name.is_none() {
-                if indent != 0 || !value.is_empty() {
-                    return Err(err("expected the volume name, as `NAME:`"));
+            if let At::OptsStart(outer, line) = at {
+                if indent <= outer {
+                    return Err(Error::ComposeYaml {
+                        line,
+                        reason: "driver_opts has no options",
+                    });
                 }
-                name = Some(key);
-                continue;
+                at = At::Opts(indent);
             }
-            if indent == 0 {
-                return Err(err("one volume per entry"));
-            }
-            if let Some(level) = in_opts {
-                if indent >= level {
-                    if indent != level {
-                        return Err(err("inconsistent indentation"));
+            match at {
+                At::Name => {
+                    if indent != 0 || !value.is_empty() {
+                        return Err(err("expected the volume name, as `NAME:`"));
                     }
+                    name = key;
+                    at = At::Body;
+                    continue;
+                }
+                At::Opts(level) if indent > level => return Err(err("inconsistent indentation")),
+                At::Opts(level) if indent == level => {
                     if value.is_empty() {
                         return Err(err("a driver option needs a value"));
                     }
                     opts.push((key, value));
                     continue;
                 }
-                in_opts = None;
+                _ => at = At::Body,
+            }
+            if indent == 0 {
+                return Err(err("one volume per entry"));
             }
             match key.as_str() {
                 "driver" if value == "local" => {}
                 "driver" => return Err(err("NFS volumes use the local driver")),
                 "driver_opts" if value.is_empty() && !saw_opts => {
                     saw_opts = true;
-                    // the options are the next, deeper lines
-                    let next = text
-                        .lines()
-                        .skip(i + 1)
-                        .map(str::trim_end)
-                        .find(|l| !l.trim_start().is_empty() && !l.trim_start().starts_with('#'))
-                        .map_or(0, |l| l.len() - l.trim_start().len());
-                    if next <= indent {
-                        return Err(err("driver_opts has no options"));
-                    }
-                    in_opts = Some(next);
+                    at = At::OptsStart(indent, i + 1);
                 }
                 "driver_opts" => {
                     return Err(err("driver_opts must be a block of `key: value` lines"));
@@ -696,17 +702,21 @@ impl NfsVolume {
                 _ => return Err(err("expected driver or driver_opts")),
             }
         }
-        let name = name.ok_or(Error::ComposeYaml {
-            line: 1,
-            reason: "no volume entry",
-        })?;
-        if !saw_opts {
-            return Err(Error::ComposeYaml {
+        match at {
+            At::Name => Err(Error::ComposeYaml {
+                line: 1,
+                reason: "no volume entry",
+            }),
+            At::OptsStart(_, line) => Err(Error::ComposeYaml {
+                line,
+                reason: "driver_opts has no options",
+            }),
+            _ if !saw_opts => Err(Error::ComposeYaml {
                 line: text.lines().count().max(1),
                 reason: "no driver_opts",
-            });
+            }),
+            _ => Ok((name, Self::try_from(DriverOpts(opts))?)),
         }
-        Ok((name, Self::try_from(DriverOpts(opts))?))
     }
 
     /// A Docker volume name for this volume: `PREFIX-` and 12 hex digits of a FNV-1a hash of

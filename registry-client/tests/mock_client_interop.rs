@@ -27,6 +27,14 @@ fn manifest_for(config: &[u8], layer: &[u8]) -> RawManifest {
     RawManifest::from_bytes(bytes).expect("manifest")
 }
 
+/// A client logging in to `reg` as `user`/`pass`.
+fn client_for(reg: &MockRegistry, user: &str, pass: &str) -> Client {
+    Client::builder()
+        .credentials(&reg.host(), Credentials::basic(user, pass))
+        .build()
+        .expect("client")
+}
+
 async fn push_image(client: &Client, r: &Reference, layer: &[u8]) -> Digest {
     let config = br#"{"architecture":"amd64","os":"linux"}"#;
     for blob in [&config[..], layer] {
@@ -48,10 +56,7 @@ async fn client_pushes_and_pulls_through_bearer_auth() {
         .paginate_tags(true)
         .start()
         .await;
-    let client = Client::builder()
-        .credentials(&reg.host(), Credentials::basic("alice", "s3cret"))
-        .build()
-        .expect("client");
+    let client = client_for(&reg, "alice", "s3cret");
     let r = reference(&reg, "team/app:1.0");
     let d = push_image(&client, &r, b"layer-bytes").await;
     assert_eq!(
@@ -344,10 +349,7 @@ async fn requests_are_traced_in_spans_without_secrets() {
         .bearer_token_server("alice", "s3cret-pw")
         .start()
         .await;
-    let client = Client::builder()
-        .credentials(&reg.host(), Credentials::basic("alice", "s3cret-pw"))
-        .build()
-        .expect("client");
+    let client = client_for(&reg, "alice", "s3cret-pw");
     let r = reference(&reg, "team/traced:1.0");
     push_image(&client, &r, b"traced-layer").await;
     client.get_manifest(&r).await.expect("get manifest");
@@ -398,10 +400,7 @@ async fn copy_mounts_with_a_token_scoped_for_the_source_repository() {
         .bearer_token_server("alice", "s3cret")
         .start()
         .await;
-    let client = Client::builder()
-        .credentials(&reg.host(), Credentials::basic("alice", "s3cret"))
-        .build()
-        .expect("client");
+    let client = client_for(&reg, "alice", "s3cret");
     let src = reference(&reg, "team/src:1.0");
     let d = push_image(&client, &src, b"mounted-layer").await;
     reg.clear_requests();

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use sdk_core::test_server::{TestClient, TestResponse as Resp};
 use serde_json::{Value, json};
 use swarm_client::mock::MockSwarm;
+use swarm_client::stream::{Demux, StreamKind};
 
 const NEEDS: &str = "needs real servers: run scripts/test";
 
@@ -840,21 +841,31 @@ async fn wait_update_state(t: &Target, id: &str, done: &str, between: &[&str]) -
     }
 }
 
-/// Splits a multiplexed log body into `(stream, text)` frames.
+/// Splits a multiplexed log body into `(stream, text)` frames with swarm-client's decoder.
 fn frames(body: &[u8]) -> Vec<(u8, String)> {
+    let mut demux = Demux::multiplexed();
+    demux.push(body);
     let mut out = Vec::new();
-    let mut rest = body;
-    while rest.len() >= 8 {
-        let len = u32::from_be_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize;
-        assert!(rest.len() >= 8 + len, "truncated frame in {body:?}");
-        out.push((
-            rest[0],
-            String::from_utf8_lossy(&rest[8..8 + len]).into_owned(),
-        ));
-        rest = &rest[8 + len..];
+    while let Some(f) = demux.next_frame().expect("frame header") {
+        let stream = match f.kind {
+            StreamKind::Stdout => 1,
+            StreamKind::Stderr => 2,
+            _ => 0,
+        };
+        out.push((stream, String::from_utf8_lossy(&f.data).into_owned()));
     }
-    assert!(rest.is_empty(), "trailing bytes in {body:?}");
+    demux.finish().expect("no truncated frame");
     out
+}
+
+/// `GET /v1.41/services/{service}/logs?{query}`.
+async fn service_logs(t: &Target, service: &str, query: &str) -> Resp {
+    t.send(
+        "GET",
+        &format!("/v1.41/services/{service}/logs?{query}"),
+        None,
+    )
+    .await
 }
 
 /// Service and task logs: multiplexed frames per stream, `stdout`/`stderr` selection, `tail`,
@@ -885,13 +896,7 @@ async fn logs(t: Target) {
     // The lines may take a moment to reach the log driver.
     let start = Instant::now();
     let all = loop {
-        let r = t
-            .send(
-                "GET",
-                &format!("/v1.41/services/{name}/logs?stdout=1&stderr=1"),
-                None,
-            )
-            .await;
+        let r = service_logs(&t, &name, "stdout=1&stderr=1").await;
         assert_eq!(r.status, 200, "{}", r.text());
         let f = frames(&r.body);
         if f.len() >= 3 || start.elapsed() > Duration::from_secs(20) {
@@ -910,32 +915,14 @@ async fn logs(t: Target) {
         ],
         "{all:?}"
     );
-    let only_out = t
-        .send(
-            "GET",
-            &format!("/v1.41/services/{name}/logs?stdout=1"),
-            None,
-        )
-        .await;
+    let only_out = service_logs(&t, &name, "stdout=1").await;
     assert_eq!(
         frames(&only_out.body),
         vec![(1, "out-1\n".to_owned()), (1, "out-2\n".to_owned())]
     );
-    let r = t
-        .send(
-            "GET",
-            &format!("/v1.41/services/{name}/logs?stdout=1&tail=1"),
-            None,
-        )
-        .await;
+    let r = service_logs(&t, &name, "stdout=1&tail=1").await;
     assert_eq!(frames(&r.body), vec![(1, "out-2\n".to_owned())]);
-    let r = t
-        .send(
-            "GET",
-            &format!("/v1.41/services/{name}/logs?stderr=1&tail=1"),
-            None,
-        )
-        .await;
+    let r = service_logs(&t, &name, "stderr=1&tail=1").await;
     // `tail` counts lines of every stream before the stream selection: the last line is
     // stdout's, so stderr's tail of 1 is empty.
     assert_eq!(frames(&r.body), vec![]);
@@ -944,22 +931,10 @@ async fn logs(t: Target) {
         .expect("clock")
         .as_secs()
         + 3600;
-    let r = t
-        .send(
-            "GET",
-            &format!("/v1.41/services/{name}/logs?stdout=1&stderr=1&since={future}"),
-            None,
-        )
-        .await;
+    let r = service_logs(&t, &name, &format!("stdout=1&stderr=1&since={future}")).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(frames(&r.body), vec![]);
-    let r = t
-        .send(
-            "GET",
-            &format!("/v1.41/services/{name}/logs?stdout=1&since=42m"),
-            None,
-        )
-        .await;
+    let r = service_logs(&t, &name, "stdout=1&since=42m").await;
     // dockerd takes Unix timestamps only (the CLI converts durations); 500, not 400.
     assert_eq!(r.status, 500, "{}", r.text());
     assert_eq!(
@@ -968,13 +943,7 @@ async fn logs(t: Target) {
     );
     // `details=1`: each line starts with the task's attributes (what `docker service logs`
     // turns into its `NAME.SLOT.TASK@NODE |` prefix).
-    let r = t
-        .send(
-            "GET",
-            &format!("/v1.41/services/{name}/logs?stdout=1&details=1&tail=1"),
-            None,
-        )
-        .await;
+    let r = service_logs(&t, &name, "stdout=1&details=1&tail=1").await;
     let node = task["NodeID"].as_str().expect("node");
     let service = task["ServiceID"].as_str().expect("service");
     assert_eq!(

@@ -923,6 +923,15 @@ impl State {
         v
     }
 
+    /// The name of the service with ID `id` (empty when it is gone).
+    fn service_name(&self, id: &str) -> String {
+        self.services
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| name_of(&s.spec))
+            .unwrap_or_default()
+    }
+
     fn find_service(&self, key: &str) -> Option<usize> {
         self.services
             .iter()
@@ -1705,12 +1714,7 @@ impl Inner {
         let Some(t) = st.tasks.iter().find(|t| t.id == id) else {
             return msg(StatusCode::NOT_FOUND, &format!("task {id} not found"));
         };
-        let sname = st
-            .services
-            .iter()
-            .find(|s| s.id == t.service_id)
-            .map(|s| name_of(&s.spec))
-            .unwrap_or_default();
+        let sname = st.service_name(&t.service_id);
         self.logs(st, req, Some(t.id.clone()), t.service_id.clone(), sname)
     }
 
@@ -2007,12 +2011,7 @@ impl Inner {
                     })
                     .filter(|t| {
                         f.get("name").is_none_or(|v| {
-                            let sname = st
-                                .services
-                                .iter()
-                                .find(|s| s.id == t.service_id)
-                                .map(|s| name_of(&s.spec))
-                                .unwrap_or_default();
+                            let sname = st.service_name(&t.service_id);
                             let tname = if t.slot > 0 {
                                 format!("{sname}.{}", t.slot)
                             } else {
