@@ -4,8 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
-use crate::text::{check_absolute, check_no_control, csv_field, csv_needs_quotes, csv_split};
+use crate::text::{check_absolute, check_no_control, csv_split};
 use crate::volume::{DriverOpts, NfsVolume};
+use sdk_grammar::csv::{needs_quotes as csv_needs_quotes, write_field as csv_field};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Field {
@@ -51,14 +52,10 @@ pub struct NfsMount {
 }
 
 fn parse_bool(field: &str, v: &str) -> Result<bool> {
-    match v {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
-        _ => Err(Error::InvalidBool {
-            field: field.to_owned(),
-            value: v.to_owned(),
-        }),
-    }
+    sdk_grammar::go::parse_bool(v).map_err(|_| Error::InvalidBool {
+        field: field.to_owned(),
+        value: v.to_owned(),
+    })
 }
 
 impl NfsMount {

@@ -108,16 +108,10 @@ pub(crate) fn octal_unescape(what: &'static str, raw: &str) -> Result<String> {
     Ok(out)
 }
 
-/// One CSV field as read: its unquoted value and whether it was written in quotes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CsvField {
-    pub(crate) value: String,
-    pub(crate) quoted: bool,
-}
-
-/// Splits one CSV record the way Go's `encoding/csv` reader (as the docker CLI configures it:
-/// comma separator, no lazy quotes, no space trimming) reads it. Newlines are rejected.
-pub(crate) fn csv_split(input: &str) -> Result<Vec<CsvField>> {
+/// Splits one CSV record as Go's `encoding/csv` reader does (the docker CLI's `--mount`
+/// grammar, through `sdk-grammar`), keeping whether each field was quoted. Newlines are refused
+/// here: a `--mount` value is one line.
+pub(crate) fn csv_split(input: &str) -> Result<Vec<sdk_grammar::csv::Field>> {
     let err = |reason| Error::Csv {
         input: input.to_owned(),
         reason,
@@ -125,68 +119,14 @@ pub(crate) fn csv_split(input: &str) -> Result<Vec<CsvField>> {
     if input.contains(['\n', '\r']) {
         return Err(err("newlines are not allowed"));
     }
-    let mut fields = Vec::new();
-    let mut chars = input.chars().peekable();
-    loop {
-        let mut value = String::new();
-        let quoted = chars.peek() == Some(&'"');
-        if quoted {
-            chars.next();
-            loop {
-                match chars.next() {
-                    None => return Err(err("unterminated quoted field")),
-                    Some('"') => {
-                        if chars.peek() == Some(&'"') {
-                            chars.next();
-                            value.push('"');
-                        } else {
-                            break;
-                        }
-                    }
-                    Some(c) => value.push(c),
-                }
-            }
-            match chars.next() {
-                None => {
-                    fields.push(CsvField { value, quoted });
-                    return Ok(fields);
-                }
-                Some(',') => fields.push(CsvField { value, quoted }),
-                Some(_) => return Err(err("extraneous text after a closing quote")),
-            }
-        } else {
-            loop {
-                match chars.next() {
-                    None => {
-                        fields.push(CsvField { value, quoted });
-                        return Ok(fields);
-                    }
-                    Some(',') => {
-                        fields.push(CsvField { value, quoted });
-                        break;
-                    }
-                    Some('"') => return Err(err("bare quote in a field that is not quoted")),
-                    Some(c) => value.push(c),
-                }
-            }
-        }
+    if input.is_empty() {
+        // Go reads nothing (EOF); as a --mount value it is one empty field.
+        return Ok(vec![sdk_grammar::csv::Field::new("", false)]);
     }
-}
-
-/// Writes one CSV field: quoted (inner quotes doubled) when `quoted`, else as is.
-pub(crate) fn csv_field(out: &mut String, value: &str, quoted: bool) {
-    if quoted {
-        out.push('"');
-        out.push_str(&value.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(value);
-    }
-}
-
-/// Whether a CSV field must be quoted (it holds a comma or a quote).
-pub(crate) fn csv_needs_quotes(value: &str) -> bool {
-    value.contains([',', '"'])
+    sdk_grammar::csv::read_record(input).map_err(|e| match e {
+        sdk_grammar::Error::Csv { reason, .. } => err(reason),
+        _ => err("not a CSV record"),
+    })
 }
 
 /// 64-bit FNV-1a.
@@ -224,86 +164,18 @@ pub(crate) fn split_ws(s: &str) -> (Vec<&str>, Vec<String>) {
     (tokens, seps)
 }
 
-/// One word for a POSIX shell: as it is when it holds only `[A-Za-z0-9_./:,=@%+-]`, else in
-/// single quotes (`'` as `'\''`).
+/// One word for a POSIX shell (see `sdk_grammar::shell::quote`).
 pub(crate) fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'_' | b'.' | b'/' | b':' | b',' | b'=' | b'@' | b'%' | b'+' | b'-'
-                )
-        });
-    if plain {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
+    sdk_grammar::shell::quote(word)
 }
 
-/// Splits a command line into words like a POSIX shell without expansions: `'…'`, `"…"`
-/// (where a backslash escapes `"`, `\\`, `$` and `` ` ``) and backslash escapes. The reverse of
-/// [`shell_quote`].
+/// Splits a command line into words like a POSIX shell without expansions (see
+/// `sdk_grammar::shell::split`); the error is what did not close.
 pub(crate) fn shell_split(s: &str) -> std::result::Result<Vec<String>, &'static str> {
-    let mut words = Vec::new();
-    let (mut cur, mut in_word) = (String::new(), false);
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' | '\n' => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => cur.push(c),
-                        None => return Err("unterminated single quote"),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\' | '$' | '`')) => cur.push(c),
-                            Some('\n') => {}
-                            Some(c) => {
-                                cur.push('\\');
-                                cur.push(c);
-                            }
-                            None => return Err("unterminated double quote"),
-                        },
-                        Some(c) => cur.push(c),
-                        None => return Err("unterminated double quote"),
-                    }
-                }
-            }
-            '\\' => match chars.next() {
-                Some('\n') => {}
-                Some(c) => {
-                    in_word = true;
-                    cur.push(c);
-                }
-                None => return Err("a trailing backslash"),
-            },
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Ok(words)
+    sdk_grammar::shell::split(s).map_err(|e| match e {
+        sdk_grammar::Error::Shell { reason } => reason,
+        _ => "not shell words",
+    })
 }
 
 #[cfg(test)]
@@ -347,23 +219,11 @@ mod tests {
     }
 
     #[test]
-    fn csv_reads_like_go() {
-        let f = csv_split(r#"a,"b,c","d""e",,"""#).unwrap();
-        let v: Vec<_> = f.iter().map(|f| (f.value.as_str(), f.quoted)).collect();
-        assert_eq!(
-            v,
-            [
-                ("a", false),
-                ("b,c", true),
-                ("d\"e", true),
-                ("", false),
-                ("", true)
-            ]
-        );
-        assert!(csv_split("a\"b").is_err());
-        assert!(csv_split("\"ab").is_err());
-        assert!(csv_split("\"a\"b").is_err());
-        assert!(csv_split("a\nb").is_err());
+    fn csv_keeps_quoting_and_refuses_newlines() {
+        let f = csv_split(r#"a,"b,c""#).unwrap();
+        assert_eq!((f[1].value.as_str(), f[1].quoted), ("b,c", true));
+        assert!(matches!(csv_split("a\nb"), Err(Error::Csv { .. })));
+        assert!(matches!(csv_split("\"ab"), Err(Error::Csv { .. })));
     }
 
     #[test]

@@ -124,6 +124,7 @@ pub mod spec;
 
 mod objects;
 mod serde_util;
+mod string_enum;
 
 #[cfg(feature = "mock")]
 pub mod mock;

@@ -24,23 +24,23 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::serde_util::{is_false, is_zero};
-use crate::spec::string_enum;
+use crate::string_enum::string_enum;
 
 string_enum! {
     /// The type of a mount (`type=` of `--mount`); unknown values are kept as they are.
     MountType {
         /// `bind`: a host path.
-        Bind => "bind",
+        Bind = "bind",
         /// `volume`: a named or anonymous volume (the default).
-        Volume => "volume",
+        Volume = "volume",
         /// `tmpfs`: a tmpfs.
-        Tmpfs => "tmpfs",
+        Tmpfs = "tmpfs",
         /// `npipe`: a Windows named pipe.
-        Npipe => "npipe",
+        Npipe = "npipe",
         /// `cluster`: a cluster (CSI) volume.
-        Cluster => "cluster",
+        Cluster = "cluster",
         /// `image`: a path of an image.
-        Image => "image",
+        Image = "image",
     }
 }
 
@@ -170,7 +170,7 @@ pub struct TmpfsOptions {
 pub enum MountError {
     /// The value is not one valid CSV record.
     #[error(transparent)]
-    Csv(#[from] CsvError),
+    Csv(#[from] sdk_grammar::Error),
     /// A field without `=` that is not a boolean flag.
     #[error("invalid field '{field}' must be a key=value pair")]
     NotKeyValue {
@@ -237,289 +237,6 @@ pub enum MountError {
     },
 }
 
-/// A CSV syntax error, worded like Go's `encoding/csv` (which the docker CLI uses).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CsvError {
-    /// Empty input (Go's `io.EOF`).
-    #[error("EOF")]
-    Eof,
-    /// A quote inside an unquoted field.
-    #[error("{}", fmt_pos(*start_line, *line, *column, "bare \" in non-quoted-field"))]
-    BareQuote {
-        /// Line where the record starts (1-based).
-        start_line: usize,
-        /// Line of the error (1-based).
-        line: usize,
-        /// Column of the error (1-based, in bytes).
-        column: usize,
-    },
-    /// A stray or missing quote in a quoted field.
-    #[error("{}", fmt_pos(*start_line, *line, *column, "extraneous or missing \" in quoted-field"))]
-    Quote {
-        /// Line where the record starts (1-based).
-        start_line: usize,
-        /// Line of the error (1-based).
-        line: usize,
-        /// Column of the error (1-based, in bytes).
-        column: usize,
-    },
-}
-
-fn fmt_pos(start_line: usize, line: usize, column: usize, what: &str) -> String {
-    if start_line == line {
-        format!("parse error on line {line}, column {column}: {what}")
-    } else {
-        format!("record on line {start_line}; parse error on line {line}, column {column}: {what}")
-    }
-}
-
-/// Splits one CSV record exactly like Go's `csv.NewReader(…).Read()` (what the docker CLI uses
-/// for `--mount`, `--secret`, `--config`, `--network` values): a field with commas is
-/// double-quoted whole, `""` is a quote inside a quoted field.
-///
-/// # Errors
-/// [`CsvError`] with Go's text for a stray or missing quote or an empty input.
-pub fn split_csv_record(input: &str) -> Result<Vec<String>, CsvError> {
-    read_csv_record(input)
-}
-
-/// Reads the first record of `input` exactly like Go's `csv.NewReader(…).Read()` with default
-/// settings (comma separator, no lazy quotes, no leading-space trimming).
-pub(crate) fn read_csv_record(input: &str) -> Result<Vec<String>, CsvError> {
-    // Lines as Go's readLine gives them: keep '\n', fold "\r\n" to "\n", drop a trailing '\r'
-    // at EOF.
-    fn read_line(rest: &mut &str, num_line: &mut usize) -> Option<String> {
-        if rest.is_empty() {
-            return None;
-        }
-        let (mut line, tail) = match rest.find('\n') {
-            Some(i) => (rest[..=i].to_owned(), &rest[i + 1..]),
-            None => {
-                let mut l = (*rest).to_owned();
-                if l.ends_with('\r') {
-                    l.pop();
-                }
-                (l, "")
-            }
-        };
-        *rest = tail;
-        *num_line += 1;
-        if line.ends_with("\r\n") {
-            line.truncate(line.len() - 2);
-            line.push('\n');
-        }
-        Some(line)
-    }
-    let nl = |l: &str| usize::from(l.ends_with('\n'));
-    let mut rest = input;
-    let mut lines_read = 0usize;
-
-    // Skip empty lines; nothing left is Go's io.EOF.
-    let mut cur = loop {
-        match read_line(&mut rest, &mut lines_read) {
-            None => return Err(CsvError::Eof),
-            Some(l) if l.len() == nl(&l) => {}
-            Some(l) => break l,
-        }
-    };
-    let rec_line = lines_read;
-    let mut pos_line = lines_read;
-    let mut pos_col = 1usize;
-    let mut off = 0usize;
-    let mut fields = Vec::new();
-    let mut buf = String::new();
-    'field: loop {
-        let l = &cur[off..];
-        if !l.starts_with('"') {
-            let i = l.find(',');
-            let field = match i {
-                Some(i) => &l[..i],
-                None => &l[..l.len() - nl(l)],
-            };
-            if let Some(j) = field.find('"') {
-                return Err(CsvError::BareQuote {
-                    start_line: rec_line,
-                    line: lines_read,
-                    column: pos_col + j,
-                });
-            }
-            fields.push(field.to_owned());
-            if let Some(i) = i {
-                off += i + 1;
-                pos_col += i + 1;
-                continue 'field;
-            }
-            break 'field;
-        }
-        // Quoted field.
-        off += 1;
-        pos_col += 1;
-        buf.clear();
-        loop {
-            let l = &cur[off..];
-            if let Some(i) = l.find('"') {
-                buf.push_str(&l[..i]);
-                off += i + 1;
-                pos_col += i + 1;
-                let l = &cur[off..];
-                if l.starts_with('"') {
-                    buf.push('"');
-                    off += 1;
-                    pos_col += 1;
-                } else if l.starts_with(',') {
-                    off += 1;
-                    pos_col += 1;
-                    fields.push(std::mem::take(&mut buf));
-                    continue 'field;
-                } else if nl(l) == l.len() {
-                    fields.push(std::mem::take(&mut buf));
-                    break 'field;
-                } else {
-                    return Err(CsvError::Quote {
-                        start_line: rec_line,
-                        line: lines_read,
-                        column: pos_col - 1,
-                    });
-                }
-            } else if !l.is_empty() {
-                buf.push_str(l);
-                pos_col += l.len();
-                off = 0;
-                if let Some(next) = read_line(&mut rest, &mut lines_read) {
-                    pos_line += 1;
-                    pos_col = 1;
-                    cur = next;
-                } else {
-                    cur = String::new();
-                }
-            } else {
-                // Abrupt end of input inside quotes.
-                return Err(CsvError::Quote {
-                    start_line: rec_line,
-                    line: pos_line,
-                    column: pos_col,
-                });
-            }
-        }
-    }
-    Ok(fields)
-}
-
-/// Go's `strconv.ParseBool`.
-pub(crate) fn parse_go_bool(s: &str) -> Option<bool> {
-    match s {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    }
-}
-
-/// `github.com/docker/go-units.RAMInBytes` (v0.5): a number with an optional binary unit suffix
-/// (`k`, `m`, `g`, `t`, `p`, optionally followed by `b` or `ib`, any case; a space may separate).
-/// What the docker CLI reads `tmpfs-size=`, `--limit-memory` and `--reserve-memory` with.
-///
-/// ```
-/// use swarm_client::mount::ram_in_bytes;
-/// assert_eq!(ram_in_bytes("64m"), Some(64 << 20));
-/// assert_eq!(ram_in_bytes("lots"), None);
-/// ```
-#[must_use]
-pub fn ram_in_bytes(s: &str) -> Option<i64> {
-    let sep = s.rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')?;
-    let (num, sfx) = if s.as_bytes()[sep] == b' ' {
-        (&s[..sep], &s[sep + 1..])
-    } else {
-        (&s[..=sep], &s[sep + 1..])
-    };
-    let size = parse_go_float(num)?;
-    if size < 0.0 {
-        return None;
-    }
-    let mul: f64 = if sfx.is_empty() {
-        1.0
-    } else {
-        if sfx.len() > 3 {
-            return None;
-        }
-        let sfx = sfx.to_ascii_lowercase();
-        let b = sfx.as_bytes();
-        if b[0] == b'b' {
-            if b.len() > 1 {
-                return None;
-            }
-            1.0
-        } else {
-            let m = match b[0] {
-                b'k' => 1u64 << 10,
-                b'm' => 1 << 20,
-                b'g' => 1 << 30,
-                b't' => 1 << 40,
-                b'p' => 1 << 50,
-                _ => return None,
-            };
-            if (b.len() == 2 && b[1] != b'b') || (b.len() == 3 && &sfx[1..] != "ib") {
-                return None;
-            }
-            #[allow(clippy::cast_precision_loss)] // powers of two are exact
-            {
-                m as f64
-            }
-        }
-    };
-    Some(go_f64_to_i64(size * mul))
-}
-
-/// Go's float64 → int64 conversion on amd64: truncation, and the "integer indefinite" value
-/// `i64::MIN` when out of range.
-#[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
-fn go_f64_to_i64(v: f64) -> i64 {
-    if v.is_nan() || !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
-        i64::MIN
-    } else {
-        v as i64
-    }
-}
-
-/// A decimal float as Go's `strconv.ParseFloat` reads it (hex floats and `_` are not supported
-/// and rejected; `inf`/`nan` cannot reach here because the number ends with a digit or `.`).
-fn parse_go_float(s: &str) -> Option<f64> {
-    if s.is_empty()
-        || s.contains(['_', 'x', 'X', 'i', 'I', 'n', 'N'])
-        || !s
-            .bytes()
-            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
-    {
-        return None;
-    }
-    s.parse::<f64>().ok()
-}
-
-/// Go's `filepath.Clean` for Unix paths.
-fn clean_path(p: &str) -> String {
-    let rooted = p.starts_with('/');
-    let mut out: Vec<&str> = Vec::new();
-    for part in p.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if out.last().is_some_and(|l| *l != "..") {
-                    out.pop();
-                } else if !rooted {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    let joined = out.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_owned(),
-        (false, false) => joined,
-    }
-}
-
 /// One parsed `--mount` value: an Engine API [`Mount`] that some `--mount` string produces.
 ///
 /// - [`FromStr`] accepts exactly what docker CLI 28 accepts (errors carry the CLI's reason).
@@ -557,10 +274,10 @@ impl FromStr for MountSpec {
 
     #[allow(clippy::too_many_lines)] // one arm per key, mirroring the CLI's switch
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        let fields = read_csv_record(value)?;
+        let fields = sdk_grammar::csv::read_values(value)?;
         let mut m = Mount::default();
         let bool_val = |key: &str, val: &str| {
-            parse_go_bool(val).ok_or_else(|| MountError::InvalidValue {
+            sdk_grammar::go::parse_bool(val).map_err(|_| MountError::InvalidValue {
                 key: key.to_owned(),
                 value: val.to_owned(),
             })
@@ -606,7 +323,7 @@ impl FromStr for MountSpec {
                     if let Some(cwd) = cwd.as_ref().and_then(|c| c.to_str())
                         && (val == "." || val.starts_with("./"))
                     {
-                        m.source = clean_path(&format!("{cwd}/{val}"));
+                        m.source = sdk_grammar::go::clean_path(&format!("{cwd}/{val}"));
                     }
                 }
                 "target" | "dst" | "destination" => m.target = val.to_owned(),
@@ -669,9 +386,11 @@ impl FromStr for MountSpec {
                         .subpath = val.to_owned();
                 }
                 "tmpfs-size" => {
-                    let size = ram_in_bytes(val).ok_or_else(|| MountError::InvalidValue {
-                        key: key.clone(),
-                        value: val.to_owned(),
+                    let size = sdk_grammar::units::ram_in_bytes(val).map_err(|_| {
+                        MountError::InvalidValue {
+                            key: key.clone(),
+                            value: val.to_owned(),
+                        }
                     })?;
                     m.tmpfs_options
                         .get_or_insert_with(TmpfsOptions::default)
@@ -862,71 +581,5 @@ impl<'de> Deserialize<'de> for MountSpec {
             Either::Text(s) => s.parse().map_err(serde::de::Error::custom),
             Either::Json(m) => Self::try_from(*m).map_err(serde::de::Error::custom),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_like_go() {
-        assert_eq!(read_csv_record("a,b").unwrap(), ["a", "b"]);
-        assert_eq!(read_csv_record("\"a,b\",c").unwrap(), ["a,b", "c"]);
-        assert_eq!(read_csv_record("\"a\"\"b\"").unwrap(), ["a\"b"]);
-        assert_eq!(read_csv_record("a,").unwrap(), ["a", ""]);
-        assert_eq!(read_csv_record("a\nb").unwrap(), ["a"]);
-        assert_eq!(read_csv_record("\n\na").unwrap(), ["a"]);
-        assert_eq!(read_csv_record("a\r").unwrap(), ["a"]);
-        assert_eq!(read_csv_record("\"a\nb\"").unwrap(), ["a\nb"]);
-        assert_eq!(read_csv_record(""), Err(CsvError::Eof));
-        assert_eq!(read_csv_record("\n"), Err(CsvError::Eof));
-        assert_eq!(
-            read_csv_record("\"a,b").unwrap_err().to_string(),
-            "parse error on line 1, column 5: extraneous or missing \" in quoted-field"
-        );
-        assert_eq!(
-            read_csv_record("target=/x,a\"b").unwrap_err().to_string(),
-            "parse error on line 1, column 12: bare \" in non-quoted-field"
-        );
-        assert_eq!(
-            read_csv_record("target=80,protocol=\"tcp,mode=ingress\"")
-                .unwrap_err()
-                .to_string(),
-            "parse error on line 1, column 20: bare \" in non-quoted-field"
-        );
-        assert_eq!(
-            read_csv_record("\"a\"b").unwrap_err().to_string(),
-            "parse error on line 1, column 3: extraneous or missing \" in quoted-field"
-        );
-        assert_eq!(
-            read_csv_record("\"a\nb\"c").unwrap_err().to_string(),
-            "record on line 1; parse error on line 2, column 2: extraneous or missing \" in quoted-field"
-        );
-        assert_eq!(
-            read_csv_record("\"a\nb").unwrap_err().to_string(),
-            "record on line 1; parse error on line 2, column 2: extraneous or missing \" in quoted-field"
-        );
-    }
-
-    #[test]
-    fn sizes_like_go_units() {
-        assert_eq!(ram_in_bytes("1k"), Some(1024));
-        assert_eq!(ram_in_bytes("1.5KiB"), Some(1536));
-        assert_eq!(ram_in_bytes("64m"), Some(64 << 20));
-        assert_eq!(ram_in_bytes("10 GB"), Some(10 << 30));
-        assert_eq!(ram_in_bytes("100"), Some(100));
-        assert_eq!(ram_in_bytes("100b"), Some(100));
-        assert_eq!(ram_in_bytes("-1"), None);
-        assert_eq!(ram_in_bytes("1kx"), None);
-        assert_eq!(ram_in_bytes("k"), None);
-        assert_eq!(ram_in_bytes("1kbb"), None);
-    }
-
-    #[test]
-    fn clean_like_go() {
-        assert_eq!(clean_path("/a/./b/../c/"), "/a/c");
-        assert_eq!(clean_path("/a/."), "/a");
-        assert_eq!(clean_path("/.."), "/");
     }
 }

@@ -21,19 +21,18 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::mount::{CsvError, read_csv_record};
 use crate::serde_util::is_zero;
-use crate::spec::string_enum;
+use crate::string_enum::string_enum;
 
 string_enum! {
     /// `Protocol` of a published port.
     Protocol {
         /// `tcp`.
-        Tcp => "tcp",
+        Tcp = "tcp",
         /// `udp`.
-        Udp => "udp",
+        Udp = "udp",
         /// `sctp`.
-        Sctp => "sctp",
+        Sctp = "sctp",
     }
 }
 
@@ -41,9 +40,9 @@ string_enum! {
     /// `PublishMode` of a published port.
     PublishMode {
         /// `ingress`: the routing mesh (every node).
-        Ingress => "ingress",
+        Ingress = "ingress",
         /// `host`: only on the node running the task.
-        Host => "host",
+        Host = "host",
     }
 }
 
@@ -75,7 +74,7 @@ pub struct PortConfig {
 pub enum PortError {
     /// The long-syntax value is not one valid CSV record.
     #[error(transparent)]
-    Csv(#[from] CsvError),
+    Csv(#[from] sdk_grammar::Error),
     /// A long-syntax field without `=` or with an empty key.
     #[error("invalid field: {0}")]
     InvalidField(String),
@@ -203,7 +202,7 @@ fn is_long_syntax(s: &str) -> bool {
 }
 
 fn parse_long(value: &str) -> Result<PortConfig, PortError> {
-    let fields = read_csv_record(value)?;
+    let fields = sdk_grammar::csv::read_values(value)?;
     let mut p = PortConfig::default();
     for field in &fields {
         let lower = field.to_lowercase();
@@ -213,14 +212,14 @@ fn parse_long(value: &str) -> Result<PortConfig, PortError> {
         match key {
             "protocol" => {
                 let proto = Protocol::from(val);
-                if matches!(proto, Protocol::Other(_)) {
+                if matches!(proto, Protocol::Unknown(_)) {
                     return Err(PortError::InvalidProtocolValue(val.to_owned()));
                 }
                 p.protocol = Some(proto);
             }
             "mode" => {
                 let mode = PublishMode::from(val);
-                if matches!(mode, PublishMode::Other(_)) {
+                if matches!(mode, PublishMode::Unknown(_)) {
                     return Err(PortError::InvalidPublishMode(val.to_owned()));
                 }
                 p.publish_mode = Some(mode);
@@ -298,7 +297,7 @@ fn parse_short(raw: &str) -> Result<Vec<PortConfig>, PortError> {
         proto.to_lowercase()
     };
     let protocol = Protocol::from(proto.clone());
-    if matches!(protocol, Protocol::Other(_)) {
+    if matches!(protocol, Protocol::Unknown(_)) {
         return Err(PortError::InvalidProto(proto));
     }
     let mut ip = ip;

@@ -30,59 +30,7 @@ use serde_json::Value;
 use crate::mount::{Mount, MountSpec};
 use crate::port::{PortConfig, PortSpec};
 use crate::serde_util::{is_false, is_zero, null_as_default};
-
-/// Defines a string enum with known variants and `Other(String)` for values this crate does not
-/// know (so newer daemons' values survive a round trip).
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[serde(from = "String", into = "String")]
-        #[non_exhaustive]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)*
-            /// A value this crate does not know, kept as it is.
-            Other(String),
-        }
-        impl $name {
-            /// The Engine API string.
-            #[must_use]
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $(Self::$variant => $text,)*
-                    Self::Other(s) => s,
-                }
-            }
-        }
-        impl From<String> for $name {
-            fn from(s: String) -> Self {
-                match s.as_str() {
-                    $($text => Self::$variant,)*
-                    _ => Self::Other(s),
-                }
-            }
-        }
-        impl From<&str> for $name {
-            fn from(s: &str) -> Self {
-                Self::from(s.to_owned())
-            }
-        }
-        impl From<$name> for String {
-            fn from(v: $name) -> Self {
-                match v {
-                    $name::Other(s) => s,
-                    known => known.as_str().to_owned(),
-                }
-            }
-        }
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-pub(crate) use string_enum;
+use crate::string_enum::string_enum;
 
 /// Nanoseconds of a [`Duration`], saturating at `i64::MAX` (292 years).
 #[must_use]
@@ -479,11 +427,11 @@ string_enum! {
     /// `RestartPolicy.Condition`.
     RestartCondition {
         /// `none`.
-        None => "none",
+        None = "none",
         /// `on-failure`.
-        OnFailure => "on-failure",
+        OnFailure = "on-failure",
         /// `any` (the daemon's default).
-        Any => "any",
+        Any = "any",
     }
 }
 
@@ -649,11 +597,11 @@ string_enum! {
     /// `FailureAction` of an update or rollback.
     FailureAction {
         /// `pause`.
-        Pause => "pause",
+        Pause = "pause",
         /// `continue`.
-        Continue => "continue",
+        Continue = "continue",
         /// `rollback` (updates only).
-        Rollback => "rollback",
+        Rollback = "rollback",
     }
 }
 
@@ -661,9 +609,9 @@ string_enum! {
     /// `Order` of an update or rollback.
     UpdateOrder {
         /// `stop-first`.
-        StopFirst => "stop-first",
+        StopFirst = "stop-first",
         /// `start-first`.
-        StartFirst => "start-first",
+        StartFirst = "start-first",
     }
 }
 
@@ -711,9 +659,9 @@ string_enum! {
     /// `EndpointSpec.Mode`.
     EndpointMode {
         /// `vip`: a virtual IP (the default).
-        Vip => "vip",
+        Vip = "vip",
         /// `dnsrr`: DNS round robin.
-        Dnsrr => "dnsrr",
+        Dnsrr = "dnsrr",
     }
 }
 

@@ -477,8 +477,7 @@ fn nano_cpus(flag: &'static str, s: &str) -> Result<i64, FlagsError> {
 
 /// `go-units.RAMInBytes`, as the CLI reads `--limit-memory`/`--reserve-memory`.
 fn mem_bytes(flag: &'static str, s: &str) -> Result<i64, FlagsError> {
-    swarm_client::mount::ram_in_bytes(s)
-        .ok_or_else(|| FlagsError::invalid(flag, s, format!("invalid size: '{s}'")))
+    sdk_grammar::units::ram_in_bytes(s).map_err(|e| FlagsError::invalid(flag, s, e.to_string()))
 }
 
 /// [`go_duration`] refusing negative values (the CLI's `PositiveDurationOpt`, `--health-*`).
@@ -783,7 +782,7 @@ fn object_ref(flag: &'static str, value: &str) -> Result<(String, FileTarget), F
     let bad = |reason: String| FlagsError::invalid(flag, value, reason);
     let mut file = FileTarget::default();
     (file.uid, file.gid, file.mode) = ("0".into(), "0".into(), 0o444);
-    let fields = swarm_client::mount::split_csv_record(value).map_err(|e| bad(e.to_string()))?;
+    let fields = sdk_grammar::csv::read_values(value).map_err(|e| bad(e.to_string()))?;
     if fields.len() == 1 && !fields[0].contains('=') {
         file.name.clone_from(&fields[0]);
         return Ok((fields[0].clone(), file));
@@ -838,7 +837,7 @@ fn network_attachment(
         n.target = value.to_owned();
         return Ok(n);
     }
-    let fields = swarm_client::mount::split_csv_record(value).map_err(|e| bad(e.to_string()))?;
+    let fields = sdk_grammar::csv::read_values(value).map_err(|e| bad(e.to_string()))?;
     for field in &fields {
         let (k, v) = field
             .split_once('=')

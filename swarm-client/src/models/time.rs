@@ -106,7 +106,7 @@ pub fn api_time_arg(value: &str, now: SystemTime) -> Result<String, String> {
         return Err(fail());
     }
     if v != "0"
-        && let Some(nanos) = go_duration_nanos(v)
+        && let Ok(nanos) = sdk_grammar::go::parse_duration(v).map(i128::from)
     {
         let now = i128::try_from(
             now.duration_since(UNIX_EPOCH)
@@ -162,57 +162,6 @@ fn rfc3339_like(v: &str) -> Option<Timestamp> {
     };
     let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
     Timestamp::parse(&format!("{date}T{hms}{frac}{zone}"))
-}
-
-/// Go's `time.ParseDuration`: `[-+]` then one or more `number unit` (units ns, us, µs, ms, s,
-/// m, h; the number may have a fraction). Nanoseconds, or `None` when malformed.
-fn go_duration_nanos(s: &str) -> Option<i128> {
-    let (neg, mut rest) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total: i128 = 0;
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(rest.len());
-        let num = &rest[..num_end];
-        if num.is_empty() || num == "." || num.matches('.').count() > 1 {
-            return None;
-        }
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale: i128 = match &rest[..unit_end] {
-            "ns" => 1,
-            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60_000_000_000,
-            "h" => 3_600_000_000_000,
-            _ => return None,
-        };
-        rest = &rest[unit_end..];
-        let (whole, frac) = num.split_once('.').unwrap_or((num, ""));
-        let whole: i128 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().ok()?
-        };
-        let mut part = whole.checked_mul(scale)?;
-        let mut div: i128 = 1;
-        for c in frac.bytes().take(18) {
-            div *= 10;
-            part = part.checked_add(i128::from(c - b'0') * scale / div)?;
-        }
-        total = total.checked_add(part)?;
-    }
-    Some(if neg { -total } else { total })
 }
 
 /// Days since 1970-01-01 (Howard Hinnant's algorithm).
