@@ -13,13 +13,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::events::EventFilter;
-use crate::models::{EventType, NodeState, Service, ServiceMode, Task, TaskState, UpdateState};
+use crate::models::{EventType, NodeState, Service, Task, TaskState, UpdateState};
+use crate::spec::ServiceMode;
 use crate::tasks::TaskFilter;
 
 /// One progress report of [`Client::wait_converged`].
@@ -286,7 +286,8 @@ fn evaluate(
         err: Some(t.status.err.clone()).filter(|e| !e.is_empty()),
     };
     match svc.mode() {
-        ServiceMode::Replicated(replicas) => {
+        ServiceMode::Replicated(r) => {
+            let replicas = r.replicas.unwrap_or(1);
             let by = pick(tasks, |t| t.slot, active, true);
             let mut running = 0;
             let mut slots: Vec<_> = by.iter().collect();
@@ -299,7 +300,7 @@ fn evaluate(
             }
             (running, replicas, running == replicas, reports)
         }
-        ServiceMode::Global => {
+        ServiceMode::Global(_) => {
             let by = pick(tasks, |t| Some(t.node_id.clone()), active, false);
             let n = by.len() as u64;
             let mut running = 0;
@@ -337,7 +338,7 @@ fn problems(svc: &Service, tasks: &[Task]) -> Vec<TaskProblem> {
     // Last error per slot (replicated) or node (global), newest task first.
     let mut sorted: Vec<&Task> = tasks.iter().collect();
     sorted.sort_by(|a, b| b.created_at.cmp(&a.created_at));
-    let global = matches!(svc.mode(), ServiceMode::Global);
+    let global = matches!(svc.mode(), ServiceMode::Global(_));
     let mut out: BTreeMap<String, TaskProblem> = BTreeMap::new();
     let mut ok: HashSet<String> = HashSet::new();
     for t in &sorted {
@@ -382,11 +383,11 @@ fn problems(svc: &Service, tasks: &[Task]) -> Vec<TaskProblem> {
 }
 
 fn monitor_of(svc: &Service) -> Option<Duration> {
-    let ns = svc
-        .spec
-        .pointer("/UpdateConfig/Monitor")
-        .and_then(Value::as_u64)?;
-    (ns > 0).then(|| Duration::from_nanos(ns))
+    let ns = svc.spec.update_config.as_ref()?.monitor;
+    u64::try_from(ns)
+        .ok()
+        .filter(|ns| *ns > 0)
+        .map(Duration::from_nanos)
 }
 
 impl Client {

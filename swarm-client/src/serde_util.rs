@@ -21,3 +21,17 @@ where
 {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
+
+/// Serialises a Go `float32` as Go's `encoding/json` writes it: integral values as integers
+/// (`0`, not `0.0`), others as their shortest `float32` text (`0.1`, not `0.10000000149`), so
+/// a spec read from the daemon and written back is JSON-equal to what it sent.
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's serialize_with passes a reference
+pub(crate) fn go_f32<S: serde::Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
+    #[allow(clippy::cast_possible_truncation)] // checked: integral and within ±2^24
+    if v.fract() == 0.0 && v.abs() < 16_777_216.0 {
+        return s.serialize_i64(*v as i64);
+    }
+    // Rust's shortest round-trip text of the f32, read as f64: the same number Go prints.
+    let shortest: f64 = v.to_string().parse().unwrap_or(f64::from(*v));
+    s.serialize_f64(shortest)
+}

@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use crate::client::{Client, Req, filters_json};
 use crate::error::{Error, Result};
-use crate::models::{IdResponse, Service, ServiceMode};
+use crate::models::{IdResponse, Service};
+use crate::spec::{ServiceMode, ServiceSpec};
 use crate::stream::{FrameStream, frames};
 
 /// Options of [`Client::service_create`].
@@ -288,9 +289,10 @@ impl Client {
             .unwrap_or_default())
     }
 
-    /// Read-modify-write update: inspects the service, lets `change` edit its spec (raw JSON, so
-    /// fields this crate does not know survive) and writes it back with `?version=`, retrying on
-    /// "update out of sequence".
+    /// Read-modify-write update: inspects the service, lets `change` edit its typed spec (fields
+    /// this crate does not model are kept in the spec's `extra` maps, so they survive) and
+    /// writes it back with `?version=`, inspecting and calling `change` again on "update out of
+    /// sequence".
     ///
     /// Returns the service as inspected after the update was accepted: its `Spec` is the new
     /// spec, its `PreviousSpec` the old one and its `Version` the new version.
@@ -304,7 +306,7 @@ impl Client {
         change: F,
     ) -> Result<Service>
     where
-        F: FnMut(&mut Value) -> Result<()>,
+        F: FnMut(&mut ServiceSpec) -> Result<()>,
     {
         self.update_with_retry(id, opts, false, change).await
     }
@@ -319,7 +321,7 @@ impl Client {
         mut change: F,
     ) -> Result<Service>
     where
-        F: FnMut(&mut Value) -> Result<()>,
+        F: FnMut(&mut ServiceSpec) -> Result<()>,
     {
         let retries = opts.retries.unwrap_or(5);
         let mut attempt = 0;
@@ -362,29 +364,18 @@ impl Client {
     /// # Errors
     /// [`Error::InvalidArgument`] for a non-replicated service; as [`Client::service_update`].
     pub async fn service_scale(&self, id: &str, replicas: u64) -> Result<Service> {
-        self.service_update(id, &UpdateOptions::new(), |spec| {
-            match ServiceMode::of_spec(spec) {
-                ServiceMode::Replicated(_) => {}
-                other => {
-                    return Err(Error::InvalidArgument {
-                        what: "service",
-                        message: format!(
-                            "scale can only be used with replicated mode (is {})",
-                            other.as_str()
-                        ),
-                    });
-                }
+        self.service_update(id, &UpdateOptions::new(), |spec| match &mut spec.mode {
+            ServiceMode::Replicated(r) => {
+                r.replicas = Some(replicas);
+                Ok(())
             }
-            let mode = spec
-                .as_object_mut()
-                .ok_or_else(|| Error::InvalidArgument {
-                    what: "service spec",
-                    message: "not a JSON object".into(),
-                })?
-                .entry("Mode")
-                .or_insert_with(|| serde_json::json!({"Replicated": {}}));
-            mode["Replicated"]["Replicas"] = Value::from(replicas);
-            Ok(())
+            other => Err(Error::InvalidArgument {
+                what: "service",
+                message: format!(
+                    "scale can only be used with replicated mode (is {})",
+                    other.as_str()
+                ),
+            }),
         })
         .await
     }
@@ -403,11 +394,7 @@ impl Client {
     /// API errors when the stream is opened; stream errors as items.
     pub async fn service_logs(&self, id: &str, opts: &LogsOptions) -> Result<FrameStream> {
         let svc = self.service_inspect(id).await?;
-        let tty = svc
-            .spec
-            .pointer("/TaskTemplate/ContainerSpec/TTY")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+        let tty = svc.spec.container().is_some_and(|c| c.tty);
         self.logs_of("services", &svc.id, tty, opts).await
     }
 
@@ -419,11 +406,7 @@ impl Client {
     /// other API errors.
     pub async fn task_logs(&self, task_id: &str, opts: &LogsOptions) -> Result<FrameStream> {
         let task = self.task_inspect(task_id).await?;
-        let tty = task
-            .spec
-            .pointer("/ContainerSpec/TTY")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+        let tty = task.spec.container_spec.as_ref().is_some_and(|c| c.tty);
         self.logs_of("tasks", &task.id, tty, opts).await
     }
 

@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use crate::mount::{Mount, MountSpec};
 use crate::port::{PortConfig, PortSpec};
-use crate::serde_util::{is_false, is_zero, null_as_default};
+use crate::serde_util::{go_f32, is_false, is_zero, null_as_default};
 use crate::string_enum::string_enum;
 
 /// Nanoseconds of a [`Duration`], saturating at `i64::MAX` (292 years).
@@ -546,23 +546,81 @@ pub struct LogDriver {
     pub options: BTreeMap<String, String>,
 }
 
-/// `Mode` of a service: exactly one of the fields is set.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `Mode` of a service: replicated (with a replica count), global, or one of the job modes.
+///
+/// Serialised as the Engine API writes it (`{"Replicated":{"Replicas":3}}`, `{"Global":{}}`);
+/// a mode this crate does not know is kept verbatim in [`ServiceMode::Unknown`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 #[non_exhaustive]
-pub struct ServiceMode {
-    /// `Replicated`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replicated: Option<Replicated>,
-    /// `Global`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub global: Option<Empty>,
-    /// `ReplicatedJob`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replicated_job: Option<ReplicatedJob>,
-    /// `GlobalJob`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub global_job: Option<Empty>,
+pub enum ServiceMode {
+    /// `Replicated`: a fixed number of tasks.
+    Replicated(Replicated),
+    /// `Global`: one task per eligible node.
+    Global(Empty),
+    /// `ReplicatedJob`: tasks that run to completion.
+    ReplicatedJob(ReplicatedJob),
+    /// `GlobalJob`: one task to completion per eligible node.
+    GlobalJob(Empty),
+    /// A mode this crate does not know (or an empty `{}`), kept as it is.
+    #[serde(untagged)]
+    Unknown(Value),
+}
+
+impl Default for ServiceMode {
+    /// Replicated without a count: the daemon runs one replica.
+    fn default() -> Self {
+        Self::Replicated(Replicated::default())
+    }
+}
+
+impl ServiceMode {
+    /// Replicated mode with `n` replicas.
+    #[must_use]
+    pub fn replicated(n: u64) -> Self {
+        Self::Replicated(Replicated { replicas: Some(n) })
+    }
+
+    /// Global mode.
+    #[must_use]
+    pub fn global() -> Self {
+        Self::Global(Empty {})
+    }
+
+    /// The replica count of a replicated service (1 when the spec leaves it out, as the
+    /// daemon does); `None` for other modes.
+    #[must_use]
+    pub fn replicas(&self) -> Option<u64> {
+        match self {
+            Self::Replicated(r) => Some(r.replicas.unwrap_or(1)),
+            _ => None,
+        }
+    }
+
+    /// Whether tasks run once per node (`global` or `global-job`).
+    #[must_use]
+    pub fn is_global(&self) -> bool {
+        matches!(self, Self::Global(_) | Self::GlobalJob(_))
+    }
+
+    /// Whether this is a job mode (tasks run to completion).
+    #[must_use]
+    pub fn is_job(&self) -> bool {
+        matches!(self, Self::ReplicatedJob(_) | Self::GlobalJob(_))
+    }
+
+    /// `replicated`, `global`, `replicated job`, `global job` as `docker service ls` prints
+    /// the mode (`unknown` otherwise).
+    #[must_use]
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Replicated(_) => "replicated",
+            Self::Global(_) => "global",
+            Self::ReplicatedJob(_) => "replicated job",
+            Self::GlobalJob(_) => "global job",
+            Self::Unknown(_) => "unknown",
+        }
+    }
 }
 
 /// `Replicated` mode.
@@ -632,12 +690,15 @@ pub struct UpdateConfig {
     /// `Monitor`: how long to watch each task after it is updated.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub monitor: i64,
-    /// `MaxFailureRatio` (always sent).
-    #[serde(default)]
+    /// `MaxFailureRatio` (always sent, written as Go writes a `float32`).
+    #[serde(default, serialize_with = "go_f32")]
     pub max_failure_ratio: f32,
     /// `Order`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<UpdateOrder>,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Default for UpdateConfig {
@@ -651,6 +712,7 @@ impl Default for UpdateConfig {
             monitor: 5_000_000_000,
             max_failure_ratio: 0.0,
             order: Some(UpdateOrder::StopFirst),
+            extra: BTreeMap::new(),
         }
     }
 }
@@ -764,6 +826,13 @@ impl ServiceSpec {
     #[must_use]
     pub fn container(&self) -> Option<&ContainerSpec> {
         self.task_template.container_spec.as_ref()
+    }
+
+    /// The container spec to edit (an empty one is added when there is none).
+    pub fn container_mut(&mut self) -> &mut ContainerSpec {
+        self.task_template
+            .container_spec
+            .get_or_insert_with(ContainerSpec::default)
     }
 }
 
@@ -998,19 +1067,13 @@ impl ServiceSpecBuilder {
             .as_ref()
             .map_or(0, |p| p.max_replicas);
         self.spec.mode = match self.mode {
-            BuilderMode::Replicated => ServiceMode {
-                replicated: Some(Replicated {
-                    replicas: self.replicas,
-                }),
-                ..ServiceMode::default()
-            },
-            BuilderMode::ReplicatedJob => ServiceMode {
-                replicated_job: Some(ReplicatedJob {
-                    max_concurrent: self.replicas,
-                    total_completions: self.replicas,
-                }),
-                ..ServiceMode::default()
-            },
+            BuilderMode::Replicated => ServiceMode::Replicated(Replicated {
+                replicas: self.replicas,
+            }),
+            BuilderMode::ReplicatedJob => ServiceMode::ReplicatedJob(ReplicatedJob {
+                max_concurrent: self.replicas,
+                total_completions: self.replicas,
+            }),
             BuilderMode::Global | BuilderMode::GlobalJob => {
                 if self.replicas.is_some() {
                     return Err(SpecError::ReplicasWithGlobal);
@@ -1019,15 +1082,9 @@ impl ServiceSpecBuilder {
                     return Err(SpecError::MaxReplicasWithGlobal);
                 }
                 if self.mode == BuilderMode::Global {
-                    ServiceMode {
-                        global: Some(Empty {}),
-                        ..ServiceMode::default()
-                    }
+                    ServiceMode::Global(Empty {})
                 } else {
-                    ServiceMode {
-                        global_job: Some(Empty {}),
-                        ..ServiceMode::default()
-                    }
+                    ServiceMode::GlobalJob(Empty {})
                 }
             }
         };

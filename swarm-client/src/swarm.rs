@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::models::Swarm;
+use crate::models::{Swarm, SwarmSpec};
 
 /// `POST /swarm/init` request.
 #[derive(Debug, Clone, Serialize)]
@@ -243,11 +243,12 @@ impl Client {
     }
 
     /// `POST /swarm/update?version=…&rotate…=`: writes `spec` (use `swarm_inspect().spec`,
-    /// modified) at `version`, optionally rotating tokens/keys.
+    /// modified: every field the daemon returned is kept) at `version`, optionally rotating
+    /// tokens/keys.
     ///
     /// # Errors
     /// [`Error::OutOfSequence`] when `version` is stale; other API errors.
-    pub async fn swarm_update(&self, spec: &Value, version: u64, rotate: Rotate) -> Result<()> {
+    pub async fn swarm_update(&self, spec: &SwarmSpec, version: u64, rotate: Rotate) -> Result<()> {
         let q = [
             ("version", version.to_string()),
             ("rotateWorkerToken", rotate.worker_token.to_string()),

@@ -89,7 +89,7 @@ async fn service_update_returns_the_service_after_the_update() {
         .await;
     let svc = client
         .service_update("web", &UpdateOptions::new(), |spec| {
-            spec["TaskTemplate"]["ContainerSpec"]["Image"] = json!("busybox:2");
+            spec.container_mut().image = "busybox:2".into();
             Ok(())
         })
         .await
@@ -97,7 +97,7 @@ async fn service_update_returns_the_service_after_the_update() {
     assert_eq!(svc.version.index, 11);
     assert_eq!(svc.image(), "busybox:2");
     assert_eq!(
-        svc.previous_spec.unwrap()["TaskTemplate"]["ContainerSpec"]["Image"],
+        svc.previous_spec.unwrap().container().unwrap().image,
         "busybox:1"
     );
 }
@@ -118,7 +118,7 @@ async fn service_update_scale_and_rollback_return_the_new_spec_on_mock_swarm() {
     let before = client.service_inspect(&created.id).await.unwrap();
     let svc = client
         .service_update("web", &UpdateOptions::new(), |s| {
-            s["TaskTemplate"]["ContainerSpec"]["Image"] = json!("busybox:2");
+            s.container_mut().image = "busybox:2".into();
             Ok(())
         })
         .await
@@ -126,9 +126,9 @@ async fn service_update_scale_and_rollback_return_the_new_spec_on_mock_swarm() {
     assert_eq!(svc.image(), "busybox:2");
     assert!(svc.version.index > before.version.index, "{svc:?}");
     let svc = client.service_scale("web", 4).await.unwrap();
-    assert_eq!(svc.mode(), swarm_client::models::ServiceMode::Replicated(4));
+    assert_eq!(svc.mode(), &swarm_client::spec::ServiceMode::replicated(4));
     let svc = client.service_rollback("web").await.unwrap();
-    assert_eq!(svc.mode(), swarm_client::models::ServiceMode::Replicated(1));
+    assert_eq!(svc.mode(), &swarm_client::spec::ServiceMode::replicated(1));
 }
 
 #[tokio::test]

@@ -58,7 +58,7 @@ async fn client_deploys_updates_and_execs_on_the_fake() {
     mock.inject_out_of_sequence();
     let svc = client
         .service_update("web", &UpdateOptions::new(), |s| {
-            s["TaskTemplate"]["ContainerSpec"]["Image"] = json!("127.0.0.1:5000/web:2");
+            s.task_template.container_spec.as_mut().unwrap().image = "127.0.0.1:5000/web:2".into();
             Ok(())
         })
         .await
@@ -66,10 +66,7 @@ async fn client_deploys_updates_and_execs_on_the_fake() {
     // `service_update` returns the service as inspected before the write; re-inspect.
     let _ = svc;
     let svc = client.service_inspect("web").await.expect("inspect");
-    assert_eq!(
-        svc.spec["TaskTemplate"]["ContainerSpec"]["Image"],
-        "127.0.0.1:5000/web:2"
-    );
+    assert_eq!(svc.image(), "127.0.0.1:5000/web:2");
     let updates = mock
         .requests()
         .iter()

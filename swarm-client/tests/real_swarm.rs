@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use swarm_client::converge::WaitOptions;
 use swarm_client::exec::{ExecOptions, NodeEndpoints};
-use swarm_client::models::{ServiceMode, TaskState};
+use swarm_client::models::TaskState;
 use swarm_client::services::{CreateOptions, LogsOptions, UpdateOptions};
 use swarm_client::stream::collect;
 use swarm_client::tasks::{ServiceSlot, TaskFilter};
@@ -86,8 +86,8 @@ async fn replicated_converges_scales_updates_and_rolls_back() {
         let done = c.wait_converged(&id, quick()).await.unwrap();
         assert_eq!((done.running, done.desired), (n, n));
         assert_eq!(
-            c.service_inspect(&id).await.unwrap().mode(),
-            ServiceMode::Replicated(n)
+            c.service_inspect(&id).await.unwrap().mode().replicas(),
+            Some(n)
         );
     }
 
@@ -95,16 +95,21 @@ async fn replicated_converges_scales_updates_and_rolls_back() {
     let before = c.service_inspect(&id).await.unwrap();
     let updated = c
         .service_update(&id, &UpdateOptions::new(), |spec| {
-            spec["TaskTemplate"]["ContainerSpec"]["Env"]
-                .as_array_mut()
+            spec.task_template
+                .container_spec
+                .as_mut()
                 .unwrap()
-                .push(json!("GOOD=1"));
+                .env
+                .push("GOOD=1".into());
             Ok(())
         })
         .await
         .unwrap();
     assert!(updated.version.index > before.version.index);
-    assert!(updated.spec.to_string().contains("GOOD=1"));
+    let has_good = |c: Option<&swarm_client::spec::ContainerSpec>| {
+        c.is_some_and(|c| c.env.iter().any(|e| e == "GOOD=1"))
+    };
+    assert!(has_good(updated.spec.container()));
     let done = c.wait_converged(&id, quick()).await.unwrap();
     assert_eq!(done.rolled_back, None);
     assert_eq!((done.running, done.desired), (2, 2));
@@ -119,11 +124,17 @@ async fn replicated_converges_scales_updates_and_rolls_back() {
         .task_list(&TaskFilter::new().service(&id).desired_state("running"))
         .await
         .unwrap();
-    assert!(tasks.iter().all(|t| t.spec.to_string().contains("GOOD=1")));
+    assert!(!tasks.is_empty());
+    assert!(
+        tasks
+            .iter()
+            .all(|t| has_good(t.spec.container_spec.as_ref()))
+    );
 
     // A bad update (command exits) is rolled back by the orchestrator.
     c.service_update(&id, &UpdateOptions::new(), |spec| {
-        spec["TaskTemplate"]["ContainerSpec"]["Command"] = json!(["sh", "-c", "exit 3"]);
+        spec.task_template.container_spec.as_mut().unwrap().command =
+            vec!["sh".into(), "-c".into(), "exit 3".into()];
         Ok(())
     })
     .await
@@ -134,9 +145,10 @@ async fn replicated_converges_scales_updates_and_rolls_back() {
         .unwrap();
     assert!(done.rolled_back.is_some(), "{done:?}");
     let svc = c.service_inspect(&id).await.unwrap();
+    let container = svc.spec.container().unwrap();
     assert!(
-        svc.spec.to_string().contains("httpd"),
-        "spec not rolled back: {}",
+        container.command.join(" ").contains("httpd"),
+        "spec not rolled back: {:?}",
         svc.spec
     );
 }

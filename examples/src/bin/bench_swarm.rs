@@ -205,8 +205,8 @@ async fn main() -> BoxResult<()> {
     let dw_create = t.elapsed();
     let t = Instant::now();
     c.service_update(&created.id, &UpdateOptions::new(), |s| {
-        if let Some(e) = s["TaskTemplate"]["ContainerSpec"]["Env"].as_array_mut() {
-            e.push(json!("V=2"));
+        if let Some(c) = s.task_template.container_spec.as_mut() {
+            c.env.push("V=2".into());
         }
         Ok(())
     })

@@ -313,7 +313,14 @@ fn published_port(svc: &swarm_client::models::Service, target: Option<u32>) -> C
     };
     let mut ports = from(svc.endpoint.get("Ports"));
     if ports.is_empty() {
-        ports = from(svc.spec.pointer("/EndpointSpec/Ports"));
+        ports = svc
+            .spec
+            .endpoint_spec
+            .iter()
+            .flat_map(|e| &e.ports)
+            .filter(|p| p.published_port != 0 && target.is_none_or(|want| want == p.target_port))
+            .map(|p| (u64::from(p.target_port), u64::from(p.published_port)))
+            .collect();
     }
     ports.dedup();
     match ports.as_slice() {

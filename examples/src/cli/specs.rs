@@ -1239,16 +1239,16 @@ impl ServiceFlags {
             }
         }
         if let Some(max) = c.max_concurrent {
-            match spec.mode.replicated_job.as_mut() {
-                Some(j) => j.max_concurrent = Some(max),
-                None => {
+            match &mut spec.mode {
+                swarm_client::spec::ServiceMode::ReplicatedJob(j) => j.max_concurrent = Some(max),
+                _ => {
                     return Err(FlagsError::Conflict(
                         "max-concurrent can only be used with replicated-job mode".into(),
                     ));
                 }
             }
         }
-        if spec.mode.replicated_job.is_some() || spec.mode.global_job.is_some() {
+        if spec.mode.is_job() {
             spec.update_config = None;
             spec.rollback_config = None;
         }

@@ -644,12 +644,17 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
             let ids = lookup_object_ids(&c, &flags.object_names()?).await?;
             let s = c
                 .service_update(&service, &opts, |spec| {
-                    flags.apply_with_ids(spec, &ids).map_err(|e| {
-                        swarm_client::Error::InvalidArgument {
-                            what: "service update flags",
-                            message: e.to_string(),
-                        }
-                    })
+                    let invalid = |message: String| swarm_client::Error::InvalidArgument {
+                        what: "service update flags",
+                        message,
+                    };
+                    let mut raw =
+                        serde_json::to_value(&*spec).map_err(|e| invalid(e.to_string()))?;
+                    flags
+                        .apply_with_ids(&mut raw, &ids)
+                        .map_err(|e| invalid(e.to_string()))?;
+                    *spec = serde_json::from_value(raw).map_err(|e| invalid(e.to_string()))?;
+                    Ok(())
                 })
                 .await?;
             println!("{service}");
@@ -788,13 +793,8 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
             // A service first, else a task ID; the prefix is padded to the widest slot.
             let (tty, widest_slot, mut s) = match c.service_inspect(&service).await {
                 Ok(svc) => {
-                    let replicas = svc
-                        .spec
-                        .pointer("/Mode/Replicated/Replicas")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(1);
-                    let tty =
-                        svc.spec.pointer("/TaskTemplate/ContainerSpec/TTY") == Some(&json!(true));
+                    let replicas = svc.spec.mode.replicas().unwrap_or(1);
+                    let tty = svc.spec.container().is_some_and(|c| c.tty);
                     (tty, replicas, c.service_logs(&svc.id, &o).await?)
                 }
                 Err(swarm_client::Error::NotFound { .. }) => {
@@ -804,7 +804,7 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                         }
                         e => CliError::from(e),
                     })?;
-                    let tty = task.spec.pointer("/ContainerSpec/TTY") == Some(&json!(true));
+                    let tty = task.spec.container_spec.as_ref().is_some_and(|c| c.tty);
                     (
                         tty,
                         task.slot.unwrap_or(0),

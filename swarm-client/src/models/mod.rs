@@ -4,6 +4,7 @@
 //! variant, so newer daemons do not break decoding. Specs are kept as raw JSON
 //! ([`serde_json::Value`]) where a read-modify-write must preserve every field the daemon sent.
 
+mod swarm_spec;
 mod time;
 
 use std::collections::BTreeMap;
@@ -13,7 +14,13 @@ use serde_json::Value;
 
 use crate::serde_util::null_as_default;
 
+pub use swarm_spec::{
+    CaConfig, DispatcherConfig, EncryptionConfig, OrchestrationConfig, RaftConfig, SwarmSpec,
+    TaskDefaults,
+};
 pub use time::{Timestamp, api_time_arg};
+
+use crate::spec::{ServiceMode, ServiceSpec, TaskSpec};
 
 use crate::string_enum::string_enum;
 
@@ -205,8 +212,8 @@ pub struct Swarm {
     pub created_at: String,
     /// Last update time.
     pub updated_at: String,
-    /// The swarm spec, verbatim.
-    pub spec: Value,
+    /// The swarm spec (unknown fields kept, so it can be sent back to `swarm_update`).
+    pub spec: SwarmSpec,
     /// Join tokens.
     pub join_tokens: JoinTokens,
     /// Whether the root rotation is in progress.
@@ -364,10 +371,10 @@ pub struct Service {
     pub created_at: String,
     /// Update time.
     pub updated_at: String,
-    /// The spec, verbatim (so read-modify-write keeps every field).
-    pub spec: Value,
-    /// The previous spec, verbatim.
-    pub previous_spec: Option<Value>,
+    /// The spec (every field kept, known or not, so a read-modify-write loses nothing).
+    pub spec: ServiceSpec,
+    /// The spec before the last update (what `rollback` returns to).
+    pub previous_spec: Option<ServiceSpec>,
     /// Endpoint (ports, VIPs), verbatim.
     pub endpoint: Value,
     /// Update status.
@@ -382,73 +389,19 @@ impl Service {
     /// `Spec.Name`.
     #[must_use]
     pub fn name(&self) -> &str {
-        self.spec.get("Name").and_then(Value::as_str).unwrap_or("")
+        &self.spec.name
     }
 
     /// `Spec.TaskTemplate.ContainerSpec.Image`.
     #[must_use]
     pub fn image(&self) -> &str {
-        self.spec
-            .pointer("/TaskTemplate/ContainerSpec/Image")
-            .and_then(Value::as_str)
-            .unwrap_or("")
+        self.spec.container().map_or("", |c| c.image.as_str())
     }
 
-    /// The mode of the spec.
+    /// `Spec.Mode`.
     #[must_use]
-    pub fn mode(&self) -> ServiceMode {
-        ServiceMode::of_spec(&self.spec)
-    }
-}
-
-/// A service's mode, read from its spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ServiceMode {
-    /// Replicated with this many replicas.
-    Replicated(u64),
-    /// One task per eligible node.
-    Global,
-    /// Replicated job.
-    ReplicatedJob,
-    /// Global job.
-    GlobalJob,
-    /// Not recognised.
-    Unknown,
-}
-
-impl ServiceMode {
-    /// Reads `Spec.Mode`.
-    #[must_use]
-    pub fn of_spec(spec: &Value) -> Self {
-        let Some(mode) = spec.get("Mode") else {
-            return Self::Replicated(1);
-        };
-        if let Some(r) = mode.get("Replicated") {
-            return Self::Replicated(r.get("Replicas").and_then(Value::as_u64).unwrap_or(1));
-        }
-        if mode.get("Global").is_some() {
-            return Self::Global;
-        }
-        if mode.get("ReplicatedJob").is_some() {
-            return Self::ReplicatedJob;
-        }
-        if mode.get("GlobalJob").is_some() {
-            return Self::GlobalJob;
-        }
-        Self::Unknown
-    }
-
-    /// `replicated` / `global` / … as `docker service ls` prints it.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Replicated(_) => "replicated",
-            Self::Global => "global",
-            Self::ReplicatedJob => "replicated job",
-            Self::GlobalJob => "global job",
-            Self::Unknown => "unknown",
-        }
+    pub fn mode(&self) -> &ServiceMode {
+        &self.spec.mode
     }
 }
 
@@ -503,8 +456,8 @@ pub struct Task {
     /// Labels.
     #[serde(deserialize_with = "null_as_default")]
     pub labels: BTreeMap<String, String>,
-    /// The task spec, verbatim.
-    pub spec: Value,
+    /// The task spec (the service's task template when the task was created).
+    pub spec: TaskSpec,
     /// Service ID.
     #[serde(rename = "ServiceID")]
     pub service_id: String,
@@ -551,9 +504,9 @@ impl Task {
     #[must_use]
     pub fn image(&self) -> &str {
         self.spec
-            .pointer("/ContainerSpec/Image")
-            .and_then(Value::as_str)
-            .unwrap_or("")
+            .container_spec
+            .as_ref()
+            .map_or("", |c| c.image.as_str())
     }
 }
 
@@ -719,7 +672,7 @@ mod tests {
             r#"{"ID":"s","Spec":{"Name":"web","Mode":{"Replicated":{"Replicas":3}}},"UpdateStatus":{"State":"rollback_weird"}}"#,
         )
         .unwrap();
-        assert_eq!(s.mode(), ServiceMode::Replicated(3));
+        assert_eq!(s.mode().replicas(), Some(3));
         assert_eq!(s.name(), "web");
         assert_eq!(
             s.update_status.unwrap().state,
