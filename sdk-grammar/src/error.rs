@@ -1,6 +1,6 @@
 //! The error of every grammar in this crate, worded like the Go function it mirrors.
 
-use crate::go::{quote, time_quote};
+use crate::quote::{quote, time_quote};
 
 /// Result of the grammars.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

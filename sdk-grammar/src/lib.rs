@@ -32,6 +32,7 @@
 //! ```
 
 mod error;
+mod quote;
 
 pub mod csv;
 pub mod go;

@@ -1,6 +1,9 @@
 //! The error type of this crate.
 
+use std::fmt;
 use std::time::Duration;
+
+use crate::models::TaskState;
 
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -126,7 +129,7 @@ pub enum Error {
     },
     /// The service did not converge within the timeout.
     #[error("{0}")]
-    NotConverged(Box<crate::converge::NotConverged>),
+    NotConverged(Box<NotConverged>),
     /// The service update was paused by the orchestrator (`UpdateStatus.State` = paused).
     #[error("service update paused: {message}")]
     UpdatePaused {
@@ -240,5 +243,66 @@ mod tests {
         assert!(e.to_string().contains("name conflicts"));
         let e = Error::from_status(418, "GET /x".into(), "teapot".into());
         assert!(matches!(e, Error::Api { status: 418, .. }));
+    }
+}
+
+/// A task that did not converge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TaskProblem {
+    /// Task ID.
+    pub task_id: String,
+    /// Slot (replicated).
+    pub slot: Option<u64>,
+    /// Node ID (may be empty).
+    pub node_id: String,
+    /// Observed state.
+    pub state: TaskState,
+    /// The last error seen for this slot/node (e.g. `No such image: …`).
+    pub err: String,
+}
+
+/// Details of a timeout of `Client::wait_converged`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NotConverged {
+    /// Service ID.
+    pub service: String,
+    /// The timeout.
+    pub after: Duration,
+    /// Running tasks at the end.
+    pub running: u64,
+    /// Desired tasks.
+    pub desired: u64,
+    /// Tasks not running, with their last error.
+    pub tasks: Vec<TaskProblem>,
+}
+
+impl NotConverged {
+    /// The image named by a `No such image: …` task error, if any.
+    #[must_use]
+    pub fn missing_image(&self) -> Option<&str> {
+        self.tasks.iter().find_map(|t| {
+            let i = t.err.find("No such image: ")?;
+            Some(t.err[i + "No such image: ".len()..].trim())
+        })
+    }
+}
+
+impl fmt::Display for NotConverged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "service {} did not converge within {:?}: {} of {} tasks running",
+            self.service, self.after, self.running, self.desired
+        )?;
+        for t in &self.tasks {
+            let slot = t.slot.map(|s| format!(" (slot {s})")).unwrap_or_default();
+            write!(f, "; task {}{slot}: {}", t.task_id, t.state)?;
+            if !t.err.is_empty() {
+                write!(f, ": {}", t.err)?;
+            }
+        }
+        Ok(())
     }
 }
