@@ -22,6 +22,7 @@ use crate::events::EventFilter;
 use crate::models::{EventType, NodeState, Service, Task, TaskState, UpdateState};
 use crate::spec::ServiceMode;
 use crate::tasks::TaskFilter;
+use crate::watch::{WatchEvent, WatchOptions};
 
 /// One progress report of [`Client::wait_converged`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +58,12 @@ pub enum Progress {
         /// `UpdateStatus.Message`.
         message: String,
     },
+    /// The daemon could not be reached (restarting, connection lost); waiting for it until
+    /// the timeout. The stability window starts again once it answers.
+    DaemonUnavailable {
+        /// The error, as text.
+        message: String,
+    },
     /// Converged.
     Converged,
 }
@@ -88,6 +95,9 @@ impl fmt::Display for Progress {
             ),
             Self::TaskFailure => f.write_str("verify: Detected task failure"),
             Self::RollbackStarted { message } => write!(f, "rollback: {message}"),
+            Self::DaemonUnavailable { message } => {
+                write!(f, "daemon unavailable, waiting for it: {message}")
+            }
             Self::Converged => f.write_str("verify: Service converged"),
         }
     }
@@ -364,29 +374,33 @@ impl Client {
         result
     }
 
+    /// Wakes the poller on every event of this service and after every reconnect of the
+    /// event stream (events may have been missed while it was down).
+    #[allow(clippy::unused_async)] // kept async: callers await it before polling starts
     async fn spawn_event_watcher(
         &self,
         id: &str,
         notify: Arc<Notify>,
     ) -> Option<tokio::task::JoinHandle<()>> {
         let filter = EventFilter::new().kind("service").kind("container");
-        let mut stream = match self.events(&filter).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::debug!(error = %e, "events unavailable, polling only");
-                return None;
-            }
-        };
+        let mut stream = self.watch_events(filter, WatchOptions::new());
         let id = id.to_owned();
         Some(tokio::spawn(async move {
-            while let Some(ev) = stream.next().await {
-                let Ok(ev) = ev else { break };
-                let ours = match ev.kind {
-                    EventType::Service => ev.actor.id == id,
-                    EventType::Container => {
-                        ev.actor.attributes.get("com.docker.swarm.service.id") == Some(&id)
+            while let Some(item) = stream.next().await {
+                let ours = match item {
+                    Ok(WatchEvent::Event(ev)) => match ev.kind {
+                        EventType::Service => ev.actor.id == id,
+                        EventType::Container => {
+                            ev.actor.attributes.get("com.docker.swarm.service.id") == Some(&id)
+                        }
+                        _ => false,
+                    },
+                    Ok(WatchEvent::Connected { resumed }) => resumed,
+                    Ok(_) => false,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "events unavailable, polling only");
+                        break;
                     }
-                    _ => false,
                 };
                 if ours {
                     notify.notify_one();
@@ -416,8 +430,34 @@ impl Client {
         let mut last_reports: HashMap<String, Progress> = HashMap::new();
         let mut nodes_cache: Option<(Instant, HashSet<String>)> = None;
         let mut fast_until = start + Duration::from_secs(1);
+        let mut unavailable = false;
+        // A transient error (the daemon restarting, a cut connection) is waited out until the
+        // timeout; any other error ends the wait.
+        macro_rules! or_wait {
+            ($call:expr) => {
+                match $call {
+                    Ok(v) => v,
+                    Err(e) if e.is_transient() && start.elapsed() < opts.timeout => {
+                        if !unavailable {
+                            unavailable = true;
+                            emit(Progress::DaemonUnavailable {
+                                message: e.to_string(),
+                            });
+                        }
+                        converged_at = None;
+                        last_verify = None;
+                        nodes_cache = None;
+                        let left = opts.timeout.saturating_sub(start.elapsed());
+                        tokio::time::sleep(opts.poll.max(Duration::from_millis(200)).min(left))
+                            .await;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
+        }
         loop {
-            let svc = self.service_inspect(id).await?;
+            let svc = or_wait!(self.service_inspect(id).await);
             let window = opts
                 .window
                 .or_else(|| monitor_of(&svc))
@@ -455,15 +495,14 @@ impl Client {
                     _ => {}
                 }
             }
-            let tasks = self
-                .task_list(&TaskFilter::new().service(id).up_to_date())
-                .await?;
+            let tasks = or_wait!(
+                self.task_list(&TaskFilter::new().service(id).up_to_date())
+                    .await
+            );
             let active = match &nodes_cache {
                 Some((at, set)) if at.elapsed() < Duration::from_secs(2) => set.clone(),
                 _ => {
-                    let set: HashSet<String> = self
-                        .node_list()
-                        .await?
+                    let set: HashSet<String> = or_wait!(self.node_list().await)
                         .into_iter()
                         .filter(|n| n.status.state != Some(NodeState::Down))
                         .map(|n| n.id)
@@ -472,6 +511,7 @@ impl Client {
                     set
                 }
             };
+            unavailable = false;
             let (running, desired, converged, reports) = evaluate(&svc, &tasks, &active);
             for r in reports {
                 if let Progress::Task { id: key, .. } = &r

@@ -201,6 +201,19 @@ impl Error {
         matches!(self, Self::NotFound { .. })
     }
 
+    /// Whether trying again later can succeed: the connection failed or broke, a stream was
+    /// cut, or the daemon answered 5xx for a reason other than the swarm's state (a daemon
+    /// restarting). Not for answers it will give again (404, 409, 400, not a manager, …).
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Transport { .. } | Self::Http { .. } | Self::Stream { .. } => true,
+            Self::Timeout { .. } => true,
+            Self::Api { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
     /// True for [`Error::OutOfSequence`].
     #[must_use]
     pub fn is_out_of_sequence(&self) -> bool {

@@ -72,6 +72,11 @@ impl EventFilter {
         self
     }
 
+    /// Whether an end time is set (the stream then ends by itself).
+    pub(crate) fn has_until(&self) -> bool {
+        self.until.is_some()
+    }
+
     fn query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if !self.pairs.is_empty() {

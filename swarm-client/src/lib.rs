@@ -117,6 +117,7 @@ pub mod services;
 pub mod stream;
 pub mod swarm;
 pub mod tasks;
+pub mod watch;
 
 pub mod mount;
 pub mod port;
