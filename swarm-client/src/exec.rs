@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::client::{Client, Req};
 use crate::error::{Error, Result};
 use crate::models::IdResponse;
+use crate::path::segment;
 use crate::stream::{Output, collect, frames};
 use crate::tasks::ServiceSlot;
 
@@ -137,16 +138,22 @@ impl Client {
     /// API and stream errors, [`Error::Timeout`] if the exit code never appears.
     pub async fn exec(&self, container_id: &str, opts: &ExecOptions) -> Result<ExecResult> {
         let created: IdResponse = self
-            .post_json(&format!("/containers/{container_id}/exec"), &[], opts, &[])
+            .post_json(
+                &format!("/containers/{}/exec", segment("container", container_id)?),
+                &[],
+                opts,
+                &[],
+            )
             .await?;
         let body = serde_json::json!({"Detach": false, "Tty": opts.tty});
-        let req = Req::new(Method::POST, format!("/exec/{}/start", created.id))
+        let exec_id = segment("exec ID", &created.id)?;
+        let req = Req::new(Method::POST, format!("/exec/{exec_id}/start"))
             .json(&body)?
             .streaming();
         let endpoint = req.endpoint();
         let resp = self.call(req).await?;
         let output = collect(frames(resp, endpoint, opts.tty)).await?;
-        let inspect_path = format!("/exec/{}/json", created.id);
+        let inspect_path = format!("/exec/{exec_id}/json");
         for _ in 0..100 {
             let v: Value = self.get_json(&inspect_path, &[]).await?;
             let running = v.get("Running").and_then(Value::as_bool).unwrap_or(false);

@@ -123,6 +123,7 @@ pub mod port;
 pub mod spec;
 
 mod objects;
+mod path;
 mod serde_util;
 
 #[cfg(feature = "mock")]
