@@ -122,6 +122,7 @@ pub mod mount;
 pub mod port;
 pub mod spec;
 
+mod lines;
 mod objects;
 mod path;
 mod serde_util;

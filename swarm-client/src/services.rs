@@ -9,7 +9,7 @@ use crate::client::{Client, Req, filters_json};
 use crate::error::{Error, Result};
 use crate::models::{IdResponse, Service, ServiceMode};
 use crate::path::{segment, segments};
-use crate::stream::{FrameStream, frames};
+use crate::stream::{FrameStream, frames_idle};
 
 /// Options of [`Client::service_create`].
 #[derive(Debug, Clone, Default)]
@@ -441,7 +441,9 @@ impl Client {
             .streaming();
         let endpoint = req.endpoint();
         let resp = self.call(req).await?;
-        Ok(frames(resp, endpoint, tty))
+        // Logs that end may not stall; a follow stream is healthy while silent.
+        let idle = (!opts.follow).then(|| self.timeout());
+        Ok(frames_idle(resp, endpoint, tty, idle))
     }
 
     /// `GET /distribution/{image}/json`: the digest the registry has for `image`
@@ -461,7 +463,7 @@ impl Client {
         .headers(&auth_headers(auth.or(self.default_registry_auth())));
         let endpoint = req.endpoint();
         let resp = self.call(req).await?;
-        let v: Value = crate::client::decode(resp, &endpoint).await?;
+        let v: Value = self.decode(resp, &endpoint).await?;
         v.pointer("/Descriptor/digest")
             .and_then(Value::as_str)
             .map(str::to_owned)
