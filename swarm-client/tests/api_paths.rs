@@ -216,3 +216,24 @@ async fn an_exec_id_from_the_server_cannot_redirect_the_next_request() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+#[ignore = "needs real servers: run scripts/test"]
+async fn dockerd_decodes_the_encoded_segments() {
+    // The image reference is sent as `127.0.0.1%3APORT/…/busybox%3Atag`: dockerd decodes it
+    // and finds the image; a hostile name is just a name it does not know.
+    let client = common::manager().await;
+    let image = common::image();
+    let digest = client.distribution_digest(&image, None).await.unwrap();
+    assert!(digest.starts_with("sha256:"), "{digest}");
+    let e = client.service_inspect("no such?x=1#y").await.unwrap_err();
+    assert!(
+        matches!(&e, Error::NotFound { message, .. } if message.contains("no such?x=1#y")),
+        "{e:?}"
+    );
+    let e = client.node_remove("N?force=true", false).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::NotFound { message, .. } if message.contains("N?force=true")),
+        "{e:?}"
+    );
+}
