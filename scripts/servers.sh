@@ -8,6 +8,12 @@
 #
 # Only loopback addresses are used: dockerd runs with --bridge=none --iptables=false, the swarm
 # advertises 127.0.0.1 (manager) and 127.0.0.2 (worker), registries listen on 127.0.0.1.
+#
+# Nothing is found or killed by name or pattern (no pkill/killall/pgrep): this may run on a
+# machine with registries, dockerds and nginx of its own. What we start is recorded as
+# "PID STARTTIME" in $DW_T/pids (the start time, field 22 of /proc/PID/stat, tells a recorded
+# process from a later one that got the same PID); what dockerd starts is found from there (see
+# dw_servers_stop). scripts/servers_test.sh tests this without starting any server.
 
 DW_PACKAGES=(docker.io docker-registry nginx-light skopeo busybox-static apache2-utils openssl time curl)
 
@@ -26,10 +32,55 @@ dw_install_packages() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    # Debian's packages start services of their own; ours run in temp dirs instead.
-    systemctl disable --now docker.service docker.socket docker-registry nginx >/dev/null 2>&1 || true
-    pkill -x docker-registry 2>/dev/null || true
+    # Debian's packages start services of their own; ours run in temp dirs instead. Stop what
+    # this install started, through the service manager that started it (it knows their PIDs),
+    # and only for the packages installed just now: a docker or registry the machine already ran
+    # is not ours to stop.
+    dw_stop_package_services "${missing[@]}"
 }
+
+dw_has_systemd() { [ -d /run/systemd/system ]; }
+
+dw_package_units() { # dw_package_units PKG -> the units its postinst enables and starts
+    case $1 in
+        docker.io) echo docker.service docker.socket ;;
+        docker-registry) echo docker-registry.service ;;
+        nginx-light) echo nginx.service ;;
+    esac
+}
+
+dw_stop_package_services() { # dw_stop_package_services PKG...
+    local p u units=()
+    for p in "$@"; do
+        for u in $(dw_package_units "$p"); do units+=("$u"); done
+    done
+    [ ${#units[@]} -gt 0 ] || return 0
+    if dw_has_systemd; then
+        systemctl disable --now "${units[@]}" >/dev/null 2>&1 || true
+    else
+        # sysvinit: the init script stops its daemon by the pidfile it wrote.
+        for u in "${units[@]}"; do
+            case $u in *.service) ;; *) continue ;; esac
+            [ -x "/etc/init.d/${u%.service}" ] || continue
+            invoke-rc.d "${u%.service}" stop >/dev/null 2>&1 || true
+        done
+    fi
+}
+
+dw_id_of() { # dw_id_of PID -> "PID STARTTIME" of a live (non-zombie) process, else nothing
+    local s f
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    s=${s##*) } # after the command name, which may hold spaces and parentheses
+    read -r -a f <<<"$s"
+    # f[0] is field 3 (state), so field 22 (starttime) is f[19]
+    [ "${f[0]}" = Z ] || echo "$1 ${f[19]}"
+}
+
+dw_record() { # dw_record PID: note a process we started, for dw_servers_stop
+    dw_id_of "$1" >>"$DW_T/pids"
+}
+
+dw_cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null; }
 
 dw_free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -53,7 +104,7 @@ dw_start_dockerd() { # dw_start_dockerd NAME -> socket at $DW_T/NAME/docker.sock
         --pidfile "$d/pid" --iptables=false --ip-masq=false --bridge=none \
         >"$d/dockerd.log" 2>&1 &
     echo $! >"$d/dockerd.pid"
-    DW_PIDS+=("$!")
+    dw_record $!
     if ! dw_wait_for 60 "dockerd $1" docker -H "unix://$d/docker.sock" version; then
         tail -n 30 "$d/dockerd.log" >&2
         return 1
@@ -82,7 +133,8 @@ dw_start_registry() { # dw_start_registry NAME PORT [HTPASSWD]
         fi
     } >"$d/config.yml"
     docker-registry serve "$d/config.yml" >"$d/registry.log" 2>&1 &
-    DW_PIDS+=("$!")
+    echo $! >"$d/registry.pid"
+    dw_record $!
     if ! dw_wait_for 30 "registry $1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"; then
         tail -n 30 "$d/registry.log" >&2
         return 1
@@ -90,7 +142,6 @@ dw_start_registry() { # dw_start_registry NAME PORT [HTPASSWD]
 }
 
 dw_servers_start() {
-    DW_PIDS=()
     DW_T=$(mktemp -d /tmp/dw.XXXXXX) # short: unix socket paths must stay under ~100 bytes
     export DW_T
     dw_log "state in $DW_T"
@@ -132,22 +183,78 @@ dw_servers_start() {
     dw_log "registries: 127.0.0.1:$p1 (open), 127.0.0.1:$p2 (htpasswd)"
 }
 
+dw_descendants() { # dw_descendants PID... -> the ids ("PID STARTTIME") of all their descendants
+    local p c
+    for p in "$@"; do
+        for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do
+            dw_id_of "$c"
+            dw_descendants "$c"
+        done
+    done
+}
+
+dw_shims() { # the ids of containerd shims and container inits of the dockerds under $DW_T
+    # containerd writes shim.pid and init.pid into each task's bundle under dockerd's exec root.
+    # A shim detaches from containerd (it is not in dockerd's process tree). A pid file may be
+    # stale, so a shim counts only if its command line names our containerd socket, and an init
+    # only if its parent is such a shim.
+    local b pid init
+    for b in "$DW_T"/*/exec/containerd/daemon/io.containerd.runtime.v2.task/*/*/; do
+        [ -f "$b/shim.pid" ] || continue
+        pid=$(cat "$b/shim.pid" 2>/dev/null)
+        [[ $pid =~ ^[0-9]+$ ]] || continue
+        case $(dw_cmdline "$pid") in
+            *containerd-shim*"$DW_T/"*) ;;
+            *) continue ;;
+        esac
+        dw_id_of "$pid"
+        init=$(cat "$b/init.pid" 2>/dev/null)
+        if [[ $init =~ ^[0-9]+$ ]] && [ "$(ps -o ppid= -p "$init" 2>/dev/null | tr -d ' ')" = "$pid" ]; then
+            dw_id_of "$init"
+        fi
+    done
+}
+
+dw_stop_ids() { # dw_stop_ids SECONDS "PID STARTTIME"...: TERM, wait up to SECONDS, then KILL
+    local secs=$1 id i left
+    shift
+    for id in "$@"; do
+        [ "$(dw_id_of "${id%% *}")" = "$id" ] && kill "${id%% *}" 2>/dev/null
+    done
+    for ((i = 0; i < secs * 10; i++)); do
+        left=0
+        for id in "$@"; do
+            [ "$(dw_id_of "${id%% *}")" = "$id" ] && left=1
+        done
+        [ $left = 1 ] || return 0
+        sleep 0.1
+    done
+    for id in "$@"; do
+        [ "$(dw_id_of "${id%% *}")" = "$id" ] && kill -9 "${id%% *}" 2>/dev/null
+    done
+    return 0
+}
+
 dw_servers_stop() {
     [ -n "${DW_T:-}" ] && [ -d "$DW_T" ] || return 0
-    local pid
-    for pid in $(cat "$DW_T"/*/dockerd.pid 2>/dev/null) "${DW_PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in $(cat "$DW_T"/*/dockerd.pid 2>/dev/null) "${DW_PIDS[@]}"; do
-        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$pid" 2>/dev/null || true
-    done
-    # containerd shims and nginx started by tests inside DW_T, if any survived
-    # (the pattern ends in "/" so it never matches a script that got DW_T as an argument)
-    local p
-    for p in $(pgrep -f -- "$DW_T/" 2>/dev/null); do
-        [ "$p" = "$$" ] || [ "$p" = "$BASHPID" ] || kill "$p" 2>/dev/null || true
-    done
+    # 1. What this script started (dockerds, registries), from $DW_T/pids. Before stopping them,
+    #    note what they started: their process trees (containerd under dockerd) and the shims
+    #    and container inits containerd recorded under the exec roots. A recorded PID whose start
+    #    time no longer matches is another process now and is left alone.
+    local started=() rest=() line
+    while read -r line; do
+        [ -n "$line" ] && started+=("$line")
+    done <"$DW_T/pids" 2>/dev/null
+    while read -r line; do
+        [ -n "$line" ] && rest+=("$line")
+    done < <(dw_descendants "${started[@]%% *}"; dw_shims)
+    # 2. Stop them gracefully: dockerd stops its containers and its containerd on the way out.
+    dw_stop_ids 10 "${started[@]}"
+    # 3. Anything they started that outlived them (recorded before, matched by start time).
+    while read -r line; do
+        [ -n "$line" ] && rest+=("$line")
+    done < <(dw_shims)
+    [ ${#rest[@]} -eq 0 ] || dw_stop_ids 5 "${rest[@]}"
     grep -F " $DW_T" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do
         umount -l "$m" 2>/dev/null || true
     done

@@ -124,6 +124,15 @@ pub enum Error {
         /// The undefined format name.
         format: String,
     },
+    /// Blocks nested deeper than the parser follows (nginx's own contexts nest a handful of
+    /// levels; the limit keeps hostile text from exhausting the stack).
+    #[error("line {line}: blocks nested deeper than {limit} levels")]
+    NestingTooDeep {
+        /// 1-based line of the `{` that went too deep.
+        line: usize,
+        /// The limit, [`crate::MAX_BLOCK_DEPTH`].
+        limit: usize,
+    },
     /// The config text could not be parsed.
     #[error("line {line}: {message}")]
     Parse {

@@ -102,7 +102,7 @@ pub use conf::{Config, ConfigBuilder, LogFormat, NginxConf, NginxConfBuilder};
 pub use directive::Directive;
 pub use error::{Error, Result};
 pub use marker::{MARKER_PATH, config_hash};
-pub use parse::parse_directives;
+pub use parse::{MAX_BLOCK_DEPTH, parse_directives};
 pub use server::{AccessLog, Listen, Location, LocationBuilder, ProxyPass, Server, ServerBuilder};
 pub use upstream::{
     Method, Upstream, UpstreamBuilder, UpstreamServer, UpstreamServerBuilder, Zone,

@@ -10,6 +10,10 @@
 //! [`RecordingRunner`] stands in for nginx in tests; [`light_check`] is a pure-Rust check of a
 //! config file.
 //!
+//! [`apply`] writes through symlinks (keeping them), lets one apply at a time work on a directory
+//! (an `flock` on it), and keeps a durable backup of the previous file while the new one is not yet
+//! validated, so an apply interrupted by a crash is repaired by the next one.
+//!
 //! Uses `std::fs`, `std::net` and `std::process` only. The errors here wrap `std::io::Error`, which is neither
 //! `Clone` nor `Eq`, so they live in their own [`ApplyError`] instead of the pure crate's `Error`.
 //!
@@ -77,7 +81,17 @@ pub enum ApplyError {
         /// How long we waited.
         waited: Duration,
     },
-    /// A step failed and restoring the previous file failed too.
+    /// Another apply held the lock on the config's directory for longer than
+    /// [`ApplyOptions::lock_timeout`].
+    #[error("another apply is running on {path} (waited {waited:?} for its lock)")]
+    Locked {
+        /// The directory whose lock was held.
+        path: PathBuf,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// A step failed and restoring the previous file failed too. The backup of the previous file
+    /// is kept, so the next apply restores it first.
     #[error("{first}; restoring the previous config also failed: {restore}")]
     RestoreFailed {
         /// The original failure.
@@ -342,14 +356,36 @@ const MARKER_STREAK: u32 = 5;
 /// How long [`apply`] waits for the new worker generation.
 pub const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long [`apply`] waits for another apply on the same directory to finish (it may itself wait
+/// up to its confirmation timeout, then restore and reload back).
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Applies `new_bytes` to `config_path`: only when the bytes changed, writes atomically, runs
 /// `nginx -t` on the full config, reloads, and waits until nginx runs new workers (the new config
 /// is live). On any failure the previous file is restored (and nginx reloaded back if it was already
 /// signalled) and the error says why, with nginx's stderr.
 ///
+/// Safety of the file on disk:
+/// - A symlinked `config_path` (Debian's `sites-enabled/x → ../sites-available/x`) is written
+///   through: the link's final target is replaced (atomically, in its own directory) and the link
+///   stays.
+/// - Applies take turns: each holds an exclusive lock (`flock`) on the directory of the config's
+///   target for its whole run, so two applies never interleave their write, `nginx -t`, reload and
+///   restore. The lock goes away with the process; it leaves no file behind.
+/// - Before the new bytes go live, the previous file is saved durably beside it as a hidden
+///   backup (`.NAME.dockwright-backup`), removed once the apply has finished (applied, or
+///   restored). An apply interrupted by a crash leaves the backup behind; the next apply finds it,
+///   takes it as the last known-good config, and validates and reloads whatever it writes, even
+///   bytes equal to those on disk: a config that was never validated is never reported
+///   [`Applied::Unchanged`]. When that next config is rejected, the backup is restored (also over a
+///   half-written file) and nginx is reloaded back to it.
+/// - A bind-mounted file (rename fails with EBUSY/EXDEV) is rewritten in place, which is not
+///   atomic; the durable backup is what makes that safe to restore from.
+///
 /// # Errors
 /// [`ApplyError::Invalid`], [`ApplyError::Reload`], [`ApplyError::NotConfirmed`], [`ApplyError::Io`],
-/// [`ApplyError::Spawn`], or [`ApplyError::RestoreFailed`] when restoring failed too.
+/// [`ApplyError::Spawn`], [`ApplyError::Locked`] when another apply held the lock too long, or
+/// [`ApplyError::RestoreFailed`] when restoring failed too.
 pub fn apply(
     config_path: &Path,
     new_bytes: &[u8],
@@ -382,6 +418,7 @@ pub fn apply_with_timeout(
 #[must_use]
 pub struct ApplyOptions {
     timeout: Duration,
+    lock_timeout: Duration,
     marker: Option<MarkerCheck>,
 }
 
@@ -408,6 +445,7 @@ impl ApplyOptions {
     pub fn new() -> Self {
         Self {
             timeout: CONFIRM_TIMEOUT,
+            lock_timeout: LOCK_TIMEOUT,
             marker: None,
         }
     }
@@ -415,6 +453,13 @@ impl ApplyOptions {
     /// How long to wait for confirmation.
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = t;
+        self
+    }
+
+    /// How long to wait while another apply holds the lock on the config's directory (default
+    /// [`LOCK_TIMEOUT`]); then [`ApplyError::Locked`].
+    pub fn lock_timeout(mut self, t: Duration) -> Self {
+        self.lock_timeout = t;
         self
     }
 
@@ -478,41 +523,43 @@ pub fn apply_with(
     opts: &ApplyOptions,
 ) -> Result<Applied, ApplyError> {
     let timeout = opts.timeout;
-    let old = match fs::read(config_path) {
-        Ok(b) => Some(b),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(source) => {
-            return Err(ApplyError::Io {
-                op: "read",
-                path: config_path.into(),
-                source,
-            });
+    let target = resolve_links(config_path)?;
+    let _lock = lock_dir(dir_of(&target), opts.lock_timeout)?;
+    let backup = backup_path(&target);
+    // A backup left behind means an apply was interrupted: what is on disk may never have been
+    // validated, and nginx may be running either version. The backup is the last known-good file.
+    let (recovering, old) = match read_backup(&backup)? {
+        Some(old) => (true, old),
+        None => {
+            let old = match fs::read(&target) {
+                Ok(b) => Some(b),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(source) => {
+                    return Err(ApplyError::Io {
+                        op: "read",
+                        path: target,
+                        source,
+                    });
+                }
+            };
+            if old.as_deref() == Some(new_bytes) {
+                return Ok(Applied::Unchanged);
+            }
+            write_backup(&backup, old.as_deref())?;
+            (false, old)
         }
     };
-    if old.as_deref() == Some(new_bytes) {
-        return Ok(Applied::Unchanged);
-    }
-    write_atomic(config_path, new_bytes)?;
+    let done = || remove_backup(&backup);
     let restore = |first: ApplyError, reload_back: bool| -> ApplyError {
-        let r = match &old {
-            Some(b) => write_atomic(config_path, b),
-            None => fs::remove_file(config_path).map_err(|source| ApplyError::Io {
-                op: "remove",
-                path: config_path.into(),
-                source,
-            }),
-        };
-        let r = r.and_then(|()| if reload_back { runner.reload() } else { Ok(()) });
-        match r {
-            Ok(()) => first,
-            Err(e) => ApplyError::RestoreFailed {
-                first: Box::new(first),
-                restore: Box::new(e),
-            },
-        }
+        restore_previous(runner, &target, &backup, old.as_deref(), first, reload_back)
     };
+    // After an interrupted apply nginx may be running the unvalidated file: a failure here
+    // reloads it back to the restored one.
+    if let Err(e) = write_atomic_to(&target, new_bytes) {
+        return Err(restore(e, recovering));
+    }
     if let Err(e) = runner.validate() {
-        return Err(restore(e, false));
+        return Err(restore(e, recovering));
     }
     let before = runner.workers();
     if let Err(e) = runner.reload() {
@@ -546,6 +593,7 @@ pub fn apply_with(
         }
     }
     let Some(before) = before else {
+        done();
         return Ok(Applied::Reloaded {
             confirmed: opts.marker.is_some(),
         });
@@ -557,6 +605,7 @@ pub fn apply_with(
             .is_some_and(|now| !now.is_empty() && now.is_disjoint(&before))
     });
     if old_gone {
+        done();
         Ok(Applied::Reloaded { confirmed: true })
     } else {
         Err(not_confirmed())
@@ -577,17 +626,196 @@ fn poll_until(start: Instant, timeout: Duration, mut done: impl FnMut() -> bool)
     }
 }
 
+/// Puts the previous file back (removes it when there was none), reloads nginx back when asked,
+/// and removes the backup once that worked. When restoring fails the backup stays, so the next
+/// apply restores it first.
+fn restore_previous(
+    runner: &dyn NginxRunner,
+    target: &Path,
+    backup: &Path,
+    old: Option<&[u8]>,
+    first: ApplyError,
+    reload_back: bool,
+) -> ApplyError {
+    let r = match old {
+        Some(b) => write_atomic_to(target, b),
+        None => match fs::remove_file(target) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(ApplyError::Io {
+                op: "remove",
+                path: target.into(),
+                source: e,
+            }),
+            _ => Ok(()),
+        },
+    };
+    let r = r.and_then(|()| if reload_back { runner.reload() } else { Ok(()) });
+    match r {
+        Ok(()) => {
+            remove_backup(backup);
+            first
+        }
+        Err(e) => ApplyError::RestoreFailed {
+            first: Box::new(first),
+            restore: Box::new(e),
+        },
+    }
+}
+
+/// How many symlinks [`resolve_links`] follows (Linux's own limit, `MAXSYMLINKS`).
+const MAX_LINKS: usize = 40;
+
+/// The file `path` finally names: symlinks of the last component followed (relative targets
+/// from the link's own directory), so writing there keeps every link. A path that does not exist
+/// (or a dangling link's target) is returned as is, to be created.
+fn resolve_links(path: &Path) -> Result<PathBuf, ApplyError> {
+    let mut p = path.to_path_buf();
+    for _ in 0..=MAX_LINKS {
+        match fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let t = fs::read_link(&p).map_err(|source| ApplyError::Io {
+                    op: "read symlink",
+                    path: p.clone(),
+                    source,
+                })?;
+                p = dir_of(&p).join(t);
+            }
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(ApplyError::Io {
+                    op: "stat",
+                    path: p,
+                    source: e,
+                });
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(ApplyError::Io {
+        op: "resolve symlinks of",
+        path: path.into(),
+        // ELOOP
+        source: io::Error::from_raw_os_error(40),
+    })
+}
+
+/// The directory holding `path` (`.` for a bare file name).
+fn dir_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Takes the exclusive lock of `dir` (`flock` on the directory itself, so no lock file is left
+/// behind), waiting up to `timeout` while another apply holds it. Released when the returned
+/// handle is dropped or the process dies.
+fn lock_dir(dir: &Path, timeout: Duration) -> Result<fs::File, ApplyError> {
+    let f = fs::File::open(dir).map_err(|source| ApplyError::Io {
+        op: "open (to lock)",
+        path: dir.into(),
+        source,
+    })?;
+    let start = Instant::now();
+    loop {
+        match f.try_lock() {
+            Ok(()) => return Ok(f),
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(source)) => {
+                return Err(ApplyError::Io {
+                    op: "lock",
+                    path: dir.into(),
+                    source,
+                });
+            }
+        }
+        if start.elapsed() >= timeout {
+            return Err(ApplyError::Locked {
+                path: dir.into(),
+                waited: start.elapsed(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The hidden backup beside `target`: `.NAME.dockwright-backup` (nginx's `include *.conf`
+/// globs do not match it).
+fn backup_path(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map_or_else(|| "config".into(), |n| n.to_string_lossy().into_owned());
+    dir_of(target).join(format!(".{name}.dockwright-backup"))
+}
+
+/// The first line of a backup: whether the file existed, then its bytes.
+const BACKUP_PRESENT: &[u8] = b"dockwright apply backup: file present\n";
+const BACKUP_ABSENT: &[u8] = b"dockwright apply backup: file absent\n";
+
+/// Saves the previous file (or that there was none) durably before the new bytes go live.
+fn write_backup(backup: &Path, old: Option<&[u8]>) -> Result<(), ApplyError> {
+    let body = match old {
+        Some(b) => [BACKUP_PRESENT, b].concat(),
+        None => BACKUP_ABSENT.to_vec(),
+    };
+    replace_file(backup, &body, false)
+}
+
+/// The previous file saved by an interrupted apply: `None` when there is no backup,
+/// `Some(None)` when the file did not exist before.
+fn read_backup(backup: &Path) -> Result<Option<Option<Vec<u8>>>, ApplyError> {
+    let io = |op: &'static str| {
+        move |source| ApplyError::Io {
+            op,
+            path: backup.into(),
+            source,
+        }
+    };
+    let b = match fs::read(backup) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io("read backup")(e)),
+    };
+    if let Some(rest) = b.strip_prefix(BACKUP_PRESENT) {
+        Ok(Some(Some(rest.to_vec())))
+    } else if b == BACKUP_ABSENT {
+        Ok(Some(None))
+    } else {
+        Err(io("read backup")(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a dockwright apply backup; move it away to apply",
+        )))
+    }
+}
+
+/// Removes the backup once the file on disk is known good. Failing to remove it is harmless: the
+/// next apply then validates and reloads even unchanged bytes.
+fn remove_backup(backup: &Path) {
+    if fs::remove_file(backup).is_ok()
+        && let Ok(d) = fs::File::open(dir_of(backup))
+    {
+        let _ = d.sync_all();
+    }
+}
+
 /// Writes `bytes` to `path` atomically: a temp file in the same directory, fsync, rename over the
-/// target, fsync of the directory. When the rename fails with EBUSY or EXDEV (the target is a
-/// bind-mounted file), falls back to rewriting the file in place.
+/// target, fsync of the directory. A symlinked `path` is written through: the link's final target
+/// is replaced (the temp file sits in the target's directory) and the links stay. When the rename
+/// fails with EBUSY or EXDEV (the target is a bind-mounted file), falls back to rewriting the file
+/// in place.
 ///
 /// # Errors
-/// [`ApplyError::Io`] naming the step and file.
+/// [`ApplyError::Io`] naming the step and file (also for a symlink loop).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ApplyError> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    write_atomic_to(&resolve_links(path)?, bytes)
+}
+
+/// [`write_atomic`] on a path whose symlinks are already resolved.
+fn write_atomic_to(path: &Path, bytes: &[u8]) -> Result<(), ApplyError> {
+    replace_file(path, bytes, true)
+}
+
+/// Temp file beside `path`, fsync, rename over `path`, fsync of the directory; with `in_place_ok`
+/// a rename refused with EBUSY/EXDEV rewrites the file in place instead.
+fn replace_file(path: &Path, bytes: &[u8], in_place_ok: bool) -> Result<(), ApplyError> {
+    let dir = dir_of(path);
     let name = path
         .file_name()
         .map_or_else(|| "config".into(), |n| n.to_string_lossy().into_owned());
@@ -618,7 +846,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ApplyError> {
                 }
                 Ok(())
             }
-            Err(e) if rename_needs_in_place(&e) => {
+            Err(e) if in_place_ok && rename_needs_in_place(&e) => {
                 let mut f = fs::OpenOptions::new()
                     .write(true)
                     .truncate(true)
@@ -658,6 +886,7 @@ fn unique() -> u64 {
 mod tests {
     use super::*;
     use std::cell::{Cell, RefCell};
+    use std::collections::BTreeMap;
 
     /// A stand-in nginx: records calls, can reject, and simulates a new worker generation on reload.
     struct Fake {
@@ -815,6 +1044,276 @@ mod tests {
             ["validate", "reload", "reload"],
             "reloaded back after restoring"
         );
+    }
+
+    /// Every entry under `dir` (recursively): its path, and its bytes or, for a symlink, its
+    /// target, so a test can compare a directory before and after.
+    fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (bool, Vec<u8>)> {
+        let mut out = BTreeMap::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for e in fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                let m = fs::symlink_metadata(&p).unwrap();
+                if m.file_type().is_symlink() {
+                    let t = fs::read_link(&p).unwrap();
+                    out.insert(p, (true, t.into_os_string().into_encoded_bytes()));
+                } else if m.is_dir() {
+                    todo.push(p);
+                } else {
+                    let b = fs::read(&p).unwrap();
+                    out.insert(p, (false, b));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_symlinked_config_is_written_through_and_the_link_kept() {
+        // Debian's layout: sites-enabled/lb.conf -> ../sites-available/lb.conf.
+        let d = tempfile::tempdir().unwrap();
+        let avail = d.path().join("sites-available");
+        let enabled = d.path().join("sites-enabled");
+        fs::create_dir(&avail).unwrap();
+        fs::create_dir(&enabled).unwrap();
+        fs::write(avail.join("lb.conf"), b"old").unwrap();
+        let link = enabled.join("lb.conf");
+        std::os::unix::fs::symlink("../sites-available/lb.conf", &link).unwrap();
+        let f = Fake::new(&link);
+        assert_eq!(
+            apply(&link, b"new", &f).unwrap(),
+            Applied::Reloaded { confirmed: true }
+        );
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(
+            fs::read_link(&link).unwrap(),
+            Path::new("../sites-available/lb.conf")
+        );
+        assert_eq!(fs::read(avail.join("lb.conf")).unwrap(), b"new");
+        assert_eq!(*f.seen_on_validate.borrow(), [b"new".to_vec()]);
+        assert_eq!(
+            fs::read_dir(&enabled).unwrap().count(),
+            1,
+            "temp files left"
+        );
+        assert_eq!(fs::read_dir(&avail).unwrap().count(), 1, "temp files left");
+
+        // A rejected config through the link: the link and its target are as before.
+        let before = snapshot(d.path());
+        let mut f = Fake::new(&link);
+        f.reject = Some("nginx: [emerg] unknown directive \"bogus\"".into());
+        assert!(matches!(
+            apply(&link, b"bogus;", &f),
+            Err(ApplyError::Invalid { .. })
+        ));
+        assert_eq!(snapshot(d.path()), before);
+
+        // A chain of links with an absolute target, and `write_atomic` alone, keep them all.
+        let chain = d.path().join("chain.conf");
+        std::os::unix::fs::symlink(&link, &chain).unwrap();
+        write_atomic(&chain, b"newer").unwrap();
+        assert!(
+            fs::symlink_metadata(&chain)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(avail.join("lb.conf")).unwrap(), b"newer");
+
+        // A link loop is an error naming the file, not a hang.
+        let a = d.path().join("a.conf");
+        let b = d.path().join("b.conf");
+        std::os::unix::fs::symlink(&b, &a).unwrap();
+        std::os::unix::fs::symlink(&a, &b).unwrap();
+        let e = write_atomic(&a, b"x").unwrap_err();
+        assert!(e.to_string().contains("a.conf"), "{e}");
+    }
+
+    /// An nginx stand-in for concurrent applies: counts validations in flight.
+    struct Slow {
+        path: PathBuf,
+        in_flight: std::sync::atomic::AtomicUsize,
+        most: std::sync::atomic::AtomicUsize,
+        seen: std::sync::Mutex<Vec<Vec<u8>>>,
+    }
+
+    impl NginxRunner for Slow {
+        fn validate(&self) -> Result<(), ApplyError> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(now, SeqCst);
+            self.seen
+                .lock()
+                .unwrap()
+                .push(fs::read(&self.path).unwrap());
+            std::thread::sleep(Duration::from_millis(150));
+            self.in_flight.fetch_sub(1, SeqCst);
+            Ok(())
+        }
+        fn reload(&self) -> Result<(), ApplyError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn concurrent_applies_take_turns() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("lb.conf");
+        fs::write(&p, b"old").unwrap();
+        let nginx = Slow {
+            path: p.clone(),
+            in_flight: 0.into(),
+            most: 0.into(),
+            seen: std::sync::Mutex::default(),
+        };
+        let start = std::sync::Barrier::new(4);
+        let results: Vec<_> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..4)
+                .map(|i| {
+                    let (p, nginx, start) = (&p, &nginx, &start);
+                    s.spawn(move || {
+                        let mine = format!("v{i}").into_bytes();
+                        start.wait();
+                        apply(p, &mine, nginx)
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for r in results {
+            assert_eq!(r.unwrap(), Applied::Reloaded { confirmed: false });
+        }
+        use std::sync::atomic::Ordering::SeqCst;
+        assert_eq!(
+            nginx.most.load(SeqCst),
+            1,
+            "two applies ran nginx -t at once"
+        );
+        // Each validation saw one whole apply's bytes, each apply's exactly once.
+        let mut seen = nginx.seen.lock().unwrap().clone();
+        seen.sort();
+        assert_eq!(seen, [b"v0", b"v1", b"v2", b"v3"]);
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "files left");
+    }
+
+    #[test]
+    fn an_apply_waits_for_the_lock_then_gives_up_with_a_typed_error() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("lb.conf");
+        fs::write(&p, b"old").unwrap();
+        let held = lock_dir(d.path(), Duration::ZERO).unwrap();
+        let f = Fake::new(&p);
+        let t = Instant::now();
+        let e = apply_with(
+            &p,
+            b"new",
+            &f,
+            &ApplyOptions::new().lock_timeout(Duration::from_millis(200)),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, ApplyError::Locked { path, .. } if path == d.path()),
+            "{e}"
+        );
+        assert!(t.elapsed() >= Duration::from_millis(200));
+        assert!(f.calls.borrow().is_empty());
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        drop(held);
+        assert_eq!(
+            apply(&p, b"new", &f).unwrap(),
+            Applied::Reloaded { confirmed: true }
+        );
+    }
+
+    /// A stand-in nginx that "crashes" (panics) in `nginx -t`: the apply stops where a killed
+    /// process would, leaving its intermediate state on disk.
+    struct Crash;
+
+    impl NginxRunner for Crash {
+        fn validate(&self) -> Result<(), ApplyError> {
+            panic!("simulated crash during nginx -t");
+        }
+        fn reload(&self) -> Result<(), ApplyError> {
+            panic!("simulated crash during reload");
+        }
+    }
+
+    fn crash_during(p: &Path, bytes: &[u8]) {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| apply(p, bytes, &Crash)));
+        assert!(r.is_err(), "the simulated crash did not happen");
+    }
+
+    #[test]
+    fn an_apply_interrupted_before_validation_is_never_reported_unchanged() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("lb.conf");
+        fs::write(&p, b"v1").unwrap();
+        crash_during(&p, b"v2");
+        // The crash left v2 on disk, never validated.
+        assert_eq!(fs::read(&p).unwrap(), b"v2");
+        // The same bytes again: validated and reloaded, not `Unchanged`.
+        let f = Fake::new(&p);
+        assert_eq!(
+            apply(&p, b"v2", &f).unwrap(),
+            Applied::Reloaded { confirmed: true }
+        );
+        assert_eq!(*f.calls.borrow(), ["validate", "reload"]);
+        assert_eq!(fs::read(&p).unwrap(), b"v2");
+        // Now it is known good: the same bytes are `Unchanged`, and nothing is left beside it.
+        assert_eq!(apply(&p, b"v2", &f).unwrap(), Applied::Unchanged);
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "files left");
+
+        // Interrupted, then the previous bytes are applied again: nginx may be running either, so
+        // this is validated and reloaded too.
+        crash_during(&p, b"v3");
+        let f = Fake::new(&p);
+        assert_eq!(
+            apply(&p, b"v2", &f).unwrap(),
+            Applied::Reloaded { confirmed: true }
+        );
+        assert_eq!(*f.seen_on_validate.borrow(), [b"v2".to_vec()]);
+    }
+
+    #[test]
+    fn a_torn_write_is_restored_from_the_backup_when_the_next_config_is_rejected() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("lb.conf");
+        fs::write(&p, b"upstream lb { server 127.0.0.1:1; }\n").unwrap();
+        crash_during(&p, b"upstream lb { server 127.0.0.1:2; }\n");
+        // What an in-place rewrite (bind-mounted file) cut short by a crash leaves: half a file.
+        fs::write(&p, b"upstream lb { ser").unwrap();
+        let mut f = Fake::new(&p);
+        f.reject = Some("nginx: [emerg] unknown directive \"bogus\"".into());
+        assert!(matches!(
+            apply(&p, b"bogus;", &f),
+            Err(ApplyError::Invalid { .. })
+        ));
+        // The last validated config is back, not the torn one, and nginx was told to load it.
+        assert_eq!(
+            fs::read(&p).unwrap(),
+            b"upstream lb { server 127.0.0.1:1; }\n"
+        );
+        assert_eq!(*f.calls.borrow(), ["validate", "reload"]);
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "files left");
+
+        // A file that did not exist before the interrupted apply is removed again.
+        let q = d.path().join("new.conf");
+        crash_during(&q, b"half");
+        assert!(apply(&q, b"bogus;", &f).is_err());
+        assert!(!q.exists());
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "files left");
     }
 
     #[test]

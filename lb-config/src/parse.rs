@@ -5,6 +5,11 @@
 use crate::directive::Directive;
 use crate::error::{Error, Result};
 
+/// How deeply blocks may nest in text given to [`parse_directives`]. nginx's contexts nest a
+/// handful of levels (`http` → `server` → `location` → nested `location` → `if`); deeper text is
+/// refused with [`Error::NestingTooDeep`] instead of recursing without bound.
+pub const MAX_BLOCK_DEPTH: usize = 64;
+
 #[derive(Debug, PartialEq)]
 enum Tok {
     Word(String),
@@ -13,6 +18,41 @@ enum Tok {
     Close,
 }
 
+/// The characters that separate words in nginx (`ngx_conf_read_token`): space, tab, CR, LF.
+/// Other (Unicode) whitespace is part of a word there, so it is here.
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// nginx's unescaping of a word (quoted or not): `\"`, `\'` and `\\` stand for the character,
+/// `\t`, `\r`, `\n` for tab, CR, LF; any other backslash is kept.
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut it = raw.chars().peekable();
+    while let Some(c) = it.next() {
+        if c == '\\' {
+            let escaped = match it.peek() {
+                Some(&e @ ('"' | '\'' | '\\')) => Some(e),
+                Some('t') => Some('\t'),
+                Some('r') => Some('\r'),
+                Some('n') => Some('\n'),
+                _ => None,
+            };
+            if let Some(e) = escaped {
+                it.next();
+                out.push(e);
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Splits text into words and punctuation by nginx's own rules (`ngx_conf_read_token` in
+/// `src/core/ngx_conf_file.c`): a `{` right after `$` belongs to the variable (`${var}`), `}` and
+/// `#` end or start something only at the start of a word, a backslash escapes the next
+/// character, and after a closing quote only a separator, `;`, `{` or `)` may follow.
 fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>> {
     let mut toks = Vec::new();
     let mut line = 1;
@@ -23,7 +63,7 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>> {
                 line += 1;
                 chars.next();
             }
-            c if c.is_whitespace() => {
+            c if is_space(c) => {
                 chars.next();
             }
             '#' => {
@@ -49,68 +89,74 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>> {
             '"' | '\'' => {
                 let start = line;
                 chars.next();
-                let mut s = String::new();
+                let unterminated = || Error::Parse {
+                    line: start,
+                    message: "unterminated quoted string".into(),
+                };
+                let mut raw = String::new();
                 loop {
                     match chars.next() {
-                        None => {
-                            return Err(Error::Parse {
-                                line: start,
-                                message: "unterminated quoted string".into(),
-                            });
+                        None => return Err(unterminated()),
+                        Some('\\') => {
+                            let e = chars.next().ok_or_else(unterminated)?;
+                            if e == '\n' {
+                                line += 1;
+                            }
+                            raw.push('\\');
+                            raw.push(e);
                         }
-                        Some('\\') => match chars.next() {
-                            Some(e) if e == c || e == '\\' => s.push(e),
-                            Some('n') => s.push('\n'),
-                            Some('t') => s.push('\t'),
-                            Some('r') => s.push('\r'),
-                            Some(e) => {
-                                if e == '\n' {
-                                    line += 1;
-                                }
-                                s.push('\\');
-                                s.push(e);
-                            }
-                            None => {
-                                return Err(Error::Parse {
-                                    line: start,
-                                    message: "unterminated quoted string".into(),
-                                });
-                            }
-                        },
                         Some(e) if e == c => break,
                         Some(e) => {
                             if e == '\n' {
                                 line += 1;
                             }
-                            s.push(e);
+                            raw.push(e);
                         }
                     }
                 }
+                // nginx's `need_space`: `)` is allowed too (`if ($a = "b")`) and starts a word.
                 if chars
                     .peek()
-                    .is_some_and(|n| !(n.is_whitespace() || matches!(n, ';' | '{' | '}')))
+                    .is_some_and(|&n| !(is_space(n) || matches!(n, ';' | '{' | ')')))
                 {
                     return Err(Error::Parse {
                         line,
                         message: "unexpected character after a quoted string".into(),
                     });
                 }
-                toks.push((Tok::Word(s), start));
+                toks.push((Tok::Word(unescape(&raw)), start));
             }
             _ => {
-                let mut s = String::new();
+                let start = line;
+                let mut raw = String::new();
+                // Whether the previous character was an unescaped `$` (or a `{` right after one).
+                let mut variable = false;
                 while let Some(&c) = chars.peek() {
-                    if c.is_whitespace() || matches!(c, ';' | '{' | '}') {
+                    if c == '\\' {
+                        chars.next();
+                        raw.push('\\');
+                        if let Some(e) = chars.next() {
+                            if e == '\n' {
+                                line += 1;
+                            }
+                            raw.push(e);
+                        }
+                        variable = false;
+                        continue;
+                    }
+                    if c == '{' && variable {
+                        raw.push(c);
+                        chars.next();
+                        continue;
+                    }
+                    variable = c == '$';
+                    if is_space(c) || matches!(c, ';' | '{') {
                         break;
                     }
-                    // `${var}` is one word in nginx: keep braces after '$'.
-                    if (c == '"' || c == '\'') && s.is_empty() {
-                        break;
-                    }
-                    s.push(c);
+                    raw.push(c);
                     chars.next();
                 }
-                toks.push((Tok::Word(s), line));
+                toks.push((Tok::Word(unescape(&raw)), start));
             }
         }
     }
@@ -120,15 +166,19 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>> {
 /// Parses nginx config text into a list of directives (the block structure, no meaning).
 ///
 /// # Errors
-/// [`Error::Parse`] with the line number for unbalanced braces, missing `;`, unterminated strings.
+/// [`Error::Parse`] with the line number for unbalanced braces, missing `;`, unterminated strings;
+/// [`Error::NestingTooDeep`] for blocks nested deeper than [`MAX_BLOCK_DEPTH`].
 pub fn parse_directives(text: &str) -> Result<Vec<Directive>> {
     let toks = tokenize(text)?;
     let mut pos = 0;
-    let list = parse_list(&toks, &mut pos, false)?;
+    let list = parse_list(&toks, &mut pos, 0)?;
     Ok(list)
 }
 
-fn parse_list(toks: &[(Tok, usize)], pos: &mut usize, nested: bool) -> Result<Vec<Directive>> {
+/// The directives up to the end of the text (`depth` 0) or up to the `}` closing the block
+/// `depth` levels deep.
+fn parse_list(toks: &[(Tok, usize)], pos: &mut usize, depth: usize) -> Result<Vec<Directive>> {
+    let nested = depth > 0;
     let mut out = Vec::new();
     loop {
         let Some((tok, line)) = toks.get(*pos) else {
@@ -173,9 +223,15 @@ fn parse_list(toks: &[(Tok, usize)], pos: &mut usize, nested: bool) -> Result<Ve
                             out.push(Directive::raw(name.clone(), args, None));
                             break;
                         }
-                        Some((Tok::Open, _)) => {
+                        Some((Tok::Open, l)) => {
+                            if depth >= MAX_BLOCK_DEPTH {
+                                return Err(Error::NestingTooDeep {
+                                    line: *l,
+                                    limit: MAX_BLOCK_DEPTH,
+                                });
+                            }
                             *pos += 1;
-                            let children = parse_list(toks, pos, true)?;
+                            let children = parse_list(toks, pos, depth + 1)?;
                             out.push(Directive::raw(name.clone(), args, Some(children)));
                             break;
                         }
@@ -230,6 +286,66 @@ mod tests {
                 other => panic!("{bad:?}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn braced_variables_are_one_word_as_in_nginx() {
+        // ngx_conf_read_token: a '{' right after '$' belongs to the variable, and '}' only ends
+        // a word at its start (where it closes a block), so `${var}` is one argument.
+        let d = parse_directives("set $a ${b}c;\nproxy_pass http://${backend}:8080/;").unwrap();
+        assert_eq!(d[0].args(), ["$a", "${b}c"]);
+        assert_eq!(d[1].args(), ["http://${backend}:8080/"]);
+        // The same inside a block, and a block still opens after a plain word.
+        let d = parse_directives("location / { return 200 ${x}; }").unwrap();
+        assert_eq!(d[0].args(), ["/"]);
+        assert_eq!(d[0].children().unwrap()[0].args(), ["200", "${x}"]);
+        // A '{' after a non-variable character still opens a block.
+        let d = parse_directives("map $a$b {default x;}").unwrap();
+        assert_eq!(d[0].args(), ["$a$b"]);
+        assert_eq!(d[0].children().unwrap()[0].args(), ["x"]);
+        // A backslash escapes the next character in an unquoted word, as in nginx (which keeps
+        // the backslash unless it escapes a quote, a backslash, t, r or n).
+        let d = parse_directives("a b\\;c\\ d e\\\"f\\tg;").unwrap();
+        assert_eq!(d[0].args(), ["b\\;c\\ d", "e\"f\tg"]);
+        // `if ($a = "b")`: a ')' may follow a quoted string and starts a new word.
+        let d = parse_directives("if ($a = \"b\") { return 404; }").unwrap();
+        assert_eq!(d[0].args(), ["($a", "=", "b", ")"]);
+        // Rendering keeps such a value one argument.
+        let text = d[0].to_string();
+        assert_eq!(parse_directives(&text).unwrap(), d);
+        let set = Directive::new("set", ["$a", "${b}c"]).unwrap().to_string();
+        assert_eq!(parse_directives(&set).unwrap()[0].args(), ["$a", "${b}c"]);
+    }
+
+    #[test]
+    fn deep_nesting_is_a_typed_error_not_a_stack_overflow() {
+        let deep = "a {".repeat(100_000) + &"}".repeat(100_000);
+        assert_eq!(
+            parse_directives(&deep),
+            Err(Error::NestingTooDeep {
+                line: 1,
+                limit: MAX_BLOCK_DEPTH
+            })
+        );
+        let bare = "a{".repeat(1_000_000);
+        assert!(matches!(
+            parse_directives(&bare),
+            Err(Error::NestingTooDeep { .. })
+        ));
+        // Just inside the limit parses.
+        let ok = "a {".repeat(MAX_BLOCK_DEPTH) + &"}".repeat(MAX_BLOCK_DEPTH);
+        let mut d = parse_directives(&ok).unwrap();
+        let mut depth = 0;
+        while let Some(mut ch) = d.pop().and_then(|x| x.into_parts().2) {
+            depth += 1;
+            d = std::mem::take(&mut ch);
+        }
+        assert_eq!(depth, MAX_BLOCK_DEPTH);
+        let over = "a {".repeat(MAX_BLOCK_DEPTH + 1) + &"}".repeat(MAX_BLOCK_DEPTH + 1);
+        assert!(matches!(
+            parse_directives(&over),
+            Err(Error::NestingTooDeep { .. })
+        ));
     }
 
     #[test]

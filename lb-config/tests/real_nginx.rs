@@ -1389,3 +1389,187 @@ fn version_marker_confirms_where_workers_are_unobservable() {
         Some(h3)
     );
 }
+
+/// Every entry under `dir`, recursively: file bytes, or a symlink's target, keyed by path.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (&'static str, Vec<u8>)> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            if m.file_type().is_symlink() {
+                let t = std::fs::read_link(&p).unwrap();
+                out.insert(p, ("link", t.into_os_string().into_encoded_bytes()));
+            } else if m.is_dir() {
+                out.insert(p.clone(), ("dir", Vec::new()));
+                todo.push(p);
+            } else {
+                let b = std::fs::read(&p).unwrap();
+                out.insert(p, ("file", b));
+            }
+        }
+    }
+    out
+}
+
+/// nginx -t "crashes": the apply stops where a killed process would, its state left on disk.
+struct CrashInValidate;
+
+impl NginxRunner for CrashInValidate {
+    fn validate(&self) -> Result<(), ApplyError> {
+        panic!("simulated crash during nginx -t");
+    }
+    fn reload(&self) -> Result<(), ApplyError> {
+        panic!("simulated crash during reload");
+    }
+}
+
+fn crash_during_apply(path: &Path, bytes: &[u8]) {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        apply(path, bytes, &CrashInValidate)
+    }));
+    assert!(r.is_err(), "the simulated crash did not happen");
+}
+
+#[test]
+#[ignore = "needs real servers: run scripts/test"]
+fn rejected_config_through_a_symlink_keeps_serving_and_changes_nothing_on_disk() {
+    let backends = Backends::start(2);
+    let n = NginxDir::new();
+    let listen = free_port();
+    // Debian's layout under its own conf dir: nginx.conf includes sites-enabled/*.conf, and
+    // sites-enabled/lb.conf is a relative symlink to ../sites-available/lb.conf. nginx writes its
+    // pid, logs and temp files outside this dir, so everything in it must stay as it was.
+    let conf_dir = n.path().join("conf");
+    let avail = conf_dir.join("sites-available");
+    let enabled = conf_dir.join("sites-enabled");
+    std::fs::create_dir_all(&avail).unwrap();
+    std::fs::create_dir_all(&enabled).unwrap();
+    let snippet = |ports: &[u16]| lb_snippet(Method::LeastConn, ports, listen).render();
+    let v1 = snippet(&backends.ports[..1]);
+    std::fs::write(avail.join("lb.conf"), &v1).unwrap();
+    let link = enabled.join("lb.conf");
+    std::os::unix::fs::symlink("../sites-available/lb.conf", &link).unwrap();
+    let include = Directive::new("include", [format!("{}/*.conf", enabled.display())]).unwrap();
+    let main = n
+        .full_conf(Config::builder().directive(include).build().unwrap())
+        .render();
+    n.test(&main).unwrap();
+    n.start();
+    wait_listening(listen);
+    assert_eq!(get(listen).unwrap(), "backend-0");
+    let runner = n.runner();
+
+    // A good change through the link: written to sites-available, the link kept, live.
+    let v2 = snippet(&backends.ports[1..]);
+    assert_eq!(
+        apply(&link, v2.as_bytes(), &runner).unwrap(),
+        Applied::Reloaded { confirmed: true }
+    );
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        Path::new("../sites-available/lb.conf"),
+        "the symlink was replaced"
+    );
+    assert_eq!(std::fs::read_to_string(avail.join("lb.conf")).unwrap(), v2);
+    for _ in 0..5 {
+        assert_eq!(get(listen).unwrap(), "backend-1");
+    }
+
+    // A config nginx -t rejects: the old upstream keeps serving, and every file, link and
+    // directory in the conf dir (and nginx.conf) is byte for byte what it was.
+    let before = (snapshot(&conf_dir), std::fs::read(n.conf_path()).unwrap());
+    let bad = v2.replace("least_conn;", "least_conn;\n    bogus_directive on;");
+    let e = apply(&link, bad.as_bytes(), &runner).unwrap_err();
+    assert!(
+        matches!(&e, ApplyError::Invalid { stderr } if stderr.contains("bogus_directive")),
+        "{e}"
+    );
+    assert_eq!(
+        (snapshot(&conf_dir), std::fs::read(n.conf_path()).unwrap()),
+        before
+    );
+    for _ in 0..5 {
+        assert_eq!(get(listen).unwrap(), "backend-1");
+    }
+
+    // An apply of the same bad config that crashed after writing it: the unvalidated file is on
+    // disk. The next apply finds the backup, is rejected by nginx, and puts everything back.
+    crash_during_apply(&link, bad.as_bytes());
+    assert_eq!(std::fs::read_to_string(avail.join("lb.conf")).unwrap(), bad);
+    let e = apply(&link, bad.as_bytes(), &runner).unwrap_err();
+    assert!(matches!(&e, ApplyError::Invalid { .. }), "{e}");
+    assert_eq!(
+        (snapshot(&conf_dir), std::fs::read(n.conf_path()).unwrap()),
+        before
+    );
+    for _ in 0..5 {
+        assert_eq!(get(listen).unwrap(), "backend-1");
+    }
+    // Repaired: the validated bytes are unchanged again.
+    assert_eq!(
+        apply(&link, v2.as_bytes(), &runner).unwrap(),
+        Applied::Unchanged
+    );
+}
+
+#[test]
+#[ignore = "needs real servers: run scripts/test"]
+fn a_crashed_in_place_rewrite_of_a_bind_mounted_file_is_restored_from_the_backup() {
+    let backends = Backends::start(2);
+    let n = NginxDir::new();
+    let listen = free_port();
+    let conf_d = n.path().join("conf.d");
+    std::fs::create_dir(&conf_d).unwrap();
+    let target = conf_d.join("lb.conf");
+    let src_dir = tempfile::Builder::new()
+        .prefix("dw-lb-src-")
+        .tempdir()
+        .unwrap();
+    let src = src_dir.path().join("lb.conf");
+    let snippet = |ports: &[u16]| lb_snippet(Method::LeastConn, ports, listen).render();
+    let v1 = snippet(&backends.ports[..1]);
+    std::fs::write(&src, &v1).unwrap();
+    std::fs::write(&target, "").unwrap();
+    let _mount = BindMount::new(&src, &target);
+    assert!(is_mount_point(&target));
+    let include = Directive::new("include", [target.display().to_string()]).unwrap();
+    let full = n
+        .full_conf(Config::builder().directive(include).build().unwrap())
+        .render();
+    n.test(&full).unwrap();
+    n.start();
+    wait_listening(listen);
+    assert_eq!(get(listen).unwrap(), "backend-0");
+    let runner = n.runner();
+
+    // The rewrite in place happened, then the process died before nginx -t; then the file was
+    // left half written (what a crash inside the in-place write leaves).
+    let v2 = snippet(&backends.ports[1..]);
+    crash_during_apply(&target, v2.as_bytes());
+    assert_eq!(
+        std::fs::read_to_string(&src).unwrap(),
+        v2,
+        "written in place"
+    );
+    std::fs::write(&src, &v2.as_bytes()[..v2.len() / 2]).unwrap();
+    // The next apply is rejected; the last validated config comes back from the backup,
+    // through the mount.
+    let bad = v1.replace("least_conn;", "least_conn;\n    bogus_directive on;");
+    let e = apply(&target, bad.as_bytes(), &runner).unwrap_err();
+    assert!(
+        matches!(&e, ApplyError::Invalid { stderr } if stderr.contains("bogus_directive")),
+        "{e}"
+    );
+    assert_eq!(std::fs::read_to_string(&src).unwrap(), v1);
+    assert!(is_mount_point(&target));
+    let left: Vec<_> = std::fs::read_dir(&conf_d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["lb.conf"], "backup or temp files left behind");
+    for _ in 0..5 {
+        assert_eq!(get(listen).unwrap(), "backend-0");
+    }
+}

@@ -71,6 +71,17 @@ impl FromStr for ApiVersion {
     }
 }
 
+/// The default limit of a reply body read whole (JSON replies, `ClientBuilder::max_reply_size`):
+/// 16 MiB, room for thousands of services or tasks in one list.
+pub const DEFAULT_MAX_REPLY: usize = 16 * 1024 * 1024;
+
+/// How much of an error reply is read for its message: 64 KiB (dockerd's messages are one
+/// line); the rest is not read.
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// The default of `ClientBuilder::timeout`: 60 s.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Builder of a [`Client`].
 #[derive(Debug, Clone)]
 #[must_use]
@@ -82,6 +93,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     retry: Option<RetryPolicy>,
     registry_auth: Option<RegistryAuth>,
+    max_reply: usize,
 }
 
 impl ClientBuilder {
@@ -112,10 +124,11 @@ impl ClientBuilder {
             endpoint,
             transport: None,
             version: None,
-            timeout: Duration::from_secs(60),
+            timeout: DEFAULT_TIMEOUT,
             connect_timeout: Duration::from_secs(5),
             retry: None,
             registry_auth: None,
+            max_reply: DEFAULT_MAX_REPLY,
         }
     }
 
@@ -125,9 +138,25 @@ impl ClientBuilder {
         self
     }
 
-    /// Timeout of ordinary (non-streaming) requests; default 60 s.
+    /// How long the daemon may take, default [`DEFAULT_TIMEOUT`] (60 s); then
+    /// [`Error::Timeout`]:
+    /// - an ordinary (non-streaming) call as a whole: sending, retries, the reply's headers and
+    ///   reading its body;
+    /// - a streaming call (events, logs, exec output) until the reply's headers arrive;
+    /// - the silence allowed in output that ends (exec, logs without follow) — unless
+    ///   `ExecOptions::idle_timeout` says otherwise.
+    ///
+    /// Follow streams (`events`, logs with follow) are healthy while silent and are never timed
+    /// out once open; they run until dropped.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// The largest reply body read whole (a JSON reply), default [`DEFAULT_MAX_REPLY`]
+    /// (16 MiB); a larger one is [`Error::TooLarge`] and is not read past the limit.
+    pub fn max_reply_size(mut self, bytes: usize) -> Self {
+        self.max_reply = bytes;
         self
     }
 
@@ -178,6 +207,7 @@ impl ClientBuilder {
                 version: self.version.unwrap_or(ApiVersion::MIN),
                 timeout: self.timeout,
                 registry_auth: self.registry_auth,
+                max_reply: self.max_reply,
             }),
         })
     }
@@ -205,6 +235,7 @@ struct Inner {
     version: ApiVersion,
     timeout: Duration,
     registry_auth: Option<RegistryAuth>,
+    max_reply: usize,
 }
 
 /// A client of one Docker Engine (a swarm manager for swarm/service calls, any node for exec).
@@ -337,6 +368,44 @@ impl Client {
         self.inner.registry_auth.as_ref()
     }
 
+    /// The timeout of [`ClientBuilder::timeout`].
+    pub(crate) fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    fn limits(&self, size: usize) -> Limits {
+        Limits {
+            size,
+            timeout: self.inner.timeout,
+        }
+    }
+
+    /// Reads (up to [`ClientBuilder::max_reply_size`]) and decodes a JSON reply of
+    /// [`Client::call`].
+    pub(crate) async fn decode<T: DeserializeOwned>(
+        &self,
+        resp: reqwest::Response,
+        endpoint: &str,
+    ) -> Result<T> {
+        decode_limited(resp, endpoint, self.limits(self.inner.max_reply)).await
+    }
+
+    /// Runs `call` (a whole request: send, retries, reply read) within the client's timeout.
+    async fn within_timeout<T>(
+        &self,
+        endpoint: &str,
+        call: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        tokio::time::timeout(self.inner.timeout, call)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    what: format!("{endpoint} (no complete reply)"),
+                    after: self.inner.timeout,
+                })
+            })
+    }
+
     fn with_version(&self, version: ApiVersion) -> Self {
         let mut inner = (*self.inner).clone();
         inner.version = version;
@@ -352,8 +421,11 @@ impl Client {
     pub async fn version(&self) -> Result<Version> {
         let mut req = Req::new(Method::GET, "/version");
         req.versioned = false;
-        let resp = self.call(req).await?;
-        decode(resp, "GET /version").await
+        self.within_timeout("GET /version", async {
+            let resp = self.call(req).await?;
+            decode_limited(resp, "GET /version", self.limits(self.inner.max_reply)).await
+        })
+        .await
     }
 
     async fn negotiate(self) -> Result<Self> {
@@ -387,7 +459,7 @@ impl Client {
             })?;
         let timeout = (!req.streaming).then_some(self.inner.timeout);
         let span = tracing::debug_span!("engine_request", endpoint = %endpoint);
-        let resp = self
+        let sent = self
             .inner
             .transport
             .send(
@@ -409,17 +481,32 @@ impl Client {
                 },
                 Idempotent::ByMethod,
             )
-            .instrument(span)
-            .await
-            .map_err(|source| Error::Transport {
+            .instrument(span);
+        // A streaming reply has no overall timeout, but its headers must come in time.
+        let Ok(sent) = tokio::time::timeout(self.inner.timeout, sent).await else {
+            return Err(Error::Timeout {
+                what: format!("{endpoint} (no reply headers)"),
+                after: self.inner.timeout,
+            });
+        };
+        let resp = sent.map_err(|source| match source {
+            sdk_core::Error::Timeout { .. } => Error::Timeout {
+                what: endpoint.clone(),
+                after: self.inner.timeout,
+            },
+            source => Error::Transport {
                 endpoint: endpoint.clone(),
                 source,
-            })?;
+            },
+        })?;
         let status = resp.status();
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
             return Ok(resp);
         }
-        let body = resp.bytes().await.unwrap_or_default();
+        // Only the start of an error body is read: the message is one line.
+        let (body, _) = read_capped(resp, self.limits(MAX_ERROR_BODY), &endpoint)
+            .await
+            .unwrap_or_default();
         Err(Error::from_status(
             status.as_u16(),
             endpoint,
@@ -435,8 +522,11 @@ impl Client {
     ) -> Result<T> {
         let req = Req::new(Method::GET, path).query(query);
         let endpoint = req.endpoint();
-        let resp = self.call(req).await?;
-        decode(resp, &endpoint).await
+        self.within_timeout(&endpoint, async {
+            let resp = self.call(req).await?;
+            decode_limited(resp, &endpoint, self.limits(self.inner.max_reply)).await
+        })
+        .await
     }
 
     /// POST a JSON body, decode a JSON reply.
@@ -452,8 +542,11 @@ impl Client {
             .json(body)?
             .headers(headers);
         let endpoint = req.endpoint();
-        let resp = self.call(req).await?;
-        decode(resp, &endpoint).await
+        self.within_timeout(&endpoint, async {
+            let resp = self.call(req).await?;
+            decode_limited(resp, &endpoint, self.limits(self.inner.max_reply)).await
+        })
+        .await
     }
 
     /// POST (optionally a JSON body); returns the raw reply body.
@@ -469,34 +562,103 @@ impl Client {
             req = req.json(b)?;
         }
         let endpoint = req.endpoint();
-        let resp = self.call(req).await?;
-        resp.bytes().await.map_err(|source| Error::Http {
-            endpoint,
-            source: source.without_url(),
+        self.within_timeout(&endpoint, async {
+            let resp = self.call(req).await?;
+            read_limited(resp, &endpoint, self.limits(self.inner.max_reply)).await
         })
+        .await
     }
 
     /// DELETE a path.
     pub(crate) async fn delete(&self, path: &str, query: &[(&'static str, String)]) -> Result<()> {
-        self.call(Req::new(Method::DELETE, path).query(query))
-            .await?;
-        Ok(())
+        let req = Req::new(Method::DELETE, path).query(query);
+        let endpoint = req.endpoint();
+        self.within_timeout(&endpoint, async {
+            let resp = self.call(req).await?;
+            read_limited(resp, &endpoint, self.limits(MAX_ERROR_BODY)).await?;
+            Ok(())
+        })
+        .await
     }
 }
 
-/// Reads and decodes a JSON reply.
-pub(crate) async fn decode<T: DeserializeOwned>(
+/// Reads (up to `limit` bytes) and decodes a JSON reply.
+async fn decode_limited<T: DeserializeOwned>(
     resp: reqwest::Response,
     endpoint: &str,
+    limit: Limits,
 ) -> Result<T> {
-    let body = resp.bytes().await.map_err(|source| Error::Http {
-        endpoint: endpoint.to_owned(),
-        source: source.without_url(),
-    })?;
+    let body = read_limited(resp, endpoint, limit).await?;
     serde_json::from_slice(&body).map_err(|source| Error::Decode {
         endpoint: endpoint.to_owned(),
         source,
     })
+}
+
+/// The bounds of reading one reply body: its size and the client's timeout (for the error when
+/// the HTTP stack's own timer fires first).
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    size: usize,
+    timeout: Duration,
+}
+
+/// Reads a whole reply body of at most `limit.size` bytes: a larger `Content-Length` is refused
+/// before reading, and a body without one is read only up to the limit.
+async fn read_limited(
+    resp: reqwest::Response,
+    endpoint: &str,
+    limit: Limits,
+) -> Result<bytes::Bytes> {
+    let too_large = || Error::TooLarge {
+        endpoint: endpoint.to_owned(),
+        what: "reply body",
+        limit: limit.size as u64,
+    };
+    if resp.content_length().is_some_and(|n| n > limit.size as u64) {
+        return Err(too_large());
+    }
+    let (body, complete) = read_capped(resp, limit, endpoint).await?;
+    if complete {
+        Ok(body.into())
+    } else {
+        Err(too_large())
+    }
+}
+
+/// Reads at most `limit.size` bytes of a body; `complete` is false when the body had more
+/// (which is left unread).
+async fn read_capped(
+    mut resp: reqwest::Response,
+    limit: Limits,
+    endpoint: &str,
+) -> Result<(Vec<u8>, bool)> {
+    let mut body = Vec::new();
+    let (limit, limit_timeout) = (limit.size, limit.timeout);
+    loop {
+        let chunk = resp.chunk().await.map_err(|source| {
+            if source.is_timeout() {
+                Error::Timeout {
+                    what: format!("{endpoint} (reply body)"),
+                    after: limit_timeout,
+                }
+            } else {
+                Error::Http {
+                    endpoint: endpoint.to_owned(),
+                    source: source.without_url(),
+                }
+            }
+        })?;
+        let Some(chunk) = chunk else {
+            return Ok((body, true));
+        };
+        if body.len() + chunk.len() > limit {
+            let take = limit - body.len();
+            body.extend_from_slice(&chunk[..take]);
+            return Ok((body, false));
+        }
+        body.extend_from_slice(&chunk);
+    }
 }
 
 /// The daemon's error message: `{"message": "…"}` or the plain text body.

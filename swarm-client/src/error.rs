@@ -161,6 +161,18 @@ pub enum Error {
         /// Node hostname, when known.
         hostname: String,
     },
+    /// A reply, event line, log/exec frame or exec output from the daemon was larger than the
+    /// limit for it (see `ClientBuilder::max_reply_size`, `events::MAX_EVENT_LINE`,
+    /// `stream::MAX_FRAME`, `exec::ExecOptions::max_output`); nothing beyond the limit was read.
+    #[error("{what} from {endpoint} is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// `METHOD /path` of the request.
+        endpoint: String,
+        /// What was too large, e.g. "reply body", "event line".
+        what: &'static str,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// A multiplexed stream was malformed.
     #[error("malformed stream from {endpoint}: {message}")]
     Stream {

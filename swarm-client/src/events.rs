@@ -1,12 +1,17 @@
 //! The `/events` stream as typed async events.
 
-use bytes::BytesMut;
 use futures_util::{Stream, StreamExt};
 use reqwest::Method;
 
 use crate::client::{Client, Req, filters_json};
 use crate::error::{Error, Result};
+use crate::lines::Lines;
 use crate::models::Event;
+
+/// The longest event line accepted: 1 MiB (dockerd's events are a few hundred bytes; a service
+/// event carries its name and a few attributes). A longer line ends the stream with
+/// [`Error::TooLarge`].
+pub const MAX_EVENT_LINE: usize = 1024 * 1024;
 
 /// Filters and time range of [`Client::events`].
 #[derive(Debug, Clone, Default)]
@@ -117,48 +122,56 @@ type ByteStream =
     std::pin::Pin<Box<dyn Stream<Item = std::result::Result<bytes::Bytes, reqwest::Error>> + Send>>;
 
 fn decode_lines(body: ByteStream, endpoint: String) -> EventStream {
-    let state = (body, BytesMut::new(), endpoint, false);
+    let state = (body, Lines::new(MAX_EVENT_LINE), endpoint, false);
     Box::pin(futures_util::stream::unfold(
         state,
-        |(mut body, mut buf, endpoint, done)| async move {
+        |(mut body, mut lines, endpoint, done)| async move {
             if done {
                 return None;
             }
+            let decode = |line: &[u8], endpoint: &String| {
+                serde_json::from_slice::<Event>(line).map_err(|source| Error::Decode {
+                    endpoint: endpoint.clone(),
+                    source,
+                })
+            };
             loop {
-                if let Some(pos) = buf.iter().position(|b| *b == b'\n') {
-                    let line = buf.split_to(pos + 1);
-                    let line = line.trim_ascii();
-                    if line.is_empty() {
-                        continue;
+                match lines.next_line() {
+                    Ok(Some(line)) => {
+                        let line = line.trim_ascii();
+                        if line.is_empty() {
+                            continue;
+                        }
+                        let item = decode(line, &endpoint);
+                        return Some((item, (body, lines, endpoint, false)));
                     }
-                    let item =
-                        serde_json::from_slice::<Event>(line).map_err(|source| Error::Decode {
+                    Ok(None) => {}
+                    Err(_) => {
+                        let e = Error::TooLarge {
                             endpoint: endpoint.clone(),
-                            source,
-                        });
-                    return Some((item, (body, buf, endpoint, false)));
+                            what: "event line",
+                            limit: MAX_EVENT_LINE as u64,
+                        };
+                        return Some((Err(e), (body, lines, endpoint, true)));
+                    }
                 }
                 match body.next().await {
-                    Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+                    Some(Ok(chunk)) => lines.push(&chunk),
                     Some(Err(source)) => {
                         let e = Error::Http {
                             endpoint: endpoint.clone(),
                             source: source.without_url(),
                         };
-                        return Some((Err(e), (body, buf, endpoint, true)));
+                        return Some((Err(e), (body, lines, endpoint, true)));
                     }
                     None => {
-                        let rest = buf.split();
+                        let rest = lines.rest();
                         let rest = rest.trim_ascii();
                         if rest.is_empty() {
                             return None;
                         }
-                        let item =
-                            serde_json::from_slice::<Event>(rest).map_err(|source| Error::Decode {
-                                endpoint: endpoint.clone(),
-                                source,
-                            });
-                        return Some((item, (body, buf, endpoint, true)));
+                        let item = decode(rest, &endpoint);
+                        return Some((item, (body, lines, endpoint, true)));
                     }
                 }
             }
@@ -170,6 +183,36 @@ fn decode_lines(body: ByteStream, endpoint: String) -> EventStream {
 mod tests {
     use super::*;
     use crate::models::EventType;
+
+    #[tokio::test]
+    async fn a_long_line_in_small_chunks_is_scanned_once() {
+        // A 900 KiB event line (under the line limit) in 64-byte chunks: rescanning the buffer
+        // from its start for each chunk would compare ~6·10⁹ bytes; one pass compares 10⁶.
+        let pad = "a".repeat(900 * 1024);
+        let line = format!(
+            r#"{{"Type":"service","Action":"update","Actor":{{"ID":"s1","Attributes":{{"pad":"{pad}"}}}},"time":1}}"#
+        );
+        let mut all = line.into_bytes();
+        all.push(b'\n');
+        let chunks: Vec<std::result::Result<bytes::Bytes, reqwest::Error>> = all
+            .chunks(64)
+            .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+            .collect();
+        let s = decode_lines(
+            Box::pin(futures_util::stream::iter(chunks)),
+            "GET /events".into(),
+        );
+        let t = std::time::Instant::now();
+        let evs: Vec<Event> = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            s.map(|e| e.unwrap()).collect(),
+        )
+        .await
+        .expect("decoding one long line took over 5 s");
+        assert_eq!(evs.len(), 1);
+        assert_eq!(evs[0].actor.attributes["pad"].len(), 900 * 1024);
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
+    }
 
     #[tokio::test]
     async fn decodes_split_lines() {

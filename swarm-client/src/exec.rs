@@ -11,7 +11,8 @@ use serde_json::Value;
 use crate::client::{Client, Req};
 use crate::error::{Error, Result};
 use crate::models::IdResponse;
-use crate::stream::{Output, collect, frames};
+use crate::path::segment;
+use crate::stream::{Output, collect_bounded, frames_idle};
 use crate::tasks::ServiceSlot;
 
 /// What to run with [`Client::exec`].
@@ -31,7 +32,14 @@ pub struct ExecOptions {
     privileged: bool,
     attach_stdout: bool,
     attach_stderr: bool,
+    #[serde(skip)]
+    idle_timeout: Option<Duration>,
+    #[serde(skip)]
+    max_output: usize,
 }
+
+/// How much output (stdout and stderr together) [`Client::exec`] collects by default: 16 MiB.
+pub const DEFAULT_MAX_EXEC_OUTPUT: usize = 16 * 1024 * 1024;
 
 impl ExecOptions {
     /// Runs `cmd` (argv, no shell).
@@ -49,7 +57,24 @@ impl ExecOptions {
             privileged: false,
             attach_stdout: true,
             attach_stderr: true,
+            idle_timeout: None,
+            max_output: DEFAULT_MAX_EXEC_OUTPUT,
         }
+    }
+
+    /// How long the command may stay silent (no output) before [`Client::exec`] gives up with
+    /// [`Error::Timeout`]; default: the client's timeout (`ClientBuilder::timeout`, 60 s). Give a
+    /// longer one for commands that work quietly for a long time.
+    pub fn idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle_timeout = Some(idle);
+        self
+    }
+
+    /// The most output (stdout and stderr together) to collect, default
+    /// [`DEFAULT_MAX_EXEC_OUTPUT`]; more is [`Error::TooLarge`].
+    pub fn max_output(mut self, bytes: usize) -> Self {
+        self.max_output = bytes;
+        self
     }
 
     /// Adds `KEY=VALUE`.
@@ -132,21 +157,38 @@ impl NodeEndpoints {
 impl Client {
     /// Runs a command in a container of this daemon and waits for it: output and exit code.
     ///
+    /// Every step is bounded: the create and inspect calls by the client's timeout, the output
+    /// by [`ExecOptions::idle_timeout`] (silence) and [`ExecOptions::max_output`] (size), each
+    /// frame by [`crate::stream::MAX_FRAME`].
+    ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown container, [`Error::Conflict`] when it is not running,
-    /// API and stream errors, [`Error::Timeout`] if the exit code never appears.
+    /// API and stream errors, [`Error::Timeout`] when the daemon stalls or the exit code never
+    /// appears, [`Error::TooLarge`] for too much output.
     pub async fn exec(&self, container_id: &str, opts: &ExecOptions) -> Result<ExecResult> {
         let created: IdResponse = self
-            .post_json(&format!("/containers/{container_id}/exec"), &[], opts, &[])
+            .post_json(
+                &format!("/containers/{}/exec", segment("container", container_id)?),
+                &[],
+                opts,
+                &[],
+            )
             .await?;
         let body = serde_json::json!({"Detach": false, "Tty": opts.tty});
-        let req = Req::new(Method::POST, format!("/exec/{}/start", created.id))
+        let exec_id = segment("exec ID", &created.id)?;
+        let req = Req::new(Method::POST, format!("/exec/{exec_id}/start"))
             .json(&body)?
             .streaming();
         let endpoint = req.endpoint();
         let resp = self.call(req).await?;
-        let output = collect(frames(resp, endpoint, opts.tty)).await?;
-        let inspect_path = format!("/exec/{}/json", created.id);
+        let idle = opts.idle_timeout.unwrap_or(self.timeout());
+        let output = collect_bounded(
+            frames_idle(resp, endpoint.clone(), opts.tty, Some(idle)),
+            opts.max_output,
+            &endpoint,
+        )
+        .await?;
+        let inspect_path = format!("/exec/{exec_id}/json");
         for _ in 0..100 {
             let v: Value = self.get_json(&inspect_path, &[]).await?;
             let running = v.get("Running").and_then(Value::as_bool).unwrap_or(false);

@@ -123,7 +123,9 @@ pub mod mount;
 pub mod port;
 pub mod spec;
 
+mod lines;
 mod objects;
+mod path;
 mod serde_util;
 mod string_enum;
 

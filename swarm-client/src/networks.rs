@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crate::client::{Client, filters_query};
 use crate::error::Result;
 use crate::models::{IdResponse, Network};
+use crate::path::segment;
 
 impl Client {
     /// `GET /networks?filters=`.
@@ -60,7 +61,7 @@ impl Client {
         }
         let n: Network = self
             .get_json(
-                &format!("/networks/{id_or_name}"),
+                &format!("/networks/{}", segment("network", id_or_name)?),
                 &[("scope", "swarm".to_owned())],
             )
             .await?;
@@ -72,6 +73,7 @@ impl Client {
     /// # Errors
     /// [`crate::Error::NotFound`] and other API errors.
     pub async fn network_remove(&self, id: &str) -> Result<()> {
-        self.delete(&format!("/networks/{id}"), &[]).await
+        self.delete(&format!("/networks/{}", segment("network", id)?), &[])
+            .await
     }
 }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use crate::client::{Client, filters_json};
 use crate::error::Result;
 use crate::models::{Availability, Node, NodeRole, NodeSpec, Reachability};
+use crate::path::segment;
 
 /// A change to a node's spec, applied read-modify-write by [`Client::node_update`].
 #[derive(Debug, Clone, Default)]
@@ -86,7 +87,8 @@ impl Client {
     /// # Errors
     /// [`crate::Error::NotFound`] and other API errors.
     pub async fn node_inspect(&self, id: &str) -> Result<Node> {
-        self.get_json(&format!("/nodes/{id}"), &[]).await
+        self.get_json(&format!("/nodes/{}", segment("node", id)?), &[])
+            .await
     }
 
     /// `POST /nodes/{id}/update?version=` with a full spec.
@@ -95,7 +97,7 @@ impl Client {
     /// [`crate::Error::OutOfSequence`] when `version` is stale; other API errors.
     pub async fn node_update_spec(&self, id: &str, version: u64, spec: &NodeSpec) -> Result<()> {
         self.post_unit(
-            &format!("/nodes/{id}/update"),
+            &format!("/nodes/{}/update", segment("node", id)?),
             &[("version", version.to_string())],
             Some(spec),
             &[],
@@ -130,8 +132,11 @@ impl Client {
     /// # Errors
     /// API errors.
     pub async fn node_remove(&self, id: &str, force: bool) -> Result<()> {
-        self.delete(&format!("/nodes/{id}"), &[("force", force.to_string())])
-            .await
+        self.delete(
+            &format!("/nodes/{}", segment("node", id)?),
+            &[("force", force.to_string())],
+        )
+        .await
     }
 }
 

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use crate::client::{Client, filters_query};
 use crate::error::Result;
 use crate::models::{IdResponse, SwarmObject};
+use crate::path::segment;
 
 /// The kind of a stored swarm object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +22,13 @@ impl Kind {
         match self {
             Self::Config => "/configs",
             Self::Secret => "/secrets",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Self::Config => "config",
+            Self::Secret => "secret",
         }
     }
 }
@@ -52,10 +60,12 @@ impl Client {
     }
 
     pub(crate) async fn object_inspect(&self, kind: Kind, id: &str) -> Result<SwarmObject> {
+        let id = segment(kind.what(), id)?;
         self.get_json(&format!("{}/{id}", kind.path()), &[]).await
     }
 
     pub(crate) async fn object_remove(&self, kind: Kind, id: &str) -> Result<()> {
+        let id = segment(kind.what(), id)?;
         self.delete(&format!("{}/{id}", kind.path()), &[]).await
     }
 

@@ -8,8 +8,9 @@ use serde_json::Value;
 use crate::client::{Client, Req, filters_json};
 use crate::error::{Error, Result};
 use crate::models::{IdResponse, Service};
+use crate::path::{segment, segments};
 use crate::spec::{ServiceMode, ServiceSpec};
-use crate::stream::{FrameStream, frames};
+use crate::stream::{FrameStream, frames_idle};
 
 /// Options of [`Client::service_create`].
 #[derive(Debug, Clone, Default)]
@@ -216,7 +217,7 @@ impl Client {
     /// [`Error::NotFound`] and other API errors.
     pub async fn service_inspect(&self, id: &str) -> Result<Service> {
         self.get_json(
-            &format!("/services/{id}"),
+            &format!("/services/{}", segment("service", id)?),
             &[("insertDefaults", "false".to_owned())],
         )
         .await
@@ -273,7 +274,7 @@ impl Client {
         let auth = opts.registry_auth.as_ref().or(self.default_registry_auth());
         let r: Value = self
             .post_json(
-                &format!("/services/{id}/update"),
+                &format!("/services/{}/update", segment("service", id)?),
                 &q,
                 spec,
                 &auth_headers(auth),
@@ -385,7 +386,8 @@ impl Client {
     /// # Errors
     /// [`Error::NotFound`] and other API errors.
     pub async fn service_remove(&self, id: &str) -> Result<()> {
-        self.delete(&format!("/services/{id}"), &[]).await
+        self.delete(&format!("/services/{}", segment("service", id)?), &[])
+            .await
     }
 
     /// `GET /services/{id}/logs` as a stream of stdout/stderr frames (raw when the service has a TTY).
@@ -417,12 +419,14 @@ impl Client {
         tty: bool,
         opts: &LogsOptions,
     ) -> Result<FrameStream> {
-        let req = Req::new(Method::GET, format!("/{kind}/{id}/logs"))
+        let req = Req::new(Method::GET, format!("/{kind}/{}/logs", segment("ID", id)?))
             .query(&opts.query()?)
             .streaming();
         let endpoint = req.endpoint();
         let resp = self.call(req).await?;
-        Ok(frames(resp, endpoint, tty))
+        // Logs that end may not stall; a follow stream is healthy while silent.
+        let idle = (!opts.follow).then(|| self.timeout());
+        Ok(frames_idle(resp, endpoint, tty, idle))
     }
 
     /// `GET /distribution/{image}/json`: the digest the registry has for `image`
@@ -435,11 +439,14 @@ impl Client {
         image: &str,
         auth: Option<&RegistryAuth>,
     ) -> Result<String> {
-        let req = Req::new(Method::GET, format!("/distribution/{image}/json"))
-            .headers(&auth_headers(auth.or(self.default_registry_auth())));
+        let req = Req::new(
+            Method::GET,
+            format!("/distribution/{}/json", segments("image", image)?),
+        )
+        .headers(&auth_headers(auth.or(self.default_registry_auth())));
         let endpoint = req.endpoint();
         let resp = self.call(req).await?;
-        let v: Value = crate::client::decode(resp, &endpoint).await?;
+        let v: Value = self.decode(resp, &endpoint).await?;
         v.pointer("/Descriptor/digest")
             .and_then(Value::as_str)
             .map(str::to_owned)

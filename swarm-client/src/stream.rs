@@ -3,10 +3,19 @@
 //! Each frame is an 8-byte header `[stream, 0, 0, 0, size (u32 big endian)]` followed by `size`
 //! bytes; stream 0 is stdin, 1 stdout, 2 stderr. A TTY stream is raw bytes without frames.
 
+use std::time::Duration;
+
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 
 use crate::error::{Error, Result};
+
+/// The largest frame accepted: 1 MiB. dockerd copies container output through 32 KiB buffers
+/// and writes each read as one frame (moby's `stdcopy` writer), so its frames stay within
+/// 32 KiB; the limit leaves room and bounds what a header can make us wait for and buffer (the
+/// size field can announce 4 GiB). A larger frame is an error ([`Error::TooLarge`] from the
+/// streams of this crate).
+pub const MAX_FRAME: usize = 1024 * 1024;
 
 /// Which standard stream a frame belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,10 +66,18 @@ impl Demux {
         self.buf.extend_from_slice(chunk);
     }
 
+    /// The size the header at the front announces, once the whole header is in (framed mode).
+    pub(crate) fn declared_len(&self) -> Option<usize> {
+        (!self.raw && self.buf.len() >= 8).then(|| {
+            u32::from_be_bytes([self.buf[4], self.buf[5], self.buf[6], self.buf[7]]) as usize
+        })
+    }
+
     /// The next complete frame, if any.
     ///
     /// # Errors
-    /// A header with an unknown stream type (the message says which byte).
+    /// A header with an unknown stream type (the message says which byte), or announcing a
+    /// frame larger than [`MAX_FRAME`].
     pub fn next_frame(&mut self) -> std::result::Result<Option<Frame>, String> {
         if self.raw {
             if self.buf.is_empty() {
@@ -83,6 +100,11 @@ impl Demux {
         };
         let size =
             u32::from_be_bytes([self.buf[4], self.buf[5], self.buf[6], self.buf[7]]) as usize;
+        if size > MAX_FRAME {
+            return Err(format!(
+                "frame of {size} bytes is larger than the limit of {MAX_FRAME} bytes"
+            ));
+        }
         if self.buf.len() < 8 + size {
             return Ok(None);
         }
@@ -110,8 +132,15 @@ impl Demux {
 /// A boxed stream of frames.
 pub type FrameStream = std::pin::Pin<Box<dyn Stream<Item = Result<Frame>> + Send>>;
 
-/// Decodes a response body into frames.
-pub(crate) fn frames(resp: reqwest::Response, endpoint: String, raw: bool) -> FrameStream {
+/// Decodes a response body into frames; with `idle`, fails with [`Error::Timeout`] when the body
+/// stays silent that long (for output that ends: exec, logs without follow; a follow stream is
+/// healthy while silent and gets `None`).
+pub(crate) fn frames_idle(
+    resp: reqwest::Response,
+    endpoint: String,
+    raw: bool,
+    idle: Option<Duration>,
+) -> FrameStream {
     let body = resp.bytes_stream();
     let demux = if raw {
         Demux::raw()
@@ -121,11 +150,19 @@ pub(crate) fn frames(resp: reqwest::Response, endpoint: String, raw: bool) -> Fr
     let state = (Box::pin(body), demux, endpoint, false);
     Box::pin(futures_util::stream::unfold(
         state,
-        |(mut body, mut demux, endpoint, done)| async move {
+        move |(mut body, mut demux, endpoint, done)| async move {
             if done {
                 return None;
             }
             loop {
+                if demux.declared_len().is_some_and(|n| n > MAX_FRAME) {
+                    let e = Error::TooLarge {
+                        endpoint: endpoint.clone(),
+                        what: "stream frame",
+                        limit: MAX_FRAME as u64,
+                    };
+                    return Some((Err(e), (body, demux, endpoint, true)));
+                }
                 match demux.next_frame() {
                     Ok(Some(f)) => return Some((Ok(f), (body, demux, endpoint, false))),
                     Ok(None) => {}
@@ -137,7 +174,20 @@ pub(crate) fn frames(resp: reqwest::Response, endpoint: String, raw: bool) -> Fr
                         return Some((Err(e), (body, demux, endpoint, true)));
                     }
                 }
-                match body.next().await {
+                let next = match idle {
+                    None => body.next().await,
+                    Some(idle) => match tokio::time::timeout(idle, body.next()).await {
+                        Ok(next) => next,
+                        Err(_) => {
+                            let e = Error::Timeout {
+                                what: format!("{endpoint} sent nothing for {idle:?}"),
+                                after: idle,
+                            };
+                            return Some((Err(e), (body, demux, endpoint, true)));
+                        }
+                    },
+                };
+                match next {
                     Some(Ok(chunk)) => demux.push(&chunk),
                     Some(Err(source)) => {
                         let e = Error::Http {
@@ -192,10 +242,27 @@ impl Output {
 ///
 /// # Errors
 /// The first error of the stream.
-pub async fn collect(mut s: FrameStream) -> Result<Output> {
+pub async fn collect(s: FrameStream) -> Result<Output> {
+    collect_bounded(s, usize::MAX, "").await
+}
+
+/// [`collect`] that stops with [`Error::TooLarge`] once stdout and stderr together exceed `max`
+/// bytes.
+pub(crate) async fn collect_bounded(
+    mut s: FrameStream,
+    max: usize,
+    endpoint: &str,
+) -> Result<Output> {
     let mut out = Output::default();
     while let Some(f) = s.next().await {
         let f = f?;
+        if out.stdout.len() + out.stderr.len() + f.data.len() > max {
+            return Err(Error::TooLarge {
+                endpoint: endpoint.to_owned(),
+                what: "exec output",
+                limit: max as u64,
+            });
+        }
         match f.kind {
             StreamKind::Stderr => out.stderr.extend_from_slice(&f.data),
             _ => out.stdout.extend_from_slice(&f.data),
@@ -252,6 +319,21 @@ mod tests {
         d.push(&frame(1, b"hello")[..10]);
         assert!(d.next_frame().unwrap().is_none());
         assert!(d.finish().is_err());
+    }
+
+    #[test]
+    fn demux_refuses_frames_over_the_limit_from_the_header_alone() {
+        let mut d = Demux::multiplexed();
+        d.push(&[1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(d.declared_len(), Some(u32::MAX as usize));
+        assert!(
+            d.next_frame()
+                .unwrap_err()
+                .contains("larger than the limit")
+        );
+        let mut d = Demux::multiplexed();
+        d.push(&frame(1, &vec![b'x'; MAX_FRAME]));
+        assert_eq!(d.next_frame().unwrap().unwrap().data.len(), MAX_FRAME);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::client::{Client, filters_json};
 use crate::error::{Error, Result};
 use crate::models::{Node, Task, TaskState};
+use crate::path::segment;
 
 /// Filters of [`Client::task_list`].
 #[derive(Debug, Clone, Default)]
@@ -166,7 +167,8 @@ impl Client {
     /// # Errors
     /// [`Error::NotFound`] and other API errors.
     pub async fn task_inspect(&self, id: &str) -> Result<Task> {
-        self.get_json(&format!("/tasks/{id}"), &[]).await
+        self.get_json(&format!("/tasks/{}", segment("task", id)?), &[])
+            .await
     }
 
     /// The task of `service.slot` whose desired state is running (the newest one if several),

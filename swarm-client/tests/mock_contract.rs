@@ -813,6 +813,69 @@ async fn unknown_objects(t: Target) {
     );
 }
 
+/// Removes a config from the real swarm when dropped (even when the test fails).
+struct ConfigGuard(Option<(String, String)>);
+
+impl Drop for ConfigGuard {
+    fn drop(&mut self) {
+        if let Some((ep, name)) = &self.0 {
+            let _ = std::process::Command::new("docker")
+                .args(["-H", ep, "config", "rm", name])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// dockerd decodes the path before it routes: what the client percent-encodes arrives as the
+/// name it encodes (in not-found messages too), and an encoded '/' splits the segment.
+async fn percent_encoded_paths(t: Target) {
+    for (target, message) in [
+        (
+            "/v1.41/services/mocktest%20none%3Fx",
+            "service mocktest none?x not found",
+        ),
+        (
+            "/v1.41/nodes/N%3Fforce%3Dtrue",
+            "node N?force=true not found",
+        ),
+        ("/v1.41/configs/x%23y", "config x#y not found"),
+        ("/v1.41/tasks/t%3F", "task t? not found"),
+        ("/v1.41/secrets/a%25b%2Fc", "page not found"),
+    ] {
+        let r = t.send("GET", target, None).await;
+        assert_eq!(r.status, 404, "{target}");
+        assert_eq!(r.json().expect("JSON body")["message"], message, "{target}");
+    }
+    // A config found and removed by its name with every character percent-encoded.
+    let name = unique("enc");
+    let _guard = ConfigGuard(match &t {
+        Target::Real { endpoint, .. } => Some((endpoint.clone(), name.clone())),
+        Target::Mock(_) => None,
+    });
+    let r = t
+        .send(
+            "POST",
+            "/v1.41/configs/create",
+            Some(&json!({"Name": name, "Data": "eA=="})),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let encoded: String = name.bytes().map(|b| format!("%{b:02X}")).collect();
+    let r = t
+        .send("GET", &format!("/v1.41/configs/{encoded}"), None)
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json().expect("JSON body")["Spec"]["Name"], name.as_str());
+    let r = t
+        .send("DELETE", &format!("/v1.41/configs/{encoded}"), None)
+        .await;
+    assert!((200..300).contains(&r.status), "{}", r.status);
+    let r = t.send("GET", &format!("/v1.41/configs/{name}"), None).await;
+    assert_eq!(r.status, 404);
+}
+
 /// Polls service `id` until `UpdateStatus.State` is `done` (within 90 s); every state seen on
 /// the way must be `done` or one of `between`. Returns the service.
 async fn wait_update_state(t: &Target, id: &str, done: &str, between: &[&str]) -> Value {
@@ -1112,3 +1175,4 @@ contract!(unknown_contract, unknown_objects);
 contract!(constraint_contract, unsatisfiable_constraint_stays_pending);
 contract!(logs_contract, logs);
 contract!(private_image_contract, private_image_needs_registry_auth);
+contract!(encoded_paths_contract, percent_encoded_paths);

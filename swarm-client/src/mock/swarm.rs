@@ -1223,8 +1223,10 @@ impl Inner {
 
     fn route(self: &Arc<Self>, req: &Req) -> Response<Body> {
         let req = req.clone();
+        // dockerd routes on the decoded path (Go's `URL.Path`): `%2F` splits a segment, and
+        // names arrive as they were before the client percent-encoded them.
+        let mut path = crate::path::decode(&req.path);
         // Strip and check an API version prefix.
-        let mut path = req.path.clone();
         if let Some(rest) = path.strip_prefix("/v")
             && let Some((ver, tail)) = rest.split_once('/')
             && let Some(minor) = ver.strip_prefix("1.").and_then(|m| m.parse::<u32>().ok())

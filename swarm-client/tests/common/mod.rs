@@ -2,6 +2,8 @@
 //! names and a Drop guard that removes every service a test creates.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod raw;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
