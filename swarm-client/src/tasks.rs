@@ -153,6 +153,34 @@ pub struct TaskPlacement {
     pub state: TaskState,
 }
 
+impl TaskPlacement {
+    /// A running task `task_id` on node `node_id` at `node_addr` (without a slot, hostname or
+    /// container until set): for building placements in tests and in your own code.
+    #[must_use]
+    pub fn new(
+        task_id: impl Into<String>,
+        node_id: impl Into<String>,
+        node_addr: impl Into<String>,
+    ) -> Self {
+        Self {
+            task_id: task_id.into(),
+            slot: None,
+            node_id: node_id.into(),
+            hostname: String::new(),
+            node_addr: node_addr.into(),
+            container_id: None,
+            state: TaskState::Running,
+        }
+    }
+
+    /// The same placement in slot `slot`.
+    #[must_use]
+    pub fn with_slot(mut self, slot: u64) -> Self {
+        self.slot = Some(slot);
+        self
+    }
+}
+
 impl Client {
     /// `GET /tasks?filters=`.
     ///

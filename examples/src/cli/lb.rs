@@ -18,21 +18,15 @@
 
 use super::{CliResult, connect, secs};
 use clap::{Args, Subcommand};
-use futures_util::StreamExt as _;
-use lb_config::nginx::{Applied, ApplyOptions, Nginx, NginxRunner, RecordingRunner, apply_with};
-use lb_config::{
-    AccessLog, Config, Location, Method, NginxConf, Server, ServerAddr, Upstream, UpstreamServer,
+use dockwright::lb::{
+    ApplyTarget as _, Backends, Balancer, Cause, Kept, LbWatcher, LocalNginx, PortRule, Report,
 };
-use serde_json::Value;
+use lb_config::nginx::{Applied, Nginx, RecordingRunner};
+use lb_config::{AccessLog, Listen, Method, UpstreamServer};
 use std::net::{IpAddr, SocketAddr};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Duration;
-use swarm_client::Client;
-use swarm_client::converge::WaitOptions;
-use swarm_client::events::{EventFilter, EventStream};
-use swarm_client::models::{Event, EventType};
-use swarm_client::tasks::TaskPlacement;
-use tokio::time::Instant;
 
 /// Commands of this area.
 #[derive(Debug, Subcommand)]
@@ -215,67 +209,53 @@ pub struct WatchArgs {
     pub resync: Option<f64>,
 }
 
-/// A rendered config and its version marker hash (with `--version-marker`).
-struct Rendered {
-    text: String,
-    hash: Option<String>,
-    servers: usize,
+impl BalancerArgs {
+    /// The library's balancer for these flags.
+    fn balancer(&self) -> CliResult<Balancer> {
+        let mut b = Balancer::new(self.name.clone())
+            .method(self.method.parse::<Method>()?)
+            .listen(self.listen.parse::<Listen>()?)
+            .full_conf(self.full)
+            .version_marker(self.version_marker);
+        for n in &self.server_name {
+            b = b.server_name(n.clone());
+        }
+        match self.access_log.as_deref() {
+            Some("off") if self.log_format.is_none() => b = b.access_log(AccessLog::Off),
+            Some(p) => b = b.access_log(AccessLog::path(p, self.log_format.as_deref())?),
+            None => {}
+        }
+        if !self.full && self.log_format.as_deref() == Some("main") {
+            // The seed's conf.d file says `main`, which the official nginx image's nginx.conf
+            // defines; nginx itself (and Debian's nginx.conf) does not.
+            eprintln!(
+                "note: log format \"main\" is not predefined by nginx: the official nginx image's \
+                 nginx.conf defines it, Debian's does not (--full renders a whole nginx.conf with it)"
+            );
+        }
+        Ok(b)
+    }
 }
 
-fn build(servers: Vec<UpstreamServer>, lb: &BalancerArgs) -> CliResult<Rendered> {
-    let method: Method = lb.method.parse()?;
-    let mut up = Upstream::builder(lb.name.clone()).method(method);
-    for s in servers {
-        up = up.server_entry(s);
+impl ServiceArgs {
+    /// The library's backends rule for these flags.
+    fn backends(&self) -> Backends {
+        let ports = match (self.port, self.port_base) {
+            (Some(p), _) => PortRule::Fixed(p),
+            (None, Some(base)) => PortRule::PerSlot { base },
+            (None, None) => PortRule::Published {
+                target: self.target_port,
+            },
+        };
+        let mut b = Backends::new(ports);
+        if let Some(ip) = self.addr {
+            b = b.addr(ip);
+        }
+        if let Some(p) = &self.server_params {
+            b = b.server_params(p.clone());
+        }
+        b
     }
-    let mut server = Server::builder().listen(lb.listen.parse()?).location(
-        Location::builder("/")
-            .proxy_pass_upstream(&lb.name)
-            .build()?,
-    );
-    for n in &lb.server_name {
-        server = server.server_name(n.clone());
-    }
-    match lb.access_log.as_deref() {
-        Some("off") if lb.log_format.is_none() => server = server.access_log(AccessLog::Off),
-        Some(p) => server = server.access_log(AccessLog::path(p, lb.log_format.as_deref())?),
-        None => {}
-    }
-    let up = up.build()?;
-    let count = up.servers().len();
-    let mut snippet = Config::builder()
-        .upstream(up)
-        .server(server.build()?)
-        .build()?;
-    let mut hash = None;
-    if lb.version_marker {
-        let (marked, h) = snippet.with_version_marker()?;
-        snippet = marked;
-        hash = Some(h);
-    }
-    if !lb.full && lb.log_format.as_deref() == Some("main") {
-        // The seed's conf.d file says `main`, which the official nginx image's nginx.conf
-        // defines; nginx itself (and Debian's nginx.conf) does not.
-        eprintln!(
-            "note: log format \"main\" is not predefined by nginx: the official nginx image's \
-             nginx.conf defines it, Debian's does not (--full renders a whole nginx.conf with it)"
-        );
-    }
-    let text = if lb.full {
-        let d = |n: &str, a: &str| lb_config::Directive::new(n, [a]);
-        NginxConf::builder(snippet)
-            .main_directive(d("worker_processes", "auto")?)
-            .events_directive(d("worker_connections", "1024")?)
-            .build()?
-            .render()
-    } else {
-        snippet.render()
-    };
-    Ok(Rendered {
-        text,
-        hash,
-        servers: count,
-    })
 }
 
 fn parse_servers(servers: &[String]) -> CliResult<Vec<UpstreamServer>> {
@@ -283,114 +263,6 @@ fn parse_servers(servers: &[String]) -> CliResult<Vec<UpstreamServer>> {
         .iter()
         .map(|s| s.parse::<UpstreamServer>())
         .collect::<Result<_, _>>()?)
-}
-
-/// The port of slot `slot` for tasks started with `PORT=<base>{{.Task.Slot}}` (the digits
-/// joined: slot 12 of base 3123 is 312312). day5 places its backends with it too.
-pub(crate) fn port_for_slot(base: u32, slot: u64) -> CliResult<u16> {
-    let s = format!("{base}{slot}");
-    s.parse::<u16>().map_err(|_| {
-        format!("--port-base {base} with slot {slot} gives port {s}, which is not a valid TCP port")
-            .into()
-    })
-}
-
-/// The host-mode published port from `Endpoint.Ports` (else `EndpointSpec.Ports`).
-fn published_port(svc: &swarm_client::models::Service, target: Option<u32>) -> CliResult<u16> {
-    let from = |v: Option<&Value>| -> Vec<(u64, u64)> {
-        v.and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|p| p.get("PublishMode").and_then(Value::as_str) == Some("host"))
-            .filter_map(|p| {
-                Some((
-                    p.get("TargetPort")?.as_u64()?,
-                    p.get("PublishedPort")?.as_u64()?,
-                ))
-            })
-            .filter(|(t, p)| *p != 0 && target.is_none_or(|want| u64::from(want) == *t))
-            .collect()
-    };
-    let mut ports = from(svc.endpoint.get("Ports"));
-    if ports.is_empty() {
-        ports = svc
-            .spec
-            .endpoint_spec
-            .iter()
-            .flat_map(|e| &e.ports)
-            .filter(|p| p.published_port != 0 && target.is_none_or(|want| want == p.target_port))
-            .map(|p| (u64::from(p.target_port), u64::from(p.published_port)))
-            .collect();
-    }
-    ports.dedup();
-    match ports.as_slice() {
-        [(_, p)] => Ok(u16::try_from(*p).map_err(|_| format!("published port {p} out of range"))?),
-        [] => Err(format!(
-            "service {:?} publishes no host-mode port{}: give --port, or --port-base for tasks \
-             started with PORT=<base>{{{{.Task.Slot}}}}",
-            svc.name(),
-            target.map_or_else(String::new, |t| format!(" for target {t}"))
-        )
-        .into()),
-        many => Err(format!(
-            "service {:?} publishes several host-mode ports (target→published {}): choose one \
-             with --target-port",
-            svc.name(),
-            many.iter()
-                .map(|(t, p)| format!("{t}→{p}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-        .into()),
-    }
-}
-
-/// The upstream servers of the service's running tasks (sorted and deduplicated by lb-config).
-async fn service_servers(client: &Client, a: &ServiceArgs) -> CliResult<Vec<UpstreamServer>> {
-    let svc = client.service_inspect(&a.service).await?;
-    let placements: Vec<TaskPlacement> = client.service_placements(&svc.id).await?;
-    if placements.is_empty() {
-        return Err(format!("service {:?} has no running task", a.service).into());
-    }
-    let fixed = match (a.port, a.port_base) {
-        (Some(p), _) => Some(p),
-        (None, Some(_)) => None,
-        (None, None) => Some(published_port(&svc, a.target_port)?),
-    };
-    let params = a.server_params.as_deref().unwrap_or("").trim();
-    let mut out = Vec::new();
-    for p in &placements {
-        let port = match (fixed, a.port_base) {
-            (Some(port), _) => port,
-            (None, Some(base)) => {
-                let slot = p.slot.ok_or_else(|| {
-                    format!(
-                        "task {} has no slot (a global service?): --port-base needs slots",
-                        p.task_id
-                    )
-                })?;
-                port_for_slot(base, slot)?
-            }
-            (None, None) => unreachable!("fixed is set when there is no base"),
-        };
-        let ip = match a.addr {
-            Some(ip) => ip,
-            None => p.node_addr.parse::<IpAddr>().map_err(|_| {
-                format!(
-                    "node {} ({}) of task {} has no IP address ({:?}): give --addr",
-                    p.hostname, p.node_id, p.task_id, p.node_addr
-                )
-            })?,
-        };
-        let addr = ServerAddr::ip(ip, Some(port));
-        let line = if params.is_empty() {
-            addr.to_string()
-        } else {
-            format!("{addr} {params}")
-        };
-        out.push(line.parse::<UpstreamServer>()?);
-    }
-    Ok(out)
 }
 
 /// Where to ask for the version marker.
@@ -422,56 +294,46 @@ fn confirm_addr(n: &NginxArgs, lb: &BalancerArgs) -> CliResult<SocketAddr> {
     )
 }
 
-fn runner(n: &NginxArgs, full: bool) -> Box<dyn NginxRunner + Send> {
-    if n.no_nginx {
-        return Box::new(RecordingRunner::new().check_file(&n.conf));
+/// The nginx to apply to: the real binary, or the light check with `--no-nginx`.
+fn target(n: &NginxArgs, lb: &BalancerArgs) -> CliResult<LocalNginx> {
+    let mut t = if n.no_nginx {
+        LocalNginx::new(&n.conf, RecordingRunner::new().check_file(&n.conf))
+    } else {
+        let mut nginx = Nginx::new(&n.nginx_bin);
+        if let Some(p) = &n.prefix {
+            nginx = nginx.prefix(p);
+        }
+        match (&n.main_conf, lb.full) {
+            (Some(c), _) => nginx = nginx.conf(c),
+            (None, true) => nginx = nginx.conf(&n.conf),
+            (None, false) => {}
+        }
+        if let Some(g) = &n.globals {
+            nginx = nginx.globals(g.clone());
+        }
+        LocalNginx::new(&n.conf, nginx)
+    };
+    t = t.confirm_timeout(secs("confirm-timeout", n.confirm_timeout)?);
+    if lb.version_marker && !n.no_nginx {
+        t = t.confirm_marker_at(confirm_addr(n, lb)?, lb.server_name.first().cloned());
     }
-    let mut nginx = Nginx::new(&n.nginx_bin);
-    if let Some(p) = &n.prefix {
-        nginx = nginx.prefix(p);
-    }
-    match (&n.main_conf, full) {
-        (Some(c), _) => nginx = nginx.conf(c),
-        (None, true) => nginx = nginx.conf(&n.conf),
-        (None, false) => {}
-    }
-    if let Some(g) = &n.globals {
-        nginx = nginx.globals(g.clone());
-    }
-    Box::new(nginx)
+    Ok(t)
 }
 
-/// Applies a rendered config; returns the one-line report.
-async fn apply_rendered(n: &NginxArgs, lb: &BalancerArgs, r: Rendered) -> CliResult<String> {
-    let runner = runner(n, lb.full);
-    let timeout = secs("confirm-timeout", n.confirm_timeout)?;
-    let mut opts = ApplyOptions::new().timeout(timeout);
-    if let Some(h) = &r.hash
-        && !n.no_nginx
-    {
-        opts = opts.confirm_marker(confirm_addr(n, lb)?, h.clone());
-        if let Some(name) = lb.server_name.first() {
-            opts = opts.marker_host(name.clone());
-        }
-    }
-    let conf = n.conf.clone();
-    let text = r.text;
-    let outcome = tokio::task::spawn_blocking(move || {
-        apply_with(&conf, text.as_bytes(), runner.as_ref(), &opts)
-    })
-    .await??;
+/// The one-line report of an apply.
+fn applied_line(n: &NginxArgs, lb: &BalancerArgs, servers: usize, outcome: &Applied) -> String {
     let what = format!(
         "{} ({} server{})",
         n.conf.display(),
-        r.servers,
-        if r.servers == 1 { "" } else { "s" }
+        servers,
+        if servers == 1 { "" } else { "s" }
     );
-    Ok(match outcome {
+    match outcome {
         Applied::Unchanged => format!("unchanged: {what}"),
         Applied::Reloaded { .. } if n.no_nginx => {
             format!("applied: {what} (no nginx: light check passed, reload simulated)")
         }
-        Applied::Reloaded { confirmed: true } if r.hash.is_some() => {
+        Applied::Reloaded { confirmed: true } if lb.version_marker => {
             format!("applied: {what} (nginx reloaded, version marker confirmed)")
         }
         Applied::Reloaded { confirmed: true } => {
@@ -481,139 +343,128 @@ async fn apply_rendered(n: &NginxArgs, lb: &BalancerArgs, r: Rendered) -> CliRes
             format!("applied: {what} (nginx reloaded; workers not observable)")
         }
         _ => format!("applied: {what}"),
-    })
-}
-
-/// Whether an event concerns the service (its update/remove, or a start/die of one of its
-/// task containers on the daemon we follow).
-fn concerns(ev: &Event, id: &str, name: &str) -> bool {
-    let attr = |k: &str| ev.actor.attributes.get(k).map(String::as_str);
-    match ev.kind {
-        EventType::Service => {
-            matches!(ev.action.as_str(), "update" | "remove")
-                && (ev.actor.id == id || attr("name") == Some(name))
-        }
-        EventType::Container => {
-            matches!(ev.action.as_str(), "start" | "die")
-                && (attr("com.docker.swarm.service.id") == Some(id)
-                    || attr("com.docker.swarm.service.name") == Some(name))
-        }
-        _ => false,
     }
 }
 
-/// The next event about the service, or `None` at `deadline`.
-async fn next_event(
-    events: &mut EventStream,
-    id: &str,
-    name: &str,
-    deadline: Option<Instant>,
-) -> CliResult<Option<Event>> {
-    loop {
-        let next = match deadline {
-            Some(d) => match tokio::time::timeout_at(d, events.next()).await {
-                Ok(n) => n,
-                Err(_) => return Ok(None),
-            },
-            None => events.next().await,
-        };
-        match next {
-            Some(Ok(ev)) if concerns(&ev, id, name) => return Ok(Some(ev)),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(e.into()),
-            None => return Err("the daemon closed the event stream".into()),
+/// The line for a watcher report (`None`: nothing to print), and whether it is an error line.
+fn report_line(a: &WatchArgs, r: &Report) -> Option<(String, bool)> {
+    match r {
+        Report::Applied {
+            cause: Cause::Resync,
+            outcome: Applied::Unchanged,
+            ..
+        } => None,
+        Report::Applied {
+            cause,
+            servers,
+            outcome,
+        } => {
+            let line = applied_line(&a.nginx, &a.lb, servers.len(), outcome);
+            Some((
+                if *cause == Cause::Resync {
+                    format!("{line} (resync)")
+                } else {
+                    line
+                },
+                false,
+            ))
         }
+        Report::Kept { reason, .. } => {
+            let why = match reason {
+                Kept::NoRunningTasks => "the service has no running task".to_owned(),
+                Kept::Backend(m) | Kept::ApplyFailed(m) | Kept::DaemonUnavailable(m) => m.clone(),
+                _ => format!("{reason:?}"),
+            };
+            Some((
+                format!(
+                    "kept: {} (the last good config keeps serving: {why})",
+                    a.nginx.conf.display()
+                ),
+                false,
+            ))
+        }
+        Report::StreamLost { error, retry_in } => Some((
+            format!(
+                "lb watch: event stream lost ({error}); reconnecting in {} ms",
+                retry_in.as_millis()
+            ),
+            true,
+        )),
+        _ => None,
     }
 }
 
 async fn watch(a: WatchArgs) -> CliResult {
     let client = connect(a.svc.host.as_deref()).await?;
-    let svc = client.service_inspect(&a.svc.service).await?;
-    let (id, name) = (svc.id.clone(), svc.name().to_owned());
-    let deadline = match a.timeout {
-        Some(s) => Some(Instant::now() + secs("timeout", s)?),
-        None => None,
-    };
-    let converge = secs("converge-timeout", a.converge_timeout)?;
     let resync = match a.resync {
         Some(s) if s > 0.0 => Some(secs("resync", s)?),
         Some(s) => return Err(format!("--resync {s}: must be more than 0 seconds").into()),
         None => None,
     };
-    // Subscribe before the first apply, so no change between the two is missed.
-    let mut events = if a.once {
-        None
-    } else {
-        let filter = EventFilter::new().kind("service").kind("container");
-        Some(client.events(&filter).await?)
-    };
-    let apply_line = async |client: &Client| -> CliResult<String> {
-        let servers = service_servers(client, &a.svc).await?;
-        apply_rendered(&a.nginx, &a.lb, build(servers, &a.lb)?).await
-    };
-    let apply_now = async |client: &Client| -> CliResult {
-        println!("{}", apply_line(client).await?);
-        Ok(())
-    };
-    apply_now(&client).await?;
-    let Some(events) = events.as_mut() else {
+    let watcher = LbWatcher::builder(
+        client.clone(),
+        a.svc.service.clone(),
+        target(&a.nginx, &a.lb)?,
+    )
+    .backends(a.svc.backends())
+    .balancer(a.lb.balancer()?)
+    .debounce(Duration::from_millis(a.debounce))
+    .resync(resync)
+    .converge_timeout(secs("converge-timeout", a.converge_timeout)?)
+    .build();
+    if a.once {
+        let r = watcher.reconcile(Cause::Start).await?;
+        if let Some((line, err)) = report_line(&a, &r) {
+            if err {
+                eprintln!("{line}")
+            } else {
+                println!("{line}")
+            }
+        }
         return Ok(());
-    };
-    let mut seen: u64 = 0;
-    loop {
-        let tick = resync.map(|r| Instant::now() + r);
-        let until = match (deadline, tick) {
-            (Some(d), Some(t)) => Some(d.min(t)),
-            (d, t) => d.or(t),
-        };
-        let Some(ev) = next_event(events, &id, &name, until).await? else {
-            if deadline.is_none_or(|d| Instant::now() < d) {
-                // A resync tick: apply what runs now, say so only when it changed something.
-                let line = apply_line(&client).await?;
-                if !line.starts_with("unchanged:") {
-                    println!("{line} (resync)");
-                }
-                continue;
-            }
-            return match a.max_events {
-                Some(m) => Err(format!(
-                    "lb watch: timed out after {} event(s) about {name:?}, expected {m}",
-                    seen
-                )
-                .into()),
-                None => Ok(()),
-            };
-        };
-        seen += 1;
-        if ev.kind == EventType::Service && ev.action == "remove" {
-            return Err(format!("lb watch: service {name:?} was removed").into());
-        }
-        // Debounce: a scale or update comes as a burst (service update, container starts/dies).
-        let quiet = Duration::from_millis(a.debounce);
-        loop {
-            let until = Instant::now() + quiet;
-            let until = deadline.map_or(until, |d| d.min(until));
-            match next_event(events, &id, &name, Some(until)).await? {
-                Some(_) => seen += 1,
-                None => break,
-            }
-        }
-        // Container events only come from the daemon we follow; wait until the swarm has every
-        // task running (event-driven in swarm-client) so tasks on other nodes are included.
-        if let Err(e) = client
-            .wait_converged(
-                &id,
-                WaitOptions::new().window(Duration::ZERO).timeout(converge),
-            )
-            .await
-        {
-            eprintln!("lb watch: {name}: {e}; applying the tasks that run now");
-        }
-        apply_now(&client).await?;
-        if a.max_events.is_some_and(|m| seen >= m) {
-            return Ok(());
-        }
     }
+    let mut seen: u64 = 0;
+    let run = watcher.run(|r| {
+        if let Some((line, err)) = report_line(&a, r) {
+            if err {
+                eprintln!("{line}")
+            } else {
+                println!("{line}")
+            }
+        }
+        if let Report::Applied {
+            cause: Cause::Events(n),
+            ..
+        }
+        | Report::Kept {
+            cause: Cause::Events(n),
+            ..
+        } = r
+        {
+            seen += n;
+            if a.max_events.is_some_and(|m| seen >= m) {
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    let result = match a.timeout {
+        Some(t) => match tokio::time::timeout(secs("timeout", t)?, run).await {
+            Ok(r) => r,
+            Err(_) => {
+                return match a.max_events {
+                    Some(m) => Err(format!(
+                        "lb watch: timed out after {seen} event(s) about {:?}, expected {m}",
+                        a.svc.service
+                    )
+                    .into()),
+                    None => Ok(()),
+                };
+            }
+        },
+        None => run.await,
+    };
+    result.map_err(|e| format!("lb watch: {e}").into())
 }
 
 /// Runs a command of this area.
@@ -624,18 +475,27 @@ async fn watch(a: WatchArgs) -> CliResult {
 pub async fn run(cmd: Command) -> CliResult {
     match cmd {
         Command::Lb(LbCommand::Render(a)) => {
-            print!("{}", build(parse_servers(&a.servers)?, &a.lb)?.text);
+            print!(
+                "{}",
+                a.lb.balancer()?.render(&parse_servers(&a.servers)?)?.text
+            );
             Ok(())
         }
         Command::Lb(LbCommand::Apply(a)) => {
-            let r = build(parse_servers(&a.servers)?, &a.lb)?;
-            println!("{}", apply_rendered(&a.nginx, &a.lb, r).await?);
+            let rendered = a.lb.balancer()?.render(&parse_servers(&a.servers)?)?;
+            let t = target(&a.nginx, &a.lb)?;
+            let servers = rendered.servers.len();
+            let outcome = tokio::task::spawn_blocking(move || t.apply(&rendered)).await??;
+            println!("{}", applied_line(&a.nginx, &a.lb, servers, &outcome));
             Ok(())
         }
         Command::Lb(LbCommand::FromService(a)) => {
             let client = connect(a.svc.host.as_deref()).await?;
-            let servers = service_servers(&client, &a.svc).await?;
-            print!("{}", build(servers, &a.lb)?.text);
+            let (_, servers) = a.svc.backends().resolve(&client, &a.svc.service).await?;
+            if servers.is_empty() {
+                return Err(format!("service {:?} has no running task", a.svc.service).into());
+            }
+            print!("{}", a.lb.balancer()?.render(&servers)?.text);
             Ok(())
         }
         Command::Lb(LbCommand::Watch(a)) => watch(*a).await,

@@ -1055,22 +1055,18 @@ fn service_table(list: &[Service]) -> String {
         let replicas = format!("{}/{}", st.running_tasks, st.desired_tasks);
         let ports = s
             .endpoint
-            .get("Ports")
-            .and_then(Value::as_array)
-            .map(|ps| {
-                ps.iter()
-                    .map(|p| {
-                        format!(
-                            "*:{}->{}/{}",
-                            p["PublishedPort"],
-                            p["TargetPort"],
-                            p["Protocol"].as_str().unwrap_or("tcp")
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            .ports
+            .iter()
+            .map(|p| {
+                format!(
+                    "*:{}->{}/{}",
+                    p.published_port,
+                    p.target_port,
+                    p.protocol.as_ref().map_or("tcp", |p| p.as_str())
+                )
             })
-            .unwrap_or_default();
+            .collect::<Vec<_>>()
+            .join(", ");
         rows.push(vec![
             s.id.chars().take(12).collect(),
             s.name().to_owned(),

@@ -1,16 +1,13 @@
-//! The load balancer side of day5: the upstream over the tasks, nginx in the task container
-//! (as an [`NginxRunner`] for `lb_config::nginx::apply`), and HTTP requests through it.
+//! The load balancer side of day5: the upstream over the tasks and HTTP requests through it
+//! (nginx in the task container is `dockwright::lb::TaskNginx`).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use lb_config::nginx::{ApplyError, NginxRunner};
 use lb_config::{AccessLog, Config, Directive, Location, Method, Server, ServerAddr, Upstream};
-use swarm_client::exec::{ExecOptions, NodeEndpoints};
 use swarm_client::port::PublishMode;
 use swarm_client::spec::ServiceSpec;
-use swarm_client::tasks::{ServiceSlot, TaskPlacement};
+use swarm_client::tasks::TaskPlacement;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::Result;
@@ -30,7 +27,7 @@ pub(crate) fn backends(
     for p in placements {
         let addr = if let Some(base) = real_port_base {
             let slot = p.slot.ok_or("a replicated task without a slot")?;
-            let port = crate::cli::lb::port_for_slot(u32::from(base), slot)?;
+            let port = dockwright::lb::port_for_slot(u32::from(base), slot)?;
             ServerAddr::ip([127, 0, 0, 1].into(), Some(port))
         } else {
             let published = spec
@@ -92,118 +89,6 @@ pub(crate) fn placeholder(listen: &str) -> Result<Config> {
         )
         .build()?;
     Ok(Config::builder().server(server).build()?)
-}
-
-/// nginx inside the container of the task `SERVICE.1`, reached with exec through the daemon of the
-/// node it runs on: `validate` runs `nginx -t`, `reload` runs `nginx -s reload`.
-pub(crate) struct TaskNginx {
-    swarm: swarm_client::Client,
-    slot: ServiceSlot,
-    nodes: NodeEndpoints,
-    handle: tokio::runtime::Handle,
-    log: Mutex<Vec<String>>,
-}
-
-impl TaskNginx {
-    pub(crate) fn new(
-        swarm: swarm_client::Client,
-        service: &str,
-        nodes: NodeEndpoints,
-    ) -> Result<Self> {
-        Ok(Self {
-            swarm,
-            slot: ServiceSlot::new(service, 1)?,
-            nodes,
-            handle: tokio::runtime::Handle::current(),
-            log: Mutex::new(Vec::new()),
-        })
-    }
-
-    /// What was run, one line each.
-    pub(crate) fn log(&self) -> Vec<String> {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
-    }
-
-    /// Runs `cmd` in the task and logs it; `Err` holds stderr (or the API error).
-    fn run(&self, cmd: &[&str]) -> std::result::Result<(), String> {
-        self.exec(cmd, true).map(drop)
-    }
-
-    /// Runs `cmd` in the task; `Ok` holds stdout, `Err` stderr (or the API error).
-    fn exec(&self, cmd: &[&str], log: bool) -> std::result::Result<Vec<u8>, String> {
-        let opts = ExecOptions::new(cmd.iter().copied());
-        let t = Instant::now();
-        let r = self
-            .handle
-            .block_on(self.swarm.exec_in_task(&self.slot, &opts, &self.nodes));
-        let line = match &r {
-            Ok(res) => format!(
-                "exec in {}: {} → exit {} ({} ms){}",
-                self.slot,
-                cmd.join(" "),
-                res.exit_code,
-                t.elapsed().as_millis(),
-                one_line(&res.output.stderr)
-                    .map(|s| format!(": {s}"))
-                    .unwrap_or_default()
-            ),
-            Err(e) => format!("exec in {}: {} failed: {e}", self.slot, cmd.join(" ")),
-        };
-        if log && let Ok(mut l) = self.log.lock() {
-            l.push(line);
-        }
-        match r {
-            Ok(res) if res.exit_code == 0 => Ok(res.output.stdout),
-            Ok(res) => Err(format!(
-                "exit {}: {}",
-                res.exit_code,
-                String::from_utf8_lossy(&res.output.stderr).trim()
-            )),
-            Err(e) => Err(e.to_string()),
-        }
-    }
-}
-
-fn one_line(b: &[u8]) -> Option<String> {
-    let s = String::from_utf8_lossy(b);
-    let s: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    (!s.is_empty()).then(|| s.join(" | "))
-}
-
-impl NginxRunner for TaskNginx {
-    fn validate(&self) -> std::result::Result<(), ApplyError> {
-        self.run(&["nginx", "-t"])
-            .map_err(|stderr| ApplyError::Invalid { stderr })
-    }
-
-    fn reload(&self) -> std::result::Result<(), ApplyError> {
-        self.run(&["nginx", "-s", "reload"])
-            .map_err(|stderr| ApplyError::Reload { stderr })
-    }
-
-    /// The accepting workers, from busybox `ps` in the task (the image has busybox), so `apply`
-    /// also waits until no old worker can take a new connection. Not logged: it is polled.
-    fn workers(&self) -> Option<BTreeSet<u32>> {
-        let out = self.exec(&["ps", "-o", "pid,args"], false).ok()?;
-        accepting_workers(&String::from_utf8_lossy(&out))
-    }
-}
-
-/// The pids of `ps -o pid,args` lines that are nginx workers still accepting connections; `None`
-/// when the output shows no nginx master (not a `ps` of an nginx container: nothing observed).
-fn accepting_workers(ps: &str) -> Option<BTreeSet<u32>> {
-    if !ps.contains("nginx: master process") {
-        return None;
-    }
-    let pids = ps
-        .lines()
-        .filter_map(|l| {
-            let (pid, args) = l.trim().split_once(char::is_whitespace)?;
-            let pid = pid.parse::<u32>().ok()?;
-            lb_config::nginx::is_accepting_worker(args).then_some(pid)
-        })
-        .collect();
-    Some(pids)
 }
 
 /// One `GET /` on `127.0.0.1:port` (HTTP/1.0): status and body.
@@ -311,21 +196,6 @@ pub(crate) fn simulate(config_text: &str, n: u32) -> Result<Vec<(String, u32)>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn accepting_workers_from_busybox_ps() {
-        let ps = "PID   USER     TIME  COMMAND\n    1 root      0:00 nginx: master process nginx -g daemon off;\n   14 nobody    0:00 nginx: worker process is shutting down\n   21 nobody    0:00 nginx: worker process\n   22 nobody    0:00 nginx: worker process\n   30 root      0:00 ps -o pid,args\n";
-        // `-o pid,args` prints only two columns; the wider default format must not confuse it.
-        let narrow = "PID   COMMAND\n    1 nginx: master process nginx -g daemon off;\n   14 nginx: worker process is shutting down\n   21 nginx: worker process\n";
-        assert_eq!(accepting_workers(ps), Some([21, 22].into()));
-        assert_eq!(accepting_workers(narrow), Some([21].into()));
-        // Only old workers left: observed, none accepting.
-        let old_only = "PID   COMMAND\n    1 nginx: master process nginx\n   14 nginx: worker process is shutting down\n";
-        assert_eq!(accepting_workers(old_only), Some(BTreeSet::new()));
-        // No nginx master in the output (a fake exec): nothing observed.
-        assert_eq!(accepting_workers("PID   COMMAND\n"), None);
-        assert_eq!(accepting_workers(""), None);
-    }
 
     #[test]
     fn simulate_spreads_evenly_and_by_weight() {

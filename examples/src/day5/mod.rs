@@ -490,11 +490,21 @@ async fn workflow(args: &Args, env: &mut Env, out: &mut Out) -> Result {
     out.cmd(&format!(
         "docker exec {lb_name}.1.$(docker service ps -f 'name={lb_name}.1' {lb_name} -q --no-trunc | head -n1) nginx -s reload"
     ));
-    let runner = lb::TaskNginx::new(swarm.clone(), &lb_name, env.node_endpoints().await?)?;
+    let task_nginx = dockwright::lb::TaskNginx::new(
+        swarm.clone(),
+        &lb_name,
+        &conf_file,
+        env.node_endpoints().await?,
+    )?;
     let applied = tokio::task::block_in_place(|| {
-        lb_config::nginx::apply_with(&conf_file, text.as_bytes(), &runner, &apply_opts)
+        lb_config::nginx::apply_with(
+            &conf_file,
+            text.as_bytes(),
+            task_nginx.runner(),
+            &apply_opts,
+        )
     })?;
-    for line in runner.log() {
+    for line in task_nginx.exec_log() {
         out.info(&line);
     }
     match applied {

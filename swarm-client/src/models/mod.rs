@@ -20,7 +20,8 @@ pub use swarm_spec::{
 };
 pub use time::{Timestamp, api_time_arg};
 
-use crate::spec::{ServiceMode, ServiceSpec, TaskSpec};
+use crate::port::PortConfig;
+use crate::spec::{EndpointSpec, ServiceMode, ServiceSpec, TaskSpec};
 
 use crate::string_enum::string_enum;
 
@@ -375,14 +376,40 @@ pub struct Service {
     pub spec: ServiceSpec,
     /// The spec before the last update (what `rollback` returns to).
     pub previous_spec: Option<ServiceSpec>,
-    /// Endpoint (ports, VIPs), verbatim.
-    pub endpoint: Value,
+    /// Endpoint: the ports the swarm actually published, the virtual IPs.
+    pub endpoint: Endpoint,
     /// Update status.
     pub update_status: Option<UpdateStatus>,
     /// Task counts (list with `status=true`).
     pub service_status: Option<ServiceStatus>,
     /// Job status (jobs only), verbatim.
     pub job_status: Option<Value>,
+}
+
+/// `Endpoint` of a service: what the swarm made of its `EndpointSpec`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[non_exhaustive]
+pub struct Endpoint {
+    /// The endpoint spec in effect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spec: Option<EndpointSpec>,
+    /// The published ports, with the published port the swarm chose when the spec left it 0.
+    #[serde(
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub ports: Vec<PortConfig>,
+    /// `VirtualIPs`, as the daemon sends them.
+    #[serde(
+        rename = "VirtualIPs",
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub virtual_ips: Vec<Value>,
+    /// Fields this crate does not model.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Service {
