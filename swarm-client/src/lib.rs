@@ -131,6 +131,8 @@ mod string_enum;
 
 #[cfg(feature = "mock")]
 pub mod mock;
+#[cfg(feature = "nfs")]
+pub mod nfs;
 
 pub use client::{ApiVersion, Client, ClientBuilder};
 pub use error::{Error, Result};
