@@ -361,3 +361,45 @@ fn no_secret_in_any_debug_or_display() {
     }
     assert!(texts[0].contains("<redacted>"));
 }
+
+/// The config's `Debug` (and so the Debug of every client holding one) shows its shape but no
+/// secret: `auth` (base64 `user:password`), `password`, `identitytoken`, `registrytoken`, and
+/// header values such as `HttpHeaders.Authorization` are printed as `<redacted>`.
+#[test]
+fn docker_config_debug_redacts_every_secret() {
+    let text = r#"{
+        "auths": {
+            "reg.example:5000": {"auth": "dXNlcjpBVVRILVNFQ1JFVA==", "email": "u@example.com"},
+            "tok.example": {"identitytoken": "IDENTITY-SECRET", "username": "bob"},
+            "bear.example": {"registrytoken": "REGISTRY-SECRET"},
+            "pw.example": {"username": "carol", "password": "PASSWORD-SECRET"}
+        },
+        "HttpHeaders": {"Authorization": "Bearer HEADER-SECRET", "X-Meta-Source": "ci"},
+        "credsStore": "desktop"
+    }"#;
+    let cfg = DockerConfig::parse("/home/u/.docker/config.json", text).unwrap();
+    for shown in [format!("{cfg:?}"), format!("{cfg:#?}")] {
+        for secret in [
+            "dXNlcjpBVVRILVNFQ1JFVA==",
+            "AUTH-SECRET",
+            "IDENTITY-SECRET",
+            "REGISTRY-SECRET",
+            "PASSWORD-SECRET",
+            "HEADER-SECRET",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        // Still useful for debugging: the path, registries, user names and other settings.
+        for visible in [
+            "/home/u/.docker/config.json",
+            "reg.example:5000",
+            "u@example.com",
+            "carol",
+            "desktop",
+            "X-Meta-Source",
+            "<redacted>",
+        ] {
+            assert!(shown.contains(visible), "{visible} missing from {shown}");
+        }
+    }
+}
