@@ -66,7 +66,9 @@ fn redact_secrets(value: &mut Value, all_strings: bool) {
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| redact_secrets(v, all_strings)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| redact_secrets(v, all_strings)),
         Value::String(s) if all_strings => *s = "<redacted>".into(),
         _ => {}
     }
