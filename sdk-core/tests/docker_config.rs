@@ -403,3 +403,53 @@ fn docker_config_debug_redacts_every_secret() {
         }
     }
 }
+
+/// A helper's stdout is read up to a limit (1 MiB): a helper printing more is an error naming
+/// the limit, never a buffer that grows with whatever the helper prints.
+#[test]
+fn credential_helper_output_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    write_exe(
+        &dir.path().join("docker-credential-huge"),
+        "#!/bin/sh\nhead -c 5000000 /dev/zero | tr '\\0' 'a'\n",
+    );
+    let cfg = DockerConfig::parse(
+        dir.path().join("config.json"),
+        r#"{"credHelpers": {"reg:1": "huge"}}"#,
+    )
+    .unwrap()
+    .with_helper_dir(dir.path());
+    let err = cfg.credentials_for("reg:1").unwrap_err();
+    assert!(
+        matches!(&err, Error::CredentialHelper { message, .. } if message.contains("more than 1048576 bytes")),
+        "{err:?}"
+    );
+}
+
+/// A helper that prints without end is stopped at the limit (its pipe closed), not after the
+/// 60 s helper timeout with gigabytes buffered.
+#[test]
+fn endless_credential_helper_output_stops_at_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    write_exe(
+        &dir.path().join("docker-credential-endless"),
+        "#!/bin/sh\nexec yes\n",
+    );
+    let cfg = DockerConfig::parse(
+        dir.path().join("config.json"),
+        r#"{"credHelpers": {"reg:1": "endless"}}"#,
+    )
+    .unwrap()
+    .with_helper_dir(dir.path());
+    let started = std::time::Instant::now();
+    let err = cfg.credentials_for("reg:1").unwrap_err();
+    assert!(
+        matches!(&err, Error::CredentialHelper { message, .. } if message.contains("more than")),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
