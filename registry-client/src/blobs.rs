@@ -5,11 +5,12 @@
 //! are ignored).
 
 use crate::auth::Scope;
-use crate::client::{Client, Req, ReqBody};
+use crate::client::Client;
 use crate::digest::{Digest, Digester};
 use crate::error::{Error, Result, redact_url};
 use crate::progress::{BlobProgress, ProgressKind};
 use crate::reference::Reference;
+use crate::request::{Req, ReqBody, api_error, retry_delay};
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
@@ -187,7 +188,7 @@ impl Client {
             StatusCode::NOT_FOUND => Ok(None),
             _ => {
                 let ep = redact_url(resp.url());
-                Err(crate::client::api_error(resp, "HEAD", &ep).await)
+                Err(api_error(resp, "HEAD", &ep).await)
             }
         }
     }
@@ -469,12 +470,7 @@ impl Client {
                     return Err(err);
                 }
                 resumes += 1;
-                tokio::time::sleep(crate::client::retry_delay(
-                    &self.inner.retry,
-                    resumes - 1,
-                    None,
-                ))
-                .await;
+                tokio::time::sleep(retry_delay(&self.inner.retry, resumes - 1, None)).await;
                 let (loc, next) = self.upload_status(repo, &location).await?;
                 tracing::debug!(from = next, error = %err, "resuming chunked upload");
                 location = loc;

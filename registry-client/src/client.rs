@@ -4,16 +4,14 @@
 //! `Authorization` never leaves the registry's host.
 
 use crate::auth::{Challenge, Scope, merge_scopes, parse_www_authenticate};
-use crate::error::{ApiError, Error, Result, parse_error_body, redact_url};
-use crate::progress::{BlobProgress, ProgressKind, ProgressSink};
+use crate::error::{Error, Result, redact_url};
+use crate::progress::{BlobProgress, ProgressSink};
+use crate::request::{Req, ReqBody, api_error, basic_header, file_body, header_value, retry_delay};
 use crate::token_cache::TokenCache;
-use bytes::Bytes;
-use futures_util::StreamExt;
-use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, Response, StatusCode};
 use sdk_core::{ClientOptions, Credentials, DockerConfig, RetryPolicy};
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracing::Instrument as _;
@@ -23,17 +21,6 @@ use url::Url;
 pub const DEFAULT_MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
 /// Default number of blobs transferred at once.
 pub const DEFAULT_CONCURRENCY: usize = 4;
-
-pub(crate) fn retry_delay(
-    policy: &RetryPolicy,
-    attempt: u32,
-    retry_after: Option<Duration>,
-) -> Duration {
-    retry_after.map_or_else(
-        || policy.backoff(attempt + 1),
-        |r| r.min(policy.max_delay()),
-    )
-}
 
 /// Builder of a [`Client`]. Setters never fail; [`ClientBuilder::build`] checks.
 #[must_use]
@@ -238,88 +225,6 @@ pub fn is_loopback_registry(registry: &str) -> bool {
     }
     host.parse::<std::net::IpAddr>()
         .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// A request body that can be rebuilt for a retry.
-#[derive(Debug, Clone)]
-pub(crate) enum ReqBody {
-    Empty,
-    Bytes(Bytes),
-    /// `len` bytes of a file from `offset`, streamed.
-    File {
-        path: PathBuf,
-        offset: u64,
-        len: u64,
-        progress: Option<BlobProgress>,
-        /// Bytes already reported before this body (resumed uploads).
-        reported: u64,
-    },
-    /// A one-shot stream (copy between registries): a retry after it was taken fails.
-    Stream(OneShot, u64),
-}
-
-/// A body stream that can be sent once.
-#[derive(Clone)]
-pub(crate) struct OneShot(pub(crate) Arc<Mutex<Option<crate::blobs::BlobStream>>>);
-
-impl std::fmt::Debug for OneShot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OneShot")
-    }
-}
-
-/// A request to a registry, rebuilt on every attempt.
-#[derive(Debug, Clone)]
-pub(crate) struct Req {
-    pub(crate) method: Method,
-    pub(crate) registry: String,
-    pub(crate) url: Url,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: ReqBody,
-    pub(crate) scopes: Vec<Scope>,
-    /// Whether 429/5xx/connection errors are retried.
-    pub(crate) retry: bool,
-    /// Whether redirects are followed.
-    pub(crate) follow: bool,
-}
-
-impl Req {
-    pub(crate) fn new(method: Method, registry: &str, url: Url, scopes: Vec<Scope>) -> Self {
-        Self {
-            method,
-            registry: registry.to_owned(),
-            url,
-            headers: HeaderMap::new(),
-            body: ReqBody::Empty,
-            scopes,
-            retry: true,
-            follow: true,
-        }
-    }
-
-    pub(crate) fn header(mut self, name: header::HeaderName, value: &str) -> Result<Self> {
-        let v = HeaderValue::from_str(value).map_err(|_| Error::Invalid {
-            what: "header value",
-            reason: format!("{name}: {value:?}"),
-        })?;
-        self.headers.insert(name, v);
-        Ok(self)
-    }
-
-    pub(crate) fn body(mut self, body: ReqBody) -> Self {
-        self.body = body;
-        self
-    }
-
-    pub(crate) fn no_retry(mut self) -> Self {
-        self.retry = false;
-        self
-    }
-
-    pub(crate) fn no_follow(mut self) -> Self {
-        self.follow = false;
-        self
-    }
 }
 
 fn origin(u: &Url) -> (String, String, Option<u16>) {
@@ -743,78 +648,6 @@ impl Client {
     }
 }
 
-fn header_value(v: &str) -> Result<HeaderValue> {
-    let mut h = HeaderValue::from_str(v).map_err(|_| Error::Invalid {
-        what: "credentials",
-        reason: "contain characters not allowed in an HTTP header".into(),
-    })?;
-    h.set_sensitive(true);
-    Ok(h)
-}
-
-pub(crate) fn basic_header(user: &str, pass: &str) -> String {
-    use base64::Engine as _;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-    )
-}
-
-/// Builds [`Error::Api`] from an error response (reads a bounded body).
-pub(crate) async fn api_error(resp: Response, method: &str, endpoint: &str) -> Error {
-    let status = resp.status().as_u16();
-    let retry_after = retry_after(&resp).map(|d| d.as_secs());
-    let mut body = Vec::new();
-    let mut stream = resp.bytes_stream();
-    while let Some(Ok(chunk)) = stream.next().await {
-        body.extend_from_slice(&chunk);
-        if body.len() > 64 * 1024 {
-            break;
-        }
-    }
-    Error::Api(Box::new(ApiError {
-        status,
-        method: method.to_owned(),
-        endpoint: endpoint.to_owned(),
-        errors: parse_error_body(&body),
-        retry_after,
-    }))
-}
-
-/// Streams `len` bytes of a file from `offset` as a request body, reporting progress.
-async fn file_body(
-    path: &std::path::Path,
-    offset: u64,
-    len: u64,
-    progress: Option<BlobProgress>,
-    reported: u64,
-) -> Result<reqwest::Body> {
-    use tokio::io::{AsyncReadExt, AsyncSeekExt};
-    let mut f = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| Error::io("opening", path, e))?;
-    if offset > 0 {
-        f.seek(std::io::SeekFrom::Start(offset))
-            .await
-            .map_err(|e| Error::io("seeking", path, e))?;
-    }
-    let reader = f.take(len);
-    let stream = tokio_util::io::ReaderStream::with_capacity(reader, 256 * 1024);
-    let mut sent = reported;
-    let mut last_report = reported;
-    let stream = stream.map(move |chunk| {
-        if let (Ok(c), Some(p)) = (&chunk, &progress) {
-            sent += c.len() as u64;
-            if sent - last_report >= 1024 * 1024 {
-                last_report = sent;
-                p.emit(ProgressKind::Advanced, sent);
-            }
-        }
-        chunk
-    });
-    Ok(reqwest::Body::wrap_stream(stream))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -874,20 +707,5 @@ mod tests {
         assert!(!format!("{b:?}").contains("hunter2"));
         let client = b.build().unwrap();
         assert!(!format!("{client:?}").contains("hunter2"));
-    }
-
-    #[test]
-    fn retry_delays() {
-        let r = RetryPolicy::new()
-            .with_jitter(false)
-            .with_base_delay(Duration::from_millis(100))
-            .with_max_delay(Duration::from_secs(1));
-        assert_eq!(retry_delay(&r, 0, None), Duration::from_millis(100));
-        assert_eq!(retry_delay(&r, 2, None), Duration::from_millis(400));
-        assert_eq!(retry_delay(&r, 9, None), Duration::from_secs(1));
-        assert_eq!(
-            retry_delay(&r, 0, Some(Duration::from_secs(5))),
-            Duration::from_secs(1)
-        );
     }
 }

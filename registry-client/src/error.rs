@@ -190,6 +190,9 @@ pub struct ApiError {
     pub endpoint: String,
     /// The OCI errors from the JSON body (empty when the body had none).
     pub errors: Vec<OciError>,
+    /// When the body had no OCI errors: its `{"message":…}` (the Engine API form, sent by
+    /// some proxies) or its text, cleaned of credentials and cut at 1024 characters.
+    pub message: Option<String>,
     /// Seconds from `Retry-After`, when given.
     pub retry_after: Option<u64>,
 }
@@ -207,6 +210,11 @@ impl fmt::Display for ApiError {
             if !e.message.is_empty() {
                 write!(f, " ({})", e.message)?;
             }
+        }
+        if self.errors.is_empty()
+            && let Some(m) = &self.message
+        {
+            write!(f, ": {m}")?;
         }
         Ok(())
     }
@@ -312,35 +320,22 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// Parses an OCI error body; anything that is not the expected JSON gives an empty list.
-#[must_use]
-pub(crate) fn parse_error_body(body: &[u8]) -> Vec<OciError> {
-    #[derive(serde::Deserialize)]
-    struct Body {
-        #[serde(default)]
-        errors: Vec<Entry>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Entry {
-        #[serde(default)]
-        code: String,
-        #[serde(default)]
-        message: String,
-        #[serde(default)]
-        detail: serde_json::Value,
-    }
-    serde_json::from_slice::<Body>(body)
-        .map(|b| {
-            b.errors
-                .into_iter()
-                .map(|e| OciError {
-                    code: ErrorCode::from(e.code.as_str()),
-                    message: e.message,
-                    detail: e.detail.to_string(),
-                })
-                .collect()
+/// The OCI errors of a body decoded by sdk-core's decoder.
+pub(crate) fn oci_errors(body: &sdk_core::error_body::ErrorBody) -> Vec<OciError> {
+    body.errors
+        .iter()
+        .map(|e| OciError {
+            code: ErrorCode::from(e.code.as_str()),
+            message: e.message.clone(),
+            detail: e.detail.clone().unwrap_or_else(|| "null".into()),
         })
-        .unwrap_or_default()
+        .collect()
+}
+
+/// Parses an OCI error body; anything that is not the expected JSON gives an empty list.
+#[cfg(test)]
+fn parse_error_body(body: &[u8]) -> Vec<OciError> {
+    oci_errors(&sdk_core::error_body::ErrorBody::parse(body))
 }
 
 /// A URL for error messages and logs, through sdk-core's redaction: no userinfo, no fragment,

@@ -126,6 +126,7 @@ pub mod manifests;
 pub mod progress;
 pub mod pull;
 pub mod push;
+mod request;
 pub mod tags;
 mod token_cache;
 

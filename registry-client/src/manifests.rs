@@ -2,10 +2,11 @@
 //! changes the digest), size-limited, digest-checked.
 
 use crate::auth::Scope;
-use crate::client::{Client, Req, ReqBody};
+use crate::client::Client;
 use crate::digest::{Digest, Digester};
 use crate::error::{Error, Result, redact_url};
 use crate::reference::Reference;
+use crate::request::{Req, ReqBody, api_error};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use reqwest::header;
@@ -253,7 +254,7 @@ impl Client {
             return Ok(None);
         }
         if !resp.status().is_success() {
-            return Err(crate::client::api_error(resp, "HEAD", &endpoint).await);
+            return Err(api_error(resp, "HEAD", &endpoint).await);
         }
         Ok(Some(ManifestHead {
             digest: docker_content_digest(&resp, &endpoint)?,

@@ -4,16 +4,16 @@
 //! has), the manifest last, so a failed push never leaves a tag naming missing blobs.
 
 use crate::blobs::with_digest;
-use crate::client::{Client, OneShot, ReqBody};
+use crate::client::Client;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::image::{DockerArchive, ImageError, LocalArtifact, OciLayout};
 use crate::manifests::{ParsedManifest, add_blobs, descriptor_digest};
 use crate::progress::ProgressKind;
 use crate::reference::Reference;
+use crate::request::{OneShot, ReqBody};
 use futures_util::{StreamExt, TryStreamExt};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 pub use crate::image::REF_NAME_ANNOTATION;
 
@@ -232,7 +232,7 @@ impl Client {
     ) -> Result<()> {
         let resp = self.start_upload(repo, "").await?;
         let location = with_digest(self.resolve_location(&resp)?, digest);
-        let body = ReqBody::Stream(OneShot(Arc::new(Mutex::new(Some(stream)))), size);
+        let body = ReqBody::Stream(OneShot::new(stream), size);
         self.finish_upload(repo, location, body, false).await?;
         Ok(())
     }

@@ -1,9 +1,10 @@
 //! Tags list with `Link` pagination (`n`, `last`) and the catalog.
 
 use crate::auth::Scope;
-use crate::client::{Client, Req};
+use crate::client::Client;
 use crate::error::{Error, Result, redact_url};
 use crate::reference::Reference;
+use crate::request::Req;
 use reqwest::Method;
 use reqwest::header;
 use url::Url;

@@ -1,8 +1,8 @@
 //! Bearer tokens: fetching from the token endpoint and a cache keyed by registry and scope.
 
 use crate::auth::Scope;
-use crate::client::basic_header;
 use crate::error::{Error, Result, redact_url};
+use crate::request::{api_error, basic_header};
 use sdk_core::Credentials;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -155,7 +155,7 @@ pub(crate) async fn fetch_token(
     .map_err(|e| Error::http(&endpoint, e))?;
     let status = resp.status();
     if !status.is_success() {
-        return Err(crate::client::api_error(resp, "GET", &endpoint).await);
+        return Err(api_error(resp, "GET", &endpoint).await);
     }
     let body = resp.bytes().await.map_err(|e| Error::http(&endpoint, e))?;
     let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| Error::Token {

@@ -58,3 +58,61 @@ fn client_debug_never_shows_the_docker_configs_secrets() {
         assert!(shown.contains("/home/u/.docker/config.json"), "{shown}");
     }
 }
+
+/// Error replies go through sdk-core's one decoder: the registry form, the Engine form
+/// (`{"message":…}`, what proxies in front of registries often send) and text all give a
+/// message, cleaned of anything that looks like a credential.
+#[tokio::test]
+async fn error_replies_in_every_form_give_a_clean_message() {
+    use wiremock::matchers::{method, path};
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&s)
+        .await;
+    let cases = [
+        (
+            "engine",
+            403,
+            r#"{"message":"blocked by policy for Authorization: Bearer LEAKED-TOKEN"}"#,
+            "blocked by policy",
+        ),
+        (
+            "text",
+            502,
+            "upstream down; retry at https://x.example/?token=LEAKED-TOKEN",
+            "upstream down",
+        ),
+        (
+            "registry",
+            404,
+            r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
+            "MANIFEST_UNKNOWN (manifest unknown)",
+        ),
+    ];
+    for (repo, status, body, _) in &cases {
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/team/{repo}/manifests/1")))
+            .respond_with(ResponseTemplate::new(*status).set_body_string(*body))
+            .mount(&s)
+            .await;
+    }
+    let c = Client::builder()
+        .retry(registry_client::RetryPolicy::none())
+        .build()
+        .unwrap();
+    for (repo, status, _, shown) in cases {
+        let err = c
+            .get_manifest(&reference(&s, &format!("team/{repo}:1")))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(status));
+        let text = err.to_string();
+        assert!(text.contains(shown), "{repo}: {text}");
+        assert!(
+            !format!("{text} {err:?}").contains("LEAKED-TOKEN"),
+            "{repo}: {err:?}"
+        );
+    }
+}
