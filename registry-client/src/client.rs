@@ -203,9 +203,10 @@ enum AuthState {
     Bearer { realm: Url, service: Option<String> },
 }
 
-/// `docker.io` and `index.docker.io` → `registry-1.docker.io`; everything else as given.
+/// `docker.io` and `index.docker.io` → `registry-1.docker.io`; everything else lower case.
+/// Crate-internal: the registry-host grammar gets its one public home in a grammar crate.
 #[must_use]
-pub fn normalize_registry(registry: &str) -> String {
+pub(crate) fn normalize_registry(registry: &str) -> String {
     match registry {
         "docker.io" | "index.docker.io" | "registry-1.docker.io" => "registry-1.docker.io".into(),
         other => other.to_ascii_lowercase(),
@@ -214,7 +215,7 @@ pub fn normalize_registry(registry: &str) -> String {
 
 /// Whether a registry host is loopback (`localhost`, 127.0.0.0/8, `::1`) and so spoken to over HTTP.
 #[must_use]
-pub fn is_loopback_registry(registry: &str) -> bool {
+pub(crate) fn is_loopback_registry(registry: &str) -> bool {
     let host = if let Some(rest) = registry.strip_prefix('[') {
         rest.split(']').next().unwrap_or("")
     } else {
