@@ -228,6 +228,8 @@ pub(crate) fn is_loopback_registry(registry: &str) -> bool {
         .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Scheme, host (lower case) and port (the scheme's default when absent): what decides
+/// whether a URL may receive the registry's credentials.
 fn origin(u: &Url) -> (String, String, Option<u16>) {
     (
         u.scheme().to_owned(),
@@ -472,14 +474,24 @@ impl Client {
     }
 
     async fn send_raw_inner(&self, req: &Req) -> Result<Response> {
-        let mut state = self.auth_state(&req.registry).await?;
+        // Credentials go only to the registry's own origin (scheme, host, port of the registry
+        // this client was asked about), never to where a request or a redirect points: an
+        // upload `Location` or a blob redirect on another host or scheme gets no
+        // `Authorization` (containerd drops its authorizer the same way), and a 401 from there
+        // is that request's answer, not a new challenge for the registry.
+        let registry_origin = origin(&self.base_url(&req.registry)?);
         let mut scopes = merge_scopes(req.scopes.iter().cloned());
-        let mut auth = self
-            .authorization(&req.registry, &state, &scopes, false)
-            .await?;
+        let (mut state, mut auth) = if origin(&req.url) == registry_origin {
+            let state = self.auth_state(&req.registry).await?;
+            let auth = self
+                .authorization(&req.registry, &state, &scopes, false)
+                .await?;
+            (state, auth)
+        } else {
+            (AuthState::Anonymous, None)
+        };
         let mut rechallenged = false;
         let mut attempt: u32 = 0;
-        let registry_origin = origin(&req.url);
         let mut url = req.url.clone();
         let mut method = req.method.clone();
         let mut redirects = 0;
@@ -692,6 +704,32 @@ mod tests {
         assert_eq!(c.base_url("r.example:5000").unwrap().scheme(), "http");
         assert!(c.base_url("a/b").is_err());
         assert!(c.base_url("u@h").is_err());
+    }
+
+    /// The origin a URL must share with the registry to get its credentials: a scheme
+    /// downgrade, another port or another host is another origin; the default port and host
+    /// case are not.
+    #[test]
+    fn origins_decide_where_credentials_go() {
+        let o = |s: &str| origin(&Url::parse(s).unwrap());
+        let home = o("https://r.example/v2/");
+        assert_eq!(
+            home,
+            o("https://R.EXAMPLE:443/v2/x/blobs/uploads/1?_state=x")
+        );
+        assert_ne!(home, o("http://r.example/v2/"), "scheme downgrade");
+        assert_ne!(
+            home,
+            o("http://r.example:443/v2/"),
+            "scheme downgrade, same port"
+        );
+        assert_ne!(home, o("https://r.example:5000/v2/"));
+        assert_ne!(home, o("https://storage.example/v2/"));
+        let c = Client::builder().build().unwrap();
+        assert_eq!(
+            origin(&c.base_url("r.example").unwrap()),
+            o("https://r.example/upload")
+        );
     }
 
     #[test]

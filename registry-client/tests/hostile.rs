@@ -4,6 +4,7 @@
 //! wiremock for what it can express, and a tiny scripted TCP server (`RawServer`) for what it
 //! cannot: replies that stop mid-body and connections dropped before any reply.
 
+use registry_client::digest::Digest;
 use registry_client::reference::Reference;
 use registry_client::{Client, Credentials, DockerConfig};
 use wiremock::matchers::any;
@@ -114,5 +115,190 @@ async fn error_replies_in_every_form_give_a_clean_message() {
             !format!("{text} {err:?}").contains("LEAKED-TOKEN"),
             "{repo}: {err:?}"
         );
+    }
+}
+
+/// A request matcher: no `Authorization` header.
+struct NoAuthorization;
+impl wiremock::Match for NoAuthorization {
+    fn matches(&self, r: &wiremock::Request) -> bool {
+        !r.headers.contains_key("authorization")
+    }
+}
+
+/// The registry `s` asks for `auth` ("basic" or "bearer" with its token endpoint on `s`).
+async fn protect(s: &MockServer, auth: &str) {
+    use wiremock::matchers::{method, path};
+    let challenge = match auth {
+        "basic" => r#"Basic realm="reg""#.to_owned(),
+        _ => format!(r#"Bearer realm="{}/token",service="reg""#, s.uri()),
+    };
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .respond_with(ResponseTemplate::new(401).insert_header("WWW-Authenticate", challenge))
+        .mount(s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/token"))
+        .and(wiremock::matchers::header(
+            "authorization",
+            "Basic dXNlcjpwYXNz",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"token":"PUSH-TOKEN"}"#))
+        .mount(s)
+        .await;
+}
+
+fn authorization(auth: &str) -> &'static str {
+    if auth == "basic" {
+        "Basic dXNlcjpwYXNz" // user:pass
+    } else {
+        "Bearer PUSH-TOKEN"
+    }
+}
+
+/// An upload `Location` on another origin (object storage, or a hostile registry) receives
+/// the upload but never the registry's credentials, Basic password or push token alike.
+#[tokio::test]
+async fn an_upload_location_on_another_origin_gets_no_credentials() {
+    use wiremock::matchers::{header, method, path, query_param};
+    for auth in ["basic", "bearer"] {
+        let s = server().await;
+        let storage = server().await;
+        protect(&s, auth).await;
+        let data = b"layer".to_vec();
+        let d = Digest::sha256_of(&data);
+        Mock::given(method("POST"))
+            .and(path("/v2/team/app/blobs/uploads/"))
+            .and(header("authorization", authorization(auth)))
+            .respond_with(
+                ResponseTemplate::new(202)
+                    .insert_header("Location", format!("{}/upload/1?_state=abc", storage.uri())),
+            )
+            .expect(1)
+            .mount(&s)
+            .await;
+        Mock::given(method("PUT"))
+            .and(path("/upload/1"))
+            .and(query_param("digest", d.as_str()))
+            .and(NoAuthorization)
+            .respond_with(ResponseTemplate::new(201))
+            .expect(1)
+            .mount(&storage)
+            .await;
+        let c = Client::builder()
+            .credentials(&host(&s), Credentials::basic("user", "pass"))
+            .build()
+            .unwrap();
+        c.push_blob_bytes(&reference(&s, "team/app"), &d, data.into())
+            .await
+            .unwrap_or_else(|e| panic!("{auth}: {e:?}"));
+    }
+}
+
+/// A 401 from a foreign `Location` is an error of that request: it neither sends the
+/// credentials to the realm the foreign server names nor replaces the registry's own cached
+/// challenge (the next registry call still uses Basic, without a new ping).
+#[tokio::test]
+async fn a_401_from_a_foreign_location_does_not_replace_the_registrys_challenge() {
+    use wiremock::matchers::{header, method, path};
+    let s = server().await;
+    let foreign = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .respond_with(
+            ResponseTemplate::new(401).insert_header("WWW-Authenticate", r#"Basic realm="reg""#),
+        )
+        .expect(1)
+        .mount(&s)
+        .await;
+    let data = b"layer".to_vec();
+    let d = Digest::sha256_of(&data);
+    Mock::given(method("POST"))
+        .and(path("/v2/team/app/blobs/uploads/"))
+        .and(header("authorization", "Basic dXNlcjpwYXNz"))
+        .respond_with(
+            ResponseTemplate::new(202)
+                .insert_header("Location", format!("{}/upload/1", foreign.uri())),
+        )
+        .mount(&s)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/upload/1"))
+        .respond_with(ResponseTemplate::new(401).insert_header(
+            "WWW-Authenticate",
+            format!(r#"Bearer realm="{}/steal",service="x""#, foreign.uri()),
+        ))
+        .mount(&foreign)
+        .await;
+    Mock::given(path("/steal"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"token":"t"}"#))
+        .expect(0)
+        .mount(&foreign)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/team/app/tags/list"))
+        .and(header("authorization", "Basic dXNlcjpwYXNz"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"tags":["a"]}"#))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = Client::builder()
+        .credentials(&host(&s), Credentials::basic("user", "pass"))
+        .build()
+        .unwrap();
+    let r = reference(&s, "team/app");
+    let err = c.push_blob_bytes(&r, &d, data.into()).await.unwrap_err();
+    assert_eq!(err.status(), Some(401), "{err:?}");
+    assert_eq!(c.list_tags(&r, None).await.unwrap(), ["a"]);
+}
+
+/// A blob GET redirected to another origin (object storage, like S3) carries no
+/// `Authorization` there, Basic or Bearer; a redirect back to the registry's own origin does.
+#[tokio::test]
+async fn redirects_to_another_origin_carry_no_credentials() {
+    use wiremock::matchers::{header, method, path};
+    for auth in ["basic", "bearer"] {
+        let s = server().await;
+        let storage = server().await;
+        protect(&s, auth).await;
+        let content = b"layer bytes from storage".to_vec();
+        let digest = Digest::sha256_of(&content);
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/team/app/blobs/{digest}")))
+            .and(header("authorization", authorization(auth)))
+            .respond_with(ResponseTemplate::new(307).insert_header(
+                "Location",
+                format!("{}/bucket/obj?X-Amz-Signature=abc", storage.uri()),
+            ))
+            .expect(1)
+            .mount(&s)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/bucket/obj"))
+            .and(NoAuthorization)
+            .respond_with(
+                ResponseTemplate::new(302)
+                    .insert_header("Location", format!("{}/v2/home/blob", s.uri())),
+            )
+            .expect(1)
+            .mount(&storage)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v2/home/blob"))
+            .and(header("authorization", authorization(auth)))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(content.clone()))
+            .expect(1)
+            .mount(&s)
+            .await;
+        let c = Client::builder()
+            .credentials(&host(&s), Credentials::basic("user", "pass"))
+            .build()
+            .unwrap();
+        let got = c
+            .blob_bytes(&reference(&s, "team/app"), &digest, 1024)
+            .await
+            .unwrap_or_else(|e| panic!("{auth}: {e:?}"));
+        assert_eq!(got, content);
     }
 }
