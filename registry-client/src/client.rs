@@ -238,6 +238,25 @@ fn origin(u: &Url) -> (String, String, Option<u16>) {
     )
 }
 
+/// Whether the credentials may be sent to a token realm: over HTTPS (on any host: Docker
+/// Hub's realm is `auth.docker.io`), or over plain HTTP only when the client is insecure or
+/// both the registry and the realm are on loopback. Anything else (an `http://` realm named by
+/// an `https://` registry, plain HTTP to another machine, other schemes) is refused.
+fn realm_policy(registry: &Url, realm: &Url, insecure: bool) -> Result<(), &'static str> {
+    match realm.scheme() {
+        "https" if realm.has_host() => Ok(()),
+        "http" if insecure => Ok(()),
+        "http" if registry.scheme() == "https" => Err(
+            "a plain-HTTP realm for an HTTPS registry would send the credentials in clear text (mark the registry insecure to allow it)",
+        ),
+        "http" if is_loopback_registry(realm.host_str().unwrap_or_default()) => Ok(()),
+        "http" => Err(
+            "a plain-HTTP realm on a host that is not loopback would send the credentials in clear text (mark the registry insecure to allow it)",
+        ),
+        _ => Err("a token realm must be an http(s) URL"),
+    }
+}
+
 /// Uncapped (what `ApiError::retry_after` reports); `retry_delay` caps it for sleeping.
 fn retry_after(resp: &Response) -> Option<Duration> {
     RetryPolicy::parse_retry_after(resp.headers())
@@ -369,7 +388,7 @@ impl Client {
             attempt += 1;
         };
         let state = if resp.status() == StatusCode::UNAUTHORIZED {
-            self.state_from_challenge(&resp, &endpoint)?.0
+            self.state_from_challenge(registry, &resp, &endpoint)?.0
         } else if resp.status().is_success() {
             AuthState::Anonymous
         } else {
@@ -385,6 +404,7 @@ impl Client {
 
     fn state_from_challenge(
         &self,
+        registry: &str,
         resp: &Response,
         endpoint: &str,
     ) -> Result<(AuthState, Option<Challenge>)> {
@@ -402,6 +422,15 @@ impl Client {
             let realm = Url::parse(realm).map_err(|e| Error::InvalidChallenge {
                 reason: format!("bad realm {realm:?}: {e}"),
             })?;
+            if let Err(reason) =
+                realm_policy(&self.base_url(registry)?, &realm, self.inner.insecure)
+            {
+                return Err(Error::RealmRefused {
+                    realm: redact_url(&realm),
+                    registry: registry.to_owned(),
+                    reason,
+                });
+            }
             return Ok((
                 AuthState::Bearer {
                     realm,
@@ -554,7 +583,8 @@ impl Client {
                 && origin(&url) == registry_origin
             {
                 rechallenged = true;
-                let (new_state, challenge) = self.state_from_challenge(&resp, &endpoint)?;
+                let (new_state, challenge) =
+                    self.state_from_challenge(&req.registry, &resp, &endpoint)?;
                 if let Some(c) = challenge.as_ref().and_then(|c| c.param("scope")) {
                     scopes = merge_scopes(
                         scopes
@@ -730,6 +760,27 @@ mod tests {
             origin(&c.base_url("r.example").unwrap()),
             o("https://r.example/upload")
         );
+    }
+
+    #[test]
+    fn realm_policy_keeps_credentials_off_clear_text() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        let https = u("https://r.example/");
+        let local = u("http://127.0.0.1:5000/");
+        // HTTPS realms anywhere (Docker Hub's realm is on another host).
+        assert!(realm_policy(&https, &u("https://auth.docker.io/token"), false).is_ok());
+        assert!(realm_policy(&local, &u("https://auth.example/token"), false).is_ok());
+        // A downgrade to plain HTTP: refused unless insecure.
+        assert!(realm_policy(&https, &u("http://r.example/token"), false).is_err());
+        assert!(realm_policy(&https, &u("http://127.0.0.1/token"), false).is_err());
+        assert!(realm_policy(&https, &u("http://r.example/token"), true).is_ok());
+        // A loopback registry's loopback realm is fine; clear text to another machine is not.
+        assert!(realm_policy(&local, &u("http://localhost:5001/token"), false).is_ok());
+        assert!(realm_policy(&local, &u("http://auth.example/token"), false).is_err());
+        // Other schemes never.
+        for bad in ["ftp://127.0.0.1/token", "file:///etc/passwd", "data:,x"] {
+            assert!(realm_policy(&local, &u(bad), true).is_err(), "{bad}");
+        }
     }
 
     #[test]

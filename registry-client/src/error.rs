@@ -59,6 +59,18 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// The registry named a token realm the credentials must not be sent to (plain HTTP for
+    /// an HTTPS registry or to a host that is not loopback, unless the client is insecure; a
+    /// scheme other than http(s)). Nothing was sent to it.
+    #[error("token realm {realm} named by {registry} refused: {reason}")]
+    RealmRefused {
+        /// The realm URL (no secrets).
+        realm: String,
+        /// The registry that named it.
+        registry: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
     /// The registry broke the protocol (a missing `Location`, a bad `Range` header, too many redirects…).
     #[error("protocol error from {endpoint}: {reason}")]
     Protocol {

@@ -6,7 +6,7 @@
 
 use registry_client::digest::Digest;
 use registry_client::reference::Reference;
-use registry_client::{Client, Credentials, DockerConfig};
+use registry_client::{Client, Credentials, DockerConfig, Error};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -300,5 +300,61 @@ async fn redirects_to_another_origin_carry_no_credentials() {
             .await
             .unwrap_or_else(|e| panic!("{auth}: {e:?}"));
         assert_eq!(got, content);
+    }
+}
+
+/// A token realm must not carry the credentials where they could be read: a realm that is not
+/// http(s), or plain HTTP to a host that is not loopback (here `0.0.0.0`, which the kernel
+/// routes to this machine), is refused with an error naming the realm, before any request is
+/// sent to it. Marking the registry insecure allows plain HTTP.
+#[tokio::test]
+async fn token_realms_that_would_leak_the_credentials_are_refused() {
+    use wiremock::matchers::{method, path};
+    let realm_server = server().await;
+    let port = realm_server.address().port();
+    Mock::given(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"token":"t"}"#))
+        .expect(1) // only the insecure client below
+        .mount(&realm_server)
+        .await;
+    for (realm, insecure_ok) in [
+        (format!("http://0.0.0.0:{port}/token"), true),
+        (format!("ftp://127.0.0.1:{port}/token"), false),
+        ("file:///etc/passwd".to_owned(), false),
+    ] {
+        let s = server().await;
+        Mock::given(method("GET"))
+            .and(path("/v2/"))
+            .respond_with(ResponseTemplate::new(401).insert_header(
+                "WWW-Authenticate",
+                format!(r#"Bearer realm="{realm}",service="reg""#),
+            ))
+            .mount(&s)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v2/team/app/tags/list"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"tags":["a"]}"#))
+            .mount(&s)
+            .await;
+        let c = Client::builder()
+            .credentials(&host(&s), Credentials::basic("user", "pass"))
+            .build()
+            .unwrap();
+        let err = c
+            .list_tags(&reference(&s, "team/app"), None)
+            .await
+            .unwrap_err();
+        match &err {
+            Error::RealmRefused { realm: r, .. } => assert_eq!(r, &realm, "{err}"),
+            other => panic!("{realm}: {other:?}"),
+        }
+        assert!(err.to_string().contains(&realm), "{err}");
+        let insecure = Client::builder()
+            .insecure(true)
+            .credentials(&host(&s), Credentials::basic("user", "pass"))
+            .build()
+            .unwrap();
+        let got = insecure.list_tags(&reference(&s, "team/app"), None).await;
+        assert_eq!(got.is_ok(), insecure_ok, "{realm}: {got:?}");
     }
 }
