@@ -59,6 +59,26 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// A reply from the registry (a token reply, a tags or catalog page, …) was larger than
+    /// its limit; reading stopped there.
+    #[error("{what} from {endpoint} is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// What was being read (`token reply`, `tags/catalog page`…).
+        what: &'static str,
+        /// The endpoint (no secrets).
+        endpoint: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The server sent nothing for the idle timeout: no response headers, or no body bytes
+    /// ([`crate::ClientBuilder::idle_timeout`]).
+    #[error("no data from {endpoint} for {} ms (idle timeout)", after.as_millis())]
+    Timeout {
+        /// The endpoint (no secrets).
+        endpoint: String,
+        /// The idle timeout that expired.
+        after: std::time::Duration,
+    },
     /// The registry named a token realm the credentials must not be sent to (plain HTTP for
     /// an HTTPS registry or to a host that is not loopback, unless the client is insecure; a
     /// scheme other than http(s)). Nothing was sent to it.
@@ -166,6 +186,24 @@ impl Error {
         Self::Http {
             endpoint: endpoint.to_owned(),
             source: source.without_url(),
+        }
+    }
+
+    /// Maps a failed bounded or idle-limited read of a reply from `endpoint`.
+    pub(crate) fn body(what: &'static str, endpoint: &str, e: sdk_core::body::BodyError) -> Self {
+        use sdk_core::body::BodyError;
+        match e {
+            BodyError::TooLarge { limit } => Self::TooLarge {
+                what,
+                endpoint: endpoint.to_owned(),
+                limit,
+            },
+            BodyError::Idle { after } => Self::Timeout {
+                endpoint: endpoint.to_owned(),
+                after,
+            },
+            BodyError::Transport(source) => Self::http(endpoint, source),
+            other => Self::protocol(endpoint, other.to_string()),
         }
     }
 

@@ -13,6 +13,12 @@ use url::Url;
 const DEFAULT_EXPIRES_IN: u64 = 60;
 /// Tokens are dropped this long before they expire.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(5);
+/// A token is kept at most a day, whatever `expires_in` says (a hostile `u64::MAX` included).
+const MAX_EXPIRES_IN: u64 = 24 * 60 * 60;
+/// A token reply is read up to 1 MiB.
+pub(crate) const TOKEN_REPLY_LIMIT: u64 = 1024 * 1024;
+/// How long the token endpoint may stay silent (headers or body) by default.
+const TOKEN_IDLE: Duration = Duration::from_secs(60);
 
 /// A bearer token and when it expires.
 pub(crate) struct Token {
@@ -157,7 +163,9 @@ pub(crate) async fn fetch_token(
     if !status.is_success() {
         return Err(api_error(resp, "GET", &endpoint).await);
     }
-    let body = resp.bytes().await.map_err(|e| Error::http(&endpoint, e))?;
+    let body = sdk_core::body::read_limited(resp, TOKEN_REPLY_LIMIT, TOKEN_IDLE)
+        .await
+        .map_err(|e| Error::body("token reply", &endpoint, e))?;
     let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| Error::Token {
         endpoint: endpoint.clone(),
         reason: format!("bad JSON: {e}"),
@@ -173,10 +181,12 @@ pub(crate) async fn fetch_token(
     let secs = parsed
         .expires_in
         .filter(|s| *s > 0)
-        .unwrap_or(DEFAULT_EXPIRES_IN);
+        .unwrap_or(DEFAULT_EXPIRES_IN)
+        .min(MAX_EXPIRES_IN);
+    let now = Instant::now();
     Ok(Token {
         token,
-        expires_at: Instant::now() + Duration::from_secs(secs),
+        expires_at: now.checked_add(Duration::from_secs(secs)).unwrap_or(now),
     })
 }
 

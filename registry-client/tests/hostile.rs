@@ -358,3 +358,80 @@ async fn token_realms_that_would_leak_the_credentials_are_refused() {
         assert_eq!(got.is_ok(), insecure_ok, "{realm}: {got:?}");
     }
 }
+
+/// A token endpoint that answers `expires_in` near `u64::MAX` gives a token that is used and
+/// cached (its lifetime capped), not a panic in `Instant + Duration`.
+#[tokio::test]
+async fn a_token_lifetime_near_u64_max_is_capped_not_a_panic() {
+    use wiremock::matchers::{header, method, path};
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .respond_with(ResponseTemplate::new(401).insert_header(
+            "WWW-Authenticate",
+            format!(r#"Bearer realm="{}/token",service="reg""#, s.uri()),
+        ))
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(r#"{"token":"T","expires_in":18446744073709551615}"#),
+        )
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/team/app/tags/list"))
+        .and(header("authorization", "Bearer T"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"tags":["a"]}"#))
+        .expect(2)
+        .mount(&s)
+        .await;
+    let c = Client::builder().build().unwrap();
+    let r = reference(&s, "team/app");
+    assert_eq!(c.list_tags(&r, None).await.unwrap(), ["a"]);
+    assert_eq!(
+        c.list_tags(&r, None).await.unwrap(),
+        ["a"],
+        "cached token reused"
+    );
+}
+
+/// A token reply is read up to 1 MiB: a larger one is a typed error, never buffered whole.
+#[tokio::test]
+async fn a_token_reply_over_1_mib_is_refused() {
+    use wiremock::matchers::{method, path};
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .respond_with(ResponseTemplate::new(401).insert_header(
+            "WWW-Authenticate",
+            format!(r#"Bearer realm="{}/token",service="reg""#, s.uri()),
+        ))
+        .mount(&s)
+        .await;
+    let huge = format!(r#"{{"token":"{}"}}"#, "a".repeat(2 * 1024 * 1024));
+    Mock::given(method("GET"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(huge))
+        .mount(&s)
+        .await;
+    let c = Client::builder().build().unwrap();
+    let err = c
+        .list_tags(&reference(&s, "team/app"), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::TooLarge {
+                what: "token reply",
+                limit: 1_048_576,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
