@@ -121,6 +121,7 @@ impl Download {
                     }
                 }
                 Some(Err(e)) => {
+                    let e = e.without_url();
                     let endpoint = redact_url(&self.req.url);
                     if self.resumes >= MAX_RESUMES {
                         self.done = true;

@@ -567,7 +567,13 @@ impl Client {
             let resp = match rb.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    if req.retry && attempt + 1 < self.inner.retry.max_attempts() && !e.is_builder()
+                    // reqwest's error text names the URL, query included (an upload's
+                    // `_state`, a redirect's `X-Amz-Signature`): stripped before anything
+                    // prints it; `endpoint` is the redacted URL.
+                    let e = e.without_url();
+                    if req.retry
+                        && attempt + 1 < self.inner.retry.max_attempts()
+                        && RetryPolicy::is_retryable_error(&e)
                     {
                         tracing::debug!(%endpoint, error = %e, "retrying after transport error");
                         tokio::time::sleep(retry_delay(&self.inner.retry, attempt, None)).await;

@@ -435,3 +435,87 @@ async fn a_token_reply_over_1_mib_is_refused() {
         "{err:?}"
     );
 }
+
+/// An `io::Write` into a shared buffer, for capturing what a tracing subscriber prints.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn fast_retry(attempts: u32) -> registry_client::RetryPolicy {
+    registry_client::RetryPolicy::new()
+        .with_max_attempts(attempts)
+        .with_base_delay(std::time::Duration::from_millis(5))
+}
+
+/// A 127.0.0.1 port nothing listens on.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Transport errors on signed URLs (a blob redirect's `X-Amz-Signature`, an upload's
+/// `_state`) are retried and logged, but no log line, span or error carries the URL's secrets:
+/// reqwest's error text includes the URL, so it is stripped before anything prints it.
+#[tokio::test]
+async fn transport_errors_on_signed_urls_are_logged_without_the_signature() {
+    use wiremock::matchers::{method, path};
+    let out = Captured::default();
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::NEW)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&s)
+        .await;
+    let dead = format!("http://127.0.0.1:{}", closed_port());
+    let content = b"x".to_vec();
+    let digest = Digest::sha256_of(&content);
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/team/app/blobs/{digest}")))
+        .respond_with(ResponseTemplate::new(307).insert_header(
+            "Location",
+            format!("{dead}/bucket/obj?X-Amz-Credential=CREDSECRET&X-Amz-Signature=SIGSECRET"),
+        ))
+        .mount(&s)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/team/app/blobs/uploads/"))
+        .respond_with(ResponseTemplate::new(202).insert_header(
+            "Location",
+            format!("{dead}/upload/1?_state=STATESECRET"),
+        ))
+        .mount(&s)
+        .await;
+    let c = Client::builder().retry(fast_retry(3)).build().unwrap();
+    let r = reference(&s, "team/app");
+    let e1 = c.blob_bytes(&r, &digest, 1024).await.unwrap_err();
+    let e2 = c.push_blob_bytes(&r, &digest, content.into()).await.unwrap_err();
+
+    let text = String::from_utf8(out.0.lock().expect("lock").clone()).expect("utf-8");
+    assert!(text.contains("retrying after transport error"), "{text}");
+    let errors = format!("{e1} {e1:?} {e2} {e2:?}");
+    for secret in ["SIGSECRET", "CREDSECRET", "STATESECRET"] {
+        assert!(!text.contains(secret), "{secret} leaked into the trace:\n{text}");
+        assert!(!errors.contains(secret), "{secret} leaked into an error: {errors}");
+    }
+}
