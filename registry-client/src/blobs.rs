@@ -16,10 +16,12 @@ use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use reqwest::header;
 use reqwest::{Method, StatusCode};
+use sdk_core::body::{BodyError, idle_stream};
 use std::path::Path;
 use tokio::io::AsyncWriteExt;
 
-/// How many times a dropped blob download is resumed with `Range`.
+/// At most this many times a dropped or stalled blob download is resumed with `Range` (and
+/// never more often than the retry policy allows retries).
 const MAX_RESUMES: u32 = 5;
 /// How many times a failed chunk upload is resumed from the upload's status.
 const MAX_UPLOAD_RESUMES: u32 = 5;
@@ -31,7 +33,7 @@ pub type BlobStream = BoxStream<'static, Result<Bytes>>;
 struct Download {
     client: Client,
     req: Req,
-    stream: Option<BoxStream<'static, reqwest::Result<Bytes>>>,
+    stream: Option<BoxStream<'static, Result<Bytes, BodyError>>>,
     digester: Digester,
     expected: Digest,
     size: Option<u64>,
@@ -78,7 +80,7 @@ impl Download {
             }
             _ => self.skip = from,
         }
-        self.stream = Some(resp.bytes_stream().boxed());
+        self.stream = Some(idle_stream(resp, self.client.inner.idle));
         Ok(())
     }
 
@@ -121,11 +123,13 @@ impl Download {
                     }
                 }
                 Some(Err(e)) => {
-                    let e = e.without_url();
+                    // A dropped connection or a stall (idle timeout): resumed with `Range`
+                    // within the retry policy's attempts (at most MAX_RESUMES times).
                     let endpoint = redact_url(&self.req.url);
-                    if self.resumes >= MAX_RESUMES {
+                    let budget = MAX_RESUMES.min(self.client.inner.retry.max_attempts() - 1);
+                    if self.resumes >= budget {
                         self.done = true;
-                        return Some(Err(Error::http(&endpoint, e)));
+                        return Some(Err(Error::body("blob", &endpoint, e)));
                     }
                     self.resumes += 1;
                     tracing::debug!(%endpoint, received = self.received(), error = %e, "resuming blob download");
@@ -189,7 +193,7 @@ impl Client {
             StatusCode::NOT_FOUND => Ok(None),
             _ => {
                 let ep = redact_url(resp.url());
-                Err(api_error(resp, "HEAD", &ep).await)
+                Err(api_error(resp, "HEAD", &ep, self.inner.idle).await)
             }
         }
     }
@@ -213,7 +217,7 @@ impl Client {
         let dl = Download {
             client: self.clone(),
             req,
-            stream: Some(resp.bytes_stream().boxed()),
+            stream: Some(idle_stream(resp, self.inner.idle)),
             digester: Digester::new(digest.algorithm()),
             expected: digest.clone(),
             size,

@@ -6,10 +6,13 @@
 use crate::auth::{Challenge, Scope, merge_scopes, parse_www_authenticate};
 use crate::error::{Error, Result, redact_url};
 use crate::progress::{BlobProgress, ProgressSink};
-use crate::request::{Req, ReqBody, api_error, basic_header, file_body, header_value, retry_delay};
+use crate::request::{
+    Req, api_error, attempt_body, basic_header, header_value, is_retryable, retry_delay,
+};
 use crate::token_cache::TokenCache;
 use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, Response, StatusCode};
+use sdk_core::body::{Activity, send_with_idle};
 use sdk_core::{ClientOptions, Credentials, DockerConfig, RetryPolicy};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,6 +24,10 @@ use url::Url;
 pub const DEFAULT_MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
 /// Default number of blobs transferred at once.
 pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Default idle timeout (60 s): how long any registry call waits while nothing moves — no
+/// response headers, no body bytes, no request-body chunk taken — before it fails with
+/// [`Error::Timeout`]. A transfer that keeps moving may take as long as it needs.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Builder of a [`Client`]. Setters never fail; [`ClientBuilder::build`] checks.
 #[must_use]
@@ -35,6 +42,7 @@ pub struct ClientBuilder {
     manifest_limit: u64,
     progress: Option<ProgressSink>,
     timeout: Option<Duration>,
+    idle_timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
 }
@@ -51,6 +59,7 @@ impl Default for ClientBuilder {
             manifest_limit: DEFAULT_MANIFEST_LIMIT,
             progress: None,
             timeout: None,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             connect_timeout: Duration::from_secs(30),
             user_agent: concat!("dockwright-registry-client/", env!("CARGO_PKG_VERSION")).into(),
         }
@@ -113,6 +122,18 @@ impl ClientBuilder {
         self
     }
 
+    /// How long a call may wait while nothing moves (default [`DEFAULT_IDLE_TIMEOUT`], 60 s):
+    /// no response headers, no body bytes, no request-body chunk taken by the connection.
+    /// Applies to every request (the `/v2/` ping, token fetches, manifests, blobs, uploads,
+    /// tags, error bodies); a stalled blob download is resumed like a dropped one, within the
+    /// retry policy. After the last chunk of an upload the operating system may still hold
+    /// up to its socket buffer (a few MiB) in transit: keep the idle timeout above the time
+    /// the slowest link needs for that.
+    pub fn idle_timeout(mut self, t: Duration) -> Self {
+        self.idle_timeout = t;
+        self
+    }
+
     /// The `User-Agent` header.
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
         self.user_agent = ua.into();
@@ -122,7 +143,7 @@ impl ClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// [`Error::Invalid`] for a zero concurrency, chunk size or manifest limit;
+    /// [`Error::Invalid`] for a zero concurrency, chunk size, manifest limit or idle timeout;
     /// [`Error::Http`] when the HTTP client cannot be built.
     pub fn build(self) -> Result<Client> {
         if self.concurrency == 0 {
@@ -141,6 +162,12 @@ impl ClientBuilder {
             return Err(Error::Invalid {
                 what: "manifest limit",
                 reason: "must be at least 1 byte".into(),
+            });
+        }
+        if self.idle_timeout.is_zero() {
+            return Err(Error::Invalid {
+                what: "idle timeout",
+                reason: "must be longer than zero".into(),
             });
         }
         let mut options = ClientOptions::new()
@@ -166,6 +193,7 @@ impl ClientBuilder {
                 concurrency: self.concurrency,
                 chunk_size: self.chunk_size,
                 manifest_limit: self.manifest_limit,
+                idle: self.idle_timeout,
                 progress: self.progress,
                 auth: Mutex::new(HashMap::new()),
                 tokens: TokenCache::default(),
@@ -191,6 +219,8 @@ pub(crate) struct Inner {
     pub(crate) concurrency: usize,
     pub(crate) chunk_size: Option<u64>,
     pub(crate) manifest_limit: u64,
+    /// The idle timeout of every call.
+    pub(crate) idle: Duration,
     pub(crate) progress: Option<ProgressSink>,
     auth: Mutex<HashMap<String, AuthState>>,
     tokens: TokenCache,
@@ -368,7 +398,8 @@ impl Client {
         let endpoint = redact_url(&url);
         let mut attempt = 0;
         let resp = loop {
-            match self.http_for_url(&url)?.get(url.clone()).send().await {
+            let get = self.http_for_url(&url)?.get(url.clone());
+            match send_with_idle(get, self.inner.idle, &Activity::new()).await {
                 Ok(r)
                     if RetryPolicy::is_retryable_status(r.status())
                         && attempt + 1 < self.inner.retry.max_attempts() =>
@@ -377,13 +408,10 @@ impl Client {
                         .await;
                 }
                 Ok(r) => break r,
-                Err(e)
-                    if attempt + 1 < self.inner.retry.max_attempts()
-                        && (e.is_connect() || e.is_timeout()) =>
-                {
+                Err(e) if attempt + 1 < self.inner.retry.max_attempts() && is_retryable(&e) => {
                     tokio::time::sleep(retry_delay(&self.inner.retry, attempt, None)).await;
                 }
-                Err(e) => return Err(Error::http(&endpoint, e)),
+                Err(e) => return Err(Error::body("reply", &endpoint, e)),
             }
             attempt += 1;
         };
@@ -392,7 +420,7 @@ impl Client {
         } else if resp.status().is_success() {
             AuthState::Anonymous
         } else {
-            return Err(api_error(resp, "GET", &endpoint).await);
+            return Err(api_error(resp, "GET", &endpoint, self.inner.idle).await);
         };
         self.inner
             .auth
@@ -479,6 +507,7 @@ impl Client {
                     service.as_deref(),
                     scopes,
                     creds,
+                    self.inner.idle,
                 )
                 .await?;
                 let v = format!("Bearer {}", token.token);
@@ -510,14 +539,12 @@ impl Client {
         // is that request's answer, not a new challenge for the registry.
         let registry_origin = origin(&self.base_url(&req.registry)?);
         let mut scopes = merge_scopes(req.scopes.iter().cloned());
-        let (mut state, mut auth) = if origin(&req.url) == registry_origin {
+        let mut auth = if origin(&req.url) == registry_origin {
             let state = self.auth_state(&req.registry).await?;
-            let auth = self
-                .authorization(&req.registry, &state, &scopes, false)
-                .await?;
-            (state, auth)
+            self.authorization(&req.registry, &state, &scopes, false)
+                .await?
         } else {
-            (AuthState::Anonymous, None)
+            None
         };
         let mut rechallenged = false;
         let mut attempt: u32 = 0;
@@ -536,51 +563,30 @@ impl Client {
                 rb = rb.header(header::AUTHORIZATION, a.clone());
             }
             let is_redirected = url != req.url;
-            if !is_redirected || method == req.method {
-                rb = match &req.body {
-                    ReqBody::Empty => rb,
-                    ReqBody::Bytes(b) => rb.body(b.clone()),
-                    ReqBody::File {
-                        path,
-                        offset,
-                        len,
-                        progress,
-                        reported,
-                    } => {
-                        let body =
-                            file_body(path, *offset, *len, progress.clone(), *reported).await?;
-                        rb.header(header::CONTENT_LENGTH, *len).body(body)
-                    }
-                    ReqBody::Stream(cell, len) => {
-                        let taken = cell.0.lock().expect("stream lock").take();
-                        let Some(stream) = taken else {
-                            return Err(Error::protocol(
-                                &endpoint,
-                                "cannot resend a streamed body",
-                            ));
-                        };
-                        rb.header(header::CONTENT_LENGTH, *len)
-                            .body(reqwest::Body::wrap_stream(stream))
-                    }
-                };
+            let activity = Activity::new();
+            if (!is_redirected || method == req.method)
+                && let Some((body, len)) = attempt_body(&req.body, &activity, &endpoint).await?
+            {
+                rb = rb.header(header::CONTENT_LENGTH, len).body(body);
             }
-            let resp = match rb.send().await {
+            // Every wait for the server is bounded by the idle timeout: the response headers
+            // must come within it of the last request-body chunk taken.
+            let resp = match send_with_idle(rb, self.inner.idle, &activity).await {
                 Ok(r) => r,
                 Err(e) => {
-                    // reqwest's error text names the URL, query included (an upload's
-                    // `_state`, a redirect's `X-Amz-Signature`): stripped before anything
-                    // prints it; `endpoint` is the redacted URL.
-                    let e = e.without_url();
+                    // sdk-core strips the URL from reqwest's error (its text names the URL,
+                    // query included: an upload's `_state`, a redirect's `X-Amz-Signature`);
+                    // `endpoint` is the redacted URL.
                     if req.retry
                         && attempt + 1 < self.inner.retry.max_attempts()
-                        && RetryPolicy::is_retryable_error(&e)
+                        && is_retryable(&e)
                     {
                         tracing::debug!(%endpoint, error = %e, "retrying after transport error");
                         tokio::time::sleep(retry_delay(&self.inner.retry, attempt, None)).await;
                         attempt += 1;
                         continue;
                     }
-                    return Err(Error::http(&endpoint, e));
+                    return Err(Error::body("reply", &endpoint, e));
                 }
             };
             let status = resp.status();
@@ -604,11 +610,10 @@ impl Client {
                     .lock()
                     .expect("auth lock")
                     .insert(normalize_registry(&req.registry), new_state.clone());
-                state = new_state;
                 let key = normalize_registry(&req.registry);
                 self.inner.tokens.invalidate(&key, &scopes);
                 auth = self
-                    .authorization(&req.registry, &state, &scopes, true)
+                    .authorization(&req.registry, &new_state, &scopes, true)
                     .await?;
                 if auth.is_some() {
                     continue;
@@ -670,7 +675,7 @@ impl Client {
             Ok(resp)
         } else {
             let endpoint = redact_url(resp.url());
-            Err(api_error(resp, req.method.as_str(), &endpoint).await)
+            Err(api_error(resp, req.method.as_str(), &endpoint, self.inner.idle).await)
         }
     }
 

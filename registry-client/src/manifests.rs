@@ -213,9 +213,9 @@ impl Client {
             .map(|v| v.split(';').next().unwrap_or("").trim().to_owned())
             .filter(|v| !v.is_empty() && v != "application/json" && v != "text/plain");
         let mut body = Vec::new();
-        let mut stream = resp.bytes_stream();
+        let mut stream = sdk_core::body::idle_stream(resp, self.inner.idle);
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| Error::http(&endpoint, e))?;
+            let chunk = chunk.map_err(|e| Error::body("manifest", &endpoint, e))?;
             if (body.len() + chunk.len()) as u64 > limit {
                 return Err(Error::ManifestTooLarge { limit });
             }
@@ -254,7 +254,7 @@ impl Client {
             return Ok(None);
         }
         if !resp.status().is_success() {
-            return Err(api_error(resp, "HEAD", &endpoint).await);
+            return Err(api_error(resp, "HEAD", &endpoint, self.inner.idle).await);
         }
         Ok(Some(ManifestHead {
             digest: docker_content_digest(&resp, &endpoint)?,

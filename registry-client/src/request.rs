@@ -15,6 +15,7 @@ use futures_util::stream::BoxStream;
 use reqwest::Method;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use sdk_core::RetryPolicy;
+use sdk_core::body::{Activity, BodyError};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -142,13 +143,16 @@ pub(crate) fn basic_header(user: &str, pass: &str) -> String {
     )
 }
 
-/// How long [`api_error`] waits for each chunk of an error body.
-const ERROR_BODY_IDLE: Duration = Duration::from_secs(60);
-
 /// Builds [`Error::Api`] from an error reply, through sdk-core's decoder (at most 64 KiB of
-/// the body; registry, Engine and text forms; credentials cleaned out).
-pub(crate) async fn api_error(resp: reqwest::Response, method: &str, endpoint: &str) -> Error {
-    let reply = sdk_core::error_body::read_error_reply(resp, ERROR_BODY_IDLE).await;
+/// the body, each chunk awaited at most `idle`; registry, Engine and text forms; credentials
+/// cleaned out).
+pub(crate) async fn api_error(
+    resp: reqwest::Response,
+    method: &str,
+    endpoint: &str,
+    idle: Duration,
+) -> Error {
+    let reply = sdk_core::error_body::read_error_reply(resp, idle).await;
     Error::Api(Box::new(ApiError {
         status: reply.status.as_u16(),
         method: method.to_owned(),
@@ -159,14 +163,71 @@ pub(crate) async fn api_error(resp: reqwest::Response, method: &str, endpoint: &
     }))
 }
 
-/// Streams `len` bytes of a file from `offset` as a request body, reporting progress.
-pub(crate) async fn file_body(
+/// Request bodies held in memory are handed to the connection in chunks of this size, so
+/// that each chunk taken records activity.
+const BODY_CHUNK: usize = 64 * 1024;
+
+/// The body of one attempt and its length, each chunk recording `activity` when the
+/// connection takes it (a slow but moving upload never meets the idle timeout; one the server
+/// stops reading does). `None` for no body.
+///
+/// # Errors
+/// [`Error::Io`] when a file cannot be opened; [`Error::Protocol`] when a one-shot stream
+/// was already sent (it cannot be resent after a redirect or retry).
+pub(crate) async fn attempt_body(
+    body: &ReqBody,
+    activity: &Activity,
+    endpoint: &str,
+) -> Result<Option<(reqwest::Body, u64)>> {
+    Ok(match body {
+        ReqBody::Empty => None,
+        ReqBody::Bytes(b) => {
+            let b = b.clone();
+            let chunks: Vec<std::io::Result<Bytes>> = (0..b.len())
+                .step_by(BODY_CHUNK)
+                .map(|i| Ok(b.slice(i..(i + BODY_CHUNK).min(b.len()))))
+                .collect();
+            let stream = activity.track(futures_util::stream::iter(chunks));
+            Some((reqwest::Body::wrap_stream(stream), b.len() as u64))
+        }
+        ReqBody::File {
+            path,
+            offset,
+            len,
+            progress,
+            reported,
+        } => {
+            let stream = file_stream(path, *offset, *len, progress.clone(), *reported).await?;
+            Some((reqwest::Body::wrap_stream(activity.track(stream)), *len))
+        }
+        ReqBody::Stream(cell, len) => {
+            let taken = cell.0.lock().expect("stream lock").take();
+            let Some(stream) = taken else {
+                return Err(Error::protocol(endpoint, "cannot resend a streamed body"));
+            };
+            Some((reqwest::Body::wrap_stream(activity.track(stream)), *len))
+        }
+    })
+}
+
+/// Whether a failed attempt (no response) is worth retrying: an idle timeout, or a transport
+/// error sdk-core's [`RetryPolicy`] classifies as retryable.
+pub(crate) fn is_retryable(e: &BodyError) -> bool {
+    match e {
+        BodyError::Idle { .. } => true,
+        BodyError::Transport(e) => RetryPolicy::is_retryable_error(e),
+        _ => false,
+    }
+}
+
+/// Streams `len` bytes of a file from `offset`, reporting progress.
+async fn file_stream(
     path: &std::path::Path,
     offset: u64,
     len: u64,
     progress: Option<BlobProgress>,
     reported: u64,
-) -> Result<reqwest::Body> {
+) -> Result<impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static> {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let mut f = tokio::fs::File::open(path)
         .await
@@ -190,7 +251,7 @@ pub(crate) async fn file_body(
         }
         chunk
     });
-    Ok(reqwest::Body::wrap_stream(stream))
+    Ok(stream)
 }
 
 #[cfg(test)]

@@ -106,7 +106,9 @@ impl Client {
                 .get(header::LINK)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| next_link(v, resp.url()));
-            let body = resp.bytes().await.map_err(|e| Error::http(&endpoint, e))?;
+            let body = sdk_core::body::read_limited(resp, u64::MAX, self.inner.idle)
+                .await
+                .map_err(|e| Error::body("tags/catalog page", &endpoint, e))?;
             out.extend(parse(&body).map_err(|e| Error::Json {
                 what: "tags/catalog page",
                 source: e,

@@ -500,22 +500,290 @@ async fn transport_errors_on_signed_urls_are_logged_without_the_signature() {
         .await;
     Mock::given(method("POST"))
         .and(path("/v2/team/app/blobs/uploads/"))
-        .respond_with(ResponseTemplate::new(202).insert_header(
-            "Location",
-            format!("{dead}/upload/1?_state=STATESECRET"),
-        ))
+        .respond_with(
+            ResponseTemplate::new(202)
+                .insert_header("Location", format!("{dead}/upload/1?_state=STATESECRET")),
+        )
         .mount(&s)
         .await;
     let c = Client::builder().retry(fast_retry(3)).build().unwrap();
     let r = reference(&s, "team/app");
     let e1 = c.blob_bytes(&r, &digest, 1024).await.unwrap_err();
-    let e2 = c.push_blob_bytes(&r, &digest, content.into()).await.unwrap_err();
+    let e2 = c
+        .push_blob_bytes(&r, &digest, content.into())
+        .await
+        .unwrap_err();
 
     let text = String::from_utf8(out.0.lock().expect("lock").clone()).expect("utf-8");
     assert!(text.contains("retrying after transport error"), "{text}");
     let errors = format!("{e1} {e1:?} {e2} {e2:?}");
     for secret in ["SIGSECRET", "CREDSECRET", "STATESECRET"] {
-        assert!(!text.contains(secret), "{secret} leaked into the trace:\n{text}");
-        assert!(!errors.contains(secret), "{secret} leaked into an error: {errors}");
+        assert!(
+            !text.contains(secret),
+            "{secret} leaked into the trace:\n{text}"
+        );
+        assert!(
+            !errors.contains(secret),
+            "{secret} leaked into an error: {errors}"
+        );
     }
+}
+
+/// A scripted HTTP/1.1 server on 127.0.0.1 for what wiremock cannot do: each connection's
+/// request head is read and handed to the script, whose answer is written raw; then the
+/// connection stays open without a byte more (a stall) or is closed, as the script says.
+mod raw {
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// What to do with one request.
+    pub enum Answer {
+        /// Write these bytes and close the connection.
+        Close(Vec<u8>),
+        /// Write these bytes (headers and part of a body, or nothing) and then stall.
+        Stall(Vec<u8>),
+    }
+
+    /// A complete reply with `Connection: close`.
+    pub fn reply(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+        let mut out = format!("HTTP/1.1 {status}\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            out.push_str(&format!("{k}: {v}\r\n"));
+        }
+        out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        let mut out = out.into_bytes();
+        out.extend_from_slice(body);
+        Answer::Close(out)
+    }
+
+    /// Headers announcing `len` bytes, then only `sent` of them, then silence.
+    pub fn stall_mid_body(
+        status: &str,
+        headers: &[(&str, &str)],
+        len: usize,
+        sent: &[u8],
+    ) -> Answer {
+        let mut out = format!("HTTP/1.1 {status}\r\n");
+        for (k, v) in headers {
+            out.push_str(&format!("{k}: {v}\r\n"));
+        }
+        out.push_str(&format!("Content-Length: {len}\r\n\r\n"));
+        let mut out = out.into_bytes();
+        out.extend_from_slice(sent);
+        Answer::Stall(out)
+    }
+
+    pub struct Server {
+        pub addr: std::net::SocketAddr,
+        /// The request lines seen (`GET /v2/ HTTP/1.1`), in order.
+        pub seen: Arc<Mutex<Vec<String>>>,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    impl Server {
+        pub fn host(&self) -> String {
+            self.addr.to_string()
+        }
+    }
+
+    /// Starts a server; `script(request_line, head)` answers each request.
+    pub async fn start(script: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> Server {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen2 = seen.clone();
+        let script = Arc::new(script);
+        let task = tokio::spawn(async move {
+            let mut stalled = Vec::new();
+            loop {
+                let Ok((mut s, _)) = l.accept().await else {
+                    return;
+                };
+                let seen = seen2.clone();
+                let script = script.clone();
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                stalled.push(rx);
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut b = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if s.read(&mut b).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(b[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let line = head.lines().next().unwrap_or_default().to_owned();
+                    seen.lock().unwrap().push(line.clone());
+                    match script(&line, &head) {
+                        Answer::Close(bytes) => {
+                            // Read the request body before answering (a reply to a request
+                            // still being sent would reset the connection).
+                            let len: u64 = head
+                                .lines()
+                                .find_map(|l| {
+                                    let (k, v) = l.split_once(':')?;
+                                    k.eq_ignore_ascii_case("content-length")
+                                        .then(|| v.trim().parse().ok())?
+                                })
+                                .unwrap_or(0);
+                            let _ =
+                                tokio::io::copy(&mut (&mut s).take(len), &mut tokio::io::sink())
+                                    .await;
+                            let _ = s.write_all(&bytes).await;
+                            let _ = s.shutdown().await;
+                        }
+                        Answer::Stall(bytes) => {
+                            let _ = s.write_all(&bytes).await;
+                            let _ = s.flush().await;
+                            // Keep the socket open (silent) until the server is dropped.
+                            let _ = tx.send(s);
+                        }
+                    }
+                });
+            }
+        });
+        Server { addr, seen, task }
+    }
+}
+
+const IDLE: std::time::Duration = std::time::Duration::from_millis(300);
+
+fn idle_client() -> Client {
+    Client::builder()
+        .idle_timeout(IDLE)
+        .retry(registry_client::RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+/// Runs `f`, failing the test (instead of hanging it) after 10 s; checks that it ended in
+/// [`Error::Timeout`] about one idle timeout after it started.
+async fn assert_idle_timeout<T: std::fmt::Debug>(
+    what: &str,
+    f: impl std::future::Future<Output = Result<T, Error>>,
+) {
+    let started = std::time::Instant::now();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(10), f)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: hung for 10 s"));
+    let took = started.elapsed();
+    match out {
+        Err(Error::Timeout { after, .. }) => assert_eq!(after, IDLE, "{what}"),
+        other => panic!("{what}: {other:?}"),
+    }
+    assert!(took >= IDLE && took < IDLE * 4, "{what}: {took:?}");
+}
+
+/// A registry that sends headers and part of a body, then nothing: a blob GET, a manifest GET,
+/// a tags page and the token fetch each fail with a typed timeout after the idle time (set
+/// short here; 60 s by default), instead of hanging forever.
+#[tokio::test]
+async fn a_server_that_stalls_mid_body_times_out_every_call() {
+    use raw::{reply, stall_mid_body};
+    let open = raw::start(|line, _| {
+        if line.starts_with("GET /v2/ ") {
+            reply("200 OK", &[], b"{}")
+        } else if line.contains("/blobs/") {
+            stall_mid_body("200 OK", &[], 1000, b"0123456789")
+        } else if line.contains("/manifests/") {
+            stall_mid_body(
+                "200 OK",
+                &[("Content-Type", "application/vnd.oci.image.manifest.v1+json")],
+                500,
+                br#"{"schemaVersion":2,"#,
+            )
+        } else {
+            stall_mid_body("200 OK", &[], 100, br#"{"tags":["#)
+        }
+    })
+    .await;
+    let c = idle_client();
+    let r: Reference = format!("{}/team/app:1", open.host()).parse().unwrap();
+    let d = Digest::sha256_of(b"blob");
+    assert_idle_timeout("blob GET", c.blob_bytes(&r, &d, 4096)).await;
+    assert_idle_timeout("manifest GET", c.get_manifest(&r)).await;
+    assert_idle_timeout("tags page", c.list_tags(&r, None)).await;
+
+    let port = std::sync::Arc::new(std::sync::OnceLock::<u16>::new());
+    let p2 = port.clone();
+    let auth = raw::start(move |line, _| {
+        if line.starts_with("GET /v2/ ") {
+            let realm = format!(
+                r#"Bearer realm="http://127.0.0.1:{}/token",service="reg""#,
+                p2.get().unwrap()
+            );
+            reply("401 Unauthorized", &[("WWW-Authenticate", &realm)], b"")
+        } else {
+            stall_mid_body("200 OK", &[], 300, br#"{"token":"#)
+        }
+    })
+    .await;
+    port.set(auth.addr.port()).unwrap();
+    let r: Reference = format!("{}/team/app:1", auth.host()).parse().unwrap();
+    assert_idle_timeout("token fetch", c.list_tags(&r, None)).await;
+}
+
+/// Silence before any header (the `/v2/` ping, a manifest GET, an upload PUT the server
+/// stops reading) times out the same way; an error reply whose body stalls still gives its
+/// status after the idle time.
+#[tokio::test]
+async fn silence_before_headers_and_stalled_error_bodies_time_out() {
+    use raw::{Answer, reply, stall_mid_body};
+    let silent = raw::start(|_, _| Answer::Stall(Vec::new())).await;
+    let c = idle_client();
+    let r: Reference = format!("{}/team/app:1", silent.host()).parse().unwrap();
+    assert_idle_timeout("ping", c.ping(&silent.host())).await;
+
+    let s = raw::start(|line, _| {
+        if line.starts_with("GET /v2/ ") {
+            reply("200 OK", &[], b"{}")
+        } else if line.starts_with("POST ") {
+            reply(
+                "202 Accepted",
+                &[("Location", "/v2/team/app/blobs/uploads/u1")],
+                b"",
+            )
+        } else if line.contains("/manifests/1 ") {
+            Answer::Stall(Vec::new())
+        } else if line.contains("/manifests/") {
+            stall_mid_body(
+                "404 Not Found",
+                &[("Content-Type", "application/json")],
+                200,
+                br#"{"errors":[{"code":"MANIFEST_UNKNOWN","#,
+            )
+        } else {
+            // The upload PUT: never read, never answered.
+            Answer::Stall(Vec::new())
+        }
+    })
+    .await;
+    let r: Reference = format!("{}/team/app:1", s.host()).parse().unwrap();
+    assert_idle_timeout("manifest GET without headers", c.get_manifest(&r)).await;
+    let big = bytes::Bytes::from(vec![7u8; 32 * 1024 * 1024]);
+    let d = Digest::sha256_of(&big);
+    assert_idle_timeout(
+        "upload the server stops reading",
+        c.push_blob_bytes(&r, &d, big),
+    )
+    .await;
+
+    let started = std::time::Instant::now();
+    let err = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        c.get_manifest(&r.with_tag("2").unwrap()),
+    )
+    .await
+    .expect("hung")
+    .unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err:?}");
+    assert!(started.elapsed() < IDLE * 4, "{:?}", started.elapsed());
 }
