@@ -24,6 +24,8 @@ use url::Url;
 pub const DEFAULT_MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
 /// Default number of blobs transferred at once.
 pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Default limit on a tags or catalog listing, all `Link` pages together (64 MiB).
+pub const DEFAULT_LIST_LIMIT: u64 = 64 * 1024 * 1024;
 /// Default idle timeout (60 s): how long any registry call waits while nothing moves — no
 /// response headers, no body bytes, no request-body chunk taken — before it fails with
 /// [`Error::Timeout`]. A transfer that keeps moving may take as long as it needs.
@@ -40,6 +42,7 @@ pub struct ClientBuilder {
     concurrency: usize,
     chunk_size: Option<u64>,
     manifest_limit: u64,
+    list_limit: u64,
     progress: Option<ProgressSink>,
     timeout: Option<Duration>,
     idle_timeout: Duration,
@@ -57,6 +60,7 @@ impl Default for ClientBuilder {
             concurrency: DEFAULT_CONCURRENCY,
             chunk_size: None,
             manifest_limit: DEFAULT_MANIFEST_LIMIT,
+            list_limit: DEFAULT_LIST_LIMIT,
             progress: None,
             timeout: None,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
@@ -110,6 +114,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Maximum size of a tags or catalog listing, all its `Link` pages together (default
+    /// [`DEFAULT_LIST_LIMIT`], 64 MiB); more is [`Error::TooLarge`].
+    pub fn list_limit(mut self, bytes: u64) -> Self {
+        self.list_limit = bytes;
+        self
+    }
+
     /// Where progress events go.
     pub fn progress(mut self, sink: ProgressSink) -> Self {
         self.progress = Some(sink);
@@ -143,7 +154,8 @@ impl ClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// [`Error::Invalid`] for a zero concurrency, chunk size, manifest limit or idle timeout;
+    /// [`Error::Invalid`] for a zero concurrency, chunk size, manifest or list limit or idle
+    /// timeout;
     /// [`Error::Http`] when the HTTP client cannot be built.
     pub fn build(self) -> Result<Client> {
         if self.concurrency == 0 {
@@ -161,6 +173,12 @@ impl ClientBuilder {
         if self.manifest_limit == 0 {
             return Err(Error::Invalid {
                 what: "manifest limit",
+                reason: "must be at least 1 byte".into(),
+            });
+        }
+        if self.list_limit == 0 {
+            return Err(Error::Invalid {
+                what: "list limit",
                 reason: "must be at least 1 byte".into(),
             });
         }
@@ -193,6 +211,7 @@ impl ClientBuilder {
                 concurrency: self.concurrency,
                 chunk_size: self.chunk_size,
                 manifest_limit: self.manifest_limit,
+                list_limit: self.list_limit,
                 idle: self.idle_timeout,
                 progress: self.progress,
                 auth: Mutex::new(HashMap::new()),
@@ -219,6 +238,7 @@ pub(crate) struct Inner {
     pub(crate) concurrency: usize,
     pub(crate) chunk_size: Option<u64>,
     pub(crate) manifest_limit: u64,
+    pub(crate) list_limit: u64,
     /// The idle timeout of every call.
     pub(crate) idle: Duration,
     pub(crate) progress: Option<ProgressSink>,

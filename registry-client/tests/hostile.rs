@@ -787,3 +787,73 @@ async fn silence_before_headers_and_stalled_error_bodies_time_out() {
     assert_eq!(err.status(), Some(404), "{err:?}");
     assert!(started.elapsed() < IDLE * 4, "{:?}", started.elapsed());
 }
+
+/// Tags and catalog listings are bounded as a whole (default 64 MiB over all `Link` pages,
+/// `ClientBuilder::list_limit`): one huge page, or many pages that add up, is a typed error
+/// instead of memory growing with whatever the registry sends.
+#[tokio::test]
+async fn tag_and_catalog_listings_are_bounded_over_all_pages() {
+    use wiremock::matchers::{method, path, query_param};
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&s)
+        .await;
+    let page = |i: usize| {
+        let tags: Vec<String> = (0..2000).map(|j| format!("tag-{i}-{j:0>40}")).collect();
+        serde_json::json!({ "name": "team/app", "tags": tags }).to_string()
+    };
+    let one_page = page(0).len() as u64; // ~100 KB
+    // Endless pages: each links to the next.
+    for i in 0..50 {
+        Mock::given(method("GET"))
+            .and(path("/v2/team/app/tags/list"))
+            .and(query_param("last", format!("p{i}")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_string(page(i))
+                    .insert_header(
+                        "Link",
+                        format!(r#"</v2/team/app/tags/list?last=p{}>; rel="next""#, i + 1),
+                    ),
+            )
+            .mount(&s)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/v2/team/app/tags/list"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(page(99))
+                .insert_header("Link", r#"</v2/team/app/tags/list?last=p0>; rel="next""#),
+        )
+        .with_priority(10)
+        .mount(&s)
+        .await;
+    let catalog: Vec<String> = (0..20_000).map(|j| format!("repo/{j:0>40}")).collect();
+    Mock::given(method("GET"))
+        .and(path("/v2/_catalog"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(serde_json::json!({ "repositories": catalog }).to_string()),
+        )
+        .mount(&s)
+        .await;
+    let limit = 5 * one_page / 2;
+    let c = Client::builder().list_limit(limit).build().unwrap();
+    let r = reference(&s, "team/app");
+    let err = c.list_tags(&r, None).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::TooLarge { what: "tags/catalog list", limit: l, .. } if *l == limit),
+        "{err:?}"
+    );
+    let err = c.catalog(&host(&s), None).await.unwrap_err();
+    assert!(matches!(&err, Error::TooLarge { .. }), "{err:?}");
+    // Under the limit the same catalog is read whole.
+    let c = Client::builder()
+        .list_limit(64 * 1024 * 1024)
+        .build()
+        .unwrap();
+    assert_eq!(c.catalog(&host(&s), None).await.unwrap().len(), 20_000);
+}
