@@ -538,7 +538,7 @@ mod raw {
     use tokio::net::TcpListener;
 
     /// What to do with one request.
-    pub enum Answer {
+    pub(super) enum Answer {
         /// Write these bytes and close the connection.
         Close(Vec<u8>),
         /// Write these bytes (headers and part of a body, or nothing) and then stall.
@@ -546,7 +546,7 @@ mod raw {
     }
 
     /// A complete reply with `Connection: close`.
-    pub fn reply(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+    pub(super) fn reply(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
         let mut out = format!("HTTP/1.1 {status}\r\nConnection: close\r\n");
         for (k, v) in headers {
             out.push_str(&format!("{k}: {v}\r\n"));
@@ -558,7 +558,7 @@ mod raw {
     }
 
     /// Headers announcing `len` bytes, then only `sent` of them, then silence.
-    pub fn stall_mid_body(
+    pub(super) fn stall_mid_body(
         status: &str,
         headers: &[(&str, &str)],
         len: usize,
@@ -574,10 +574,10 @@ mod raw {
         Answer::Stall(out)
     }
 
-    pub struct Server {
-        pub addr: std::net::SocketAddr,
+    pub(super) struct Server {
+        pub(super) addr: std::net::SocketAddr,
         /// The request lines seen (`GET /v2/ HTTP/1.1`), in order.
-        pub seen: Arc<Mutex<Vec<String>>>,
+        pub(super) seen: Arc<Mutex<Vec<String>>>,
         task: tokio::task::JoinHandle<()>,
     }
 
@@ -588,13 +588,13 @@ mod raw {
     }
 
     impl Server {
-        pub fn host(&self) -> String {
+        pub(super) fn host(&self) -> String {
             self.addr.to_string()
         }
     }
 
     /// Starts a server; `script(request_line, head)` answers each request.
-    pub async fn start(script: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> Server {
+    pub(super) async fn start(script: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> Server {
         let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = l.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -739,7 +739,6 @@ async fn silence_before_headers_and_stalled_error_bodies_time_out() {
     use raw::{Answer, reply, stall_mid_body};
     let silent = raw::start(|_, _| Answer::Stall(Vec::new())).await;
     let c = idle_client();
-    let r: Reference = format!("{}/team/app:1", silent.host()).parse().unwrap();
     assert_idle_timeout("ping", c.ping(&silent.host())).await;
 
     let s = raw::start(|line, _| {
@@ -856,4 +855,153 @@ async fn tag_and_catalog_listings_are_bounded_over_all_pages() {
         .build()
         .unwrap();
     assert_eq!(c.catalog(&host(&s), None).await.unwrap().len(), 20_000);
+}
+
+/// A chunked upload whose first PATCH failed, and whose status then says `Range: 0-0`:
+/// distribution answers that both for an empty upload and after one byte (`blobUploadResponse`
+/// subtracts one only from a non-zero size), so the offset is unknown. The client must not
+/// guess byte 1 (an empty upload answers 416 to that on every retry): it abandons that
+/// session and uploads again from byte 0 in a new one.
+#[tokio::test]
+async fn an_ambiguous_range_0_0_restarts_the_upload_at_byte_0() {
+    use wiremock::matchers::{header, method, path, query_param};
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&s)
+        .await;
+    let data: Vec<u8> = (0..25u8).collect();
+    let digest = Digest::sha256_of(&data);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("blob");
+    std::fs::write(&file, &data).unwrap();
+    Mock::given(method("HEAD"))
+        .and(path(format!("/v2/team/app/blobs/{digest}")))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&s)
+        .await;
+    for (session, priority) in [("u1", 1), ("u2", 2)] {
+        Mock::given(method("POST"))
+            .and(path("/v2/team/app/blobs/uploads/"))
+            .respond_with(
+                ResponseTemplate::new(202)
+                    .insert_header("Location", format!("/v2/team/app/blobs/uploads/{session}")),
+            )
+            .up_to_n_times(1)
+            .with_priority(priority)
+            .expect(1)
+            .mount(&s)
+            .await;
+    }
+    Mock::given(method("PATCH"))
+        .and(path("/v2/team/app/blobs/uploads/u1"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/team/app/blobs/uploads/u1"))
+        .respond_with(ResponseTemplate::new(204).insert_header("Range", "0-0"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    // The abandoned session is cancelled (best effort).
+    Mock::given(method("DELETE"))
+        .and(path("/v2/team/app/blobs/uploads/u1"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&s)
+        .await;
+    for range in ["0-9", "10-19", "20-24"] {
+        Mock::given(method("PATCH"))
+            .and(path("/v2/team/app/blobs/uploads/u2"))
+            .and(header("content-range", range))
+            .respond_with(
+                ResponseTemplate::new(202)
+                    .insert_header("Location", "/v2/team/app/blobs/uploads/u2"),
+            )
+            .expect(1)
+            .mount(&s)
+            .await;
+    }
+    Mock::given(method("PUT"))
+        .and(path("/v2/team/app/blobs/uploads/u2"))
+        .and(query_param("digest", digest.as_str()))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = Client::builder()
+        .chunk_size(10)
+        .retry(fast_retry(3))
+        .build()
+        .unwrap();
+    assert!(
+        c.push_blob_file(&reference(&s, "team/app"), &digest, &file, 0, 25)
+            .await
+            .unwrap()
+    );
+    let first_u2 = s
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.method.as_str() == "PATCH" && r.url.path().ends_with("/u2"))
+        .unwrap();
+    assert_eq!(first_u2.body, data[..10]);
+}
+
+/// A hostile upload status: `Range: 0-18446744073709551615` (`end + 1` overflowed), an end
+/// beyond the blob, or a range that does not start at 0 is a typed protocol error naming the
+/// header, never a panic or a wrapped offset.
+#[tokio::test]
+async fn hostile_upload_ranges_are_typed_errors() {
+    use wiremock::matchers::{method, path};
+    for range in ["0-18446744073709551615", "0-99", "5-9", "bytes=x-y"] {
+        let s = server().await;
+        Mock::given(method("GET"))
+            .and(path("/v2/"))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&s)
+            .await;
+        let data: Vec<u8> = (0..25u8).collect();
+        let digest = Digest::sha256_of(&data);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("blob");
+        std::fs::write(&file, &data).unwrap();
+        Mock::given(method("HEAD"))
+            .respond_with(ResponseTemplate::new(404))
+            .mount(&s)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(202)
+                    .insert_header("Location", "/v2/team/app/blobs/uploads/u1"),
+            )
+            .mount(&s)
+            .await;
+        Mock::given(method("PATCH"))
+            .respond_with(ResponseTemplate::new(500))
+            .mount(&s)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v2/team/app/blobs/uploads/u1"))
+            .respond_with(ResponseTemplate::new(204).insert_header("Range", range))
+            .mount(&s)
+            .await;
+        let c = Client::builder()
+            .chunk_size(10)
+            .retry(fast_retry(3))
+            .build()
+            .unwrap();
+        let err = c
+            .push_blob_file(&reference(&s, "team/app"), &digest, &file, 0, 25)
+            .await
+            .unwrap_err();
+        match &err {
+            Error::Protocol { reason, .. } => assert!(reason.contains(range), "{err}"),
+            other => panic!("{range}: {other:?}"),
+        }
+    }
 }
