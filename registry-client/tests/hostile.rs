@@ -594,7 +594,9 @@ mod raw {
     }
 
     /// Starts a server; `script(request_line, head)` answers each request.
-    pub(super) async fn start(script: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> Server {
+    pub(super) async fn start(
+        script: impl Fn(&str, &str) -> Answer + Send + Sync + 'static,
+    ) -> Server {
         let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = l.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -1004,4 +1006,59 @@ async fn hostile_upload_ranges_are_typed_errors() {
             other => panic!("{range}: {other:?}"),
         }
     }
+}
+
+/// A blob already in the pull's layout is trusted only when its digest matches: a corrupted
+/// file of the right size is detected, downloaded again and replaced.
+#[tokio::test]
+async fn pull_repairs_a_corrupted_layout_blob_of_the_right_size() {
+    use registry_client::image::{ImageBuilder, ImageConfig, Layer};
+    use registry_client::mock::MockRegistry;
+    let reg = MockRegistry::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("src");
+    ImageBuilder::new()
+        .config(ImageConfig::new().cmd(["sh"]))
+        .layer(Layer::new().bytes("etc/motd", "hello from the layer\n", 0o644))
+        .ref_name("1.0")
+        .build(&layout)
+        .unwrap();
+    let c = Client::builder().build().unwrap();
+    let r: Reference = format!("{}/team/app:1.0", reg.host()).parse().unwrap();
+    c.push(&layout, &r).await.unwrap();
+    let out = dir.path().join("pulled");
+    let first = c.pull(&r, &out, None).await.unwrap();
+    assert_eq!(first.present, 0);
+    // Corrupt every blob in place, keeping its size.
+    let blobs = out.join("blobs/sha256");
+    let mut corrupted = 0;
+    for e in std::fs::read_dir(&blobs).unwrap() {
+        let p = e.unwrap().path();
+        let mut bytes = std::fs::read(&p).unwrap();
+        if Digest::sha256_of(&bytes).hex() == p.file_name().unwrap().to_str().unwrap() {
+            if bytes.is_empty() {
+                continue;
+            }
+            bytes[0] ^= 0xff;
+            std::fs::write(&p, &bytes).unwrap();
+            corrupted += 1;
+        }
+    }
+    assert!(corrupted >= 2, "config and layer");
+    let again = c.pull(&r, &out, None).await.unwrap();
+    assert_eq!(again.downloaded, first.downloaded, "{again:?}");
+    assert_eq!(again.present, 0, "{again:?}");
+    for e in std::fs::read_dir(&blobs).unwrap() {
+        let p = e.unwrap().path();
+        let bytes = std::fs::read(&p).unwrap();
+        assert_eq!(
+            Digest::sha256_of(&bytes).hex(),
+            p.file_name().unwrap().to_str().unwrap(),
+            "{} repaired",
+            p.display()
+        );
+    }
+    // Intact blobs are still skipped.
+    let third = c.pull(&r, &out, None).await.unwrap();
+    assert_eq!((third.downloaded, third.present), (0, first.downloaded));
 }

@@ -380,14 +380,18 @@ impl OciLayout {
         w.commit(expected)
     }
 
-    /// Stores `bytes` as a blob and returns its digest.
+    /// Stores `bytes` as a blob and returns its digest. An existing file is kept only when it
+    /// holds exactly these bytes (a corrupted one is replaced).
     ///
     /// # Errors
     /// I/O errors.
     pub fn write_blob_bytes(&self, bytes: &[u8]) -> Result<Digest> {
         let digest = Digest::sha256_of(bytes);
         let dest = self.blob_path(&digest);
-        if !dest.is_file() {
+        let intact = std::fs::metadata(&dest)
+            .is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+            && std::fs::read(&dest).is_ok_and(|have| have == bytes);
+        if !intact {
             write_atomic(&self.blobs_dir(), &dest, bytes)?;
         }
         Ok(digest)
