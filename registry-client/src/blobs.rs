@@ -619,11 +619,12 @@ impl Client {
     /// Deletes a blob (the registry must allow deletes).
     ///
     /// # Errors
-    /// Transport and API errors (`BLOB_UNKNOWN`, `UNSUPPORTED`…).
+    /// Transport and API errors (`UNSUPPORTED`…; `BLOB_UNKNOWN`, except when it answers a
+    /// retry after a lost reply: the earlier attempt deleted it, so the call succeeds and a
+    /// tracing event says so).
     pub async fn delete_blob(&self, repo: &Reference, digest: &Digest) -> Result<()> {
         let req = self.blob_req(Method::DELETE, repo, digest, Scope::delete(repo.path()))?;
-        self.send(&req).await?;
-        Ok(())
+        self.send_delete(&req).await
     }
 }
 

@@ -12,7 +12,7 @@ use crate::request::{
 use crate::token_cache::TokenCache;
 use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, Response, StatusCode};
-use sdk_core::body::{Activity, send_with_idle};
+use sdk_core::body::{Activity, BodyError, send_with_idle};
 use sdk_core::{ClientOptions, Credentials, DockerConfig, RetryPolicy};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -548,10 +548,41 @@ impl Client {
             url = %redact_url(&req.url),
             registry = %req.registry,
         );
-        self.send_raw_inner(req).instrument(span).await
+        Ok(self.send_raw_inner(req).instrument(span).await?.0)
     }
 
-    async fn send_raw_inner(&self, req: &Req) -> Result<Response> {
+    /// Sends a DELETE: success for 2xx, and for a 404 that answers a retry after an attempt
+    /// whose reply was lost (the earlier attempt did the delete: what was asked holds; a
+    /// tracing event records it). Any other status is [`Error::Api`].
+    pub(crate) async fn send_delete(&self, req: &Req) -> Result<()> {
+        let span = tracing::debug_span!(
+            "registry_request",
+            method = %req.method,
+            url = %redact_url(&req.url),
+            registry = %req.registry,
+        );
+        let (resp, lost_reply) = self.send_raw_inner(req).instrument(span.clone()).await?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let endpoint = redact_url(resp.url());
+        if status == StatusCode::NOT_FOUND && lost_reply {
+            span.in_scope(|| {
+                tracing::info!(
+                    %endpoint,
+                    "DELETE answered 404 after a lost reply: the earlier attempt deleted it"
+                );
+            });
+            return Ok(());
+        }
+        Err(api_error(resp, req.method.as_str(), &endpoint, self.inner.idle).await)
+    }
+
+    /// Sends with auth, retries and redirects. Also says whether an attempt before the final
+    /// one failed after the request may have reached the server (not a connection failure):
+    /// its reply was lost, so the request may have been performed.
+    async fn send_raw_inner(&self, req: &Req) -> Result<(Response, bool)> {
         // Credentials go only to the registry's own origin (scheme, host, port of the registry
         // this client was asked about), never to where a request or a redirect points: an
         // upload `Location` or a blob redirect on another host or scheme gets no
@@ -568,6 +599,7 @@ impl Client {
         };
         let mut rechallenged = false;
         let mut attempt: u32 = 0;
+        let mut lost_reply = false;
         let mut url = req.url.clone();
         let mut method = req.method.clone();
         let mut redirects = 0;
@@ -602,6 +634,7 @@ impl Client {
                         && is_retryable(&e)
                     {
                         tracing::debug!(%endpoint, error = %e, "retrying after transport error");
+                        lost_reply |= !matches!(&e, BodyError::Transport(t) if t.is_connect());
                         tokio::time::sleep(retry_delay(&self.inner.retry, attempt, None)).await;
                         attempt += 1;
                         continue;
@@ -638,7 +671,7 @@ impl Client {
                 if auth.is_some() {
                     continue;
                 }
-                return Ok(resp);
+                return Ok((resp, lost_reply));
             }
             if req.retry
                 && RetryPolicy::is_retryable_status(status)
@@ -652,7 +685,7 @@ impl Client {
             }
             if req.follow && status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let Some(loc) = resp.headers().get(header::LOCATION) else {
-                    return Ok(resp);
+                    return Ok((resp, lost_reply));
                 };
                 redirects += 1;
                 if redirects > 10 {
@@ -672,7 +705,7 @@ impl Client {
                 }
                 continue;
             }
-            return Ok(resp);
+            return Ok((resp, lost_reply));
         }
     }
 

@@ -302,7 +302,9 @@ impl Client {
     /// DELETEs a manifest; the reference must carry a digest (registries refuse deletes by tag).
     ///
     /// # Errors
-    /// [`Error::Invalid`] without a digest; API errors (`UNSUPPORTED` when deletes are disabled).
+    /// [`Error::Invalid`] without a digest; API errors (`UNSUPPORTED` when deletes are disabled;
+    /// `MANIFEST_UNKNOWN`, except when it answers a retry after a lost reply: the earlier
+    /// attempt deleted it, so the call succeeds and a tracing event says so).
     pub async fn delete_manifest(&self, reference: &Reference) -> Result<()> {
         if reference.digest().is_none() {
             return Err(Error::Invalid {
@@ -312,8 +314,7 @@ impl Client {
         }
         // With a digest, the URL names the digest (never the tag).
         let req = self.manifest_req(Method::DELETE, reference, Scope::delete(reference.path()))?;
-        self.send(&req).await?;
-        Ok(())
+        self.send_delete(&req).await
     }
 }
 

@@ -1062,3 +1062,77 @@ async fn pull_repairs_a_corrupted_layout_blob_of_the_right_size() {
     let third = c.pull(&r, &out, None).await.unwrap();
     assert_eq!((third.downloaded, third.present), (0, first.downloaded));
 }
+
+/// A DELETE whose reply is lost (the registry deletes, then the connection drops before the
+/// answer) is retried; the retry's 404 means what was asked holds, so the call succeeds and
+/// the trace says why. A 404 without a lost reply stays an error.
+#[tokio::test]
+async fn a_delete_retried_after_a_lost_reply_reports_success() {
+    use raw::{Answer, reply};
+    let out = Captured::default();
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let deleted = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    let d2 = deleted.clone();
+    let s = raw::start(move |line, _| {
+        if line.starts_with("GET /v2/ ") {
+            return reply("200 OK", &[], b"{}");
+        }
+        let target = line.split(' ').nth(1).unwrap_or_default().to_owned();
+        let code = if target.contains("/manifests/") {
+            "MANIFEST_UNKNOWN"
+        } else {
+            "BLOB_UNKNOWN"
+        };
+        let not_found = reply(
+            "404 Not Found",
+            &[("Content-Type", "application/json")],
+            format!(r#"{{"errors":[{{"code":"{code}","message":"unknown"}}]}}"#).as_bytes(),
+        );
+        if target.contains("/never/") {
+            return not_found;
+        }
+        // The first DELETE is performed, but its reply is lost; the retry finds nothing.
+        if d2.lock().unwrap().insert(target) {
+            Answer::Close(Vec::new())
+        } else {
+            not_found
+        }
+    })
+    .await;
+    let c = Client::builder().retry(fast_retry(3)).build().unwrap();
+    let d = Digest::sha256_of(b"m");
+    let m: Reference = format!("{}/team/app@{d}", s.host()).parse().unwrap();
+    c.delete_manifest(&m)
+        .await
+        .expect("the manifest was deleted");
+    let repo: Reference = format!("{}/team/app", s.host()).parse().unwrap();
+    c.delete_blob(&repo, &d)
+        .await
+        .expect("the blob was deleted");
+    let deletes = s
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.starts_with("DELETE "))
+        .count();
+    assert_eq!(deletes, 4, "each DELETE sent twice");
+    let text = String::from_utf8(out.0.lock().expect("lock").clone()).expect("utf-8");
+    assert_eq!(
+        text.matches("DELETE answered 404 after a lost reply")
+            .count(),
+        2,
+        "{text}"
+    );
+    // A plain 404 (no lost reply) is the error it always was.
+    let never: Reference = format!("{}/team/never@{d}", s.host()).parse().unwrap();
+    let err = c.delete_manifest(&never).await.unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err:?}");
+}
