@@ -1136,3 +1136,169 @@ async fn a_delete_retried_after_a_lost_reply_reports_success() {
     let err = c.delete_manifest(&never).await.unwrap_err();
     assert_eq!(err.status(), Some(404), "{err:?}");
 }
+
+/// Tokens are asked with the narrowest scopes for the call: pull and tags read `pull` only,
+/// push `pull` to check blobs and `pull,push` to upload, on the target repository only,
+/// delete `delete,pull`; never `*`, never another repository.
+#[tokio::test]
+async fn tokens_are_asked_with_the_narrowest_scopes() {
+    use registry_client::image::{ImageBuilder, ImageConfig, Layer};
+    use registry_client::mock::MockRegistry;
+    let reg = MockRegistry::builder()
+        .bearer_token_server("alice", "pw")
+        .start()
+        .await;
+    let scopes = |reg: &MockRegistry| {
+        let mut v: Vec<String> = reg
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/token")
+            .flat_map(|r| {
+                url::form_urlencoded::parse(r.query.as_bytes())
+                    .filter(|(k, _)| k == "scope")
+                    .map(|(_, v)| v.into_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        v.sort();
+        v.dedup();
+        reg.clear_requests();
+        v
+    };
+    let client = || {
+        Client::builder()
+            .credentials(&reg.host(), Credentials::basic("alice", "pw"))
+            .build()
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    ImageBuilder::new()
+        .config(ImageConfig::new().cmd(["sh"]))
+        .layer(Layer::new().bytes("a", "b", 0o644))
+        .ref_name("1")
+        .build(dir.path().join("img"))
+        .unwrap();
+    let r: Reference = format!("{}/team/app:1", reg.host()).parse().unwrap();
+    let pushed = client().push(&dir.path().join("img"), &r).await.unwrap();
+    // `pull` for the HEAD checks, `pull,push` for the uploads and the manifest.
+    assert_eq!(
+        scopes(&reg),
+        ["repository:team/app:pull", "repository:team/app:pull,push"]
+    );
+    client()
+        .pull(&r, &dir.path().join("out"), None)
+        .await
+        .unwrap();
+    assert_eq!(scopes(&reg), ["repository:team/app:pull"]);
+    client().list_tags(&r, None).await.unwrap();
+    assert_eq!(scopes(&reg), ["repository:team/app:pull"]);
+    let by_digest = r.without_tag().with_digest(pushed.digest);
+    client().delete_manifest(&by_digest).await.unwrap();
+    assert_eq!(scopes(&reg), ["repository:team/app:delete,pull"]);
+}
+
+/// A wiremock `Respond` that records when each request arrived (by path) and answers with a
+/// fixed template (possibly delayed: the confirmation then comes later).
+struct Stamp(
+    std::sync::Arc<std::sync::Mutex<Vec<(String, std::time::Instant)>>>,
+    ResponseTemplate,
+);
+impl wiremock::Respond for Stamp {
+    fn respond(&self, r: &wiremock::Request) -> ResponseTemplate {
+        self.0.lock().unwrap().push((
+            format!("{} {}", r.method, r.url.path()),
+            std::time::Instant::now(),
+        ));
+        self.1.clone()
+    }
+}
+
+/// The manifest goes last: against a fake that would accept any manifest (distribution itself
+/// refuses one naming unknown blobs), the client PUTs it only after the registry confirmed
+/// every blob upload (each confirmation delayed here), and not at all when one blob failed.
+#[tokio::test]
+async fn the_manifest_is_put_only_after_every_blob_is_confirmed() {
+    use registry_client::image::{ImageBuilder, ImageConfig, Layer};
+    use wiremock::matchers::{method, path, path_regex};
+    const CONFIRM: std::time::Duration = std::time::Duration::from_millis(300);
+    let dir = tempfile::tempdir().unwrap();
+    ImageBuilder::new()
+        .config(ImageConfig::new().cmd(["sh"]))
+        .layer(Layer::new().bytes("a", "1", 0o644))
+        .layer(Layer::new().bytes("b", "2", 0o644))
+        .layer(Layer::new().bytes("c", "3", 0o644))
+        .ref_name("1")
+        .build(dir.path().join("img"))
+        .unwrap();
+    for fail_one in [false, true] {
+        let s = server().await;
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        Mock::given(method("GET"))
+            .and(path("/v2/"))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&s)
+            .await;
+        Mock::given(method("HEAD"))
+            .and(path_regex("/blobs/"))
+            .respond_with(ResponseTemplate::new(404))
+            .mount(&s)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/v2/team/app/blobs/uploads/"))
+            .respond_with(
+                ResponseTemplate::new(202)
+                    .insert_header("Location", "/v2/team/app/blobs/uploads/u"),
+            )
+            .mount(&s)
+            .await;
+        let blob_reply = ResponseTemplate::new(201).set_delay(CONFIRM);
+        Mock::given(method("PUT"))
+            .and(path("/v2/team/app/blobs/uploads/u"))
+            .respond_with(Stamp(log.clone(), blob_reply))
+            .up_to_n_times(if fail_one { 3 } else { 4 })
+            .mount(&s)
+            .await;
+        if fail_one {
+            Mock::given(method("PUT"))
+                .and(path("/v2/team/app/blobs/uploads/u"))
+                .respond_with(ResponseTemplate::new(400).set_body_string(
+                    r#"{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"no"}]}"#,
+                ))
+                .with_priority(6)
+                .mount(&s)
+                .await;
+        }
+        // This fake accepts any manifest, blobs or not.
+        Mock::given(method("PUT"))
+            .and(path("/v2/team/app/manifests/1"))
+            .respond_with(Stamp(log.clone(), ResponseTemplate::new(201)))
+            .expect(u64::from(!fail_one))
+            .mount(&s)
+            .await;
+        let c = Client::builder().build().unwrap();
+        let r = reference(&s, "team/app:1");
+        let result = c.push(&dir.path().join("img"), &r).await;
+        let log = log.lock().unwrap().clone();
+        if fail_one {
+            let err = result.unwrap_err();
+            assert_eq!(err.status(), Some(400), "{err:?}");
+            assert!(
+                log.iter().all(|(what, _)| !what.contains("/manifests/")),
+                "{log:?}"
+            );
+        } else {
+            let report = result.unwrap();
+            assert_eq!(report.uploaded, 4, "config and three layers");
+            let (manifest_at, blobs): (Vec<_>, Vec<_>) = log
+                .iter()
+                .partition(|(what, _)| what.contains("/manifests/"));
+            assert_eq!((manifest_at.len(), blobs.len()), (1, 4), "{log:?}");
+            for (_, at) in &blobs {
+                assert!(
+                    manifest_at[0].1 >= *at + CONFIRM,
+                    "the manifest came before a blob's confirmation: {log:?}"
+                );
+            }
+        }
+    }
+}
