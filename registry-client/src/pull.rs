@@ -169,10 +169,11 @@ impl Client {
         add_blobs(&mut wanted, &m)?;
         let repo = reference.without_digest();
         let outcomes: Vec<(bool, u64)> =
-            futures_util::stream::iter(wanted.iter().map(|(digest, size)| {
+            futures_util::stream::iter(wanted.into_iter().map(|(digest, size)| {
                 let repo = repo.clone();
-                let path = layout.blob_path(digest);
+                let path = layout.blob_path(&digest);
                 async move {
+                    let (digest, size) = (&digest, &size);
                     if holds_blob(&path, digest, *size).await {
                         self.progress_for(digest.as_str(), Some(*size))
                             .emit(ProgressKind::Skipped, 0);

@@ -94,19 +94,22 @@ impl Client {
         reference: &Reference,
     ) -> Result<PushReport> {
         let repo = reference.without_digest();
-        let results: Vec<(bool, u64)> =
-            futures_util::stream::iter(artifact.blobs().into_iter().map(|b| {
-                let repo = repo.clone();
-                async move {
-                    let sent = self
-                        .push_blob_file(&repo, &b.digest, &b.path, b.offset, b.size)
-                        .await?;
-                    Ok::<_, Error>((sent, b.size))
-                }
-            }))
-            .buffer_unordered(self.inner.concurrency)
-            .try_collect()
-            .await?;
+        // Owned items (not references) in the per-blob closures keep the future `Send` for
+        // `tokio::spawn` (a closure over `&BlobLocation` trips rustc's higher-ranked check).
+        let blobs: Vec<crate::image::BlobLocation> =
+            artifact.blobs().into_iter().cloned().collect();
+        let results: Vec<(bool, u64)> = futures_util::stream::iter(blobs.into_iter().map(|b| {
+            let repo = repo.clone();
+            async move {
+                let sent = self
+                    .push_blob_file(&repo, &b.digest, &b.path, b.offset, b.size)
+                    .await?;
+                Ok::<_, Error>((sent, b.size))
+            }
+        }))
+        .buffer_unordered(self.inner.concurrency)
+        .try_collect()
+        .await?;
         let (uploaded, skipped, bytes) = tally(&results);
         let mut report = PushReport {
             digest: artifact.manifest().digest.clone(),
@@ -168,9 +171,10 @@ impl Client {
         let dst_repo = dst.without_digest();
         let same_registry = src.api_host() == dst.api_host();
         let outcomes: Vec<(u8, u64)> =
-            futures_util::stream::iter(blobs.iter().map(|(digest, size)| {
+            futures_util::stream::iter(blobs.into_iter().map(|(digest, size)| {
                 let dst_repo = dst_repo.clone();
                 async move {
+                    let (digest, size) = (&digest, &size);
                     let progress = self.progress_for(digest.as_str(), Some(*size));
                     if self.blob_exists(&dst_repo, digest).await?.is_some() {
                         progress.emit(ProgressKind::Skipped, 0);

@@ -1302,3 +1302,44 @@ async fn the_manifest_is_put_only_after_every_blob_is_confirmed() {
         }
     }
 }
+
+/// `push`, `pull` and `copy` futures can be handed to `tokio::spawn` (they did not compile
+/// there: a per-blob closure over borrowed items failed rustc's higher-ranked `Send` check).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_pull_and_copy_can_be_spawned() {
+    use registry_client::image::{ImageBuilder, ImageConfig, Layer};
+    use registry_client::mock::MockRegistry;
+    let reg = MockRegistry::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("img");
+    ImageBuilder::new()
+        .config(ImageConfig::new().cmd(["sh"]))
+        .layer(Layer::new().bytes("a", "spawned", 0o644))
+        .ref_name("1")
+        .build(&layout)
+        .unwrap();
+    let c = Client::builder().build().unwrap();
+    let r: Reference = format!("{}/team/app:1", reg.host()).parse().unwrap();
+    let pushed = tokio::spawn({
+        let (c, layout, r) = (c.clone(), layout.clone(), r.clone());
+        async move { c.push(&layout, &r).await }
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let out = dir.path().join("out");
+    let pulled = tokio::spawn({
+        let (c, r) = (c.clone(), r.clone());
+        async move { c.pull(&r, &out, None).await }
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let dst: Reference = format!("{}/team/copy:1", reg.host()).parse().unwrap();
+    let copied = tokio::spawn(async move { c.copy(&r, &dst).await })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pulled.digest, pushed.digest);
+    assert_eq!(copied.digest, pushed.digest);
+}
