@@ -169,7 +169,8 @@ pub(crate) async fn fetch_token(
         .map_err(|e| Error::body("token reply", &endpoint, e))?;
     let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| Error::Token {
         endpoint: endpoint.clone(),
-        reason: format!("bad JSON: {e}"),
+        // Position only: serde's "invalid type" messages quote the value, which may be a token.
+        reason: format!("bad JSON (line {}, column {})", e.line(), e.column()),
     })?;
     let token = parsed
         .token

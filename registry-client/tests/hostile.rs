@@ -1343,3 +1343,38 @@ async fn push_pull_and_copy_can_be_spawned() {
     assert_eq!(pulled.digest, pushed.digest);
     assert_eq!(copied.digest, pushed.digest);
 }
+
+/// A token reply that is not the expected JSON is a typed error that quotes none of it (serde's
+/// own messages quote values: here an `access_token` that is an object holding a secret).
+#[tokio::test]
+async fn a_malformed_token_reply_is_reported_without_its_content() {
+    use wiremock::matchers::{method, path};
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .respond_with(ResponseTemplate::new(401).insert_header(
+            "WWW-Authenticate",
+            format!(r#"Bearer realm="{}/token",service="reg""#, s.uri()),
+        ))
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(r#"{"token":"SECRET-TOKEN","expires_in":"SECRET-TOKEN"}"#),
+        )
+        .mount(&s)
+        .await;
+    let err = Client::builder()
+        .build()
+        .unwrap()
+        .list_tags(&reference(&s, "team/app"), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Token { .. }), "{err:?}");
+    assert!(
+        !format!("{err} {err:?}").contains("SECRET-TOKEN"),
+        "{err:?}"
+    );
+}
