@@ -1345,7 +1345,7 @@ async fn push_pull_and_copy_can_be_spawned() {
 }
 
 /// A token reply that is not the expected JSON is a typed error that quotes none of it (serde's
-/// own messages quote values: here an `access_token` that is an object holding a secret).
+/// own messages quote values: here an `expires_in` that is a string holding the token).
 #[tokio::test]
 async fn a_malformed_token_reply_is_reported_without_its_content() {
     use wiremock::matchers::{method, path};
