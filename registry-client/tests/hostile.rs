@@ -1378,3 +1378,42 @@ async fn a_malformed_token_reply_is_reported_without_its_content() {
         "{err:?}"
     );
 }
+
+/// A tags `Link` to another origin is refused before anything is sent there (the next page
+/// would carry the registry's credentials).
+#[tokio::test]
+async fn a_tags_link_to_another_origin_is_refused() {
+    use wiremock::matchers::{method, path};
+    let s = server().await;
+    let other = server().await;
+    protect(&s, "basic").await;
+    Mock::given(method("GET"))
+        .and(path("/v2/team/app/tags/list"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header(
+                    "Link",
+                    format!(
+                        r#"<{}/v2/team/app/tags/list?last=a>; rel="next""#,
+                        other.uri()
+                    ),
+                )
+                .set_body_string(r#"{"tags":["a"]}"#),
+        )
+        .mount(&s)
+        .await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&other)
+        .await;
+    let c = Client::builder()
+        .credentials(&host(&s), Credentials::basic("user", "pass"))
+        .build()
+        .unwrap();
+    let err = c
+        .list_tags(&reference(&s, "team/app"), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Protocol { .. }), "{err:?}");
+}
