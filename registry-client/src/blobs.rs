@@ -11,6 +11,7 @@ use crate::error::{Error, Result, redact_url};
 use crate::progress::{BlobProgress, ProgressKind};
 use crate::reference::Reference;
 use crate::request::{Req, ReqBody, api_error, retry_delay};
+use crate::temp_file::TempFile;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
@@ -672,7 +673,7 @@ pub(crate) async fn write_verified(
     path: &Path,
 ) -> Result<u64> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let tmp = crate::image::TempFile::new(dir)?;
+    let tmp = TempFile::new(dir);
     let f = tokio::fs::File::create(tmp.path())
         .await
         .map_err(|e| Error::io("creating", tmp.path(), e))?;
@@ -689,7 +690,8 @@ pub(crate) async fn write_verified(
         .await
         .map_err(|e| Error::io("writing", tmp.path(), e))?;
     drop(w);
-    tmp.persist(path)?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("renaming into", path, e))?;
     Ok(n)
 }
 

@@ -216,12 +216,6 @@ impl Error {
     }
 }
 
-impl From<crate::image::ImageError> for Error {
-    fn from(e: crate::image::ImageError) -> Self {
-        Self::Image(Box::new(e))
-    }
-}
-
 impl From<sdk_core::Error> for Error {
     fn from(e: sdk_core::Error) -> Self {
         Self::Core(e)

@@ -3,8 +3,8 @@
 //! decoding of error replies (through sdk-core's one decoder).
 //!
 //! This module sits below `client`, `blobs`, `manifests`, `tags` and `token_cache`: they
-//! import it, it imports none of them (only `error` and `progress`), so no module cycle runs
-//! through it.
+//! import it, it imports none of them (only `auth`, `error` and `progress`), so no module
+//! cycle runs through it.
 
 use crate::auth::Scope;
 use crate::error::{ApiError, Error, Result, oci_errors};

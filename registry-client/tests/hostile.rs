@@ -1229,7 +1229,7 @@ async fn the_manifest_is_put_only_after_every_blob_is_confirmed() {
         .layer(Layer::new().bytes("c", "3", 0o644))
         .ref_name("1")
         .build(dir.path().join("img"))
-        .unwrap();
+        .expect("build the test image");
     for fail_one in [false, true] {
         let s = server().await;
         let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
