@@ -200,8 +200,9 @@ impl Client {
         }
     }
 
-    /// GETs a blob as a verified stream (see [`BlobStream`]); a dropped connection is resumed
-    /// with `Range`. `size`, when known, is checked too.
+    /// GETs a blob as a verified stream (see [`BlobStream`]); a dropped or stalled connection
+    /// (no bytes for the idle timeout) is resumed with `Range`, as often as the retry policy
+    /// allows retries (at most 5 times). `size`, when known, is checked too.
     ///
     /// # Errors
     /// The first request's errors here; later ones (transport, [`Error::DigestMismatch`],

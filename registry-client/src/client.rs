@@ -127,7 +127,8 @@ impl ClientBuilder {
         self
     }
 
-    /// A timeout for whole requests (default: none; blobs can be large).
+    /// A timeout for whole requests (default: none; blobs can be large). Stalls are caught by
+    /// the idle timeout ([`ClientBuilder::idle_timeout`]) either way.
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = Some(t);
         self
@@ -314,7 +315,8 @@ fn retry_after(resp: &Response) -> Option<Duration> {
 
 impl Client {
     /// A builder with defaults: no credentials, loopback registries over HTTP, 4 concurrent blobs,
-    /// monolithic uploads, 4 MiB manifest limit.
+    /// monolithic uploads, 4 MiB manifest limit, 64 MiB tag/catalog listing limit, 60 s idle
+    /// timeout.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
