@@ -5,20 +5,25 @@
 //! are ignored).
 
 use crate::auth::Scope;
-use crate::client::{Client, Req, ReqBody};
+use crate::client::Client;
 use crate::digest::{Digest, Digester};
 use crate::error::{Error, Result, redact_url};
 use crate::progress::{BlobProgress, ProgressKind};
 use crate::reference::Reference;
+use crate::request::{Req, ReqBody, api_error, retry_delay};
+use crate::temp_file::TempFile;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use reqwest::header;
 use reqwest::{Method, StatusCode};
+use sdk_core::RetryPolicy;
+use sdk_core::body::{BodyError, idle_stream};
 use std::path::Path;
 use tokio::io::AsyncWriteExt;
 
-/// How many times a dropped blob download is resumed with `Range`.
+/// At most this many times a dropped or stalled blob download is resumed with `Range` (and
+/// never more often than the retry policy allows retries).
 const MAX_RESUMES: u32 = 5;
 /// How many times a failed chunk upload is resumed from the upload's status.
 const MAX_UPLOAD_RESUMES: u32 = 5;
@@ -30,7 +35,7 @@ pub type BlobStream = BoxStream<'static, Result<Bytes>>;
 struct Download {
     client: Client,
     req: Req,
-    stream: Option<BoxStream<'static, reqwest::Result<Bytes>>>,
+    stream: Option<BoxStream<'static, Result<Bytes, BodyError>>>,
     digester: Digester,
     expected: Digest,
     size: Option<u64>,
@@ -77,7 +82,7 @@ impl Download {
             }
             _ => self.skip = from,
         }
-        self.stream = Some(resp.bytes_stream().boxed());
+        self.stream = Some(idle_stream(resp, self.client.inner.idle));
         Ok(())
     }
 
@@ -120,10 +125,13 @@ impl Download {
                     }
                 }
                 Some(Err(e)) => {
+                    // A dropped connection or a stall (idle timeout): resumed with `Range`
+                    // within the retry policy's attempts (at most MAX_RESUMES times).
                     let endpoint = redact_url(&self.req.url);
-                    if self.resumes >= MAX_RESUMES {
+                    let budget = MAX_RESUMES.min(self.client.inner.retry.max_attempts() - 1);
+                    if self.resumes >= budget {
                         self.done = true;
-                        return Some(Err(Error::http(&endpoint, e)));
+                        return Some(Err(Error::body("blob", &endpoint, e)));
                     }
                     self.resumes += 1;
                     tracing::debug!(%endpoint, received = self.received(), error = %e, "resuming blob download");
@@ -187,13 +195,14 @@ impl Client {
             StatusCode::NOT_FOUND => Ok(None),
             _ => {
                 let ep = redact_url(resp.url());
-                Err(crate::client::api_error(resp, "HEAD", &ep).await)
+                Err(api_error(resp, "HEAD", &ep, self.inner.idle).await)
             }
         }
     }
 
-    /// GETs a blob as a verified stream (see [`BlobStream`]); a dropped connection is resumed
-    /// with `Range`. `size`, when known, is checked too.
+    /// GETs a blob as a verified stream (see [`BlobStream`]); a dropped or stalled connection
+    /// (no bytes for the idle timeout) is resumed with `Range`, as often as the retry policy
+    /// allows retries (at most 5 times). `size`, when known, is checked too.
     ///
     /// # Errors
     /// The first request's errors here; later ones (transport, [`Error::DigestMismatch`],
@@ -211,7 +220,7 @@ impl Client {
         let dl = Download {
             client: self.clone(),
             req,
-            stream: Some(resp.bytes_stream().boxed()),
+            stream: Some(idle_stream(resp, self.inner.idle)),
             digester: Digester::new(digest.algorithm()),
             expected: digest.clone(),
             size,
@@ -404,7 +413,10 @@ impl Client {
     }
 
     /// Chunked upload: PATCH with `Content-Range`, honouring `OCI-Chunk-Min-Length`; after a
-    /// failed chunk the upload's status (`Range: 0-N`) says where to resume.
+    /// failed chunk the upload's status (`Range: 0-N`) says where to resume. When it cannot
+    /// say (`0-0`, which distribution sends both for an empty upload and after one byte, no
+    /// `Range`, or no status at all) the session is abandoned and the blob uploaded again
+    /// from byte 0 in a new one.
     #[allow(clippy::too_many_arguments)]
     async fn upload_chunked(
         &self,
@@ -416,15 +428,7 @@ impl Client {
         chunk: u64,
         progress: &BlobProgress,
     ) -> Result<()> {
-        let resp = self.start_upload(repo, "").await?;
-        let min = resp
-            .headers()
-            .get("oci-chunk-min-length")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(0);
-        let chunk = chunk.max(min).max(1);
-        let mut location = self.resolve_location(&resp)?;
+        let (mut location, chunk) = self.start_chunked(repo, chunk).await?;
         let mut done: u64 = 0;
         let mut resumes = 0;
         let scopes = vec![Scope::push(repo.path())];
@@ -450,35 +454,48 @@ impl Client {
             })
             .no_retry()
             .no_follow();
-            let outcome = self.send(&req).await;
-            let failed = match outcome {
+            let err = match self.send(&req).await {
                 Ok(resp) => {
                     location = self.resolve_location(&resp)?;
                     done += len;
+                    continue;
+                }
+                Err(e) => e,
+            };
+            let recoverable = match &err {
+                Error::Http { .. } | Error::Timeout { .. } => true,
+                Error::Api(a) => {
+                    a.status == 416
+                        || http::StatusCode::from_u16(a.status)
+                            .is_ok_and(RetryPolicy::is_retryable_status)
+                }
+                _ => false,
+            };
+            if !recoverable || resumes >= MAX_UPLOAD_RESUMES {
+                return Err(err);
+            }
+            resumes += 1;
+            tokio::time::sleep(retry_delay(&self.inner.retry, resumes - 1, None)).await;
+            let status = match self.upload_status(repo, &location, size).await {
+                Ok(s) => s,
+                // A hostile or broken status answer is an error of its own.
+                Err(e @ Error::Protocol { .. }) => return Err(e),
+                // The session is gone or refuses to say (distribution answers 416 when the
+                // failed chunk moved the upload past the offset its `_state` signs).
+                Err(e) => {
+                    tracing::debug!(error = %e, "upload status unavailable");
                     None
                 }
-                Err(e) => Some(e),
             };
-            if let Some(err) = failed {
-                let recoverable = match &err {
-                    Error::Http { .. } => true,
-                    Error::Api(a) => a.status >= 500 || a.status == 416 || a.status == 429,
-                    _ => false,
-                };
-                if !recoverable || resumes >= MAX_UPLOAD_RESUMES {
-                    return Err(err);
-                }
-                resumes += 1;
-                tokio::time::sleep(crate::client::retry_delay(
-                    &self.inner.retry,
-                    resumes - 1,
-                    None,
-                ))
-                .await;
-                let (loc, next) = self.upload_status(repo, &location).await?;
+            if let Some((loc, next)) = status {
                 tracing::debug!(from = next, error = %err, "resuming chunked upload");
                 location = loc;
                 done = next;
+            } else {
+                tracing::debug!(error = %err, "upload offset unknown: restarting in a new session at byte 0");
+                self.cancel_upload(repo, &location).await;
+                location = self.start_chunked(repo, chunk).await?.0;
+                done = 0;
             }
         }
         let req = Req::new(
@@ -493,12 +510,44 @@ impl Client {
         Ok(())
     }
 
-    /// GETs an upload's status: its (new) location and the offset to continue from.
+    /// Opens a chunked upload: its location and the chunk size raised to the registry's
+    /// `OCI-Chunk-Min-Length`.
+    async fn start_chunked(&self, repo: &Reference, chunk: u64) -> Result<(url::Url, u64)> {
+        let resp = self.start_upload(repo, "").await?;
+        let min = resp
+            .headers()
+            .get("oci-chunk-min-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        Ok((self.resolve_location(&resp)?, chunk.max(min).max(1)))
+    }
+
+    /// Cancels an upload session (best effort: a failure only leaves it to expire).
+    async fn cancel_upload(&self, repo: &Reference, location: &url::Url) {
+        let req = Req::new(
+            Method::DELETE,
+            repo.api_host(),
+            location.clone(),
+            vec![Scope::push(repo.path())],
+        )
+        .no_retry()
+        .no_follow();
+        let _ = self.send_raw(&req).await;
+    }
+
+    /// GETs an upload's status: its (new) location and the offset to continue from, or
+    /// `None` when the status cannot tell (`Range: 0-0` or no `Range`).
+    ///
+    /// # Errors
+    /// [`Error::Protocol`] for a `Range` that is not `0-N` with `N` below `size`; transport
+    /// and API errors of the status request.
     async fn upload_status(
         &self,
         repo: &Reference,
         location: &url::Url,
-    ) -> Result<(url::Url, u64)> {
+        size: u64,
+    ) -> Result<Option<(url::Url, u64)>> {
         let req = Req::new(
             Method::GET,
             repo.api_host(),
@@ -513,22 +562,20 @@ impl Client {
         } else {
             location.clone()
         };
-        let next = match resp
-            .headers()
-            .get(header::RANGE)
-            .and_then(|v| v.to_str().ok())
-        {
-            None => 0,
-            Some(r) => {
-                let r = r.trim().trim_start_matches("bytes=");
-                let end = r
-                    .split_once('-')
-                    .and_then(|(_, e)| e.parse::<u64>().ok())
-                    .ok_or_else(|| Error::protocol(&endpoint, format!("bad upload Range {r:?}")))?;
-                end + 1
-            }
+        let Some(raw) = resp.headers().get(header::RANGE) else {
+            return Ok(None);
         };
-        Ok((loc, next))
+        let raw = raw
+            .to_str()
+            .map_err(|_| Error::protocol(&endpoint, "non-ASCII upload Range"))?;
+        match parse_upload_range(raw, size) {
+            Ok(None) => Ok(None),
+            Ok(Some(next)) => Ok(Some((loc, next))),
+            Err(reason) => Err(Error::protocol(
+                &endpoint,
+                format!("bad upload Range {raw:?}: {reason}"),
+            )),
+        }
     }
 
     /// Mounts a blob from another repository of the same registry. `true` = mounted (201);
@@ -574,11 +621,35 @@ impl Client {
     /// Deletes a blob (the registry must allow deletes).
     ///
     /// # Errors
-    /// Transport and API errors (`BLOB_UNKNOWN`, `UNSUPPORTED`…).
+    /// Transport and API errors (`UNSUPPORTED`…; `BLOB_UNKNOWN`, except when it answers a
+    /// retry after a lost reply: the earlier attempt deleted it, so the call succeeds and a
+    /// tracing event says so).
     pub async fn delete_blob(&self, repo: &Reference, digest: &Digest) -> Result<()> {
         let req = self.blob_req(Method::DELETE, repo, digest, Scope::delete(repo.path()))?;
-        self.send(&req).await?;
-        Ok(())
+        self.send_delete(&req).await
+    }
+}
+
+/// The offset an upload's `Range: 0-N` status says to continue from (`N + 1`), for a blob of
+/// `size` bytes; `None` for `0-0`, which distribution sends both for an empty upload and after
+/// one byte.
+fn parse_upload_range(raw: &str, size: u64) -> std::result::Result<Option<u64>, &'static str> {
+    let r = raw.trim();
+    let r = r.strip_prefix("bytes=").unwrap_or(r);
+    let (start, end) = r.split_once('-').ok_or("not START-END")?;
+    let (start, end) = (
+        start.trim().parse::<u64>().map_err(|_| "not a number")?,
+        end.trim().parse::<u64>().map_err(|_| "not a number")?,
+    );
+    if start != 0 {
+        return Err("an upload's range starts at 0");
+    }
+    if end == 0 {
+        return Ok(None);
+    }
+    match end.checked_add(1) {
+        Some(next) if next <= size => Ok(Some(next)),
+        _ => Err("beyond the end of the blob"),
     }
 }
 
@@ -603,7 +674,7 @@ pub(crate) async fn write_verified(
     path: &Path,
 ) -> Result<u64> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let tmp = crate::image::TempFile::new(dir)?;
+    let tmp = TempFile::new(dir);
     let f = tokio::fs::File::create(tmp.path())
         .await
         .map_err(|e| Error::io("creating", tmp.path(), e))?;
@@ -620,6 +691,29 @@ pub(crate) async fn write_verified(
         .await
         .map_err(|e| Error::io("writing", tmp.path(), e))?;
     drop(w);
-    tmp.persist(path)?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("renaming into", path, e))?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_ranges() {
+        assert_eq!(parse_upload_range("0-14", 25), Ok(Some(15)));
+        assert_eq!(parse_upload_range("bytes=0-24", 25), Ok(Some(25)));
+        assert_eq!(
+            parse_upload_range(" 0-0 ", 25),
+            Ok(None),
+            "empty or one byte"
+        );
+        assert!(parse_upload_range("0-18446744073709551615", u64::MAX).is_err());
+        assert!(parse_upload_range("0-25", 25).is_err());
+        assert!(parse_upload_range("3-9", 25).is_err());
+        for bad in ["", "-", "0-", "x-1", "0-1-2", "0--1"] {
+            assert!(parse_upload_range(bad, 25).is_err(), "{bad}");
+        }
+    }
 }

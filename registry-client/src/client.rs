@@ -4,16 +4,17 @@
 //! `Authorization` never leaves the registry's host.
 
 use crate::auth::{Challenge, Scope, merge_scopes, parse_www_authenticate};
-use crate::error::{ApiError, Error, Result, parse_error_body, redact_url};
-use crate::progress::{BlobProgress, ProgressKind, ProgressSink};
+use crate::error::{Error, Result, redact_url};
+use crate::progress::{BlobProgress, ProgressSink};
+use crate::request::{
+    Req, api_error, attempt_body, basic_header, header_value, is_retryable, retry_delay,
+};
 use crate::token_cache::TokenCache;
-use bytes::Bytes;
-use futures_util::StreamExt;
-use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, Response, StatusCode};
+use sdk_core::body::{Activity, BodyError, send_with_idle};
 use sdk_core::{ClientOptions, Credentials, DockerConfig, RetryPolicy};
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracing::Instrument as _;
@@ -23,17 +24,12 @@ use url::Url;
 pub const DEFAULT_MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
 /// Default number of blobs transferred at once.
 pub const DEFAULT_CONCURRENCY: usize = 4;
-
-pub(crate) fn retry_delay(
-    policy: &RetryPolicy,
-    attempt: u32,
-    retry_after: Option<Duration>,
-) -> Duration {
-    retry_after.map_or_else(
-        || policy.backoff(attempt + 1),
-        |r| r.min(policy.max_delay()),
-    )
-}
+/// Default limit on a tags or catalog listing, all `Link` pages together (64 MiB).
+pub const DEFAULT_LIST_LIMIT: u64 = 64 * 1024 * 1024;
+/// Default idle timeout (60 s): how long any registry call waits while nothing moves — no
+/// response headers, no body bytes, no request-body chunk taken — before it fails with
+/// [`Error::Timeout`]. A transfer that keeps moving may take as long as it needs.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Builder of a [`Client`]. Setters never fail; [`ClientBuilder::build`] checks.
 #[must_use]
@@ -46,8 +42,10 @@ pub struct ClientBuilder {
     concurrency: usize,
     chunk_size: Option<u64>,
     manifest_limit: u64,
+    list_limit: u64,
     progress: Option<ProgressSink>,
     timeout: Option<Duration>,
+    idle_timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
 }
@@ -62,8 +60,10 @@ impl Default for ClientBuilder {
             concurrency: DEFAULT_CONCURRENCY,
             chunk_size: None,
             manifest_limit: DEFAULT_MANIFEST_LIMIT,
+            list_limit: DEFAULT_LIST_LIMIT,
             progress: None,
             timeout: None,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             connect_timeout: Duration::from_secs(30),
             user_agent: concat!("dockwright-registry-client/", env!("CARGO_PKG_VERSION")).into(),
         }
@@ -114,15 +114,35 @@ impl ClientBuilder {
         self
     }
 
+    /// Maximum size of a tags or catalog listing, all its `Link` pages together (default
+    /// [`DEFAULT_LIST_LIMIT`], 64 MiB); more is [`Error::TooLarge`].
+    pub fn list_limit(mut self, bytes: u64) -> Self {
+        self.list_limit = bytes;
+        self
+    }
+
     /// Where progress events go.
     pub fn progress(mut self, sink: ProgressSink) -> Self {
         self.progress = Some(sink);
         self
     }
 
-    /// A timeout for whole requests (default: none; blobs can be large).
+    /// A timeout for whole requests (default: none; blobs can be large). Stalls are caught by
+    /// the idle timeout ([`ClientBuilder::idle_timeout`]) either way.
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = Some(t);
+        self
+    }
+
+    /// How long a call may wait while nothing moves (default [`DEFAULT_IDLE_TIMEOUT`], 60 s):
+    /// no response headers, no body bytes, no request-body chunk taken by the connection.
+    /// Applies to every request (the `/v2/` ping, token fetches, manifests, blobs, uploads,
+    /// tags, error bodies); a stalled blob download is resumed like a dropped one, within the
+    /// retry policy. After the last chunk of an upload the operating system may still hold
+    /// up to its socket buffer (a few MiB) in transit: keep the idle timeout above the time
+    /// the slowest link needs for that.
+    pub fn idle_timeout(mut self, t: Duration) -> Self {
+        self.idle_timeout = t;
         self
     }
 
@@ -135,7 +155,8 @@ impl ClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// [`Error::Invalid`] for a zero concurrency, chunk size or manifest limit;
+    /// [`Error::Invalid`] for a zero concurrency, chunk size, manifest or list limit or idle
+    /// timeout;
     /// [`Error::Http`] when the HTTP client cannot be built.
     pub fn build(self) -> Result<Client> {
         if self.concurrency == 0 {
@@ -154,6 +175,18 @@ impl ClientBuilder {
             return Err(Error::Invalid {
                 what: "manifest limit",
                 reason: "must be at least 1 byte".into(),
+            });
+        }
+        if self.list_limit == 0 {
+            return Err(Error::Invalid {
+                what: "list limit",
+                reason: "must be at least 1 byte".into(),
+            });
+        }
+        if self.idle_timeout.is_zero() {
+            return Err(Error::Invalid {
+                what: "idle timeout",
+                reason: "must be longer than zero".into(),
             });
         }
         let mut options = ClientOptions::new()
@@ -179,6 +212,8 @@ impl ClientBuilder {
                 concurrency: self.concurrency,
                 chunk_size: self.chunk_size,
                 manifest_limit: self.manifest_limit,
+                list_limit: self.list_limit,
+                idle: self.idle_timeout,
                 progress: self.progress,
                 auth: Mutex::new(HashMap::new()),
                 tokens: TokenCache::default(),
@@ -204,6 +239,9 @@ pub(crate) struct Inner {
     pub(crate) concurrency: usize,
     pub(crate) chunk_size: Option<u64>,
     pub(crate) manifest_limit: u64,
+    pub(crate) list_limit: u64,
+    /// The idle timeout of every call.
+    pub(crate) idle: Duration,
     pub(crate) progress: Option<ProgressSink>,
     auth: Mutex<HashMap<String, AuthState>>,
     tokens: TokenCache,
@@ -216,9 +254,10 @@ enum AuthState {
     Bearer { realm: Url, service: Option<String> },
 }
 
-/// `docker.io` and `index.docker.io` → `registry-1.docker.io`; everything else as given.
+/// `docker.io` and `index.docker.io` → `registry-1.docker.io`; everything else lower case.
+/// Crate-internal: the registry-host grammar gets its one public home in a grammar crate.
 #[must_use]
-pub fn normalize_registry(registry: &str) -> String {
+pub(crate) fn normalize_registry(registry: &str) -> String {
     match registry {
         "docker.io" | "index.docker.io" | "registry-1.docker.io" => "registry-1.docker.io".into(),
         other => other.to_ascii_lowercase(),
@@ -227,7 +266,7 @@ pub fn normalize_registry(registry: &str) -> String {
 
 /// Whether a registry host is loopback (`localhost`, 127.0.0.0/8, `::1`) and so spoken to over HTTP.
 #[must_use]
-pub fn is_loopback_registry(registry: &str) -> bool {
+pub(crate) fn is_loopback_registry(registry: &str) -> bool {
     let host = if let Some(rest) = registry.strip_prefix('[') {
         rest.split(']').next().unwrap_or("")
     } else {
@@ -240,94 +279,33 @@ pub fn is_loopback_registry(registry: &str) -> bool {
         .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// A request body that can be rebuilt for a retry.
-#[derive(Debug, Clone)]
-pub(crate) enum ReqBody {
-    Empty,
-    Bytes(Bytes),
-    /// `len` bytes of a file from `offset`, streamed.
-    File {
-        path: PathBuf,
-        offset: u64,
-        len: u64,
-        progress: Option<BlobProgress>,
-        /// Bytes already reported before this body (resumed uploads).
-        reported: u64,
-    },
-    /// A one-shot stream (copy between registries): a retry after it was taken fails.
-    Stream(OneShot, u64),
-}
-
-/// A body stream that can be sent once.
-#[derive(Clone)]
-pub(crate) struct OneShot(pub(crate) Arc<Mutex<Option<crate::blobs::BlobStream>>>);
-
-impl std::fmt::Debug for OneShot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OneShot")
-    }
-}
-
-/// A request to a registry, rebuilt on every attempt.
-#[derive(Debug, Clone)]
-pub(crate) struct Req {
-    pub(crate) method: Method,
-    pub(crate) registry: String,
-    pub(crate) url: Url,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: ReqBody,
-    pub(crate) scopes: Vec<Scope>,
-    /// Whether 429/5xx/connection errors are retried.
-    pub(crate) retry: bool,
-    /// Whether redirects are followed.
-    pub(crate) follow: bool,
-}
-
-impl Req {
-    pub(crate) fn new(method: Method, registry: &str, url: Url, scopes: Vec<Scope>) -> Self {
-        Self {
-            method,
-            registry: registry.to_owned(),
-            url,
-            headers: HeaderMap::new(),
-            body: ReqBody::Empty,
-            scopes,
-            retry: true,
-            follow: true,
-        }
-    }
-
-    pub(crate) fn header(mut self, name: header::HeaderName, value: &str) -> Result<Self> {
-        let v = HeaderValue::from_str(value).map_err(|_| Error::Invalid {
-            what: "header value",
-            reason: format!("{name}: {value:?}"),
-        })?;
-        self.headers.insert(name, v);
-        Ok(self)
-    }
-
-    pub(crate) fn body(mut self, body: ReqBody) -> Self {
-        self.body = body;
-        self
-    }
-
-    pub(crate) fn no_retry(mut self) -> Self {
-        self.retry = false;
-        self
-    }
-
-    pub(crate) fn no_follow(mut self) -> Self {
-        self.follow = false;
-        self
-    }
-}
-
+/// Scheme, host (lower case) and port (the scheme's default when absent): what decides
+/// whether a URL may receive the registry's credentials.
 fn origin(u: &Url) -> (String, String, Option<u16>) {
     (
         u.scheme().to_owned(),
         u.host_str().unwrap_or("").to_ascii_lowercase(),
         u.port_or_known_default(),
     )
+}
+
+/// Whether the credentials may be sent to a token realm: over HTTPS (on any host: Docker
+/// Hub's realm is `auth.docker.io`), or over plain HTTP only when the client is insecure or
+/// both the registry and the realm are on loopback. Anything else (an `http://` realm named by
+/// an `https://` registry, plain HTTP to another machine, other schemes) is refused.
+fn realm_policy(registry: &Url, realm: &Url, insecure: bool) -> Result<(), &'static str> {
+    match realm.scheme() {
+        "https" if realm.has_host() => Ok(()),
+        "http" if insecure => Ok(()),
+        "http" if registry.scheme() == "https" => Err(
+            "a plain-HTTP realm for an HTTPS registry would send the credentials in clear text (mark the registry insecure to allow it)",
+        ),
+        "http" if is_loopback_registry(realm.host_str().unwrap_or_default()) => Ok(()),
+        "http" => Err(
+            "a plain-HTTP realm on a host that is not loopback would send the credentials in clear text (mark the registry insecure to allow it)",
+        ),
+        _ => Err("a token realm must be an http(s) URL"),
+    }
 }
 
 /// Uncapped (what `ApiError::retry_after` reports); `retry_delay` caps it for sleeping.
@@ -337,7 +315,8 @@ fn retry_after(resp: &Response) -> Option<Duration> {
 
 impl Client {
     /// A builder with defaults: no credentials, loopback registries over HTTP, 4 concurrent blobs,
-    /// monolithic uploads, 4 MiB manifest limit.
+    /// monolithic uploads, 4 MiB manifest limit, 64 MiB tag/catalog listing limit, 60 s idle
+    /// timeout.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -441,7 +420,8 @@ impl Client {
         let endpoint = redact_url(&url);
         let mut attempt = 0;
         let resp = loop {
-            match self.http_for_url(&url)?.get(url.clone()).send().await {
+            let get = self.http_for_url(&url)?.get(url.clone());
+            match send_with_idle(get, self.inner.idle, &Activity::new()).await {
                 Ok(r)
                     if RetryPolicy::is_retryable_status(r.status())
                         && attempt + 1 < self.inner.retry.max_attempts() =>
@@ -450,22 +430,19 @@ impl Client {
                         .await;
                 }
                 Ok(r) => break r,
-                Err(e)
-                    if attempt + 1 < self.inner.retry.max_attempts()
-                        && (e.is_connect() || e.is_timeout()) =>
-                {
+                Err(e) if attempt + 1 < self.inner.retry.max_attempts() && is_retryable(&e) => {
                     tokio::time::sleep(retry_delay(&self.inner.retry, attempt, None)).await;
                 }
-                Err(e) => return Err(Error::http(&endpoint, e)),
+                Err(e) => return Err(Error::body("reply", &endpoint, e)),
             }
             attempt += 1;
         };
         let state = if resp.status() == StatusCode::UNAUTHORIZED {
-            self.state_from_challenge(&resp, &endpoint)?.0
+            self.state_from_challenge(registry, &resp, &endpoint)?.0
         } else if resp.status().is_success() {
             AuthState::Anonymous
         } else {
-            return Err(api_error(resp, "GET", &endpoint).await);
+            return Err(api_error(resp, "GET", &endpoint, self.inner.idle).await);
         };
         self.inner
             .auth
@@ -477,6 +454,7 @@ impl Client {
 
     fn state_from_challenge(
         &self,
+        registry: &str,
         resp: &Response,
         endpoint: &str,
     ) -> Result<(AuthState, Option<Challenge>)> {
@@ -494,6 +472,15 @@ impl Client {
             let realm = Url::parse(realm).map_err(|e| Error::InvalidChallenge {
                 reason: format!("bad realm {realm:?}: {e}"),
             })?;
+            if let Err(reason) =
+                realm_policy(&self.base_url(registry)?, &realm, self.inner.insecure)
+            {
+                return Err(Error::RealmRefused {
+                    realm: redact_url(&realm),
+                    registry: registry.to_owned(),
+                    reason,
+                });
+            }
             return Ok((
                 AuthState::Bearer {
                     realm,
@@ -542,6 +529,7 @@ impl Client {
                     service.as_deref(),
                     scopes,
                     creds,
+                    self.inner.idle,
                 )
                 .await?;
                 let v = format!("Bearer {}", token.token);
@@ -562,18 +550,58 @@ impl Client {
             url = %redact_url(&req.url),
             registry = %req.registry,
         );
-        self.send_raw_inner(req).instrument(span).await
+        Ok(self.send_raw_inner(req).instrument(span).await?.0)
     }
 
-    async fn send_raw_inner(&self, req: &Req) -> Result<Response> {
-        let mut state = self.auth_state(&req.registry).await?;
+    /// Sends a DELETE: success for 2xx, and for a 404 that answers a retry after an attempt
+    /// whose reply was lost (the earlier attempt did the delete: what was asked holds; a
+    /// tracing event records it). Any other status is [`Error::Api`].
+    pub(crate) async fn send_delete(&self, req: &Req) -> Result<()> {
+        let span = tracing::debug_span!(
+            "registry_request",
+            method = %req.method,
+            url = %redact_url(&req.url),
+            registry = %req.registry,
+        );
+        let (resp, lost_reply) = self.send_raw_inner(req).instrument(span.clone()).await?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let endpoint = redact_url(resp.url());
+        if status == StatusCode::NOT_FOUND && lost_reply {
+            span.in_scope(|| {
+                tracing::info!(
+                    %endpoint,
+                    "DELETE answered 404 after a lost reply: the earlier attempt deleted it"
+                );
+            });
+            return Ok(());
+        }
+        Err(api_error(resp, req.method.as_str(), &endpoint, self.inner.idle).await)
+    }
+
+    /// Sends with auth, retries and redirects. Also says whether an attempt before the final
+    /// one failed after the request may have reached the server (not a connection failure):
+    /// its reply was lost, so the request may have been performed.
+    async fn send_raw_inner(&self, req: &Req) -> Result<(Response, bool)> {
+        // Credentials go only to the registry's own origin (scheme, host, port of the registry
+        // this client was asked about), never to where a request or a redirect points: an
+        // upload `Location` or a blob redirect on another host or scheme gets no
+        // `Authorization` (containerd drops its authorizer the same way), and a 401 from there
+        // is that request's answer, not a new challenge for the registry.
+        let registry_origin = origin(&self.base_url(&req.registry)?);
         let mut scopes = merge_scopes(req.scopes.iter().cloned());
-        let mut auth = self
-            .authorization(&req.registry, &state, &scopes, false)
-            .await?;
+        let mut auth = if origin(&req.url) == registry_origin {
+            let state = self.auth_state(&req.registry).await?;
+            self.authorization(&req.registry, &state, &scopes, false)
+                .await?
+        } else {
+            None
+        };
         let mut rechallenged = false;
         let mut attempt: u32 = 0;
-        let registry_origin = origin(&req.url);
+        let mut lost_reply = false;
         let mut url = req.url.clone();
         let mut method = req.method.clone();
         let mut redirects = 0;
@@ -589,45 +617,31 @@ impl Client {
                 rb = rb.header(header::AUTHORIZATION, a.clone());
             }
             let is_redirected = url != req.url;
-            if !is_redirected || method == req.method {
-                rb = match &req.body {
-                    ReqBody::Empty => rb,
-                    ReqBody::Bytes(b) => rb.body(b.clone()),
-                    ReqBody::File {
-                        path,
-                        offset,
-                        len,
-                        progress,
-                        reported,
-                    } => {
-                        let body =
-                            file_body(path, *offset, *len, progress.clone(), *reported).await?;
-                        rb.header(header::CONTENT_LENGTH, *len).body(body)
-                    }
-                    ReqBody::Stream(cell, len) => {
-                        let taken = cell.0.lock().expect("stream lock").take();
-                        let Some(stream) = taken else {
-                            return Err(Error::protocol(
-                                &endpoint,
-                                "cannot resend a streamed body",
-                            ));
-                        };
-                        rb.header(header::CONTENT_LENGTH, *len)
-                            .body(reqwest::Body::wrap_stream(stream))
-                    }
-                };
+            let activity = Activity::new();
+            if (!is_redirected || method == req.method)
+                && let Some((body, len)) = attempt_body(&req.body, &activity, &endpoint).await?
+            {
+                rb = rb.header(header::CONTENT_LENGTH, len).body(body);
             }
-            let resp = match rb.send().await {
+            // Every wait for the server is bounded by the idle timeout: the response headers
+            // must come within it of the last request-body chunk taken.
+            let resp = match send_with_idle(rb, self.inner.idle, &activity).await {
                 Ok(r) => r,
                 Err(e) => {
-                    if req.retry && attempt + 1 < self.inner.retry.max_attempts() && !e.is_builder()
+                    // sdk-core strips the URL from reqwest's error (its text names the URL,
+                    // query included: an upload's `_state`, a redirect's `X-Amz-Signature`);
+                    // `endpoint` is the redacted URL.
+                    if req.retry
+                        && attempt + 1 < self.inner.retry.max_attempts()
+                        && is_retryable(&e)
                     {
                         tracing::debug!(%endpoint, error = %e, "retrying after transport error");
+                        lost_reply |= !matches!(&e, BodyError::Transport(t) if t.is_connect());
                         tokio::time::sleep(retry_delay(&self.inner.retry, attempt, None)).await;
                         attempt += 1;
                         continue;
                     }
-                    return Err(Error::http(&endpoint, e));
+                    return Err(Error::body("reply", &endpoint, e));
                 }
             };
             let status = resp.status();
@@ -636,7 +650,8 @@ impl Client {
                 && origin(&url) == registry_origin
             {
                 rechallenged = true;
-                let (new_state, challenge) = self.state_from_challenge(&resp, &endpoint)?;
+                let (new_state, challenge) =
+                    self.state_from_challenge(&req.registry, &resp, &endpoint)?;
                 if let Some(c) = challenge.as_ref().and_then(|c| c.param("scope")) {
                     scopes = merge_scopes(
                         scopes
@@ -650,16 +665,15 @@ impl Client {
                     .lock()
                     .expect("auth lock")
                     .insert(normalize_registry(&req.registry), new_state.clone());
-                state = new_state;
                 let key = normalize_registry(&req.registry);
                 self.inner.tokens.invalidate(&key, &scopes);
                 auth = self
-                    .authorization(&req.registry, &state, &scopes, true)
+                    .authorization(&req.registry, &new_state, &scopes, true)
                     .await?;
                 if auth.is_some() {
                     continue;
                 }
-                return Ok(resp);
+                return Ok((resp, lost_reply));
             }
             if req.retry
                 && RetryPolicy::is_retryable_status(status)
@@ -673,7 +687,7 @@ impl Client {
             }
             if req.follow && status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let Some(loc) = resp.headers().get(header::LOCATION) else {
-                    return Ok(resp);
+                    return Ok((resp, lost_reply));
                 };
                 redirects += 1;
                 if redirects > 10 {
@@ -693,7 +707,7 @@ impl Client {
                 }
                 continue;
             }
-            return Ok(resp);
+            return Ok((resp, lost_reply));
         }
     }
 
@@ -716,7 +730,7 @@ impl Client {
             Ok(resp)
         } else {
             let endpoint = redact_url(resp.url());
-            Err(api_error(resp, req.method.as_str(), &endpoint).await)
+            Err(api_error(resp, req.method.as_str(), &endpoint, self.inner.idle).await)
         }
     }
 
@@ -741,78 +755,6 @@ impl Client {
             .join(loc)
             .map_err(|e| Error::protocol(&endpoint, format!("bad Location {loc:?}: {e}")))
     }
-}
-
-fn header_value(v: &str) -> Result<HeaderValue> {
-    let mut h = HeaderValue::from_str(v).map_err(|_| Error::Invalid {
-        what: "credentials",
-        reason: "contain characters not allowed in an HTTP header".into(),
-    })?;
-    h.set_sensitive(true);
-    Ok(h)
-}
-
-pub(crate) fn basic_header(user: &str, pass: &str) -> String {
-    use base64::Engine as _;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-    )
-}
-
-/// Builds [`Error::Api`] from an error response (reads a bounded body).
-pub(crate) async fn api_error(resp: Response, method: &str, endpoint: &str) -> Error {
-    let status = resp.status().as_u16();
-    let retry_after = retry_after(&resp).map(|d| d.as_secs());
-    let mut body = Vec::new();
-    let mut stream = resp.bytes_stream();
-    while let Some(Ok(chunk)) = stream.next().await {
-        body.extend_from_slice(&chunk);
-        if body.len() > 64 * 1024 {
-            break;
-        }
-    }
-    Error::Api(Box::new(ApiError {
-        status,
-        method: method.to_owned(),
-        endpoint: endpoint.to_owned(),
-        errors: parse_error_body(&body),
-        retry_after,
-    }))
-}
-
-/// Streams `len` bytes of a file from `offset` as a request body, reporting progress.
-async fn file_body(
-    path: &std::path::Path,
-    offset: u64,
-    len: u64,
-    progress: Option<BlobProgress>,
-    reported: u64,
-) -> Result<reqwest::Body> {
-    use tokio::io::{AsyncReadExt, AsyncSeekExt};
-    let mut f = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| Error::io("opening", path, e))?;
-    if offset > 0 {
-        f.seek(std::io::SeekFrom::Start(offset))
-            .await
-            .map_err(|e| Error::io("seeking", path, e))?;
-    }
-    let reader = f.take(len);
-    let stream = tokio_util::io::ReaderStream::with_capacity(reader, 256 * 1024);
-    let mut sent = reported;
-    let mut last_report = reported;
-    let stream = stream.map(move |chunk| {
-        if let (Ok(c), Some(p)) = (&chunk, &progress) {
-            sent += c.len() as u64;
-            if sent - last_report >= 1024 * 1024 {
-                last_report = sent;
-                p.emit(ProgressKind::Advanced, sent);
-            }
-        }
-        chunk
-    });
-    Ok(reqwest::Body::wrap_stream(stream))
 }
 
 #[cfg(test)]
@@ -860,6 +802,53 @@ mod tests {
         assert!(c.base_url("u@h").is_err());
     }
 
+    /// The origin a URL must share with the registry to get its credentials: a scheme
+    /// downgrade, another port or another host is another origin; the default port and host
+    /// case are not.
+    #[test]
+    fn origins_decide_where_credentials_go() {
+        let o = |s: &str| origin(&Url::parse(s).unwrap());
+        let home = o("https://r.example/v2/");
+        assert_eq!(
+            home,
+            o("https://R.EXAMPLE:443/v2/x/blobs/uploads/1?_state=x")
+        );
+        assert_ne!(home, o("http://r.example/v2/"), "scheme downgrade");
+        assert_ne!(
+            home,
+            o("http://r.example:443/v2/"),
+            "scheme downgrade, same port"
+        );
+        assert_ne!(home, o("https://r.example:5000/v2/"));
+        assert_ne!(home, o("https://storage.example/v2/"));
+        let c = Client::builder().build().unwrap();
+        assert_eq!(
+            origin(&c.base_url("r.example").unwrap()),
+            o("https://r.example/upload")
+        );
+    }
+
+    #[test]
+    fn realm_policy_keeps_credentials_off_clear_text() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        let https = u("https://r.example/");
+        let local = u("http://127.0.0.1:5000/");
+        // HTTPS realms anywhere (Docker Hub's realm is on another host).
+        assert!(realm_policy(&https, &u("https://auth.docker.io/token"), false).is_ok());
+        assert!(realm_policy(&local, &u("https://auth.example/token"), false).is_ok());
+        // A downgrade to plain HTTP: refused unless insecure.
+        assert!(realm_policy(&https, &u("http://r.example/token"), false).is_err());
+        assert!(realm_policy(&https, &u("http://127.0.0.1/token"), false).is_err());
+        assert!(realm_policy(&https, &u("http://r.example/token"), true).is_ok());
+        // A loopback registry's loopback realm is fine; clear text to another machine is not.
+        assert!(realm_policy(&local, &u("http://localhost:5001/token"), false).is_ok());
+        assert!(realm_policy(&local, &u("http://auth.example/token"), false).is_err());
+        // Other schemes never.
+        for bad in ["ftp://127.0.0.1/token", "file:///etc/passwd", "data:,x"] {
+            assert!(realm_policy(&local, &u(bad), true).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn builder_checks() {
         assert!(Client::builder().concurrency(0).build().is_err());
@@ -874,20 +863,5 @@ mod tests {
         assert!(!format!("{b:?}").contains("hunter2"));
         let client = b.build().unwrap();
         assert!(!format!("{client:?}").contains("hunter2"));
-    }
-
-    #[test]
-    fn retry_delays() {
-        let r = RetryPolicy::new()
-            .with_jitter(false)
-            .with_base_delay(Duration::from_millis(100))
-            .with_max_delay(Duration::from_secs(1));
-        assert_eq!(retry_delay(&r, 0, None), Duration::from_millis(100));
-        assert_eq!(retry_delay(&r, 2, None), Duration::from_millis(400));
-        assert_eq!(retry_delay(&r, 9, None), Duration::from_secs(1));
-        assert_eq!(
-            retry_delay(&r, 0, Some(Duration::from_secs(5))),
-            Duration::from_secs(1)
-        );
     }
 }

@@ -59,6 +59,38 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// A reply from the registry (a token reply, a tags or catalog page, …) was larger than
+    /// its limit; reading stopped there.
+    #[error("{what} from {endpoint} is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// What was being read (`token reply`, `tags/catalog page`…).
+        what: &'static str,
+        /// The endpoint (no secrets).
+        endpoint: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The server sent nothing for the idle timeout: no response headers, or no body bytes
+    /// ([`crate::ClientBuilder::idle_timeout`]).
+    #[error("no data from {endpoint} for {} ms (idle timeout)", after.as_millis())]
+    Timeout {
+        /// The endpoint (no secrets).
+        endpoint: String,
+        /// The idle timeout that expired.
+        after: std::time::Duration,
+    },
+    /// The registry named a token realm the credentials must not be sent to (plain HTTP for
+    /// an HTTPS registry or to a host that is not loopback, unless the client is insecure; a
+    /// scheme other than http(s)). Nothing was sent to it.
+    #[error("token realm {realm} named by {registry} refused: {reason}")]
+    RealmRefused {
+        /// The realm URL (no secrets).
+        realm: String,
+        /// The registry that named it.
+        registry: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
     /// The registry broke the protocol (a missing `Location`, a bad `Range` header, too many redirects…).
     #[error("protocol error from {endpoint}: {reason}")]
     Protocol {
@@ -157,18 +189,30 @@ impl Error {
         }
     }
 
+    /// Maps a failed bounded or idle-limited read of a reply from `endpoint`.
+    pub(crate) fn body(what: &'static str, endpoint: &str, e: sdk_core::body::BodyError) -> Self {
+        use sdk_core::body::BodyError;
+        match e {
+            BodyError::TooLarge { limit } => Self::TooLarge {
+                what,
+                endpoint: endpoint.to_owned(),
+                limit,
+            },
+            BodyError::Idle { after } => Self::Timeout {
+                endpoint: endpoint.to_owned(),
+                after,
+            },
+            BodyError::Transport(source) => Self::http(endpoint, source),
+            other => Self::protocol(endpoint, other.to_string()),
+        }
+    }
+
     pub(crate) fn io(action: &'static str, path: &std::path::Path, source: std::io::Error) -> Self {
         Self::Io {
             action,
             path: path.display().to_string(),
             source,
         }
-    }
-}
-
-impl From<crate::image::ImageError> for Error {
-    fn from(e: crate::image::ImageError) -> Self {
-        Self::Image(Box::new(e))
     }
 }
 
@@ -190,6 +234,9 @@ pub struct ApiError {
     pub endpoint: String,
     /// The OCI errors from the JSON body (empty when the body had none).
     pub errors: Vec<OciError>,
+    /// When the body had no OCI errors: its `{"message":…}` (the Engine API form, sent by
+    /// some proxies) or its text, cleaned of credentials and cut at 1024 characters.
+    pub message: Option<String>,
     /// Seconds from `Retry-After`, when given.
     pub retry_after: Option<u64>,
 }
@@ -207,6 +254,11 @@ impl fmt::Display for ApiError {
             if !e.message.is_empty() {
                 write!(f, " ({})", e.message)?;
             }
+        }
+        if self.errors.is_empty()
+            && let Some(m) = &self.message
+        {
+            write!(f, ": {m}")?;
         }
         Ok(())
     }
@@ -312,35 +364,22 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// Parses an OCI error body; anything that is not the expected JSON gives an empty list.
-#[must_use]
-pub(crate) fn parse_error_body(body: &[u8]) -> Vec<OciError> {
-    #[derive(serde::Deserialize)]
-    struct Body {
-        #[serde(default)]
-        errors: Vec<Entry>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Entry {
-        #[serde(default)]
-        code: String,
-        #[serde(default)]
-        message: String,
-        #[serde(default)]
-        detail: serde_json::Value,
-    }
-    serde_json::from_slice::<Body>(body)
-        .map(|b| {
-            b.errors
-                .into_iter()
-                .map(|e| OciError {
-                    code: ErrorCode::from(e.code.as_str()),
-                    message: e.message,
-                    detail: e.detail.to_string(),
-                })
-                .collect()
+/// The OCI errors of a body decoded by sdk-core's decoder.
+pub(crate) fn oci_errors(body: &sdk_core::error_body::ErrorBody) -> Vec<OciError> {
+    body.errors
+        .iter()
+        .map(|e| OciError {
+            code: ErrorCode::from(e.code.as_str()),
+            message: e.message.clone(),
+            detail: e.detail.clone().unwrap_or_else(|| "null".into()),
         })
-        .unwrap_or_default()
+        .collect()
+}
+
+/// Parses an OCI error body; anything that is not the expected JSON gives an empty list.
+#[cfg(test)]
+fn parse_error_body(body: &[u8]) -> Vec<OciError> {
+    oci_errors(&sdk_core::error_body::ErrorBody::parse(body))
 }
 
 /// A URL for error messages and logs, through sdk-core's redaction: no userinfo, no fragment,

@@ -9,6 +9,12 @@
 //!   layout, [`Client::tag`] (no layer transfer), [`Client::copy`], [`Client::list_tags`],
 //!   manifests, blobs, catalog, delete. Loopback registries (`localhost`, `127.0.0.0/8`) are
 //!   spoken to over plain HTTP, as dockerd does; others need [`ClientBuilder::insecure`].
+//! - Against hostile or stalled servers: credentials go only to the registry's own origin and
+//!   its (checked) token realm, never to an upload `Location` or redirect elsewhere; every body
+//!   read is bounded (manifests, token replies, tag and catalog listings, error bodies); every
+//!   call has an idle timeout ([`ClientBuilder::idle_timeout`], 60 s by default) and fails with
+//!   [`Error::Timeout`] instead of hanging. The repository's `docs/security.md` lists each
+//!   guarantee with its test.
 //! - [`image`]: build an OCI image layout ([`image::ImageBuilder`], [`image::presets`]), read one
 //!   or a `docker save` archive.
 //! - Feature `mock`: `mock::MockRegistry`, a stateful in-memory registry on
@@ -126,7 +132,9 @@ pub mod manifests;
 pub mod progress;
 pub mod pull;
 pub mod push;
+mod request;
 pub mod tags;
+mod temp_file;
 mod token_cache;
 
 pub use auth::{Challenge, Scope, parse_www_authenticate};

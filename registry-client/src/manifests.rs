@@ -2,10 +2,11 @@
 //! changes the digest), size-limited, digest-checked.
 
 use crate::auth::Scope;
-use crate::client::{Client, Req, ReqBody};
+use crate::client::Client;
 use crate::digest::{Digest, Digester};
 use crate::error::{Error, Result, redact_url};
 use crate::reference::Reference;
+use crate::request::{Req, ReqBody, api_error};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use reqwest::header;
@@ -212,9 +213,9 @@ impl Client {
             .map(|v| v.split(';').next().unwrap_or("").trim().to_owned())
             .filter(|v| !v.is_empty() && v != "application/json" && v != "text/plain");
         let mut body = Vec::new();
-        let mut stream = resp.bytes_stream();
+        let mut stream = sdk_core::body::idle_stream(resp, self.inner.idle);
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| Error::http(&endpoint, e))?;
+            let chunk = chunk.map_err(|e| Error::body("manifest", &endpoint, e))?;
             if (body.len() + chunk.len()) as u64 > limit {
                 return Err(Error::ManifestTooLarge { limit });
             }
@@ -253,7 +254,7 @@ impl Client {
             return Ok(None);
         }
         if !resp.status().is_success() {
-            return Err(crate::client::api_error(resp, "HEAD", &endpoint).await);
+            return Err(api_error(resp, "HEAD", &endpoint, self.inner.idle).await);
         }
         Ok(Some(ManifestHead {
             digest: docker_content_digest(&resp, &endpoint)?,
@@ -301,7 +302,9 @@ impl Client {
     /// DELETEs a manifest; the reference must carry a digest (registries refuse deletes by tag).
     ///
     /// # Errors
-    /// [`Error::Invalid`] without a digest; API errors (`UNSUPPORTED` when deletes are disabled).
+    /// [`Error::Invalid`] without a digest; API errors (`UNSUPPORTED` when deletes are disabled;
+    /// `MANIFEST_UNKNOWN`, except when it answers a retry after a lost reply: the earlier
+    /// attempt deleted it, so the call succeeds and a tracing event says so).
     pub async fn delete_manifest(&self, reference: &Reference) -> Result<()> {
         if reference.digest().is_none() {
             return Err(Error::Invalid {
@@ -311,8 +314,7 @@ impl Client {
         }
         // With a digest, the URL names the digest (never the tag).
         let req = self.manifest_req(Method::DELETE, reference, Scope::delete(reference.path()))?;
-        self.send(&req).await?;
-        Ok(())
+        self.send_delete(&req).await
     }
 }
 

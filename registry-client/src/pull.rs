@@ -2,7 +2,7 @@
 //! index; every blob is verified and written through a temp file renamed into place.
 
 use crate::client::Client;
-use crate::digest::Digest;
+use crate::digest::{Digest, Digester};
 use crate::error::{Error, Result};
 use crate::image::OciLayout;
 use crate::manifests::{ParsedManifest, add_blobs, descriptor_digest};
@@ -112,10 +112,32 @@ fn select<'a>(
         })
 }
 
+/// Whether the file at `path` is the blob `digest` of `size` bytes: the size is checked first,
+/// then the content is hashed (a corrupted file of the right size is not the blob).
+async fn holds_blob(path: &Path, digest: &Digest, size: u64) -> bool {
+    if !tokio::fs::metadata(path)
+        .await
+        .is_ok_and(|m| m.is_file() && m.len() == size)
+    {
+        return false;
+    }
+    let (path, want) = (path.to_owned(), digest.clone());
+    run_blocking(move || {
+        let f = std::fs::File::open(&path).map_err(|e| Error::io("reading", &path, e))?;
+        let mut d = Digester::new(want.algorithm());
+        crate::digest::copy_large(&mut std::io::BufReader::new(f), &mut d)
+            .map_err(|e| Error::io("reading", &path, e))?;
+        Ok(d.finish() == want)
+    })
+    .await
+    .unwrap_or(false)
+}
+
 impl Client {
     /// Pulls `reference` into the OCI image layout `dir` (created if needed) for `platform`
     /// (default `linux/amd64` when the reference names an index). The manifest is added to
-    /// `index.json` with the tag as `org.opencontainers.image.ref.name`.
+    /// `index.json` with the tag as `org.opencontainers.image.ref.name`. A blob already in the
+    /// layout is kept only when its size and digest match; otherwise it is downloaded again.
     ///
     /// # Errors
     /// [`Error::PlatformNotFound`], digest/size mismatches, transport, API and I/O errors.
@@ -147,14 +169,12 @@ impl Client {
         add_blobs(&mut wanted, &m)?;
         let repo = reference.without_digest();
         let outcomes: Vec<(bool, u64)> =
-            futures_util::stream::iter(wanted.iter().map(|(digest, size)| {
+            futures_util::stream::iter(wanted.into_iter().map(|(digest, size)| {
                 let repo = repo.clone();
-                let path = layout.blob_path(digest);
+                let path = layout.blob_path(&digest);
                 async move {
-                    if tokio::fs::metadata(&path)
-                        .await
-                        .is_ok_and(|m| m.len() == *size)
-                    {
+                    let (digest, size) = (&digest, &size);
+                    if holds_blob(&path, digest, *size).await {
                         self.progress_for(digest.as_str(), Some(*size))
                             .emit(ProgressKind::Skipped, 0);
                         return Ok::<_, Error>((false, 0));

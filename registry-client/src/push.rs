@@ -4,16 +4,16 @@
 //! has), the manifest last, so a failed push never leaves a tag naming missing blobs.
 
 use crate::blobs::with_digest;
-use crate::client::{Client, OneShot, ReqBody};
+use crate::client::Client;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::image::{DockerArchive, ImageError, LocalArtifact, OciLayout};
 use crate::manifests::{ParsedManifest, add_blobs, descriptor_digest};
 use crate::progress::ProgressKind;
 use crate::reference::Reference;
+use crate::request::{OneShot, ReqBody};
 use futures_util::{StreamExt, TryStreamExt};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 pub use crate::image::REF_NAME_ANNOTATION;
 
@@ -94,19 +94,22 @@ impl Client {
         reference: &Reference,
     ) -> Result<PushReport> {
         let repo = reference.without_digest();
-        let results: Vec<(bool, u64)> =
-            futures_util::stream::iter(artifact.blobs().into_iter().map(|b| {
-                let repo = repo.clone();
-                async move {
-                    let sent = self
-                        .push_blob_file(&repo, &b.digest, &b.path, b.offset, b.size)
-                        .await?;
-                    Ok::<_, Error>((sent, b.size))
-                }
-            }))
-            .buffer_unordered(self.inner.concurrency)
-            .try_collect()
-            .await?;
+        // Owned items (not references) in the per-blob closures keep the future `Send` for
+        // `tokio::spawn` (a closure over `&BlobLocation` trips rustc's higher-ranked check).
+        let blobs: Vec<crate::image::BlobLocation> =
+            artifact.blobs().into_iter().cloned().collect();
+        let results: Vec<(bool, u64)> = futures_util::stream::iter(blobs.into_iter().map(|b| {
+            let repo = repo.clone();
+            async move {
+                let sent = self
+                    .push_blob_file(&repo, &b.digest, &b.path, b.offset, b.size)
+                    .await?;
+                Ok::<_, Error>((sent, b.size))
+            }
+        }))
+        .buffer_unordered(self.inner.concurrency)
+        .try_collect()
+        .await?;
         let (uploaded, skipped, bytes) = tally(&results);
         let mut report = PushReport {
             digest: artifact.manifest().digest.clone(),
@@ -168,9 +171,10 @@ impl Client {
         let dst_repo = dst.without_digest();
         let same_registry = src.api_host() == dst.api_host();
         let outcomes: Vec<(u8, u64)> =
-            futures_util::stream::iter(blobs.iter().map(|(digest, size)| {
+            futures_util::stream::iter(blobs.into_iter().map(|(digest, size)| {
                 let dst_repo = dst_repo.clone();
                 async move {
+                    let (digest, size) = (&digest, &size);
                     let progress = self.progress_for(digest.as_str(), Some(*size));
                     if self.blob_exists(&dst_repo, digest).await?.is_some() {
                         progress.emit(ProgressKind::Skipped, 0);
@@ -232,7 +236,7 @@ impl Client {
     ) -> Result<()> {
         let resp = self.start_upload(repo, "").await?;
         let location = with_digest(self.resolve_location(&resp)?, digest);
-        let body = ReqBody::Stream(OneShot(Arc::new(Mutex::new(Some(stream)))), size);
+        let body = ReqBody::Stream(OneShot::new(stream), size);
         self.finish_upload(repo, location, body, false).await?;
         Ok(())
     }

@@ -1,9 +1,10 @@
 //! Tags list with `Link` pagination (`n`, `last`) and the catalog.
 
 use crate::auth::Scope;
-use crate::client::{Client, Req};
+use crate::client::Client;
 use crate::error::{Error, Result, redact_url};
 use crate::reference::Reference;
+use crate::request::Req;
 use reqwest::Method;
 use reqwest::header;
 use url::Url;
@@ -44,7 +45,9 @@ impl Client {
     /// Lists a repository's tags, following `Link` pages; `page_size` sets `n`.
     ///
     /// # Errors
-    /// API errors (`NAME_UNKNOWN`…), bad JSON, a `Link` to another host.
+    /// API errors (`NAME_UNKNOWN`…), bad JSON, a `Link` to another host,
+    /// [`Error::TooLarge`] when the pages together exceed the list limit
+    /// ([`crate::ClientBuilder::list_limit`]), [`Error::Timeout`] when the registry stalls.
     pub async fn list_tags(&self, repo: &Reference, page_size: Option<u32>) -> Result<Vec<String>> {
         let mut url = self.repo_url(repo.api_host(), repo.path(), "tags/list")?;
         if let Some(n) = page_size {
@@ -61,7 +64,8 @@ impl Client {
     /// Lists the registry's repositories (`/v2/_catalog`), following `Link` pages.
     ///
     /// # Errors
-    /// API errors (many registries deny the catalog), bad JSON.
+    /// API errors (many registries deny the catalog), bad JSON, [`Error::TooLarge`] and
+    /// [`Error::Timeout`] as for [`Client::list_tags`].
     pub async fn catalog(&self, registry: &str, page_size: Option<u32>) -> Result<Vec<String>> {
         let mut url = self
             .base_url(registry)?
@@ -86,6 +90,9 @@ impl Client {
         let mut out = Vec::new();
         let mut next = Some(first.clone());
         let mut pages = 0;
+        // One budget for the whole listing: each page may use what the earlier ones left.
+        let limit = self.inner.list_limit;
+        let mut left = limit;
         while let Some(url) = next.take() {
             pages += 1;
             if pages > MAX_PAGES {
@@ -105,7 +112,17 @@ impl Client {
                 .get(header::LINK)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| next_link(v, resp.url()));
-            let body = resp.bytes().await.map_err(|e| Error::http(&endpoint, e))?;
+            let body = sdk_core::body::read_limited(resp, left, self.inner.idle)
+                .await
+                .map_err(|e| match Error::body("tags/catalog list", &endpoint, e) {
+                    Error::TooLarge { what, endpoint, .. } => Error::TooLarge {
+                        what,
+                        endpoint,
+                        limit,
+                    },
+                    other => other,
+                })?;
+            left -= body.len() as u64;
             out.extend(parse(&body).map_err(|e| Error::Json {
                 what: "tags/catalog page",
                 source: e,

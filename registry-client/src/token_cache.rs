@@ -1,9 +1,10 @@
 //! Bearer tokens: fetching from the token endpoint and a cache keyed by registry and scope.
 
 use crate::auth::Scope;
-use crate::client::basic_header;
 use crate::error::{Error, Result, redact_url};
+use crate::request::{api_error, basic_header};
 use sdk_core::Credentials;
+use sdk_core::body::{Activity, send_with_idle};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -13,6 +14,10 @@ use url::Url;
 const DEFAULT_EXPIRES_IN: u64 = 60;
 /// Tokens are dropped this long before they expire.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(5);
+/// A token is kept at most a day, whatever `expires_in` says (a hostile `u64::MAX` included).
+const MAX_EXPIRES_IN: u64 = 24 * 60 * 60;
+/// A token reply is read up to 1 MiB.
+pub(crate) const TOKEN_REPLY_LIMIT: u64 = 1024 * 1024;
 
 /// A bearer token and when it expires.
 pub(crate) struct Token {
@@ -79,13 +84,15 @@ struct TokenResponse {
 }
 
 /// Gets a token: OAuth2 POST (`grant_type=refresh_token`) with an identity token, otherwise
-/// GET with `service` and `scope` (Basic-authenticated when there are credentials).
+/// GET with `service` and `scope` (Basic-authenticated when there are credentials). The
+/// reply must start within `idle` and keep moving; it is read up to 1 MiB.
 pub(crate) async fn fetch_token(
     http: &reqwest::Client,
     realm: &Url,
     service: Option<&str>,
     scopes: &[Scope],
     creds: Option<&Credentials>,
+    idle: Duration,
 ) -> Result<Token> {
     let endpoint = redact_url(realm);
     let scope_strs: Vec<String> = scopes.iter().map(ToString::to_string).collect();
@@ -116,14 +123,14 @@ pub(crate) async fn fetch_token(
             let body = url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(form)
                 .finish();
-            http.post(realm.clone())
+            let post = http
+                .post(realm.clone())
                 .header(
                     reqwest::header::CONTENT_TYPE,
                     "application/x-www-form-urlencoded",
                 )
-                .body(body)
-                .send()
-                .await
+                .body(body);
+            send_with_idle(post, idle, &Activity::new()).await
         }
         other => {
             let mut u = realm.clone();
@@ -149,18 +156,21 @@ pub(crate) async fn fetch_token(
                 v.set_sensitive(true);
                 rb = rb.header(reqwest::header::AUTHORIZATION, v);
             }
-            rb.send().await
+            send_with_idle(rb, idle, &Activity::new()).await
         }
     }
-    .map_err(|e| Error::http(&endpoint, e))?;
+    .map_err(|e| Error::body("token reply", &endpoint, e))?;
     let status = resp.status();
     if !status.is_success() {
-        return Err(crate::client::api_error(resp, "GET", &endpoint).await);
+        return Err(api_error(resp, "GET", &endpoint, idle).await);
     }
-    let body = resp.bytes().await.map_err(|e| Error::http(&endpoint, e))?;
+    let body = sdk_core::body::read_limited(resp, TOKEN_REPLY_LIMIT, idle)
+        .await
+        .map_err(|e| Error::body("token reply", &endpoint, e))?;
     let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| Error::Token {
         endpoint: endpoint.clone(),
-        reason: format!("bad JSON: {e}"),
+        // Position only: serde's "invalid type" messages quote the value, which may be a token.
+        reason: format!("bad JSON (line {}, column {})", e.line(), e.column()),
     })?;
     let token = parsed
         .token
@@ -173,10 +183,12 @@ pub(crate) async fn fetch_token(
     let secs = parsed
         .expires_in
         .filter(|s| *s > 0)
-        .unwrap_or(DEFAULT_EXPIRES_IN);
+        .unwrap_or(DEFAULT_EXPIRES_IN)
+        .min(MAX_EXPIRES_IN);
+    let now = Instant::now();
     Ok(Token {
         token,
-        expires_at: Instant::now() + Duration::from_secs(secs),
+        expires_at: now.checked_add(Duration::from_secs(secs)).unwrap_or(now),
     })
 }
 

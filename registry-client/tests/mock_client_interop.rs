@@ -316,13 +316,54 @@ async fn a_slow_credential_helper_does_not_block_the_runtime() {
     );
 }
 
-/// An `io::Write` into a shared buffer, for capturing what a tracing subscriber prints.
+/// A shared buffer for what a tracing subscriber prints.
 #[derive(Clone, Default)]
 struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
-impl std::io::Write for Captured {
+thread_local! {
+    static CAPTURING: std::cell::RefCell<Option<Captured>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Captured {
+    /// Captures what this thread logs until the guard is dropped. One global subscriber (set
+    /// once for the test binary) writes each event into the buffer of the thread that emitted
+    /// it. A scoped `set_default` subscriber per test races with other tests registering the
+    /// same callsites in parallel (tracing's interest cache) and now and then loses events.
+    fn capture(&self) -> StopCapture {
+        static INIT: std::sync::Once = std::sync::Once::new();
+        INIT.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::DEBUG)
+                .with_ansi(false)
+                .with_span_events(tracing_subscriber::fmt::format::FmtSpan::NEW)
+                .with_writer(|| ThreadWriter)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        });
+        CAPTURING.with(|c| *c.borrow_mut() = Some(self.clone()));
+        StopCapture
+    }
+}
+
+/// Ends a [`Captured::capture`].
+struct StopCapture;
+
+impl Drop for StopCapture {
+    fn drop(&mut self) {
+        CAPTURING.with(|c| *c.borrow_mut() = None);
+    }
+}
+
+/// Writes into the buffer of the current thread's capture, if any.
+struct ThreadWriter;
+
+impl std::io::Write for ThreadWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
+        CAPTURING.with(|c| {
+            if let Some(out) = &*c.borrow() {
+                out.0.lock().expect("lock").extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -336,14 +377,7 @@ impl std::io::Write for Captured {
 #[tokio::test]
 async fn requests_are_traced_in_spans_without_secrets() {
     let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::NEW)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _capture = out.capture();
 
     let reg = MockRegistry::builder()
         .bearer_token_server("alice", "s3cret-pw")

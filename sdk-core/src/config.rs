@@ -19,11 +19,59 @@ const DOCKER_HUB_HOSTS: &[&str] = &["docker.io", "index.docker.io", "registry-1.
 /// Only `auths`, `credsStore`, `credHelpers` and `currentContext` are interpreted; every other
 /// field (and every unknown field inside an `auths` entry) is kept as is and written back by
 /// [`DockerConfig::save`].
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` shows the document with every secret (`auth`, `password`, `identitytoken`,
+/// `registrytoken`, header values such as `HttpHeaders.Authorization`, any field whose name
+/// says token, secret or password) replaced by `<redacted>`.
+#[derive(Clone, PartialEq)]
 pub struct DockerConfig {
     path: PathBuf,
     raw: Map<String, Value>,
     helper_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for DockerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut raw = Value::Object(self.raw.clone());
+        redact_secrets(&mut raw, false);
+        f.debug_struct("DockerConfig")
+            .field("path", &self.path)
+            .field("raw", &raw)
+            .field("helper_dir", &self.helper_dir)
+            .finish()
+    }
+}
+
+/// Whether a config.json field name holds a secret (`auth`, `password`, `identitytoken`,
+/// `registrytoken`, and anything named like a token, secret or password).
+fn is_secret_field(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower == "auth"
+        || lower == "authorization"
+        || ["token", "secret", "password", "passwd"]
+            .iter()
+            .any(|w| lower.contains(w))
+}
+
+/// Replaces every secret string in a config document by `<redacted>`; all values inside a
+/// `HttpHeaders` object are treated as secrets (they are sent as request headers).
+fn redact_secrets(value: &mut Value, all_strings: bool) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if v.is_string() && (all_strings || is_secret_field(key)) {
+                    *v = Value::String("<redacted>".into());
+                } else {
+                    redact_secrets(v, all_strings || key.eq_ignore_ascii_case("HttpHeaders"));
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| redact_secrets(v, all_strings)),
+        Value::String(s) if all_strings => *s = "<redacted>".into(),
+        _ => {}
+    }
 }
 
 /// The config directory from a variable lookup: `$DOCKER_CONFIG`, else `$HOME/.docker`.

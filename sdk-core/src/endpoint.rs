@@ -48,7 +48,8 @@ impl Endpoint {
     }
 
     /// Uses TLS: `tcp://` endpoints become `https://`; `https://` endpoints use these settings
-    /// instead of the defaults. Ignored for unix sockets and `http://` URLs.
+    /// instead of the defaults. Ignored for unix sockets; on an `http://` URL
+    /// [`crate::TransportBuilder::build`] refuses it (the URL says plain HTTP).
     #[must_use]
     pub fn with_tls(mut self, tls: TlsConfig) -> Self {
         self.tls = Some(tls);
@@ -107,7 +108,8 @@ impl Endpoint {
     /// [`Endpoint::from_env`] with a variable lookup function instead of the process environment
     /// (for tests and embedding).
     ///
-    /// 1. `DOCKER_HOST`, when set, is parsed; with `DOCKER_TLS_VERIFY` non-empty, TLS uses
+    /// 1. `DOCKER_HOST`, when set, is parsed (`tcp://`, `unix://` or `host:port`; like the
+    ///    docker CLI, `http://` and `https://` are refused); with `DOCKER_TLS_VERIFY` non-empty, TLS uses
     ///    `ca.pem`/`cert.pem`/`key.pem` from `DOCKER_CERT_PATH` (default: the config directory).
     ///    With only `DOCKER_TLS` non-empty, TLS presents the client certificate but does not
     ///    verify the server's, like the CLI's `--tls` (see
@@ -118,11 +120,29 @@ impl Endpoint {
     /// 3. Else [`DEFAULT_DOCKER_HOST`].
     ///
     /// # Errors
-    /// [`Error::InvalidEndpoint`] for a bad host or an unknown context; [`Error::ConfigParse`]
+    /// [`Error::InvalidEndpoint`] for a bad host (an `http://` or `https://` DOCKER_HOST
+    /// included: "invalid bind address format", as the docker CLI says) or an unknown context; [`Error::ConfigParse`]
     /// for a bad config.json or meta.json; [`Error::Config`] when they cannot be read.
     pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let var = |k: &str| lookup(k).filter(|v| !v.is_empty());
         if let Some(host) = var("DOCKER_HOST") {
+            // The docker CLI's `parseDockerDaemonHost` accepts only tcp://, unix:// (and npipe,
+            // fd, ssh) here: an http:// host with DOCKER_TLS_VERIFY would otherwise silently
+            // go without TLS.
+            let scheme = host
+                .trim()
+                .split_once("://")
+                .map(|(s, _)| s.to_ascii_lowercase());
+            if matches!(scheme.as_deref(), Some("http" | "https")) {
+                return Err(invalid(
+                    host.trim(),
+                    format!(
+                        "invalid bind address format: {} (DOCKER_HOST takes tcp:// or unix://; \
+                         TLS comes from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH)",
+                        redact_input(host.trim())
+                    ),
+                ));
+            }
             let mut endpoint: Self = host.parse()?;
             let verify = var("DOCKER_TLS_VERIFY").is_some();
             if (verify || var("DOCKER_TLS").is_some()) && endpoint.unix_socket().is_none() {
@@ -401,6 +421,41 @@ mod tests {
         ]))
         .unwrap();
         assert!(!e.is_tls());
+    }
+
+    /// docker CLI 28 refuses an `http://` or `https://` DOCKER_HOST ("invalid bind address
+    /// format"): with DOCKER_TLS_VERIFY=1 an `http://` host would otherwise silently go
+    /// without TLS.
+    #[test]
+    fn env_docker_host_refuses_http_and_https_like_the_cli() {
+        for host in [
+            "http://127.0.0.1:2376",
+            "https://127.0.0.1:2376",
+            "HTTP://127.0.0.1:2376",
+        ] {
+            for tls in [None, Some("DOCKER_TLS_VERIFY"), Some("DOCKER_TLS")] {
+                let mut vars = vec![("DOCKER_HOST", host), ("DOCKER_CERT_PATH", "/certs")];
+                if let Some(t) = tls {
+                    vars.push((t, "1"));
+                }
+                let err = Endpoint::from_env_with(env(&vars)).unwrap_err();
+                match &err {
+                    Error::InvalidEndpoint { input, reason } => {
+                        assert!(input.contains("127.0.0.1:2376"), "{err}");
+                        assert!(reason.contains("invalid bind address format"), "{err}");
+                    }
+                    other => panic!("{host} {tls:?}: {other:?}"),
+                }
+            }
+        }
+        // tcp:// (and no scheme) stay accepted, TLS on top when asked.
+        let e = Endpoint::from_env_with(env(&[
+            ("DOCKER_HOST", "127.0.0.1:2376"),
+            ("DOCKER_TLS_VERIFY", "1"),
+            ("DOCKER_CERT_PATH", "/certs"),
+        ]))
+        .unwrap();
+        assert!(e.is_tls());
     }
 
     #[test]

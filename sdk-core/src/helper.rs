@@ -16,6 +16,10 @@ use std::process::{Command, Stdio};
 /// How long a helper may run before it is killed and the call fails.
 pub const HELPER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// The most a helper may print on stdout (1 MiB): a helper that prints more is stopped (its
+/// stdout is closed) and the call fails.
+pub const HELPER_OUTPUT_LIMIT: usize = 1024 * 1024;
+
 /// The username credential helpers use to mark an identity token.
 pub const TOKEN_USERNAME: &str = "<token>";
 
@@ -80,7 +84,8 @@ impl CredentialHelper {
     }
 
     /// Runs the helper with one action and stdin; returns (success, stdout). Blocking; a helper
-    /// that runs longer than [`HELPER_TIMEOUT`] is killed.
+    /// that runs longer than [`HELPER_TIMEOUT`] is killed, one that prints more than
+    /// [`HELPER_OUTPUT_LIMIT`] bytes fails.
     fn run(&self, action: &str, input: &[u8]) -> Result<(bool, Vec<u8>)> {
         tracing::debug!(helper = %self.name, action, "running credential helper");
         let mut child = Command::new(self.program())
@@ -94,11 +99,16 @@ impl CredentialHelper {
             // A helper that exits without reading stdin gives EPIPE: judged by its exit status.
             let _ = stdin.write_all(input);
         }
-        // Read stdout on a thread so a chatty helper cannot block on a full pipe.
-        let reader = child.stdout.take().map(|mut out| {
+        // Read stdout on a thread so a chatty helper cannot block on a full pipe; at most one
+        // byte over the limit is kept, then the pipe is closed (the helper gets EPIPE).
+        let reader = child.stdout.take().map(|out| {
             std::thread::spawn(move || {
                 let mut buf = Vec::new();
-                let _ = std::io::Read::read_to_end(&mut out, &mut buf);
+                let limit = u64::try_from(HELPER_OUTPUT_LIMIT).unwrap_or(u64::MAX);
+                let _ = std::io::Read::read_to_end(
+                    &mut std::io::Read::take(out, limit.saturating_add(1)),
+                    &mut buf,
+                );
                 buf
             })
         });
@@ -121,6 +131,11 @@ impl CredentialHelper {
             }
         };
         let stdout = reader.and_then(|r| r.join().ok()).unwrap_or_default();
+        if stdout.len() > HELPER_OUTPUT_LIMIT {
+            return Err(self.error(format!(
+                "{action} printed more than {HELPER_OUTPUT_LIMIT} bytes (output withheld)"
+            )));
+        }
         Ok((status.success(), stdout))
     }
 
@@ -128,8 +143,9 @@ impl CredentialHelper {
     /// has none. Blocking (runs a process).
     ///
     /// # Errors
-    /// [`Error::CredentialHelper`] when the helper cannot be run, fails, or prints something that is
-    /// not the expected JSON. The helper's output is never included.
+    /// [`Error::CredentialHelper`] when the helper cannot be run, fails, prints something that is
+    /// not the expected JSON or more than [`HELPER_OUTPUT_LIMIT`] bytes. The helper's output is
+    /// never included.
     pub fn get(&self, server_url: &str) -> Result<Credentials> {
         let (ok, stdout) = self.run("get", server_url.as_bytes())?;
         if !ok {

@@ -18,6 +18,9 @@
 //!   `/etc/docker/certs.d/HOST/` ([`DEFAULT_CERTS_DIR`]) like dockerd.
 //! - [`RetryPolicy`]: exponential backoff with jitter, `Retry-After`, idempotent requests only
 //!   unless marked safe ([`Idempotent`]); never retries 4xx auth or validation errors.
+//! - [`error_body`]: the one decoder of HTTP error replies (registry `{"errors":[…]}`, Engine
+//!   `{"message":…}`, text), bounded to 64 KiB and cleaned of credentials; [`body`]: bounded
+//!   body reads and idle timeouts (a server that sends headers and stops is abandoned).
 //!
 //! # Credentials, config.json and `X-Registry-Auth`
 //!
@@ -100,10 +103,12 @@
 //! # }
 //! ```
 
+pub mod body;
 mod config;
 mod credentials;
 mod endpoint;
 mod error;
+pub mod error_body;
 pub mod helper;
 pub mod redact;
 mod registry_auth;

@@ -184,13 +184,26 @@ impl TransportBuilder {
     /// Builds the transport.
     ///
     /// # Errors
-    /// [`Error::Tls`] when TLS files cannot be loaded; [`Error::ClientBuild`] when reqwest
+    /// [`Error::Tls`] when TLS files cannot be loaded; [`Error::InvalidEndpoint`] for TLS
+    /// settings on a plain `http://` endpoint; [`Error::ClientBuild`] when reqwest
     /// rejects the configuration (e.g. an invalid user agent).
     pub fn build(self) -> Result<Transport> {
         let endpoint = match self.tls.clone() {
             Some(tls) => self.endpoint.clone().with_tls(tls),
             None => self.endpoint.clone(),
         };
+        if endpoint.tls().is_some()
+            && endpoint.base_url().scheme() == "http"
+            && endpoint.unix_socket().is_none()
+        {
+            // `with_tls` cannot turn an explicit http:// URL into TLS: refuse rather than
+            // silently talk plain HTTP.
+            return Err(Error::InvalidEndpoint {
+                input: endpoint.to_string(),
+                reason: "TLS settings given for a plain http:// endpoint (use tcp:// or https://)"
+                    .into(),
+            });
+        }
         let tls_config = match endpoint.tls() {
             Some(tls) if endpoint.is_tls() => tls.client_config()?,
             _ => crate::tls::default_client_config()?,
@@ -240,4 +253,35 @@ pub(crate) fn client_builder(
         builder = builder.timeout(t);
     }
     builder
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// TLS settings on a plain `http://` endpoint were silently dropped: refused instead.
+    #[test]
+    fn tls_settings_on_a_plain_http_endpoint_are_refused() {
+        let http: Endpoint = "http://127.0.0.1:2376".parse().unwrap();
+        let err = Transport::builder(http.clone().with_tls(TlsConfig::new()))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidEndpoint { reason, .. } if reason.contains("TLS")),
+            "{err:?}"
+        );
+        let err = Transport::builder(http.clone())
+            .tls(TlsConfig::new())
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidEndpoint { .. }), "{err:?}");
+        // Without TLS settings a plain http:// endpoint is fine; tcp:// switches to https.
+        Transport::builder(http).build().unwrap();
+        let tcp: Endpoint = "tcp://127.0.0.1:2376".parse().unwrap();
+        let t = Transport::builder(tcp)
+            .tls(TlsConfig::new())
+            .build()
+            .unwrap();
+        assert_eq!(t.url("/").unwrap().scheme(), "https");
+    }
 }

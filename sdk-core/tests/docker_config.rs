@@ -361,3 +361,95 @@ fn no_secret_in_any_debug_or_display() {
     }
     assert!(texts[0].contains("<redacted>"));
 }
+
+/// The config's `Debug` (and so the Debug of every client holding one) shows its shape but no
+/// secret: `auth` (base64 `user:password`), `password`, `identitytoken`, `registrytoken`, and
+/// header values such as `HttpHeaders.Authorization` are printed as `<redacted>`.
+#[test]
+fn docker_config_debug_redacts_every_secret() {
+    let text = r#"{
+        "auths": {
+            "reg.example:5000": {"auth": "dXNlcjpBVVRILVNFQ1JFVA==", "email": "u@example.com"},
+            "tok.example": {"identitytoken": "IDENTITY-SECRET", "username": "bob"},
+            "bear.example": {"registrytoken": "REGISTRY-SECRET"},
+            "pw.example": {"username": "carol", "password": "PASSWORD-SECRET"}
+        },
+        "HttpHeaders": {"Authorization": "Bearer HEADER-SECRET", "X-Meta-Source": "ci"},
+        "credsStore": "desktop"
+    }"#;
+    let cfg = DockerConfig::parse("/home/u/.docker/config.json", text).unwrap();
+    for shown in [format!("{cfg:?}"), format!("{cfg:#?}")] {
+        for secret in [
+            "dXNlcjpBVVRILVNFQ1JFVA==",
+            "AUTH-SECRET",
+            "IDENTITY-SECRET",
+            "REGISTRY-SECRET",
+            "PASSWORD-SECRET",
+            "HEADER-SECRET",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        // Still useful for debugging: the path, registries, user names and other settings.
+        for visible in [
+            "/home/u/.docker/config.json",
+            "reg.example:5000",
+            "u@example.com",
+            "carol",
+            "desktop",
+            "X-Meta-Source",
+            "<redacted>",
+        ] {
+            assert!(shown.contains(visible), "{visible} missing from {shown}");
+        }
+    }
+}
+
+/// A helper's stdout is read up to a limit (1 MiB): a helper printing more is an error naming
+/// the limit, never a buffer that grows with whatever the helper prints.
+#[test]
+fn credential_helper_output_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    write_exe(
+        &dir.path().join("docker-credential-huge"),
+        "#!/bin/sh\nhead -c 5000000 /dev/zero | tr '\\0' 'a'\n",
+    );
+    let cfg = DockerConfig::parse(
+        dir.path().join("config.json"),
+        r#"{"credHelpers": {"reg:1": "huge"}}"#,
+    )
+    .unwrap()
+    .with_helper_dir(dir.path());
+    let err = cfg.credentials_for("reg:1").unwrap_err();
+    assert!(
+        matches!(&err, Error::CredentialHelper { message, .. } if message.contains("more than 1048576 bytes")),
+        "{err:?}"
+    );
+}
+
+/// A helper that prints without end is stopped at the limit (its pipe closed), not after the
+/// 60 s helper timeout with gigabytes buffered.
+#[test]
+fn endless_credential_helper_output_stops_at_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    write_exe(
+        &dir.path().join("docker-credential-endless"),
+        "#!/bin/sh\nexec yes\n",
+    );
+    let cfg = DockerConfig::parse(
+        dir.path().join("config.json"),
+        r#"{"credHelpers": {"reg:1": "endless"}}"#,
+    )
+    .unwrap()
+    .with_helper_dir(dir.path());
+    let started = std::time::Instant::now();
+    let err = cfg.credentials_for("reg:1").unwrap_err();
+    assert!(
+        matches!(&err, Error::CredentialHelper { message, .. } if message.contains("more than")),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}

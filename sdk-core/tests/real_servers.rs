@@ -321,6 +321,23 @@ async fn tls_with_docker_cert_path_and_certs_d() {
     let client = registry_http_client(&reg, &ClientOptions::new().certs_dir(root.path())).unwrap();
     let resp = client.get(format!("https://{reg}/")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
+    drop(resp);
+    drop(client); // s_server serves one connection at a time
+
+    // TLS is verified by default: without the CA in certs.d the registry is not trusted.
+    let empty = tempfile::tempdir().unwrap();
+    let client = registry_http_client(&reg, &ClientOptions::new().certs_dir(empty.path())).unwrap();
+    let err = client
+        .get(format!("https://{reg}/"))
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap_err();
+    let chain = format!("{err:?}");
+    assert!(
+        !err.is_timeout() && chain.contains("UnknownIssuer"),
+        "{chain}"
+    );
 }
 
 #[tokio::test]

@@ -379,13 +379,53 @@ fn sdk_core_error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
-/// An `io::Write` into a shared buffer, for capturing what a tracing subscriber prints.
+/// A shared buffer for what a tracing subscriber prints.
 #[derive(Clone, Default)]
 struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
-impl std::io::Write for Captured {
+thread_local! {
+    static CAPTURING: std::cell::RefCell<Option<Captured>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Captured {
+    /// Captures what this thread logs until the guard is dropped. One global subscriber (set
+    /// once for the test binary) writes each event into the buffer of the thread that emitted
+    /// it. A scoped `set_default` subscriber per test races with other tests registering the
+    /// same callsites in parallel (tracing's interest cache) and now and then loses events.
+    fn capture(&self) -> StopCapture {
+        static INIT: std::sync::Once = std::sync::Once::new();
+        INIT.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::DEBUG)
+                .with_ansi(false)
+                .with_writer(|| ThreadWriter)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        });
+        CAPTURING.with(|c| *c.borrow_mut() = Some(self.clone()));
+        StopCapture
+    }
+}
+
+/// Ends a [`Captured::capture`].
+struct StopCapture;
+
+impl Drop for StopCapture {
+    fn drop(&mut self) {
+        CAPTURING.with(|c| *c.borrow_mut() = None);
+    }
+}
+
+/// Writes into the buffer of the current thread's capture, if any.
+struct ThreadWriter;
+
+impl std::io::Write for ThreadWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        CAPTURING.with(|c| {
+            if let Some(out) = &*c.borrow() {
+                out.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -398,13 +438,7 @@ impl std::io::Write for Captured {
 #[tokio::test(start_paused = true)]
 async fn requests_are_traced_in_a_span_with_the_url_redacted() {
     let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _capture = out.capture();
     let server = MockServer::start().await;
     catch_all(&server).await;
     fail_then_succeed(

@@ -1,8 +1,9 @@
 //! `ImageBuilder`: an OCI image layout from files, directories, tars and in-memory entries.
 
-use super::layout::{OciLayout, TempFile};
+use super::layout::OciLayout;
 use super::{ImageError, Result, io_err, media_types};
 use crate::digest::{Digest, Digester};
+use crate::temp_file::TempFile;
 use flate2::write::GzEncoder;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -732,7 +733,7 @@ impl ImageBuilder {
 }
 
 fn write_layer(layout: &OciLayout, layer: &Layer) -> Result<LayerInfo> {
-    let tmp = TempFile::new(&layout.blobs_dir())?;
+    let tmp = TempFile::new(&layout.blobs_dir());
     let file = File::create(tmp.path()).map_err(io_err(tmp.path()))?;
     let buffered = BufWriter::with_capacity(1024 * 1024, file);
     let sink = match layer.compression {
@@ -756,7 +757,8 @@ fn write_layer(layout: &OciLayout, layer: &Layer) -> Result<LayerInfo> {
         b.finish().map_err(io_err(tmp.path()))?;
     }
     let (diff_id, digest, size, uncompressed_size) = writer.finish().map_err(io_err(tmp.path()))?;
-    tmp.persist(&layout.blob_path(&digest))?;
+    let dest = layout.blob_path(&digest);
+    tmp.persist(&dest).map_err(io_err(&dest))?;
     let media_type = match layer.compression {
         Compression::None => media_types::OCI_LAYER,
         Compression::Gzip => media_types::OCI_LAYER_GZIP,

@@ -5,52 +5,14 @@ use super::{
     RawManifest, Result, io_err, media_types, parse_digest, pick_platform,
 };
 use crate::digest::{Digest, HashingWriter};
+use crate::temp_file::TempFile;
 use serde_json::{Value, json};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Largest manifest / index / config read into memory from a layout.
 const MAX_JSON_BLOB: u64 = 16 * 1024 * 1024;
-
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// A temp file that is removed on drop unless persisted (renamed into place).
-#[derive(Debug)]
-pub(crate) struct TempFile {
-    path: PathBuf,
-    done: bool,
-}
-
-impl TempFile {
-    pub(crate) fn new(dir: &Path) -> Result<Self> {
-        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let path = dir.join(format!(".tmp-{}-{n}-{nanos}", std::process::id()));
-        Ok(Self { path, done: false })
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub(crate) fn persist(mut self, dest: &Path) -> Result<()> {
-        fs::rename(&self.path, dest).map_err(io_err(dest))?;
-        self.done = true;
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
 
 /// An OCI image layout directory (`oci-layout`, `index.json`, `blobs/<alg>/<hex>`).
 ///
@@ -356,7 +318,7 @@ impl OciLayout {
     /// # Errors
     /// I/O errors creating the temp file.
     pub fn blob_writer(&self) -> Result<BlobWriter> {
-        let tmp = TempFile::new(&self.blobs_dir())?;
+        let tmp = TempFile::new(&self.blobs_dir());
         let f = File::create(tmp.path()).map_err(io_err(tmp.path()))?;
         Ok(BlobWriter {
             layout: self.clone(),
@@ -380,14 +342,18 @@ impl OciLayout {
         w.commit(expected)
     }
 
-    /// Stores `bytes` as a blob and returns its digest.
+    /// Stores `bytes` as a blob and returns its digest. An existing file is kept only when it
+    /// holds exactly these bytes (a corrupted one is replaced).
     ///
     /// # Errors
     /// I/O errors.
     pub fn write_blob_bytes(&self, bytes: &[u8]) -> Result<Digest> {
         let digest = Digest::sha256_of(bytes);
         let dest = self.blob_path(&digest);
-        if !dest.is_file() {
+        let intact = std::fs::metadata(&dest)
+            .is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+            && std::fs::read(&dest).is_ok_and(|have| have == bytes);
+        if !intact {
             write_atomic(&self.blobs_dir(), &dest, bytes)?;
         }
         Ok(digest)
@@ -466,15 +432,15 @@ impl OciLayout {
             }));
         }
         let dest = self.blob_path(&digest);
-        tmp.persist(&dest)?;
+        tmp.persist(&dest).map_err(io_err(&dest))?;
         Ok(BlobLocation::new(digest, len, "", dest, 0))
     }
 }
 
 fn write_atomic(dir: &Path, dest: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = TempFile::new(dir)?;
+    let tmp = TempFile::new(dir);
     fs::write(tmp.path(), bytes).map_err(io_err(tmp.path()))?;
-    tmp.persist(dest)
+    tmp.persist(dest).map_err(io_err(dest))
 }
 
 /// Writes one blob into a layout while hashing it; [`commit`](Self::commit) renames it into
@@ -557,7 +523,7 @@ impl OciLayout {
     /// # Errors
     /// I/O errors creating the temp file.
     pub async fn async_blob_writer(&self) -> Result<AsyncBlobWriter> {
-        let tmp = TempFile::new(&self.blobs_dir())?;
+        let tmp = TempFile::new(&self.blobs_dir());
         let f = tokio::fs::File::create(tmp.path())
             .await
             .map_err(io_err(tmp.path()))?;

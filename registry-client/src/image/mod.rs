@@ -30,7 +30,6 @@ pub mod presets;
 
 pub use archive::DockerArchive;
 pub use builder::{BuiltImage, Compression, ImageBuilder, ImageConfig, Layer, LayerInfo};
-pub(crate) use layout::TempFile;
 pub use layout::{AsyncBlobWriter, BlobWriter, OciLayout};
 
 use crate::digest::{Digest, DigestError, DigestMismatch};
@@ -148,6 +147,13 @@ pub enum ImageError {
 
 /// Result alias of this module.
 pub type Result<T, E = ImageError> = std::result::Result<T, E>;
+
+// Here, not in `error`: an error type does not import the module whose errors it wraps.
+impl From<ImageError> for crate::error::Error {
+    fn from(e: ImageError) -> Self {
+        Self::Image(Box::new(e))
+    }
+}
 
 pub(crate) fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> ImageError {
     let path = path.into();
