@@ -321,7 +321,7 @@ async fn upstream_follows_the_tasks_through_a_cut_event_stream_on_the_real_swarm
         .tempdir()
         .unwrap();
     let layout = img.path().join("layout");
-    registry_client::image::presets::busybox_image("/bin/busybox")
+    example_images::busybox_image("/bin/busybox")
         .ref_name("1")
         .build(&layout)
         .unwrap();

@@ -745,7 +745,7 @@ async fn real_swarm_from_service_and_watch_scale_behind_real_nginx() {
         .tempdir()
         .unwrap();
     let layout = img_dir.path().join("layout");
-    registry_client::image::presets::busybox_image("/bin/busybox")
+    example_images::busybox_image("/bin/busybox")
         .ref_name("1")
         .build(&layout)
         .unwrap();

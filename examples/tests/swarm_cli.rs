@@ -275,7 +275,7 @@ fn image() -> &'static str {
             .tempdir()
             .unwrap();
         let layout = dir.path().join("layout");
-        registry_client::image::presets::busybox_image("/bin/busybox")
+        example_images::busybox_image("/bin/busybox")
             .ref_name("1")
             .build(&layout)
             .unwrap();

@@ -90,6 +90,8 @@ mod marker;
 mod parse;
 #[cfg(feature = "nginx")]
 mod recording;
+#[cfg(feature = "nginx")]
+mod runner;
 mod server;
 mod upstream;
 mod validate;

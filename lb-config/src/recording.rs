@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::nginx::{ApplyError, NginxRunner};
+use crate::runner::{ApplyError, NginxRunner};
 
 /// A call an nginx runner received.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,6 +14,7 @@ use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, Response, StatusCode};
 use sdk_core::body::{Activity, BodyError, send_with_idle};
 use sdk_core::{ClientOptions, Credentials, DockerConfig, RetryPolicy};
+use sdk_grammar::registry::{api_host, is_loopback};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -73,7 +74,7 @@ impl Default for ClientBuilder {
 impl ClientBuilder {
     /// Credentials for `registry` (`host[:port]`; `docker.io` for Docker Hub).
     pub fn credentials(mut self, registry: &str, creds: Credentials) -> Self {
-        self.credentials.insert(normalize_registry(registry), creds);
+        self.credentials.insert(api_host(registry), creds);
         self
     }
 
@@ -254,31 +255,6 @@ enum AuthState {
     Bearer { realm: Url, service: Option<String> },
 }
 
-/// `docker.io` and `index.docker.io` → `registry-1.docker.io`; everything else lower case.
-/// Crate-internal: the registry-host grammar gets its one public home in a grammar crate.
-#[must_use]
-pub(crate) fn normalize_registry(registry: &str) -> String {
-    match registry {
-        "docker.io" | "index.docker.io" | "registry-1.docker.io" => "registry-1.docker.io".into(),
-        other => other.to_ascii_lowercase(),
-    }
-}
-
-/// Whether a registry host is loopback (`localhost`, 127.0.0.0/8, `::1`) and so spoken to over HTTP.
-#[must_use]
-pub(crate) fn is_loopback_registry(registry: &str) -> bool {
-    let host = if let Some(rest) = registry.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
-    } else {
-        registry.rsplit_once(':').map_or(registry, |(h, _)| h)
-    };
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    host.parse::<std::net::IpAddr>()
-        .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// Scheme, host (lower case) and port (the scheme's default when absent): what decides
 /// whether a URL may receive the registry's credentials.
 fn origin(u: &Url) -> (String, String, Option<u16>) {
@@ -300,7 +276,7 @@ fn realm_policy(registry: &Url, realm: &Url, insecure: bool) -> Result<(), &'sta
         "http" if registry.scheme() == "https" => Err(
             "a plain-HTTP realm for an HTTPS registry would send the credentials in clear text (mark the registry insecure to allow it)",
         ),
-        "http" if is_loopback_registry(realm.host_str().unwrap_or_default()) => Ok(()),
+        "http" if is_loopback(realm.host_str().unwrap_or_default()) => Ok(()),
         "http" => Err(
             "a plain-HTTP realm on a host that is not loopback would send the credentials in clear text (mark the registry insecure to allow it)",
         ),
@@ -326,8 +302,8 @@ impl Client {
     /// # Errors
     /// [`Error::Invalid`] when `registry` is not a valid `host[:port]`.
     pub fn base_url(&self, registry: &str) -> Result<Url> {
-        let host = normalize_registry(registry);
-        let scheme = if self.inner.insecure || is_loopback_registry(&host) {
+        let host = api_host(registry);
+        let scheme = if self.inner.insecure || is_loopback(&host) {
             "http"
         } else {
             "https"
@@ -379,7 +355,7 @@ impl Client {
     /// A credential helper is a process that may take a while (up to its timeout): it runs on
     /// tokio's blocking pool, never on the async worker threads.
     async fn creds(&self, registry: &str) -> Result<Option<Arc<Credentials>>> {
-        let key = normalize_registry(registry);
+        let key = api_host(registry);
         if let Some(c) = self.inner.credentials.lock().expect("creds lock").get(&key) {
             return Ok(Some(c.clone()));
         }
@@ -412,7 +388,7 @@ impl Client {
 
     /// Pings `/v2/` and records the registry's auth scheme.
     async fn auth_state(&self, registry: &str) -> Result<AuthState> {
-        let key = normalize_registry(registry);
+        let key = api_host(registry);
         if let Some(s) = self.inner.auth.lock().expect("auth lock").get(&key) {
             return Ok(s.clone());
         }
@@ -519,7 +495,7 @@ impl Client {
             }
             (AuthState::Basic, _) => return Ok(None),
             (AuthState::Bearer { realm, service }, creds) => {
-                let key = normalize_registry(registry);
+                let key = api_host(registry);
                 if !refresh && let Some(t) = self.inner.tokens.get(&key, scopes) {
                     return header_value(&format!("Bearer {t}")).map(Some);
                 }
@@ -664,8 +640,8 @@ impl Client {
                     .auth
                     .lock()
                     .expect("auth lock")
-                    .insert(normalize_registry(&req.registry), new_state.clone());
-                let key = normalize_registry(&req.registry);
+                    .insert(api_host(&req.registry), new_state.clone());
+                let key = api_host(&req.registry);
                 self.inner.tokens.invalidate(&key, &scopes);
                 auth = self
                     .authorization(&req.registry, &new_state, &scopes, true)
@@ -762,7 +738,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn loopback_registries() {
+    fn loopback_registries_speak_http() {
         for r in [
             "localhost",
             "localhost:5000",
@@ -771,7 +747,7 @@ mod tests {
             "[::1]:5000",
             "LOCALHOST:1",
         ] {
-            assert!(is_loopback_registry(r), "{r}");
+            assert!(is_loopback(r), "{r}");
         }
         for r in [
             "docker.io",
@@ -780,7 +756,7 @@ mod tests {
             "[::2]:5000",
             "128.0.0.1",
         ] {
-            assert!(!is_loopback_registry(r), "{r}");
+            assert!(!is_loopback(r), "{r}");
         }
     }
 

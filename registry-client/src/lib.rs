@@ -15,7 +15,7 @@
 //!   call has an idle timeout ([`ClientBuilder::idle_timeout`], 60 s by default) and fails with
 //!   [`Error::Timeout`] instead of hanging. The repository's `docs/security.md` lists each
 //!   guarantee with its test.
-//! - [`image`]: build an OCI image layout ([`image::ImageBuilder`], [`image::presets`]), read one
+//! - [`image`]: build an OCI image layout ([`image::ImageBuilder`]), read one
 //!   or a `docker save` archive.
 //! - Feature `mock`: `mock::MockRegistry`, a stateful in-memory registry on
 //!   `127.0.0.1:PORT` (Basic or Bearer auth, fault injection, request recording) and

@@ -32,12 +32,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// The default registry domain (Docker Hub).
-pub const DEFAULT_DOMAIN: &str = "docker.io";
-/// The legacy Docker Hub domain, normalised to [`DEFAULT_DOMAIN`].
-pub const LEGACY_DEFAULT_DOMAIN: &str = "index.docker.io";
-/// The host that serves Docker Hub's registry API.
-pub const DOCKER_HUB_API_HOST: &str = "registry-1.docker.io";
+pub use sdk_grammar::registry::{DEFAULT_DOMAIN, DOCKER_HUB_API_HOST, LEGACY_DEFAULT_DOMAIN};
 /// The namespace of official Docker Hub images.
 pub const OFFICIAL_REPO_PREFIX: &str = "library/";
 /// The tag used when a reference has neither tag nor digest.

@@ -225,7 +225,7 @@ async fn push_blob_bytes_and_blob_exists_report_the_real_size() {
 
 /// Builds the busybox preset image into `dir` (tag `v1`).
 fn busybox_layout(dir: &Path) -> registry_client::image::BuiltImage {
-    registry_client::image::presets::busybox_image("/bin/busybox")
+    example_images::busybox_image("/bin/busybox")
         .ref_name("v1")
         .build(dir)
         .unwrap()

@@ -4,7 +4,7 @@
 use registry_client::digest::Digest;
 use registry_client::image::{
     Compression, DockerArchive, ImageBuilder, ImageConfig, ImageError, Layer, OciLayout,
-    media_types, presets,
+    media_types,
 };
 use serde_json::Value;
 use std::fs;
@@ -354,7 +354,7 @@ fn tar_layers_are_copied() {
 fn busybox_image_is_valid() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("bb");
-    let built = presets::busybox_image("/bin/busybox")
+    let built = example_images::busybox_image("/bin/busybox")
         .ref_name("latest")
         .build(&dir)
         .unwrap();
@@ -381,7 +381,7 @@ fn busybox_image_is_valid() {
         assert!(names.iter().any(|n| n == want), "{want} missing: {names:?}");
     }
     // Deterministic across builds.
-    let again = presets::busybox_image("/bin/busybox")
+    let again = example_images::busybox_image("/bin/busybox")
         .ref_name("latest")
         .build(tmp.path().join("bb2"))
         .unwrap();
@@ -392,7 +392,7 @@ fn busybox_image_is_valid() {
 fn nginx_image_from_host_is_valid() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("nginx");
-    let built = presets::nginx_image_from_host("/usr/sbin/nginx", "/bin/busybox")
+    let built = example_images::nginx_image_from_host("/usr/sbin/nginx", "/bin/busybox")
         .unwrap()
         .ref_name("latest")
         .build(&dir)
@@ -424,7 +424,7 @@ fn nginx_image_from_host_is_valid() {
 fn docker_archive_from_skopeo_is_read() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("bb");
-    let built = presets::busybox_image("/bin/busybox")
+    let built = example_images::busybox_image("/bin/busybox")
         .layer(Layer::new().bytes("etc/hostname", "box\n", 0o644).gzip())
         .ref_name("latest")
         .build(&dir)
@@ -489,7 +489,7 @@ fn busybox_layout_pushes_to_real_registry() {
     let reg = registry();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("bb");
-    let built = presets::busybox_image("/bin/busybox")
+    let built = example_images::busybox_image("/bin/busybox")
         .ref_name("latest")
         .build(&dir)
         .unwrap();
@@ -517,7 +517,7 @@ fn busybox_layout_pushes_to_real_registry() {
 fn docker_archive_with_oci_layout_uses_stored_manifest() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("oci");
-    let built = presets::busybox_image("/bin/busybox")
+    let built = example_images::busybox_image("/bin/busybox")
         .ref_name("latest")
         .build(&dir)
         .unwrap();
@@ -608,7 +608,7 @@ fn docker_save_of_pushed_busybox_is_read() {
         .expect("DOCKWRIGHT_TEST_DOCKER_HOST is not set: run scripts/test (real servers needed)");
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("bb");
-    let built = presets::busybox_image("/bin/busybox")
+    let built = example_images::busybox_image("/bin/busybox")
         .ref_name("latest")
         .build(&dir)
         .unwrap();

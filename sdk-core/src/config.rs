@@ -8,10 +8,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The key the docker CLI uses for Docker Hub in `auths` and with credential helpers.
-pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
+pub const DOCKER_HUB_KEY: &str = sdk_grammar::registry::DOCKER_HUB_CONFIG_KEY;
 
-/// Host names that all mean Docker Hub.
-const DOCKER_HUB_HOSTS: &[&str] = &["docker.io", "index.docker.io", "registry-1.docker.io"];
+use sdk_grammar::registry::hostname;
 
 /// The docker CLI's configuration file (`$DOCKER_CONFIG/config.json`, default
 /// `~/.docker/config.json`).
@@ -88,22 +87,6 @@ pub(crate) fn config_dir_with(lookup: &dyn Fn(&str) -> Option<String>) -> Result
                 "neither DOCKER_CONFIG nor HOME is set",
             ),
         }),
-    }
-}
-
-/// The host part of a registry string: scheme and path removed (the docker CLI's
-/// `ConvertToHostname`), Docker Hub aliases mapped to `index.docker.io`.
-fn hostname(registry: &str) -> String {
-    let s = registry.trim();
-    let s = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"))
-        .unwrap_or(s);
-    let host = s.split('/').next().unwrap_or("").to_ascii_lowercase();
-    if DOCKER_HUB_HOSTS.contains(&host.as_str()) {
-        "index.docker.io".to_owned()
-    } else {
-        host
     }
 }
 
@@ -259,12 +242,7 @@ impl DockerConfig {
     /// scheme or path.
     #[must_use]
     pub fn registry_key(registry: &str) -> String {
-        let host = hostname(registry);
-        if host == "index.docker.io" {
-            DOCKER_HUB_KEY.to_owned()
-        } else {
-            host
-        }
+        sdk_grammar::registry::config_key(registry)
     }
 
     /// The default credential store (`credsStore`), if set.

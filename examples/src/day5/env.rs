@@ -10,7 +10,7 @@ use serde_json::Value;
 use swarm_client::exec::NodeEndpoints;
 use swarm_client::mock::{MockNode, MockSwarm};
 
-use super::{Result, SEED_NFS_ADDR, fake_credentials};
+use super::seed::{Result, SEED_NFS_ADDR, fake_credentials};
 
 /// The variables `day5 --real` reads.
 pub const REAL_ENV_VARS: &[&str] = &[

@@ -10,7 +10,7 @@ use swarm_client::spec::ServiceSpec;
 use swarm_client::tasks::TaskPlacement;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use super::Result;
+use super::seed::Result;
 
 /// The upstream's name, as in the seed.
 pub(crate) const UPSTREAM: &str = "loadbalance";

@@ -16,6 +16,7 @@
 mod env;
 mod lb;
 mod output;
+mod seed;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -23,10 +24,9 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use lb_config::nginx::Applied;
 use nfs_mount::{NfsMount, NfsVolume};
-use registry_client::image::presets;
+use registry_client::DockerConfig;
 use registry_client::image::{ImageBuilder, ImageConfig, Layer};
 use registry_client::reference::Reference;
-use registry_client::{Credentials, DockerConfig};
 use swarm_client::converge::{Progress, WaitOptions};
 use swarm_client::mount::MountSpec;
 use swarm_client::nodes::node_table;
@@ -38,21 +38,7 @@ use swarm_client::swarm::InitRequest;
 pub use env::REAL_ENV_VARS;
 use env::{Env, RealServers};
 use output::Out;
-
-/// Errors of `day5`: any SDK error, with a message saying which step failed.
-pub type Error = Box<dyn std::error::Error + Send + Sync + 'static>;
-
-/// Result of `day5`.
-pub type Result<T = (), E = Error> = std::result::Result<T, E>;
-
-/// The seed's NFS server (data only: never contacted).
-pub const SEED_NFS_ADDR: &str = "192.168.1.220";
-/// The Docker Hub namespace of the seed.
-pub const NAMESPACE: &str = "dev1johndoe";
-/// The text of the seed's index.html after John's change.
-pub const WELCOME: &str = "Welcome to Johns Swarm environment";
-/// Number of steps printed.
-pub const STEPS: usize = 10;
+pub use seed::{Error, NAMESPACE, Result, SEED_NFS_ADDR, STEPS, WELCOME};
 
 /// Command line of `day5`.
 #[derive(Debug, Parser)]
@@ -611,7 +597,7 @@ async fn build_images(args: &Args, out: &mut Out) -> Result<Images> {
             "docker build -t johns_nginx:1.0 .   # busybox httpd from {}",
             args.busybox.display()
         ));
-        presets::busybox_image(&args.busybox)
+        example_images::busybox_image(&args.busybox)
             .layer(content)
             .with_config(|c| {
                 c.cmd(["httpd", "-f", "-p", "80", "-h", "/usr/share/nginx/html"])
@@ -639,7 +625,7 @@ async fn build_images(args: &Args, out: &mut Out) -> Result<Images> {
             "docker build -t nginx_lb:2.0 .   # nginx from {} + its libraries (ldd)",
             args.nginx.display()
         ));
-        presets::nginx_image_from_host(&args.nginx, &args.busybox)?
+        example_images::nginx_image_from_host(&args.nginx, &args.busybox)?
     } else {
         out.cmd("docker build -t nginx_lb:2.0 .");
         out.info(&format!(
@@ -647,12 +633,16 @@ async fn build_images(args: &Args, out: &mut Out) -> Result<Images> {
             if have_nginx { args.busybox.display() } else { args.nginx.display() }
         ));
         let base = if have_busybox {
-            presets::busybox_image(&args.busybox)
+            example_images::busybox_image(&args.busybox)
         } else {
             ImageBuilder::new()
         };
-        base.layer(Layer::new().bytes("etc/nginx/nginx.conf", presets::DEFAULT_NGINX_CONF, 0o644))
-            .with_config(|c| c.cmd(["sh", "-c", "echo nginx stand-in; exec sleep 2147483647"]))
+        base.layer(Layer::new().bytes(
+            "etc/nginx/nginx.conf",
+            example_images::DEFAULT_NGINX_CONF,
+            0o644,
+        ))
+        .with_config(|c| c.cmd(["sh", "-c", "echo nginx stand-in; exec sleep 2147483647"]))
     };
     let (wd, ld) = (web_dir.clone(), lb_dir.clone());
     let (web, lb) = tokio::task::spawn_blocking(move || {
@@ -732,21 +722,4 @@ fn reference(s: &str) -> Result<Reference> {
 
 fn short(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
-}
-
-/// The credentials of a fake-mode login.
-fn fake_credentials(
-    user: Option<String>,
-    password: Option<String>,
-) -> (String, Credentials, String) {
-    let user = user.unwrap_or_else(|| NAMESPACE.to_owned());
-    let password = password.unwrap_or_else(|| {
-        let mut rng = fastrand::Rng::new();
-        (0..24).map(|_| rng.alphanumeric()).collect()
-    });
-    (
-        user.clone(),
-        Credentials::basic(user, password.clone()),
-        password,
-    )
 }

@@ -2,16 +2,15 @@
 //! the dockwright tests and the day5 program run as swarm services).
 //!
 //! ```no_run
-//! use registry_client::image::presets;
 //! # fn main() -> Result<(), registry_client::image::ImageError> {
-//! let busybox = presets::busybox_image("/bin/busybox").ref_name("latest").build("/tmp/bb")?;
-//! let nginx = presets::nginx_image_from_host("/usr/sbin/nginx", "/bin/busybox")?
+//! let busybox = example_images::busybox_image("/bin/busybox").ref_name("latest").build("/tmp/bb")?;
+//! let nginx = example_images::nginx_image_from_host("/usr/sbin/nginx", "/bin/busybox")?
 //!     .ref_name("latest")
 //!     .build("/tmp/nginx-oci")?;
 //! # let _ = (busybox, nginx); Ok(()) }
 //! ```
 
-use super::{ImageBuilder, ImageConfig, ImageError, Layer, Result};
+use registry_client::image::{ImageBuilder, ImageConfig, ImageError, Layer, Result};
 use std::path::{Path, PathBuf};
 
 /// The busybox applets linked in `bin/` by [`busybox_layer`].
