@@ -109,6 +109,7 @@ pub mod converge;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod flags;
 pub mod models;
 pub mod networks;
 pub mod nodes;
