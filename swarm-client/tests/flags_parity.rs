@@ -1500,8 +1500,8 @@ fn rejected_values_have_the_cli_reason() {
 fn help_is_the_docker_cli_help() {
     // Without a daemon the CLI hides no flag for its API version.
     for (cmd, ours) in [
-        ("create", swarm_client::flags::create_help("docker")),
-        ("update", swarm_client::flags::update_help("docker")),
+        ("create", swarm_client::flags::create_help("docker", &[])),
+        ("update", swarm_client::flags::update_help("docker", &[])),
     ] {
         let out = Command::new("docker")
             .args([

@@ -116,27 +116,65 @@ impl CreateFlags {
         S: Into<String>,
     {
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
-        let (flags, result) = Self::parse_partial(&args);
+        let (flags, _, result) = Self::parse_partial(&args, &[]);
         result.map(|()| flags)
+    }
+
+    /// As [`parse`](Self::parse), with a program's own flags parsed along docker's (by the same
+    /// rules; a boolean takes `--name=false`), e.g. a `--dry-run` of its own; their values come
+    /// back separately.
+    ///
+    /// # Errors
+    /// As [`parse`](Self::parse); `flag redefined: NAME` for an extra flag that clashes with
+    /// one of docker's.
+    pub fn parse_with<I, S>(
+        args: I,
+        extra: &[super::FlagDef],
+    ) -> Result<(Self, super::ExtraValues), FlagsError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        let (flags, extras, result) = Self::parse_partial(&args, extra);
+        result.map(|()| (flags, extras))
     }
 
     /// Parses what it can: the flags set before an error stay set (the docker CLI checks their
     /// API versions before it reports the parse error).
-    pub(crate) fn parse_partial(args: &[String]) -> (Self, Result<(), FlagsError>) {
+    pub(crate) fn parse_partial(
+        args: &[String],
+        extra: &[super::FlagDef],
+    ) -> (Self, super::ExtraValues, Result<(), FlagsError>) {
         let mut flags = Self::default();
-        let rest = pflag::parse(table::CREATE, args, false, |f, value| {
+        let mut extras = super::ExtraValues::default();
+        let table = match super::with_extra(table::CREATE, extra) {
+            Ok(t) => t,
+            Err(e) => return (flags, extras, Err(e)),
+        };
+        let rest = pflag::parse(&table, args, false, |f, value| {
+            if let Some(x) = extra.iter().find(|x| x.name == f.name) {
+                let value = if x.is_bool() {
+                    v::boolean(value)?.to_string()
+                } else {
+                    value.to_owned()
+                };
+                extras.push(x.name, value);
+                return Ok(());
+            }
             flags
                 .set(f.name, value)
                 .unwrap_or_else(|| Err(format!("flag --{} is not handled", f.name)))
         });
         let rest = match rest {
             Ok(r) => r,
-            Err(e) => return (flags, Err(e)),
+            Err(e) => return (flags, extras, Err(e)),
         };
         let mut positionals = rest.args.into_iter();
         let Some(image) = positionals.next() else {
             return (
                 flags,
+                extras,
                 Err(FlagsError::MissingArguments {
                     command: "service create",
                     expected: "at least 1 argument",
@@ -145,7 +183,7 @@ impl CreateFlags {
         };
         flags.image = image;
         flags.args = positionals.collect();
-        (flags, Ok(()))
+        (flags, extras, Ok(()))
     }
 
     /// pflag's `Set` for one flag of `service create`.

@@ -28,13 +28,13 @@ pub(crate) struct Positionals {
 ///
 /// `--help` and `-h` (docker's own help flag) stop with [`FlagsError::Help`].
 pub(crate) fn parse<F>(
-    table: &'static [FlagDef],
+    table: &[FlagDef],
     args: &[String],
     interspersed: bool,
     mut set: F,
 ) -> Result<Positionals, FlagsError>
 where
-    F: FnMut(&'static FlagDef, &str) -> Result<(), String>,
+    F: FnMut(&FlagDef, &str) -> Result<(), String>,
 {
     let mut out = Positionals::default();
     let mut i = 0;
@@ -71,9 +71,9 @@ fn display(flag: &FlagDef) -> String {
     }
 }
 
-fn apply<F>(flag: &'static FlagDef, value: &str, set: &mut F) -> Result<(), FlagsError>
+fn apply<F>(flag: &FlagDef, value: &str, set: &mut F) -> Result<(), FlagsError>
 where
-    F: FnMut(&'static FlagDef, &str) -> Result<(), String>,
+    F: FnMut(&FlagDef, &str) -> Result<(), String>,
 {
     set(flag, value).map_err(|reason| FlagsError::InvalidArgument {
         value: value.to_owned(),
@@ -84,7 +84,7 @@ where
 
 /// `--name[=value]`; returns the index of the next argument.
 fn long<F>(
-    table: &'static [FlagDef],
+    table: &[FlagDef],
     arg: &str,
     name: &str,
     args: &[String],
@@ -92,7 +92,7 @@ fn long<F>(
     set: &mut F,
 ) -> Result<usize, FlagsError>
 where
-    F: FnMut(&'static FlagDef, &str) -> Result<(), String>,
+    F: FnMut(&FlagDef, &str) -> Result<(), String>,
 {
     if name.starts_with(['-', '=']) {
         return Err(FlagsError::BadSyntax(arg.to_owned()));
@@ -123,14 +123,14 @@ where
 
 /// `-abc`, `-fvalue`, `-f=value`, `-f value`; returns the index of the next argument.
 fn short<F>(
-    table: &'static [FlagDef],
+    table: &[FlagDef],
     arg: &str,
     args: &[String],
     mut next: usize,
     set: &mut F,
 ) -> Result<usize, FlagsError>
 where
-    F: FnMut(&'static FlagDef, &str) -> Result<(), String>,
+    F: FnMut(&FlagDef, &str) -> Result<(), String>,
 {
     // pflag walks bytes; an argument is valid UTF-8 here, and only ASCII letters are
     // shorthands, so a non-ASCII byte is reported as the character it starts.
@@ -183,11 +183,7 @@ mod tests {
     /// The `(flag, value)` occurrences and the positional arguments.
     type Run = (Vec<(String, String)>, Vec<String>);
 
-    fn run(
-        table: &'static [FlagDef],
-        interspersed: bool,
-        args: &[&str],
-    ) -> Result<Run, FlagsError> {
+    fn run(table: &[FlagDef], interspersed: bool, args: &[&str]) -> Result<Run, FlagsError> {
         let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
         let mut seen = Vec::new();
         let p = parse(table, &args, interspersed, |f, v| {

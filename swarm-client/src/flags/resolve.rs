@@ -245,7 +245,7 @@ impl Client {
         S: Into<String>,
     {
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
-        let (flags, parsed) = CreateFlags::parse_partial(&args);
+        let (flags, _, parsed) = CreateFlags::parse_partial(&args, &[]);
         if let Err(e) = parsed {
             check_versions(table::CREATE, &flags.changed(), self.api_version())?;
             return Err(e);
@@ -275,7 +275,7 @@ impl Client {
         S: Into<String>,
     {
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
-        let (flags, parsed) = UpdateFlags::parse_partial(&args);
+        let (flags, _, parsed) = UpdateFlags::parse_partial(&args, &[]);
         if let Err(e) = parsed {
             check_versions(table::UPDATE, &flags.changed(), self.api_version())?;
             return Err(e);

@@ -15,6 +15,19 @@ pub struct FlagDef {
 }
 
 impl FlagDef {
+    /// A boolean flag of a program's own, parsed along docker's (see
+    /// [`CreateFlags::parse_with`](super::CreateFlags::parse_with)): `--name`, `--name=false`.
+    #[must_use]
+    pub const fn boolean(name: &'static str, usage: &'static str) -> Self {
+        Self::new(name, None, "", usage, None)
+    }
+
+    /// A flag of a program's own that takes a value, shown as `--name VALUE_TYPE` in help.
+    #[must_use]
+    pub const fn value(name: &'static str, value_type: &'static str, usage: &'static str) -> Self {
+        Self::new(name, None, value_type, usage, None)
+    }
+
     const fn new(
         name: &'static str,
         short: Option<char>,
