@@ -113,9 +113,9 @@ impl CreateFlags {
     pub fn parse<I, S>(args: I) -> Result<Self, FlagsError>
     where
         I: IntoIterator<Item = S>,
-        S: Into<String>,
+        S: AsRef<str>,
     {
-        let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
         let (flags, _, result) = Self::parse_partial(&args, &[]);
         result.map(|()| flags)
     }
@@ -133,9 +133,9 @@ impl CreateFlags {
     ) -> Result<(Self, super::ExtraValues), FlagsError>
     where
         I: IntoIterator<Item = S>,
-        S: Into<String>,
+        S: AsRef<str>,
     {
-        let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
         let (flags, extras, result) = Self::parse_partial(&args, extra);
         result.map(|()| (flags, extras))
     }

@@ -242,9 +242,9 @@ impl Client {
     ) -> Result<(CreateFlags, Created), FlagsError>
     where
         I: IntoIterator<Item = S>,
-        S: Into<String>,
+        S: AsRef<str>,
     {
-        let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
         let (flags, _, parsed) = CreateFlags::parse_partial(&args, &[]);
         if let Err(e) = parsed {
             check_versions(table::CREATE, &flags.changed(), self.api_version())?;
@@ -272,9 +272,9 @@ impl Client {
     ) -> Result<(UpdateFlags, Updated), FlagsError>
     where
         I: IntoIterator<Item = S>,
-        S: Into<String>,
+        S: AsRef<str>,
     {
-        let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
         let (flags, _, parsed) = UpdateFlags::parse_partial(&args, &[]);
         if let Err(e) = parsed {
             check_versions(table::UPDATE, &flags.changed(), self.api_version())?;
