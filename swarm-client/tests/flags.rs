@@ -826,3 +826,36 @@ fn typed_flags_built_in_code_are_checked_like_parsed_ones() {
     assert_eq!(spec.mode.replicas(), Some(2));
     assert_eq!(spec.container().unwrap().env, ["A=1"]);
 }
+
+/// A flag-like or plain argument.
+fn arg() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let names: Vec<String> = create_flags()
+        .iter()
+        .chain(update_flags())
+        .map(|f| format!("--{}", f.name()))
+        .collect();
+    prop_oneof![
+        proptest::sample::select(names),
+        "-[a-zA-Z]{1,3}(=[a-z0-9]{0,3})?",
+        "[a-z0-9=:/.,_-]{0,12}",
+        "--[a-z-]{1,8}=[ -~]{0,10}",
+        Just("--".to_owned()),
+    ]
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_argument_list_parses_or_is_refused_without_panicking(
+        args in proptest::collection::vec(arg(), 0..8)
+    ) {
+        if let Ok(f) = CreateFlags::parse(&args) {
+            let _ = f.to_spec();
+            let _ = f.check_api_version(ApiVersion::new(1, 41));
+        }
+        if let Ok(f) = UpdateFlags::parse(&args) {
+            let mut spec = ServiceSpec::default();
+            let _ = f.apply(&mut spec, &ObjectIds::default());
+        }
+    }
+}
