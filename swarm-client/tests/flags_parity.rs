@@ -45,12 +45,20 @@ impl Drop for Cleanup {
 }
 
 fn docker(host: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new("docker")
-        .arg("-H")
-        .arg(host)
-        .args(args)
-        .output()
-        .unwrap();
+    docker_in(host, None, args)
+}
+
+/// `docker -H HOST ARGS…`, with `DOCKER_CONFIG=config_dir` when given.
+fn docker_in(
+    host: &str,
+    config_dir: Option<&std::path::Path>,
+    args: &[&str],
+) -> (bool, String, String) {
+    let mut cmd = Command::new("docker");
+    if let Some(dir) = config_dir {
+        cmd.env("DOCKER_CONFIG", dir);
+    }
+    let out = cmd.arg("-H").arg(host).args(args).output().unwrap();
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -240,6 +248,27 @@ fn cli_error(stderr: &str) -> String {
     let text = stderr.split("\n\nUsage:").next().unwrap_or_default().trim();
     text.replace("Error response from daemon: ", "")
         .replace("docker: 'docker ", "'")
+}
+
+/// A docker config directory (removed when dropped) with credentials for the registry that
+/// needs them, for `--with-registry-auth`; the same config as a `DockerConfig`.
+fn auth_config() -> (tempfile::TempDir, sdk_core::DockerConfig) {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        env("DOCKWRIGHT_TEST_REGISTRY_USER"),
+        env("DOCKWRIGHT_TEST_REGISTRY_PASSWORD")
+    ));
+    let path = dir.path().join("config.json");
+    std::fs::write(
+        &path,
+        serde_json::json!({"auths": {env("DOCKWRIGHT_TEST_AUTH_REGISTRY"): {"auth": auth}}})
+            .to_string(),
+    )
+    .unwrap();
+    let config = sdk_core::DockerConfig::load_from(&path).unwrap();
+    (dir, config)
 }
 
 async fn client() -> Client {
@@ -1163,6 +1192,14 @@ const MORE_FLAG_SETS: &[&[&str]] = &[
         "SIGUSR1",
         "IMG/isolation",
     ],
+    &[
+        "--rollback-delay",
+        "3s",
+        "--rollback-failure-action",
+        "continue",
+        "IMG/rollback2",
+    ],
+    &["--with-registry-auth", "AUTHIMG/private"],
 ];
 
 /// `service create` argument lists the docker CLI refuses (`IMG` as above, `SECRET` a secret
@@ -1267,6 +1304,7 @@ const UPDATE_REFUSALS: &[&[&str]] = &[
 /// Replaces the placeholders of a flag set.
 struct Names {
     img: String,
+    auth_img: String,
     secret: String,
     secret2: String,
     config: String,
@@ -1278,7 +1316,8 @@ struct Names {
 
 impl Names {
     fn subst(&self, a: &str) -> String {
-        a.replace("IMG", &self.img)
+        a.replace("AUTHIMG", &self.auth_img)
+            .replace("IMG", &self.img)
             .replace("SECRET2", &self.secret2)
             .replace("SECRET", &self.secret)
             .replace("CONFIG2", &self.config2)
@@ -1305,6 +1344,7 @@ async fn service_create_specs_equal_the_docker_cli() {
     let config_name = format!("swarmspec-cfg-{run}");
     let (_secret, _) = create_object(&host, "secret", &secret_name, "pw\n");
     let (_config, _) = create_object(&host, "config", &config_name, "user root;\n");
+    let (config_dir, config) = auth_config();
     let env_dir = tempfile::tempdir().unwrap();
     let env_file = env_dir.path().join("env");
     std::fs::write(
@@ -1314,6 +1354,7 @@ async fn service_create_specs_equal_the_docker_cli() {
     .unwrap();
     let names = Names {
         img: format!("{registry}/absent"),
+        auth_img: format!("{}/absent", env("DOCKWRIGHT_TEST_AUTH_REGISTRY")),
         secret: secret_name.clone(),
         secret2: secret_name,
         config: config_name.clone(),
@@ -1342,7 +1383,7 @@ async fn service_create_specs_equal_the_docker_cli() {
             &cli_name,
         ];
         cli_args.extend(flags.iter().map(String::as_str));
-        let (ok, _, err) = docker(&host, &cli_args);
+        let (ok, _, err) = docker_in(&host, Some(config_dir.path()), &cli_args);
         assert!(ok, "docker CLI refused {set:?}: {err}");
         let cli = inspect_spec(&host, &cli_name);
         round_trips += assert_typed_round_trip(&client, &socket, &cli_name).await;
@@ -1358,13 +1399,22 @@ async fn service_create_specs_equal_the_docker_cli() {
         ];
         args.extend(flags.iter().cloned());
         let (parsed, created) = client
-            .service_create_from_args(&args, None)
+            .service_create_from_args(&args, Some(&config))
             .await
             .unwrap_or_else(|e| panic!("{set:?}: {e}"));
         assert_eq!(parsed.common.detach, Some(true));
         assert!(!created.id.is_empty());
         round_trips += assert_typed_round_trip(&client, &socket, &dw_name).await;
-        let ours = inspect_spec(&host, &dw_name);
+        let (mut cli, mut ours) = (cli, inspect_spec(&host, &dw_name));
+        // The CLI's generic resources come from a Go map (random order): compare them sorted.
+        for v in [&mut cli, &mut ours] {
+            if let Some(l) = v
+                .pointer_mut("/TaskTemplate/Resources/Reservations/GenericResources")
+                .and_then(|e| e.as_array_mut())
+            {
+                l.sort_by_key(|e| e.to_string());
+            }
+        }
         if cli != ours {
             let sent = CreateFlags::parse(&args).and_then(|f| f.to_spec());
             failures.push(format!(
@@ -1398,6 +1448,7 @@ async fn create_refusals_have_the_cli_message() {
     let (_secret, _) = create_object(&host, "secret", &secret_name, "pw\n");
     let names = Names {
         img: format!("{registry}/absent"),
+        auth_img: format!("{}/absent", env("DOCKWRIGHT_TEST_AUTH_REGISTRY")),
         secret: secret_name.clone(),
         secret2: secret_name,
         config: String::new(),
@@ -1568,6 +1619,7 @@ async fn service_update_specs_equal_the_docker_cli() {
     // others.
     let names = Names {
         img: format!("{registry}/absent"),
+        auth_img: format!("{}/absent", env("DOCKWRIGHT_TEST_AUTH_REGISTRY")),
         secret: format!("swarmupd-sec-{run}"),
         secret2: format!("swarmupd-sec2-{run}"),
         config: format!("swarmupd-cfg-{run}"),
@@ -1582,6 +1634,7 @@ async fn service_update_specs_equal_the_docker_cli() {
     let (_g4, _) = create_object(&host, "config", &names.config2, "{}\n");
     let (_n1, _) = NetworkGuard::create(&host, &names.net1);
     let (_n2, _) = NetworkGuard::create(&host, &names.net2);
+    let (config_dir, config) = auth_config();
     let sets: Vec<(&[&str], &[&str])> = UPDATE_SETS
         .iter()
         .map(|s| (&[][..], *s))
@@ -1610,7 +1663,7 @@ async fn service_update_specs_equal_the_docker_cli() {
         let mut cli_args = vec!["service", "update", "-d", "--no-resolve-image"];
         cli_args.extend(flags.iter().map(String::as_str));
         cli_args.push(&cli_name);
-        let (ok, _, err) = docker(&host, &cli_args);
+        let (ok, _, err) = docker_in(&host, Some(config_dir.path()), &cli_args);
         assert!(ok, "docker CLI refused {set:?} on {base:?}: {err}");
 
         // The service name first: flags may follow it, as in docker.
@@ -1621,7 +1674,7 @@ async fn service_update_specs_equal_the_docker_cli() {
         ];
         args.extend(flags.iter().cloned());
         let (_, updated) = client
-            .service_update_from_args(&args, None)
+            .service_update_from_args(&args, Some(&config))
             .await
             .unwrap_or_else(|e| panic!("{set:?} on {base:?}: {e}"));
         assert!(!updated.id.is_empty());
@@ -1678,6 +1731,7 @@ async fn update_refusals_and_rollback_match_the_docker_cli() {
     let run = fastrand_suffix();
     let names = Names {
         img: format!("{registry}/absent"),
+        auth_img: format!("{}/absent", env("DOCKWRIGHT_TEST_AUTH_REGISTRY")),
         secret: format!("swarmref-sec-{run}"),
         secret2: format!("swarmref-sec2-{run}"),
         config: format!("swarmref-cfg-{run}"),
@@ -1796,6 +1850,24 @@ const MORE_UPDATE_SETS_ON: &[(&[&str], &[&str])] = &[
     (&[], &["--image", "IMG/other", "--args", ""]),
     (&[], &["--limit-pids", "9", "--reserve-cpu", "1/2"]),
     (&[], &["--max-concurrent", "3", "--force"]),
+    (
+        &[],
+        &[
+            "-q",
+            "--rollback-failure-action",
+            "continue",
+            "--rollback-max-failure-ratio",
+            "0.2",
+            "--rollback-parallelism",
+            "3",
+            "--update-monitor",
+            "3s",
+        ],
+    ),
+    (
+        &[],
+        &["--with-registry-auth", "--image", "AUTHIMG/private:2"],
+    ),
     (
         &["--cap-add", "CHOWN", "--cap-drop", "MKNOD"],
         &[
