@@ -1862,6 +1862,8 @@ const MORE_UPDATE_SETS_ON: &[(&[&str], &[&str])] = &[
             "3",
             "--update-monitor",
             "3s",
+            "--update-order",
+            "start-first",
         ],
     ),
     (
