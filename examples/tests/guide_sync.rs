@@ -1,15 +1,15 @@
-//! The guide's complete test files are real tests: each ```rust block of
-//! docs/guide/testing.md that is a whole file (it starts with `//!`) must equal, byte for byte,
-//! the file under examples/tests/ that the text names just before it.
+//! The guide's complete test files are real tests: each ```rust block of a guide page that is a
+//! whole file (it starts with `//!`) must equal, byte for byte, the file under examples/tests/
+//! that the text names just before it.
 
 use std::path::Path;
 
-#[test]
-fn guide_test_blocks_equal_their_files() {
+/// Checks every whole-file block of `docs/guide/{page}` against its file; returns the files.
+fn whole_file_blocks_equal_their_files(page: &str) -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let page = std::fs::read_to_string(root.join("docs/guide/testing.md")).expect("testing.md");
+    let text = std::fs::read_to_string(root.join("docs/guide").join(page)).expect(page);
     let mut checked = Vec::new();
-    let mut rest = page.as_str();
+    let mut rest = text.as_str();
     while let Some(start) = rest.find("```rust\n") {
         let before = &rest[..start];
         let body_start = start + "```rust\n".len();
@@ -29,11 +29,17 @@ fn guide_test_blocks_equal_their_files() {
             std::fs::read_to_string(root.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(
             file == block,
-            "{name} differs from its block in docs/guide/testing.md: update both"
+            "{name} differs from its block in docs/guide/{page}: update both"
         );
         checked.push(name.to_owned());
     }
     checked.sort();
+    checked
+}
+
+#[test]
+fn guide_test_blocks_equal_their_files() {
+    let checked = whole_file_blocks_equal_their_files("testing.md");
     assert_eq!(
         checked,
         [
@@ -41,4 +47,10 @@ fn guide_test_blocks_equal_their_files() {
             "examples/tests/guide_credential_helper.rs"
         ]
     );
+}
+
+#[test]
+fn flags_guide_program_equals_its_file() {
+    let checked = whole_file_blocks_equal_their_files("flags.md");
+    assert_eq!(checked, ["examples/tests/guide_flags.rs"]);
 }

@@ -1,6 +1,7 @@
 //! Go's standard-library grammars the docker CLI reads its flags with: `strconv.ParseBool`,
-//! `ParseUint`/`ParseInt` (with base prefixes for base 0), `ParseFloat` (decimal),
-//! `time.ParseDuration`, `strconv.Quote` and `path/filepath.Clean`.
+//! `ParseUint`/`ParseInt` (with base prefixes for base 0), `ParseFloat` (decimal, 64 and 32
+//! bits), `math/big.Rat.SetString`, `net.ParseIP` and its printing, `time.ParseDuration`,
+//! `strconv.Quote` and `path/filepath.Clean`.
 
 use crate::error::{DurationError, Error, Result};
 pub use crate::quote::quote;
@@ -190,6 +191,172 @@ fn underscore_ok(s: &str) -> bool {
         saw = b'!';
     }
     saw != b'_'
+}
+
+/// `strconv.ParseFloat(s, 32)`: the grammar of [`parse_float`], rounded once, directly from the
+/// decimal text to the nearest `float32` (as Go does; not through `f64`).
+///
+/// # Errors
+/// [`Error::Float`]: invalid syntax, or out of range for a finite number beyond `f32`.
+///
+/// ```
+/// use sdk_grammar::go::parse_float32;
+/// assert_eq!(parse_float32("0.1"), Ok(0.1_f32));
+/// assert_eq!(
+///     parse_float32("1e39").unwrap_err().to_string(),
+///     "strconv.ParseFloat: parsing \"1e39\": value out of range"
+/// );
+/// ```
+pub fn parse_float32(s: &str) -> Result<f32> {
+    // The grammar check (and its errors) of the 64-bit parser, then Rust's correctly rounded
+    // f32 parser on the same digits.
+    let wide = parse_float(s).map_err(|e| match e {
+        Error::Float { out_of_range, .. } => Error::Float {
+            input: s.to_owned(),
+            out_of_range,
+        },
+        other => other,
+    })?;
+    if wide.is_nan() || wide.is_infinite() {
+        #[allow(clippy::cast_possible_truncation)] // NaN and infinities convert exactly
+        return Ok(wide as f32);
+    }
+    let plain: String = s.chars().filter(|c| *c != '_').collect();
+    let v: f32 = plain.parse().map_err(|_| Error::Float {
+        input: s.to_owned(),
+        out_of_range: false,
+    })?;
+    if v.is_infinite() {
+        return Err(Error::Float {
+            input: s.to_owned(),
+            out_of_range: true,
+        });
+    }
+    Ok(v)
+}
+
+/// `math/big.Rat.SetString` for the forms people type: a decimal number with an optional
+/// fraction and `e`/`E` exponent (`0.5`, `-1.25e-3`), or a fraction `a/b` of integers (each
+/// decimal or with Go's `0x`/`0o`/`0b`/leading-`0` prefixes; only `a` may be signed).
+///
+/// Returns `(numerator, denominator)` with a positive denominator (not reduced), or `None` where
+/// Go's `SetString` reports failure — and also for values beyond `i128` and for hexadecimal
+/// floating-point mantissas (`0x1p-2`), which Go would accept.
+///
+/// ```
+/// use sdk_grammar::go::parse_rat;
+/// assert_eq!(parse_rat("0.25"), Some((25, 100)));
+/// assert_eq!(parse_rat("-3/4"), Some((-3, 4)));
+/// assert_eq!(parse_rat("1e2"), Some((100, 1)));
+/// assert_eq!(parse_rat("1/0"), None);
+/// assert_eq!(parse_rat("abc"), None);
+/// ```
+#[must_use]
+pub fn parse_rat(s: &str) -> Option<(i128, i128)> {
+    if s.is_empty() {
+        return None;
+    }
+    if let Some((a, b)) = s.split_once('/') {
+        let num = parse_big_int(a, true)?;
+        let den = parse_big_int(b, false)?;
+        if den == 0 {
+            return None;
+        }
+        return Some((num, den));
+    }
+    let (neg, rest) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (mantissa, exp) = match rest.find(['e', 'E']) {
+        Some(i) => {
+            let e = &rest[i + 1..];
+            let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+            if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            (&rest[..i], e.parse::<i32>().ok()?)
+        }
+        None => (rest, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.is_empty() && frac.is_empty()
+        || !int.bytes().all(|c| c.is_ascii_digit())
+        || !frac.bytes().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let mut num: i128 = 0;
+    for c in int.bytes().chain(frac.bytes()) {
+        num = num.checked_mul(10)?.checked_add(i128::from(c - b'0'))?;
+    }
+    let scale = i32::try_from(frac.len()).ok()?.checked_sub(exp)?;
+    let pow = |n: i32| 10i128.checked_pow(u32::try_from(n).ok()?);
+    let (num, den) = if scale >= 0 {
+        (num, pow(scale)?)
+    } else {
+        (num.checked_mul(pow(-scale)?)?, 1)
+    };
+    Some((if neg { -num } else { num }, den))
+}
+
+/// `big.Int.SetString(s, 0)` (a signed integer) or the natural number of a `Rat`'s denominator:
+/// Go's base prefixes, `_` only with a prefix.
+fn parse_big_int(s: &str, signed: bool) -> Option<i128> {
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') if signed => (true, &s[1..]),
+        Some(b'+') if signed => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = digits.to_ascii_lowercase();
+    let (radix, body, prefixed) = if let Some(r) = lower.strip_prefix("0x") {
+        (16, r, true)
+    } else if let Some(r) = lower.strip_prefix("0o") {
+        (8, r, true)
+    } else if let Some(r) = lower.strip_prefix("0b") {
+        (2, r, true)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..], true)
+    } else {
+        (10, lower.as_str(), false)
+    };
+    if body.contains('_') && (!prefixed || !underscore_ok(digits)) {
+        return None;
+    }
+    let body: String = body.chars().filter(|c| *c != '_').collect();
+    if body.is_empty() {
+        return None;
+    }
+    let mut n: i128 = 0;
+    for c in body.chars() {
+        let d = c.to_digit(radix)?;
+        n = n
+            .checked_mul(i128::from(radix))?
+            .checked_add(i128::from(d))?;
+    }
+    Some(if neg { -n } else { n })
+}
+
+/// `net.ParseIP(s).String()`: the canonical text of an IPv4 or IPv6 address (IPv4-mapped IPv6
+/// addresses print as IPv4, IPv6 zero runs as `::`), or `None` when Go's `ParseIP` refuses it
+/// (zones, brackets, leading zeros in IPv4 octets).
+///
+/// ```
+/// use sdk_grammar::go::parse_ip;
+/// assert_eq!(parse_ip("0:0:0:0:0:0:0:1").as_deref(), Some("::1"));
+/// assert_eq!(parse_ip("::ffff:10.0.0.1").as_deref(), Some("10.0.0.1"));
+/// assert_eq!(parse_ip("[::1]"), None);
+/// ```
+#[must_use]
+pub fn parse_ip(s: &str) -> Option<String> {
+    match s.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(a) => Some(a.to_string()),
+        std::net::IpAddr::V6(a) => Some(
+            a.to_ipv4_mapped()
+                .map_or_else(|| a.to_string(), |m| m.to_string()),
+        ),
+    }
 }
 
 /// `strconv.ParseFloat(s, 64)` for decimal numbers: an optional sign, digits with an optional
@@ -688,6 +855,57 @@ mod tests {
             ("/../abc", "/abc"),
         ] {
             assert_eq!(clean_path(p), want, "{p}");
+        }
+    }
+
+    #[test]
+    fn float32_rounds_once_like_go() {
+        assert_eq!(parse_float32("0.5"), Ok(0.5));
+        assert_eq!(parse_float32("1_0.5"), Ok(10.5));
+        assert_eq!(parse_float32("16777217"), Ok(16_777_216.0));
+        assert!(parse_float32("inf").unwrap().is_infinite());
+        assert_eq!(
+            parse_float32("x").unwrap_err().to_string(),
+            "strconv.ParseFloat: parsing \"x\": invalid syntax"
+        );
+        assert_eq!(
+            parse_float32("-4e38").unwrap_err().to_string(),
+            "strconv.ParseFloat: parsing \"-4e38\": value out of range"
+        );
+    }
+
+    #[test]
+    fn rats_like_big_rat() {
+        for (s, want) in [
+            ("2", Some((2, 1))),
+            ("+.5", Some((5, 10))),
+            ("1.", Some((1, 1))),
+            ("1.5e-1", Some((15, 100))),
+            ("-2E2", Some((-200, 1))),
+            ("010/2", Some((8, 2))),
+            ("0x10/0b10", Some((16, 2))),
+            ("-1/3", Some((-1, 3))),
+            ("1/-3", None),
+            ("1/0", None),
+            ("", None),
+            (".", None),
+            ("1e", None),
+            ("1.2.3", None),
+            ("0x1p-2", None),
+            ("1_000", None),
+            ("0x1_0/1", Some((16, 1))),
+        ] {
+            assert_eq!(parse_rat(s), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn ips_print_like_go() {
+        assert_eq!(parse_ip("10.0.0.1").as_deref(), Some("10.0.0.1"));
+        assert_eq!(parse_ip("fe80:0:0::1").as_deref(), Some("fe80::1"));
+        assert_eq!(parse_ip("::1.2.3.4").as_deref(), Some("::102:304"));
+        for bad in ["010.0.0.1", "fe80::1%eth0", "1.2.3", " 1.2.3.4", ""] {
+            assert_eq!(parse_ip(bad), None, "{bad:?}");
         }
     }
 }

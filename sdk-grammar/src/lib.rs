@@ -4,7 +4,8 @@
 //! `lb-config`) can use it as well as the clients:
 //!
 //! - [`go`]: Go's `strconv.ParseBool`, `strconv.ParseUint`/`ParseInt` with base prefixes,
-//!   `strconv.ParseFloat` (decimal), `time.ParseDuration`, `strconv.Quote` and
+//!   `strconv.ParseFloat` (decimal, 64 and 32 bits), `math/big.Rat.SetString`,
+//!   `net.ParseIP` with Go's printing, `time.ParseDuration`, `strconv.Quote` and
 //!   `path/filepath.Clean`, with Go's error texts (the docker CLI prints them).
 //! - [`csv`]: one record as Go's `encoding/csv` reader reads it (the docker CLI's `--mount`,
 //!   `--publish`, `--secret`, `--network` values) and the field writer for the reverse.

@@ -8,6 +8,9 @@
 //! - [`spec::ServiceSpec`] and its builder, with the docker CLI's `--mount`
 //!   ([`mount::MountSpec`]) and `--publish` ([`port::PortSpec`]) grammars: a spec built from the
 //!   same flags serialises to the JSON `docker service create` sends.
+//! - [`flags`]: docker 28's `service create`/`service update` argument lists, parsed with
+//!   docker's own rules, to the spec the docker CLI sends
+//!   ([`Client::service_create_from_args`], [`Client::service_update_from_args`]).
 //! - Feature `mock`: `mock::MockSwarm`, a stateful fake manager on `tcp://127.0.0.1:PORT` for
 //!   testing your own automation (tasks move to `running` after a delay, version checks, exec and
 //!   logs recording, fault knobs).
@@ -109,6 +112,7 @@ pub mod converge;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod flags;
 pub mod models;
 pub mod networks;
 pub mod nodes;

@@ -85,6 +85,9 @@ pub struct Mount {
     /// `TmpfsOptions`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tmpfs_options: Option<TmpfsOptions>,
+    /// Fields this crate does not model (e.g. `ClusterOptions`, tmpfs `Options`), kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// `BindOptions` of a bind mount.
@@ -107,6 +110,9 @@ pub struct BindOptions {
     /// `ReadOnlyForceRecursive` (`bind-recursive=readonly`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub read_only_force_recursive: bool,
+    /// Fields this crate does not model (e.g. `ClusterOptions`, tmpfs `Options`), kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// `VolumeOptions` of a volume mount.
@@ -126,6 +132,9 @@ pub struct VolumeOptions {
     /// `DriverConfig`: the volume driver and its options (`type`, `o`, `device` for NFS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub driver_config: Option<Driver>,
+    /// Fields this crate does not model (e.g. `ClusterOptions`, tmpfs `Options`), kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// A volume driver with options (`DriverConfig`).
@@ -139,6 +148,9 @@ pub struct Driver {
     /// `Options` passed to the driver.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub options: BTreeMap<String, String>,
+    /// Fields this crate does not model (e.g. `ClusterOptions`, tmpfs `Options`), kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// `ImageOptions` of an image mount.
@@ -149,6 +161,9 @@ pub struct ImageOptions {
     /// `Subpath` of the image to mount.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub subpath: String,
+    /// Fields this crate does not model (e.g. `ClusterOptions`, tmpfs `Options`), kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// `TmpfsOptions` of a tmpfs mount.
@@ -162,6 +177,9 @@ pub struct TmpfsOptions {
     /// `Mode` (`tmpfs-mode`, octal in the CLI, a number in JSON).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub mode: u32,
+    /// Fields this crate does not model (e.g. `ClusterOptions`, tmpfs `Options`), kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// Why a `--mount` value was rejected. The `Display` text is the docker CLI's reason.
@@ -228,7 +246,7 @@ pub enum MountError {
         "option 'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be specified in conjunction"
     )]
     ForceReadonlyNeedsRprivate,
-    /// A [`Mount`] that no `--mount` string produces (e.g. a relative `./` source, an empty label
+    /// A [`Mount`] that no `--mount` string produces (e.g. a relative source starting with `.`, an empty label
     /// key), so it cannot become a [`MountSpec`].
     #[error("mount cannot be written as a --mount value: {reason}")]
     NotRepresentable {
@@ -240,8 +258,8 @@ pub enum MountError {
 /// One parsed `--mount` value: an Engine API [`Mount`] that some `--mount` string produces.
 ///
 /// - [`FromStr`] accepts exactly what docker CLI 28 accepts (errors carry the CLI's reason).
-///   Like the CLI, a source of `.` or starting with `./` is made absolute against the current
-///   directory.
+///   Like the CLI (28.2), a relative source starting with `.` (`.`, `./x`, `../x`) is made
+///   absolute against the current directory.
 /// - [`Display`](fmt::Display) writes a `--mount` string the CLI accepts; it parses back to an
 ///   equal value.
 /// - Serde: serialises as the Engine API `Mount` JSON; deserialises from that JSON or from a
@@ -319,9 +337,14 @@ impl FromStr for MountSpec {
                 "type" => m.r#type = MountType::from(val.to_lowercase()),
                 "source" | "src" => {
                     m.source = val.to_owned();
-                    let cwd = std::env::current_dir().ok();
-                    if let Some(cwd) = cwd.as_ref().and_then(|c| c.to_str())
-                        && (val == "." || val.starts_with("./"))
+                    // docker 28's MountOpt: a relative source starting with `.` (`.`, `./x`,
+                    // `../x`, `.x`) is made absolute against the working directory.
+                    if !val.starts_with('/')
+                        && val.starts_with('.')
+                        && let Some(cwd) = std::env::current_dir()
+                            .ok()
+                            .as_ref()
+                            .and_then(|c| c.to_str())
                     {
                         m.source = sdk_grammar::go::clean_path(&format!("{cwd}/{val}"));
                     }

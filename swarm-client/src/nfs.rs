@@ -33,6 +33,7 @@ impl From<&NfsVolume> for Driver {
         Self {
             name: String::new(),
             options: v.driver_opts().into_vec().into_iter().collect(),
+            ..Self::default()
         }
     }
 }

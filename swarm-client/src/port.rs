@@ -2,8 +2,9 @@
 //!
 //! Long syntax: `mode=host,target=80,published=8080,protocol=udp` (one CSV record; keys and
 //! values are case-insensitive; no ranges). Short syntax: `80`, `8080:80`, `8080:80/udp`,
-//! `8000-8002:80-82`, `8000-8002:80` (one target, a range of published ports), `:80`; a host IP
-//! is rejected ("hostip is not supported"). Errors carry the docker CLI 28's reason texts.
+//! `8000-8002:80-82`, `8000-8002:80` (one target, a range of published ports), `:80`; like
+//! go-connections, anything after a second `/` is ignored (`80/udp/x`); a host IP is rejected
+//! ("hostip is not supported"). Errors carry the docker CLI 28's reason texts.
 //!
 //! ```
 //! use swarm_client::port::PortSpec;
@@ -16,6 +17,7 @@
 //! assert_eq!("8000-8001:80-81".parse::<PortSpec>().unwrap().configs().len(), 2);
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -66,6 +68,9 @@ pub struct PortConfig {
     /// `PublishMode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish_mode: Option<PublishMode>,
+    /// Fields this crate does not model (e.g. `ClusterOptions`, tmpfs `Options`), kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// Why a `--publish` value was rejected. The `Display` text is the docker CLI's reason.
@@ -280,6 +285,7 @@ fn strip_brackets(ip: &str) -> Result<String, PortError> {
 }
 
 fn parse_short(raw: &str) -> Result<Vec<PortConfig>, PortError> {
+    // go-connections `nat.ParsePortSpec`, its checks in its order.
     let parts: Vec<&str> = raw.split(':').collect();
     let n = parts.len();
     let (ip, host_port, container) = match n {
@@ -287,25 +293,24 @@ fn parse_short(raw: &str) -> Result<Vec<PortConfig>, PortError> {
         2 => (String::new(), parts[0], parts[1]),
         _ => (parts[..n - 2].join(":"), parts[n - 2], parts[n - 1]),
     };
-    let (port, proto) = container.split_once('/').unwrap_or((container, ""));
-    if port.is_empty() {
-        return Err(PortError::NoPort(raw.to_owned()));
-    }
-    let proto = if proto.is_empty() {
-        "tcp".to_owned()
-    } else {
-        proto.to_lowercase()
+    // `SplitProtoPort`: `PORT[/PROTO[/anything]]`; a missing or empty protocol is tcp.
+    let pp: Vec<&str> = container.split('/').collect();
+    let (proto, port) = match pp[..] {
+        [""] | ["", ..] => ("", ""),
+        [p] => ("tcp", p),
+        [p, "", ..] => ("tcp", p),
+        [p, proto, ..] => (proto, p),
+        [] => ("", ""),
     };
-    let protocol = Protocol::from(proto.clone());
-    if matches!(protocol, Protocol::Unknown(_)) {
-        return Err(PortError::InvalidProto(proto));
-    }
     let mut ip = ip;
     if ip.starts_with('[') {
         ip = strip_brackets(&ip)?;
     }
     if !ip.is_empty() && ip.parse::<std::net::IpAddr>().is_err() {
         return Err(PortError::InvalidIp(ip));
+    }
+    if port.is_empty() {
+        return Err(PortError::NoPort(raw.to_owned()));
     }
     let (start, end) =
         parse_range(port).ok_or_else(|| PortError::InvalidContainerPort(port.to_owned()))?;
@@ -321,6 +326,10 @@ fn parse_short(raw: &str) -> Result<Vec<PortConfig>, PortError> {
         }
         host = Some((hs, he));
     }
+    let protocol = Protocol::from(proto.to_lowercase());
+    if matches!(protocol, Protocol::Unknown(_)) {
+        return Err(PortError::InvalidProto(proto.to_owned()));
+    }
     if !ip.is_empty() {
         return Err(PortError::HostIpNotSupported);
     }
@@ -330,6 +339,7 @@ fn parse_short(raw: &str) -> Result<Vec<PortConfig>, PortError> {
         target_port: target,
         published_port: published,
         publish_mode: Some(PublishMode::Ingress),
+        extra: BTreeMap::new(),
     };
     let mut out = Vec::new();
     match host {

@@ -35,3 +35,14 @@ pub(crate) fn go_f32<S: serde::Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Er
     let shortest: f64 = v.to_string().parse().unwrap_or(f64::from(*v));
     s.serialize_f64(shortest)
 }
+
+/// `deserialize_with` for a Go pointer field written without `omitempty` (the key is always
+/// there, `null` when nil) that a caller's JSON may still leave out: `None` when the key is
+/// absent (with `#[serde(default)]`), `Some(None)` for `null`, `Some(Some(v))` for a value.
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Some(Option::<T>::deserialize(d)?))
+}

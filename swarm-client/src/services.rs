@@ -9,7 +9,7 @@ use crate::client::{Client, Req, filters_json};
 use crate::error::{Error, Result};
 use crate::models::{IdResponse, Service};
 use crate::path::{segment, segments};
-use crate::spec::{ServiceMode, ServiceSpec};
+use crate::spec::{Platform, ServiceMode, ServiceSpec};
 use crate::stream::{FrameStream, frames_idle};
 
 /// Options of [`Client::service_create`].
@@ -439,6 +439,20 @@ impl Client {
         image: &str,
         auth: Option<&RegistryAuth>,
     ) -> Result<String> {
+        Ok(self.distribution_inspect(image, auth).await?.digest)
+    }
+
+    /// `GET /distribution/{image}/json`: the digest the registry has for `image` and the
+    /// platforms its index lists (what the docker CLI records in a service's placement).
+    ///
+    /// # Errors
+    /// API errors (e.g. unknown image, registry unreachable); [`Error::Stream`] for a reply
+    /// without a digest.
+    pub async fn distribution_inspect(
+        &self,
+        image: &str,
+        auth: Option<&RegistryAuth>,
+    ) -> Result<DistributionInspect> {
         let req = Req::new(
             Method::GET,
             format!("/distribution/{}/json", segments("image", image)?),
@@ -447,12 +461,42 @@ impl Client {
         let endpoint = req.endpoint();
         let resp = self.call(req).await?;
         let v: Value = self.decode(resp, &endpoint).await?;
-        v.pointer("/Descriptor/digest")
+        let digest = v
+            .pointer("/Descriptor/digest")
             .and_then(Value::as_str)
             .map(str::to_owned)
             .ok_or_else(|| Error::Stream {
                 endpoint,
                 message: "reply has no Descriptor.digest".into(),
+            })?;
+        let platforms = v
+            .get("Platforms")
+            .and_then(Value::as_array)
+            .map(|ps| {
+                ps.iter()
+                    .map(|p| {
+                        let field =
+                            |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+                        Platform {
+                            architecture: field("architecture"),
+                            os: field("os"),
+                            ..Platform::default()
+                        }
+                    })
+                    .collect()
             })
+            .unwrap_or_default();
+        Ok(DistributionInspect { digest, platforms })
     }
+}
+
+/// What the registry has for an image ([`Client::distribution_inspect`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DistributionInspect {
+    /// The manifest (or index) digest, `sha256:…`.
+    pub digest: String,
+    /// The platforms of the index (architecture and OS only); empty for a single manifest
+    /// whose platform the registry does not list.
+    pub platforms: Vec<Platform>,
 }

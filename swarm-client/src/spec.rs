@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use crate::mount::{Mount, MountSpec};
 use crate::port::{PortConfig, PortSpec};
-use crate::serde_util::{go_f32, is_false, is_zero, null_as_default};
+use crate::serde_util::{go_f32, is_false, is_zero, null_as_default, present};
 use crate::string_enum::string_enum;
 
 /// Nanoseconds of a [`Duration`], saturating at `i64::MAX` (292 years).
@@ -159,6 +159,9 @@ pub struct ContainerSpec {
         deserialize_with = "null_as_default"
     )]
     pub groups: Vec<String>,
+    /// `Privileges`: credential spec, SELinux context, and what newer daemons add.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privileges: Option<Privileges>,
     /// `Init`: run an init process (the CLI always sends it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
@@ -250,6 +253,129 @@ pub struct ContainerSpec {
     pub extra: BTreeMap<String, Value>,
 }
 
+/// `Privileges` of a container.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct Privileges {
+    /// `CredentialSpec` (Windows). Go always writes the key (`null` when none): `Some(None)`
+    /// is that `null`, `None` a key that was left out (and stays out).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub credential_spec: Option<Option<CredentialSpec>>,
+    /// `SELinuxContext` (kept as JSON), present/`null`/absent like `credential_spec`.
+    #[serde(
+        default,
+        rename = "SELinuxContext",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub selinux_context: Option<Option<Value>>,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `CredentialSpec` of a Windows container: one of a config (by ID), a file or a registry key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct CredentialSpec {
+    /// `Config`: the ID of a swarm config holding the spec.
+    #[serde(default)]
+    pub config: String,
+    /// `File`: a file under the daemon's `CredentialSpecs` directory.
+    #[serde(default)]
+    pub file: String,
+    /// `Registry`: a registry value name.
+    #[serde(default)]
+    pub registry: String,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// A user-defined resource a task reserves (`GenericResource`): discrete (`gpu=2`) or named.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct GenericResource {
+    /// `NamedResourceSpec`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named_resource_spec: Option<NamedGenericResource>,
+    /// `DiscreteResourceSpec`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discrete_resource_spec: Option<DiscreteGenericResource>,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl GenericResource {
+    /// A discrete resource: `kind` × `value` (the CLI's `--generic-resource KIND=N`).
+    #[must_use]
+    pub fn discrete(kind: impl Into<String>, value: i64) -> Self {
+        Self {
+            discrete_resource_spec: Some(DiscreteGenericResource {
+                kind: kind.into(),
+                value,
+                extra: BTreeMap::new(),
+            }),
+            ..Self::default()
+        }
+    }
+}
+
+/// `NamedResourceSpec` of a generic resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct NamedGenericResource {
+    /// `Kind`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// `Value`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub value: String,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `DiscreteResourceSpec` of a generic resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct DiscreteGenericResource {
+    /// `Kind`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// `Value` (left out when 0, as Go writes it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub value: i64,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// A platform the service's image supports (`Platform`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Platform {
+    /// `Architecture` (`amd64`; empty for `arm`, as the docker CLI records it).
+    #[serde(default, rename = "Architecture")]
+    pub architecture: String,
+    /// `OS` (`linux`).
+    #[serde(default, rename = "OS")]
+    pub os: String,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
 /// `Healthcheck` of a container (`HealthConfig`); durations in nanoseconds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -277,6 +403,9 @@ pub struct HealthConfig {
     /// `Retries`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retries: i64,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// `DNSConfig` of a container.
@@ -305,6 +434,9 @@ pub struct DnsConfig {
         deserialize_with = "null_as_default"
     )]
     pub options: Vec<String>,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// Where a secret or config appears in the container (`File`).
@@ -324,6 +456,9 @@ pub struct FileTarget {
     /// `Mode` (file mode bits).
     #[serde(default)]
     pub mode: u32,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// A secret referenced by a service (`SecretReference`).
@@ -340,6 +475,9 @@ pub struct SecretReference {
     /// `SecretName`.
     #[serde(default)]
     pub secret_name: String,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// A config referenced by a service (`ConfigReference`).
@@ -359,6 +497,9 @@ pub struct ConfigReference {
     /// `ConfigName`.
     #[serde(default)]
     pub config_name: String,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// A ulimit (`Ulimit`).
@@ -372,6 +513,9 @@ pub struct Ulimit {
     pub hard: i64,
     /// `Soft` limit.
     pub soft: i64,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// `Resources` of a task.
@@ -385,6 +529,9 @@ pub struct ResourceRequirements {
     /// `Reservations`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reservations: Option<Resources>,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// Resource `Limits`.
@@ -401,6 +548,9 @@ pub struct Limit {
     /// `Pids` (0 = unlimited).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub pids: i64,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// Resource `Reservations`.
@@ -414,13 +564,16 @@ pub struct Resources {
     /// `MemoryBytes`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub memory_bytes: i64,
-    /// `GenericResources` (kept as JSON).
+    /// `GenericResources` (the CLI's `--generic-resource KIND=N`).
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "null_as_default"
     )]
-    pub generic_resources: Vec<Value>,
+    pub generic_resources: Vec<GenericResource>,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 string_enum! {
@@ -452,6 +605,9 @@ pub struct RestartPolicy {
     /// `Window` used to evaluate the policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<i64>,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// `Placement` of tasks.
@@ -476,13 +632,16 @@ pub struct Placement {
     /// `MaxReplicas` per node (0 = unlimited).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub max_replicas: u64,
-    /// `Platforms` (kept as JSON: `{"Architecture":…,"OS":…}`).
+    /// `Platforms` the image supports (what the docker CLI records when it pins the digest).
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "null_as_default"
     )]
-    pub platforms: Vec<Value>,
+    pub platforms: Vec<Platform>,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// A placement preference: `{"Spread":{"SpreadDescriptor":"node.labels.zone"}}`.
@@ -493,6 +652,9 @@ pub struct PlacementPreference {
     /// `Spread`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spread: Option<SpreadOver>,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// `Spread` of a placement preference.
@@ -503,6 +665,9 @@ pub struct SpreadOver {
     /// `SpreadDescriptor`: a label like `node.labels.zone`.
     #[serde(default)]
     pub spread_descriptor: String,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// A network attachment (`NetworkAttachmentConfig`).
@@ -527,6 +692,9 @@ pub struct NetworkAttachmentConfig {
         deserialize_with = "null_as_default"
     )]
     pub driver_opts: BTreeMap<String, String>,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// A log driver (`LogDriver`).
@@ -544,6 +712,9 @@ pub struct LogDriver {
         deserialize_with = "null_as_default"
     )]
     pub options: BTreeMap<String, String>,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// `Mode` of a service: replicated (with a replica count), global, or one of the job modes.
@@ -578,7 +749,10 @@ impl ServiceMode {
     /// Replicated mode with `n` replicas.
     #[must_use]
     pub fn replicated(n: u64) -> Self {
-        Self::Replicated(Replicated { replicas: Some(n) })
+        Self::Replicated(Replicated {
+            replicas: Some(n),
+            extra: BTreeMap::new(),
+        })
     }
 
     /// Global mode.
@@ -631,6 +805,9 @@ pub struct Replicated {
     /// `Replicas` (the daemon defaults to 1 when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u64>,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// `ReplicatedJob` mode.
@@ -644,6 +821,9 @@ pub struct ReplicatedJob {
     /// `TotalCompletions`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_completions: Option<u64>,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// An empty JSON object (`Global`, `GlobalJob`).
@@ -742,6 +922,9 @@ pub struct EndpointSpec {
         deserialize_with = "null_as_default"
     )]
     pub ports: Vec<PortConfig>,
+    /// Fields this crate does not model, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// Why [`ServiceSpecBuilder::build`] refused a spec.
@@ -806,6 +989,7 @@ impl ServiceSpec {
                     resources: Some(ResourceRequirements {
                         limits: Some(Limit::default()),
                         reservations: Some(Resources::default()),
+                        extra: BTreeMap::new(),
                     }),
                     placement: Some(Placement::default()),
                     ..TaskSpec::default()
@@ -813,6 +997,7 @@ impl ServiceSpec {
                 endpoint_spec: Some(EndpointSpec {
                     mode: Some(EndpointMode::Vip),
                     ports: Vec::new(),
+                    extra: BTreeMap::new(),
                 }),
                 ..Self::default()
             },
@@ -960,7 +1145,9 @@ impl ServiceSpecBuilder {
         self.placement().preferences.push(PlacementPreference {
             spread: Some(SpreadOver {
                 spread_descriptor: descriptor.into(),
+                extra: BTreeMap::new(),
             }),
+            extra: BTreeMap::new(),
         });
         self
     }
@@ -1069,10 +1256,12 @@ impl ServiceSpecBuilder {
         self.spec.mode = match self.mode {
             BuilderMode::Replicated => ServiceMode::Replicated(Replicated {
                 replicas: self.replicas,
+                extra: BTreeMap::new(),
             }),
             BuilderMode::ReplicatedJob => ServiceMode::ReplicatedJob(ReplicatedJob {
                 max_concurrent: self.replicas,
                 total_completions: self.replicas,
+                extra: BTreeMap::new(),
             }),
             BuilderMode::Global | BuilderMode::GlobalJob => {
                 if self.replicas.is_some() {

@@ -105,6 +105,52 @@ fn mount_relative_source_is_made_absolute_like_the_cli() {
     let cwd = std::env::current_dir().unwrap();
     let m: MountSpec = "type=bind,source=./data/../www,target=/w".parse().unwrap();
     assert_eq!(m.mount().source, format!("{}/www", cwd.display()));
+    // docker 28.2's MountOpt resolves every relative source that starts with `.`.
+    let parent = cwd.parent().unwrap_or(&cwd);
+    let m: MountSpec = "type=bind,source=../www,target=/w".parse().unwrap();
+    let want = if parent == std::path::Path::new("/") {
+        "/www".to_owned()
+    } else {
+        format!("{}/www", parent.display())
+    };
+    assert_eq!(m.mount().source, want);
+    let m: MountSpec = "type=bind,source=.hidden,target=/w".parse().unwrap();
+    assert_eq!(m.mount().source, format!("{}/.hidden", cwd.display()));
+    // Other relative sources (volume names) are kept.
+    let m: MountSpec = "source=data,target=/w".parse().unwrap();
+    assert_eq!(m.mount().source, "data");
+}
+
+#[test]
+fn publish_short_form_ignores_what_follows_a_second_slash_like_go_connections() {
+    for (input, target, published, proto) in [
+        ("80/udp/x", 80, 0, "udp"),
+        ("8080:80/tcp/", 80, 8080, "tcp"),
+        ("8080:80/", 80, 8080, "tcp"),
+        ("8080:80//udp", 80, 8080, "tcp"),
+        ("53/UDP", 53, 0, "udp"),
+    ] {
+        let p: PortSpec = input.parse().unwrap_or_else(|e| panic!("{input}: {e}"));
+        let c = &p.configs()[0];
+        assert_eq!(
+            (
+                c.target_port,
+                c.published_port,
+                c.protocol.as_ref().map(|p| p.as_str())
+            ),
+            (target, published, Some(proto)),
+            "{input}"
+        );
+    }
+    // The protocol error keeps the case as written; the port is checked first, as in Go.
+    assert_eq!(
+        "80/XYZ".parse::<PortSpec>().unwrap_err().to_string(),
+        "invalid proto: XYZ"
+    );
+    assert_eq!(
+        "abc/xyz".parse::<PortSpec>().unwrap_err().to_string(),
+        "invalid containerPort: abc"
+    );
 }
 
 /// Rejections with the docker CLI 28.2.2's reason texts (captured from `docker service create`).

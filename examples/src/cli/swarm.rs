@@ -4,18 +4,18 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use futures_util::StreamExt;
-use serde_json::{Value, json};
+use serde_json::Value;
+use swarm_client::Client;
 use swarm_client::converge::{Progress, WaitOptions};
 use swarm_client::exec::{ExecOptions, NodeEndpoints};
+use swarm_client::flags::{self as docker_flags, CreateFlags, FlagDef, FlagsError, UpdateFlags};
 use swarm_client::models::{Availability, NodeRole, Service, TaskState};
 use swarm_client::nodes::{NodeUpdate, node_table, render_table};
-use swarm_client::services::{CreateOptions, LogsOptions, UpdateOptions};
+use swarm_client::services::LogsOptions;
 use swarm_client::stream::StreamKind;
 use swarm_client::swarm::{InitRequest, JoinRequest, Rotate};
 use swarm_client::tasks::{ServiceSlot, TaskFilter};
-use swarm_client::{Client, RegistryAuth};
 
-use super::specs::{ServiceFlags, UpdateFlags, lookup_object_ids};
 use super::{CliError, CliResult, connect, print_json, secs};
 
 /// Commands of this area.
@@ -162,41 +162,29 @@ pub struct WaitFlags {
 /// Subcommands of `service`.
 #[derive(Debug, Subcommand)]
 pub enum ServiceCommand {
-    /// Create a new service; prints its ID.
+    /// Create a new service, with docker's flags and arguments (`--help` lists them); prints
+    /// its ID and waits for convergence unless `-d`.
+    #[command(disable_help_flag = true)]
     Create {
-        /// The docker CLI's service flags.
-        #[command(flatten)]
-        flags: Box<ServiceFlags>,
-        /// Waiting.
-        #[command(flatten)]
-        wait: WaitFlags,
-        /// Print the ServiceSpec JSON and do not send it.
-        #[arg(long)]
-        dry_run: bool,
-        /// Do not query the registry to resolve image digest.
-        #[arg(long)]
-        no_resolve_image: bool,
+        /// `[OPTIONS] IMAGE [COMMAND] [ARG...]`, as `docker service create` takes them.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
     },
-    /// Update a service.
+    /// Update a service, with docker's flags (`--help` lists them); waits unless `-d`.
+    #[command(disable_help_flag = true)]
     Update {
-        /// The docker CLI's update flags.
-        #[command(flatten)]
-        flags: Box<UpdateFlags>,
-        /// Rollback to previous specification.
-        #[arg(long)]
-        rollback: bool,
-        /// Send registry authentication details to swarm agents.
-        #[arg(long)]
-        with_registry_auth: bool,
-        /// Do not query the registry to resolve image digest.
-        #[arg(long)]
-        no_resolve_image: bool,
-        /// Waiting.
-        #[command(flatten)]
-        wait: WaitFlags,
-        /// The service.
-        service: String,
+        /// `[OPTIONS] SERVICE`, as `docker service update` takes them.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
     },
+    /// The other service commands.
+    #[command(flatten)]
+    Other(ServiceOp),
+}
+
+/// The service commands other than `create` and `update`.
+#[derive(Debug, Subcommand)]
+pub enum ServiceOp {
     /// List the tasks of one or more services.
     Ps {
         /// Only display task IDs.
@@ -520,36 +508,111 @@ async fn wait(c: &Client, id: &str, w: &WaitFlags) -> CliResult {
     Ok(())
 }
 
-/// The registry host of an image reference (docker.io when none).
-fn registry_of(image: &str) -> String {
-    match image.split_once('/') {
-        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
-            first.to_owned()
-        }
-        _ => "docker.io".to_owned(),
+/// dockwright's own flags of `service create`, parsed along docker's.
+const CREATE_EXTRA: &[FlagDef] = &[
+    FlagDef::boolean("dry-run", "Print the ServiceSpec JSON and do not send it"),
+    FlagDef::value(
+        "stability-window",
+        "float",
+        "Seconds a converged service must stay so (default: its update monitor, else 5)",
+    ),
+    FlagDef::value(
+        "wait-timeout",
+        "float",
+        "Give up waiting for convergence after this many seconds (default 600)",
+    ),
+];
+
+/// dockwright's own flags of `service update`.
+const UPDATE_EXTRA: &[FlagDef] = &[CREATE_EXTRA[1], CREATE_EXTRA[2]];
+
+/// The waiting of `service create|update`: docker's `-d`/`-q` and dockwright's own flags.
+fn wait_flags(
+    common: &docker_flags::CommonFlags,
+    extra: &docker_flags::ExtraValues,
+) -> CliResult<WaitFlags> {
+    let seconds = |name: &str| {
+        extra
+            .last(name)
+            .map(|v| {
+                sdk_grammar::go::parse_float(v)
+                    .map_err(|e| format!("invalid argument {v:?} for \"--{name}\" flag: {e}"))
+            })
+            .transpose()
+    };
+    Ok(WaitFlags {
+        detach: common.detach == Some(true),
+        quiet: common.quiet == Some(true),
+        stability_window: seconds("stability-window")?,
+        wait_timeout: seconds("wait-timeout")?.unwrap_or(600.0),
+    })
+}
+
+/// The docker config for `--with-registry-auth`, and why it could not be read.
+fn docker_config() -> (Option<sdk_core::DockerConfig>, Option<sdk_core::Error>) {
+    match sdk_core::DockerConfig::load() {
+        Ok(c) => (Some(c), None),
+        Err(e) => (None, Some(e)),
     }
 }
 
-fn registry_auth_for(image: &str) -> CliResult<RegistryAuth> {
-    let config = sdk_core::DockerConfig::load()?;
-    Ok(config.registry_auth(&registry_of(image))?)
+/// A flags error, or the config's own error when the flags needed the config.
+fn flags_error(e: FlagsError, config_error: Option<sdk_core::Error>) -> CliError {
+    match (e, config_error) {
+        (FlagsError::NeedsDockerConfig, Some(c)) => c.into(),
+        (e, _) => e.into(),
+    }
 }
 
-/// Pins `image` to its digest like the docker CLI (`image:tag@sha256:…`); warns and keeps the
-/// tag when it cannot be resolved.
-async fn resolve_image(c: &Client, image: &str, auth: Option<&RegistryAuth>) -> String {
-    if image.contains('@') {
-        return image.to_owned();
-    }
-    match c.distribution_digest(image, auth).await {
-        Ok(d) => format!("{image}@{d}"),
-        Err(e) => {
-            eprintln!(
-                "image {image} could not be accessed on a registry to record its digest. Each node will access {image} independently, possibly leading to different nodes running different versions of the image. ({e})"
-            );
-            image.to_owned()
+/// `dockwright service create ARGS…`: docker's arguments to swarm-client's flags, the spec
+/// printed (`--dry-run`) or created.
+async fn service_create(host: Option<&str>, args: &[String]) -> CliResult {
+    let (flags, extra) = match CreateFlags::parse_with(args, CREATE_EXTRA) {
+        Err(FlagsError::Help) => {
+            print!("{}", docker_flags::create_help("dockwright", CREATE_EXTRA));
+            return Ok(());
         }
+        r => r?,
+    };
+    let w = wait_flags(&flags.common, &extra)?;
+    if extra.is_true("dry-run") {
+        return print_json(&flags.to_spec()?);
     }
+    let c = connect(host).await?;
+    let (config, config_error) = docker_config();
+    let prepared = flags
+        .prepare(&c, config.as_ref())
+        .await
+        .map_err(|e| flags_error(e, config_error))?;
+    let created = c.service_create(&prepared.spec, &prepared.options).await?;
+    for w in created.warnings.iter().chain(&prepared.warnings) {
+        eprintln!("{w}");
+    }
+    println!("{}", created.id);
+    wait(&c, &created.id, &w).await
+}
+
+/// `dockwright service update ARGS…`: docker's arguments to swarm-client's flags, sent.
+async fn service_update(host: Option<&str>, args: &[String]) -> CliResult {
+    let (flags, extra) = match UpdateFlags::parse_with(args, UPDATE_EXTRA) {
+        Err(FlagsError::Help) => {
+            print!("{}", docker_flags::update_help("dockwright", UPDATE_EXTRA));
+            return Ok(());
+        }
+        r => r?,
+    };
+    let w = wait_flags(&flags.common, &extra)?;
+    let c = connect(host).await?;
+    let (config, config_error) = docker_config();
+    let updated = flags
+        .send(&c, config.as_ref())
+        .await
+        .map_err(|e| flags_error(e, config_error))?;
+    for w in &updated.warnings {
+        eprintln!("{w}");
+    }
+    println!("{}", flags.service);
+    wait(&c, &updated.id, &w).await
 }
 
 fn filters(list: &[String]) -> CliResult<Vec<(&str, &str)>> {
@@ -562,105 +625,14 @@ fn filters(list: &[String]) -> CliResult<Vec<(&str, &str)>> {
 }
 
 async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
-    if let ServiceCommand::Create {
-        flags,
-        dry_run: true,
-        ..
-    } = &cmd
-    {
-        let spec = flags.to_spec()?;
-        return print_json(&spec);
-    }
+    let cmd = match cmd {
+        ServiceCommand::Create { args } => return service_create(host, &args).await,
+        ServiceCommand::Update { args } => return service_update(host, &args).await,
+        ServiceCommand::Other(op) => op,
+    };
     let c = connect(host).await?;
     match cmd {
-        ServiceCommand::Create {
-            flags,
-            wait: w,
-            no_resolve_image,
-            ..
-        } => {
-            let mut spec = flags.to_spec()?;
-            super::specs::resolve_object_ids(&mut spec, &c).await?;
-            let mut spec = serde_json::to_value(&spec)?;
-            let image = spec
-                .pointer("/TaskTemplate/ContainerSpec/Image")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            let auth = if flags.with_registry_auth {
-                Some(registry_auth_for(&image)?)
-            } else {
-                None
-            };
-            if !no_resolve_image {
-                spec["TaskTemplate"]["ContainerSpec"]["Image"] =
-                    json!(resolve_image(&c, &image, auth.as_ref()).await);
-            }
-            let mut opts = CreateOptions::new();
-            if let Some(a) = auth {
-                opts = opts.registry_auth(a);
-            }
-            let created = c.service_create(&spec, &opts).await?;
-            for w in &created.warnings {
-                eprintln!("{w}");
-            }
-            println!("{}", created.id);
-            wait(&c, &created.id, &w).await?;
-        }
-        ServiceCommand::Update {
-            mut flags,
-            rollback,
-            with_registry_auth,
-            no_resolve_image,
-            wait: w,
-            service,
-        } => {
-            if rollback {
-                let s = c.service_rollback(&service).await?;
-                println!("{service}");
-                return wait(&c, &s.id, &w).await;
-            }
-            let mut opts = UpdateOptions::new();
-            let current = c.service_inspect(&service).await?;
-            let auth = if with_registry_auth {
-                Some(registry_auth_for(
-                    flags.image.as_deref().unwrap_or(current.image()),
-                )?)
-            } else {
-                None
-            };
-            if let Some(a) = &auth {
-                opts = opts.registry_auth(a.clone());
-            }
-            if let Some(i) = flags.image.take() {
-                let i = if no_resolve_image {
-                    i
-                } else {
-                    resolve_image(&c, &i, auth.as_ref()).await
-                };
-                flags.image = Some(i);
-            }
-            // Like the CLI, the IDs of added secrets, configs and networks are looked up first.
-            let ids = lookup_object_ids(&c, &flags.object_names()?).await?;
-            let s = c
-                .service_update(&service, &opts, |spec| {
-                    let invalid = |message: String| swarm_client::Error::InvalidArgument {
-                        what: "service update flags",
-                        message,
-                    };
-                    let mut raw =
-                        serde_json::to_value(&*spec).map_err(|e| invalid(e.to_string()))?;
-                    flags
-                        .apply_with_ids(&mut raw, &ids)
-                        .map_err(|e| invalid(e.to_string()))?;
-                    *spec = serde_json::from_value(raw).map_err(|e| invalid(e.to_string()))?;
-                    Ok(())
-                })
-                .await?;
-            println!("{service}");
-            wait(&c, &s.id, &w).await?;
-        }
-        ServiceCommand::Ps {
+        ServiceOp::Ps {
             quiet,
             format,
             filter,
@@ -745,7 +717,7 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                 print!("{}", render_table(&rows));
             }
         }
-        ServiceCommand::Ls {
+        ServiceOp::Ls {
             quiet,
             format,
             filter,
@@ -762,14 +734,14 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                 print!("{}", service_table(&list));
             }
         }
-        ServiceCommand::Inspect { services } => {
+        ServiceOp::Inspect { services } => {
             let mut out = Vec::new();
             for s in services {
                 out.push(c.service_inspect(&s).await?);
             }
             print_json(&out)?;
         }
-        ServiceCommand::Logs {
+        ServiceOp::Logs {
             follow,
             since,
             tail,
@@ -839,7 +811,7 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                 }
             }
         }
-        ServiceCommand::Rm { services } => {
+        ServiceOp::Rm { services } => {
             let mut failed = Vec::new();
             for s in services {
                 match c.service_remove(&s).await {
@@ -851,12 +823,12 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                 return Err(failed.join("; ").into());
             }
         }
-        ServiceCommand::Rollback { wait: w, service } => {
+        ServiceOp::Rollback { wait: w, service } => {
             let s = c.service_rollback(&service).await?;
             println!("{service}");
             wait(&c, &s.id, &w).await?;
         }
-        ServiceCommand::Scale { wait: w, pairs } => {
+        ServiceOp::Scale { wait: w, pairs } => {
             let mut scaled = Vec::new();
             for p in &pairs {
                 let (name, n) = p.split_once('=').ok_or_else(|| {
@@ -873,7 +845,7 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                 wait(&c, &id, &w).await?;
             }
         }
-        ServiceCommand::Exec {
+        ServiceOp::Exec {
             node_host,
             target,
             cmd,
