@@ -348,6 +348,7 @@ impl UpdateFlags {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flags::ids::tag_name_only;
 
     #[test]
     fn images_are_tagged_and_pinned_like_the_docker_client() {
