@@ -1469,3 +1469,96 @@ async fn task_error_rejects_tasks_with_the_given_message() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn the_stored_spec_is_typed_and_keeps_unknown_fields() {
+    let m = initialized().await;
+    let sent = json!({
+        "Name": "typed",
+        "Labels": {"team": "web"},
+        "TaskTemplate": {
+            "ContainerSpec": {"Image": "img:1", "Env": ["A=1"], "FutureContainerField": {"x": 1}},
+            "FutureTaskField": [1, 2],
+        },
+        "Mode": {"Replicated": {"Replicas": 2}},
+        "FutureServiceField": "kept",
+    });
+    let r = send(&m, "POST", "/services/create", Some(&sent)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let spec = m.service_spec("typed").expect("stored");
+    assert_eq!(spec.mode.replicas(), Some(2));
+    assert_eq!(spec.labels["team"], "web");
+    assert_eq!(spec.container().expect("container").env, ["A=1"]);
+    assert_eq!(spec.extra["FutureServiceField"], "kept");
+    assert_eq!(spec.task_template.extra["FutureTaskField"], json!([1, 2]));
+    assert!(m.service_spec("absent").is_none());
+    // The inspect JSON is the typed spec written back: what was sent plus dockerd's defaults.
+    let inspect = send(&m, "GET", "/services/typed", None)
+        .await
+        .json()
+        .expect("JSON body");
+    let mut expected = sent.clone();
+    expected["TaskTemplate"]["ForceUpdate"] = json!(0);
+    expected["TaskTemplate"]["Runtime"] = json!("container");
+    expected["TaskTemplate"]["ContainerSpec"]["Isolation"] = json!("default");
+    assert_eq!(inspect["Spec"], expected);
+    let task = &wait_running(&m, "typed", 2).await[0];
+    assert_eq!(task["Spec"], expected["TaskTemplate"]);
+}
+
+#[tokio::test]
+async fn leaving_the_swarm_keeps_what_the_test_set_and_recorded() {
+    let m = initialized().await;
+    m.set_exec_result(&["true"], "out", "", 0);
+    m.set_service_logs("web", &[(1, "line")]);
+    let r = send(&m, "POST", "/v1.41/swarm/leave?force=1", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(send(&m, "GET", "/v1.41/services", None).await.status, 503);
+    // The request log (bodies included), faults and canned answers outlive the swarm.
+    m.fail_nth(2, 418);
+    let r = send(
+        &m,
+        "POST",
+        "/v1.41/swarm/init",
+        Some(&json!({"AdvertiseAddr": "127.0.0.1"})),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(send(&m, "GET", "/v1.41/nodes", None).await.status, 418);
+    let recorded = m.requests();
+    assert_eq!(recorded.len(), 4, "{recorded:?}");
+    assert!(recorded[0].path.ends_with("/swarm/leave"));
+    assert!(recorded[2].body.contains("127.0.0.1"), "{:?}", recorded[2]);
+    let r = send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("web", "img:1", 1)),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let task = &wait_running(&m, "web", 1).await[0];
+    let cid = task["Status"]["ContainerStatus"]["ContainerID"]
+        .as_str()
+        .expect("cid")
+        .to_owned();
+    let exec = send(
+        &m,
+        "POST",
+        &format!("/containers/{cid}/exec"),
+        Some(&json!({"Cmd": ["true"]})),
+    )
+    .await
+    .json()
+    .expect("JSON body");
+    let r = send(
+        &m,
+        "POST",
+        &format!("/exec/{}/start", exec["Id"].as_str().expect("Id")),
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(&r.body[8..], b"out");
+    let logs = send(&m, "GET", "/services/web/logs?stdout=1", None).await;
+    assert_eq!(&logs.body[8..], b"line\n");
+}
