@@ -360,6 +360,9 @@ async fn update_replaces_tasks_and_rolls_back() {
         r.json().expect("JSON body")["message"],
         "rpc error: code = Unknown desc = update out of sequence"
     );
+    // The task clock stands still while the test looks at the update in progress: the
+    // replacement tasks cannot finish it however slow the machine is.
+    m.pause_tasks();
     let r = send(
         &m,
         "POST",
@@ -373,6 +376,7 @@ async fn update_replaces_tasks_and_rolls_back() {
         .json()
         .expect("JSON body");
     assert_eq!(svc["UpdateStatus"]["State"], "updating");
+    m.resume_tasks();
     let second = wait_running(&m, "app", 2).await;
     assert!(
         second
@@ -400,8 +404,9 @@ async fn update_replaces_tasks_and_rolls_back() {
         svc["PreviousSpec"]["TaskTemplate"]["ContainerSpec"]["Image"],
         "img:1"
     );
-    // Rollback.
+    // Rollback, held in progress the same way.
     let v = svc["Version"]["Index"].as_u64().expect("v");
+    m.pause_tasks();
     let r = send(
         &m,
         "POST",
@@ -419,12 +424,14 @@ async fn update_replaces_tasks_and_rolls_back() {
         "img:1"
     );
     assert_eq!(svc["UpdateStatus"]["State"], "rollback_started");
+    m.resume_tasks();
     // Scaling keeps running tasks.
     wait_running(&m, "app", 2).await;
     let svc = send(&m, "GET", &format!("/services/{id}"), None)
         .await
         .json()
         .expect("JSON body");
+    assert_eq!(svc["UpdateStatus"]["State"], "rollback_completed");
     let before: Vec<Value> = tasks(
         &m,
         json!({"service": ["app"], "desired-state": ["running"]}),
@@ -1468,6 +1475,42 @@ async fn task_error_rejects_tasks_with_the_given_message() {
         assert!(start.elapsed() < Duration::from_secs(5), "{list:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test]
+async fn paused_tasks_stand_still_until_resumed() {
+    let m = initialized().await;
+    m.pause_tasks();
+    let r = send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("held", "img:1", 2)),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let held = tasks(&m, json!({"service": ["held"]})).await;
+    assert_eq!(held.len(), 2);
+    // Three task delays later nothing has moved: same states, same timestamps.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    m.pause_tasks(); // pausing again changes nothing
+    let later = tasks(&m, json!({"service": ["held"]})).await;
+    for t in &later {
+        assert_eq!(t["Status"]["State"], "new", "{t}");
+        let before = held.iter().find(|h| h["ID"] == t["ID"]).expect("same task");
+        assert_eq!(t["Status"]["Timestamp"], before["Status"]["Timestamp"]);
+    }
+    assert!(m.tasks().iter().all(|t| t["Status"]["State"] == "new"));
+    m.resume_tasks();
+    let running = wait_running(&m, "held", 2).await;
+    assert!(
+        running
+            .iter()
+            .all(|t| held.iter().any(|h| h["ID"] == t["ID"])),
+        "the same tasks go on: {running:?}"
+    );
+    m.resume_tasks(); // resuming a running clock changes nothing
+    assert_eq!(wait_running(&m, "held", 2).await.len(), 2);
 }
 
 #[tokio::test]

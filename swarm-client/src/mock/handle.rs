@@ -286,6 +286,22 @@ impl MockSwarm {
         self.shared.lock().log.inject(n, fault);
     }
 
+    /// Stops the task clock: every task stays in the state it has reached (tasks created from
+    /// now on stay `new`) and restart delays stand still, until [`Self::resume_tasks`]. An
+    /// update or rollback that replaces tasks therefore stays in progress (`UpdateStatus`
+    /// `updating` or `rollback_started`) for as long as a test needs to look at it, however
+    /// slow the machine. Pausing a paused fake does nothing.
+    pub fn pause_tasks(&self) {
+        self.shared.lock().pause_tasks();
+    }
+
+    /// Starts the task clock again after [`Self::pause_tasks`]: tasks go on from where they
+    /// stood (a task paused at `assigned` is `running` a little over half the task delay
+    /// later). Does nothing when the clock runs.
+    pub fn resume_tasks(&self) {
+        self.shared.lock().resume_tasks(&self.shared.cfg);
+    }
+
     /// An exec of exactly `cmd` prints `stdout`/`stderr` and exits with `exit_code`
     /// (default for any command: no output, exit 0).
     pub fn set_exec_result(&self, cmd: &[&str], stdout: &str, stderr: &str, exit_code: i64) {

@@ -20,7 +20,9 @@
 //! - recording ([`MockSwarm::requests`], secrets redacted; [`MockSwarm::registry_auths`];
 //!   the stored, typed [`MockSwarm::service_spec`]), faults ([`MockSwarm::fail_nth`],
 //!   [`MockSwarm::inject_fault`] for `Retry-After` or a dropped connection,
-//!   [`MockSwarm::inject_out_of_sequence`]).
+//!   [`MockSwarm::inject_out_of_sequence`]) and a paused task clock
+//!   ([`MockSwarm::pause_tasks`]: tasks stay where they are, so an update in progress can be
+//!   looked at however slow the machine).
 //!
 //! The fake stores what dockerd stores, typed: service specs as
 //! [`ServiceSpec`](crate::spec::ServiceSpec)s, tasks with their

@@ -2,7 +2,8 @@
 //! `starting` → `running`, one step per fifth of the task delay (a rejected task stops at
 //! `preparing` and shows `rejected`); [`State::tick`] turns what happened since the last look
 //! into events, restarts failed tasks after the restart delay like swarmkit's restart
-//! supervisor, and completes updates.
+//! supervisor, and completes updates. A test can stop the task clock
+//! ([`State::pause_tasks`]) to look at an in-between state for as long as it needs.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -25,7 +26,8 @@ const STATES: [TaskState; 6] = [
 /// The index in [`STATES`] where a task that will be rejected stops.
 const PREPARING: usize = 3;
 
-/// How far tasks have moved: the step between two states, and the instant the clock shows.
+/// How far tasks have moved: the step between two states, and the instant the clock shows
+/// (now, or when it was paused).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TaskClock {
     step: Duration,
@@ -92,12 +94,41 @@ fn restart_delay(spec: &crate::spec::ServiceSpec, cfg: &Settings) -> Option<Dura
 }
 
 impl State {
-    /// The task clock: where tasks stand now.
+    /// The task clock: where tasks stand now (or when [`Self::pause_tasks`] stopped it).
     pub(crate) fn clock(&self, cfg: &Settings) -> TaskClock {
         TaskClock {
             step: cfg.task_delay / 5,
-            now: Instant::now(),
+            now: self.paused_at.unwrap_or_else(Instant::now),
         }
+    }
+
+    /// Stops the task clock: tasks stay in the state they reached, new tasks stay `new`, and
+    /// restart delays stop running, until [`Self::resume_tasks`].
+    pub(crate) fn pause_tasks(&mut self) {
+        self.paused_at.get_or_insert_with(Instant::now);
+    }
+
+    /// Starts the task clock again: every task goes on from where it stood, as if the pause
+    /// had not happened.
+    pub(crate) fn resume_tasks(&mut self, cfg: &Settings) {
+        let Some(paused_at) = self.paused_at else {
+            return;
+        };
+        let clock = self.clock(cfg);
+        let now = Instant::now();
+        for t in &mut self.tasks {
+            let stood_still = now.saturating_duration_since(t.start.max(paused_at));
+            if clock.progress(t).0 < final_index(t) {
+                t.start += stood_still;
+                t.start_wall += stood_still;
+            }
+            if let Some(r) = &mut t.release_at
+                && *r > paused_at
+            {
+                *r += stood_still;
+            }
+        }
+        self.paused_at = None;
     }
 
     /// Advances time-driven state: reports task transitions as events, replaces rejected

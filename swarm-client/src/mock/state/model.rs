@@ -4,7 +4,7 @@
 //! specs' `extra` maps and come back unchanged.
 //!
 //! [`State`] holds them all behind the server's one lock, with what a test reads back (recorded
-//! requests, execs, registry auths) and the knobs it turns (faults, canned logs).
+//! requests, execs, registry auths) and the knobs it turns (faults, canned logs, paused tasks).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Instant, SystemTime};
@@ -290,6 +290,8 @@ pub(crate) struct State {
     /// How many service updates to refuse as out of sequence.
     pub(crate) out_of_sequence: u32,
     pub(crate) log: RequestLog,
+    /// While set: when the task clock stopped.
+    pub(crate) paused_at: Option<Instant>,
 }
 
 impl State {
@@ -313,6 +315,7 @@ impl State {
             registry_auths: Vec::new(),
             out_of_sequence: 0,
             log: RequestLog::new(usize::MAX),
+            paused_at: None,
         }
     }
 
