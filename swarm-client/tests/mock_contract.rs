@@ -1149,6 +1149,76 @@ async fn private_image_needs_registry_auth(t: Target) {
     );
 }
 
+/// What the daemon stores of a spec, field by field: explicit zeros it keeps (`Replicas`,
+/// `StopGracePeriod`, `MaxFailureRatio`), empty lists and zero durations it drops, fields the
+/// typed model does not know (`Privileges`) verbatim, its own defaults added; and a
+/// read-modify-write of that spec changes only what was modified.
+async fn stored_spec_fidelity(t: Target) {
+    let name = unique("stored");
+    let _guard = t.guard(&name);
+    let image = t.absent_image("stored");
+    let sent = json!({
+        "Name": name,
+        "Labels": {"dockwright.test": "stored"},
+        "TaskTemplate": {
+            "ContainerSpec": {
+                "Image": image, "Args": ["sh"], "Env": [], "Secrets": [], "StopGracePeriod": 0,
+                "Healthcheck": {"Test": ["NONE"], "Interval": 0},
+                "Privileges": {"CredentialSpec": null, "SELinuxContext": {"Disable": false, "User": "u", "Role": "r", "Type": "t", "Level": "l"}},
+            },
+            "Placement": {},
+            "ForceUpdate": 0,
+        },
+        "Mode": {"Replicated": {"Replicas": 0}},
+        "UpdateConfig": {"Parallelism": 1, "Delay": 0, "FailureAction": "pause", "Monitor": 5_000_000_000_u64, "MaxFailureRatio": 0, "Order": "stop-first"},
+        "EndpointSpec": {"Mode": "vip", "Ports": []},
+    });
+    let stored = json!({
+        "Name": name,
+        "Labels": {"dockwright.test": "stored"},
+        "TaskTemplate": {
+            "ContainerSpec": {
+                "Image": image, "Args": ["sh"], "StopGracePeriod": 0, "Isolation": "default",
+                "Healthcheck": {"Test": ["NONE"]},
+                "Privileges": {"CredentialSpec": null, "SELinuxContext": {"Disable": false, "User": "u", "Role": "r", "Type": "t", "Level": "l"}},
+            },
+            "Placement": {},
+            "ForceUpdate": 0,
+            "Runtime": "container",
+        },
+        "Mode": {"Replicated": {"Replicas": 0}},
+        "UpdateConfig": {"Parallelism": 1, "FailureAction": "pause", "Monitor": 5_000_000_000_u64, "MaxFailureRatio": 0, "Order": "stop-first"},
+        "EndpointSpec": {"Mode": "vip"},
+    });
+    let r = t.send("POST", "/v1.41/services/create", Some(&sent)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let svc = t
+        .send("GET", &format!("/v1.41/services/{name}"), None)
+        .await
+        .json()
+        .expect("JSON body");
+    assert_eq!(svc["Spec"], stored, "stored spec");
+
+    let mut changed = svc["Spec"].clone();
+    changed["Labels"]["dockwright.step"] = json!("2");
+    let version = svc["Version"]["Index"].as_u64().expect("index");
+    let r = t
+        .send(
+            "POST",
+            &format!("/v1.41/services/{name}/update?version={version}"),
+            Some(&changed),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let after = t
+        .send("GET", &format!("/v1.41/services/{name}"), None)
+        .await
+        .json()
+        .expect("JSON body");
+    assert_eq!(after["Spec"], changed, "only the label changed");
+    assert_eq!(after["PreviousSpec"], stored);
+}
+
 macro_rules! contract {
     ($name:ident, $check:ident) => {
         mod $name {
@@ -1176,3 +1246,4 @@ contract!(constraint_contract, unsatisfiable_constraint_stays_pending);
 contract!(logs_contract, logs);
 contract!(private_image_contract, private_image_needs_registry_auth);
 contract!(encoded_paths_contract, percent_encoded_paths);
+contract!(stored_spec_contract, stored_spec_fidelity);

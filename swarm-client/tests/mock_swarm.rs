@@ -360,6 +360,9 @@ async fn update_replaces_tasks_and_rolls_back() {
         r.json().expect("JSON body")["message"],
         "rpc error: code = Unknown desc = update out of sequence"
     );
+    // The task clock stands still while the test looks at the update in progress: the
+    // replacement tasks cannot finish it however slow the machine is.
+    m.pause_tasks();
     let r = send(
         &m,
         "POST",
@@ -373,6 +376,7 @@ async fn update_replaces_tasks_and_rolls_back() {
         .json()
         .expect("JSON body");
     assert_eq!(svc["UpdateStatus"]["State"], "updating");
+    m.resume_tasks();
     let second = wait_running(&m, "app", 2).await;
     assert!(
         second
@@ -400,8 +404,9 @@ async fn update_replaces_tasks_and_rolls_back() {
         svc["PreviousSpec"]["TaskTemplate"]["ContainerSpec"]["Image"],
         "img:1"
     );
-    // Rollback.
+    // Rollback, held in progress the same way.
     let v = svc["Version"]["Index"].as_u64().expect("v");
+    m.pause_tasks();
     let r = send(
         &m,
         "POST",
@@ -419,12 +424,14 @@ async fn update_replaces_tasks_and_rolls_back() {
         "img:1"
     );
     assert_eq!(svc["UpdateStatus"]["State"], "rollback_started");
+    m.resume_tasks();
     // Scaling keeps running tasks.
     wait_running(&m, "app", 2).await;
     let svc = send(&m, "GET", &format!("/services/{id}"), None)
         .await
         .json()
         .expect("JSON body");
+    assert_eq!(svc["UpdateStatus"]["State"], "rollback_completed");
     let before: Vec<Value> = tasks(
         &m,
         json!({"service": ["app"], "desired-state": ["running"]}),
@@ -1468,4 +1475,133 @@ async fn task_error_rejects_tasks_with_the_given_message() {
         assert!(start.elapsed() < Duration::from_secs(5), "{list:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test]
+async fn paused_tasks_stand_still_until_resumed() {
+    let m = initialized().await;
+    m.pause_tasks();
+    let r = send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("held", "img:1", 2)),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let held = tasks(&m, json!({"service": ["held"]})).await;
+    assert_eq!(held.len(), 2);
+    // Three task delays later nothing has moved: same states, same timestamps.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    m.pause_tasks(); // pausing again changes nothing
+    let later = tasks(&m, json!({"service": ["held"]})).await;
+    for t in &later {
+        assert_eq!(t["Status"]["State"], "new", "{t}");
+        let before = held.iter().find(|h| h["ID"] == t["ID"]).expect("same task");
+        assert_eq!(t["Status"]["Timestamp"], before["Status"]["Timestamp"]);
+    }
+    assert!(m.tasks().iter().all(|t| t["Status"]["State"] == "new"));
+    m.resume_tasks();
+    let running = wait_running(&m, "held", 2).await;
+    assert!(
+        running
+            .iter()
+            .all(|t| held.iter().any(|h| h["ID"] == t["ID"])),
+        "the same tasks go on: {running:?}"
+    );
+    m.resume_tasks(); // resuming a running clock changes nothing
+    assert_eq!(wait_running(&m, "held", 2).await.len(), 2);
+}
+
+#[tokio::test]
+async fn the_stored_spec_is_typed_and_keeps_unknown_fields() {
+    let m = initialized().await;
+    let sent = json!({
+        "Name": "typed",
+        "Labels": {"team": "web"},
+        "TaskTemplate": {
+            "ContainerSpec": {"Image": "img:1", "Env": ["A=1"], "FutureContainerField": {"x": 1}},
+            "FutureTaskField": [1, 2],
+        },
+        "Mode": {"Replicated": {"Replicas": 2}},
+        "FutureServiceField": "kept",
+    });
+    let r = send(&m, "POST", "/services/create", Some(&sent)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let spec = m.service_spec("typed").expect("stored");
+    assert_eq!(spec.mode.replicas(), Some(2));
+    assert_eq!(spec.labels["team"], "web");
+    assert_eq!(spec.container().expect("container").env, ["A=1"]);
+    assert_eq!(spec.extra["FutureServiceField"], "kept");
+    assert_eq!(spec.task_template.extra["FutureTaskField"], json!([1, 2]));
+    assert!(m.service_spec("absent").is_none());
+    // The inspect JSON is the typed spec written back: what was sent plus dockerd's defaults.
+    let inspect = send(&m, "GET", "/services/typed", None)
+        .await
+        .json()
+        .expect("JSON body");
+    let mut expected = sent.clone();
+    expected["TaskTemplate"]["ForceUpdate"] = json!(0);
+    expected["TaskTemplate"]["Runtime"] = json!("container");
+    expected["TaskTemplate"]["ContainerSpec"]["Isolation"] = json!("default");
+    assert_eq!(inspect["Spec"], expected);
+    let task = &wait_running(&m, "typed", 2).await[0];
+    assert_eq!(task["Spec"], expected["TaskTemplate"]);
+}
+
+#[tokio::test]
+async fn leaving_the_swarm_keeps_what_the_test_set_and_recorded() {
+    let m = initialized().await;
+    m.set_exec_result(&["true"], "out", "", 0);
+    m.set_service_logs("web", &[(1, "line")]);
+    let r = send(&m, "POST", "/v1.41/swarm/leave?force=1", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(send(&m, "GET", "/v1.41/services", None).await.status, 503);
+    // The request log (bodies included), faults and canned answers outlive the swarm.
+    m.fail_nth(2, 418);
+    let r = send(
+        &m,
+        "POST",
+        "/v1.41/swarm/init",
+        Some(&json!({"AdvertiseAddr": "127.0.0.1"})),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(send(&m, "GET", "/v1.41/nodes", None).await.status, 418);
+    let recorded = m.requests();
+    assert_eq!(recorded.len(), 4, "{recorded:?}");
+    assert!(recorded[0].path.ends_with("/swarm/leave"));
+    assert!(recorded[2].body.contains("127.0.0.1"), "{:?}", recorded[2]);
+    let r = send(
+        &m,
+        "POST",
+        "/services/create",
+        Some(&spec("web", "img:1", 1)),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let task = &wait_running(&m, "web", 1).await[0];
+    let cid = task["Status"]["ContainerStatus"]["ContainerID"]
+        .as_str()
+        .expect("cid")
+        .to_owned();
+    let exec = send(
+        &m,
+        "POST",
+        &format!("/containers/{cid}/exec"),
+        Some(&json!({"Cmd": ["true"]})),
+    )
+    .await
+    .json()
+    .expect("JSON body");
+    let r = send(
+        &m,
+        "POST",
+        &format!("/exec/{}/start", exec["Id"].as_str().expect("Id")),
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(&r.body[8..], b"out");
+    let logs = send(&m, "GET", "/services/web/logs?stdout=1", None).await;
+    assert_eq!(&logs.body[8..], b"line\n");
 }

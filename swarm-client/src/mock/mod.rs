@@ -17,9 +17,17 @@
 //! - service and task logs with `stdout`/`stderr`/`tail`/`since`/`timestamps`/`follow`
 //!   ([`MockSwarm::set_service_logs`], [`MockSwarm::append_service_logs`]); `/events` with
 //!   `since`/`until` and dockerd's filters; exec with canned results; configs, secrets;
-//! - recording ([`MockSwarm::requests`], secrets redacted; [`MockSwarm::registry_auths`]) and
-//!   faults ([`MockSwarm::fail_nth`], [`MockSwarm::inject_fault`] for `Retry-After` or a
-//!   dropped connection, [`MockSwarm::inject_out_of_sequence`]).
+//! - recording ([`MockSwarm::requests`], secrets redacted; [`MockSwarm::registry_auths`];
+//!   the stored, typed [`MockSwarm::service_spec`]), faults ([`MockSwarm::fail_nth`],
+//!   [`MockSwarm::inject_fault`] for `Retry-After` or a dropped connection,
+//!   [`MockSwarm::inject_out_of_sequence`]) and a paused task clock
+//!   ([`MockSwarm::pause_tasks`]: tasks stay where they are, so an update in progress can be
+//!   looked at however slow the machine).
+//!
+//! The fake stores what dockerd stores, typed: service specs as
+//! [`ServiceSpec`](crate::spec::ServiceSpec)s, tasks with their
+//! [`TaskSpec`](crate::spec::TaskSpec), the swarm's [`SwarmSpec`](crate::models::SwarmSpec);
+//! fields it does not interpret stay in the specs' `extra` maps and come back unchanged.
 //!
 //! The server plumbing lives in `sdk_core::test_server` (feature `test-server`, enabled by
 //! `mock`), shared with `registry_client::mock::MockRegistry`.
@@ -55,6 +63,8 @@
 //! // Assert on the fake's state: the stored spec, the tasks, what was sent.
 //! let services = swarm.services();
 //! assert_eq!(services[0]["Spec"]["Mode"]["Replicated"]["Replicas"], 3);
+//! let stored = swarm.service_spec("web").expect("created"); // typed, defaults filled in
+//! assert_eq!(stored.mode.replicas(), Some(3));
 //! assert_eq!(swarm.tasks().len(), 3);
 //! assert!(swarm.requests().iter().any(|r| r.path.ends_with("/services/create")));
 //!
@@ -67,7 +77,17 @@
 //! # }
 //! ```
 
-mod swarm;
+mod config;
+mod filters;
+mod handle;
+mod render;
+mod router;
+mod routes;
+mod shared;
+mod stamps;
+mod state;
+mod wire;
 
+pub use config::MockNode;
+pub use handle::{ExecRecord, MockSwarm, MockSwarmBuilder};
 pub use sdk_core::test_server::{Fault, RecordedRequest};
-pub use swarm::{ExecRecord, MockNode, MockSwarm, MockSwarmBuilder};
