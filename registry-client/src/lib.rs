@@ -128,6 +128,9 @@ pub mod auth;
 pub mod blobs;
 pub mod client;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod manifests;
 pub mod progress;
 pub mod pull;

@@ -109,6 +109,9 @@ mod credentials;
 mod endpoint;
 mod error;
 pub mod error_body;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod helper;
 pub mod redact;
 mod registry_auth;

@@ -113,6 +113,9 @@ pub mod error;
 pub mod events;
 pub mod exec;
 pub mod flags;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod models;
 pub mod networks;
 pub mod nodes;

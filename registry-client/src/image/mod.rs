@@ -29,6 +29,8 @@ mod layout;
 mod model;
 
 pub use archive::DockerArchive;
+#[cfg(feature = "fuzzing")]
+pub(crate) use archive::parse_save_manifest;
 pub use builder::{BuiltImage, Compression, ImageBuilder, ImageConfig, Layer, LayerInfo};
 pub use layout::{AsyncBlobWriter, BlobWriter, OciLayout};
 
