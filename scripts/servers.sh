@@ -15,7 +15,8 @@
 # process from a later one that got the same PID); what dockerd starts is found from there (see
 # dw_servers_stop). scripts/servers_test.sh tests this without starting any server.
 
-DW_PACKAGES=(docker.io docker-registry nginx-light skopeo busybox-static apache2-utils openssl time curl)
+# g++: libFuzzer (the fuzz step of scripts/test, scripts/fuzz) is C++.
+DW_PACKAGES=(docker.io docker-registry nginx-light skopeo busybox-static apache2-utils openssl time curl g++)
 
 dw_log() { printf '[servers] %s\n' "$*" >&2; }
 
