@@ -11,6 +11,7 @@ pub mod refs;
 pub mod registry;
 pub mod specs;
 pub mod swarm;
+pub mod table;
 
 use clap::{Parser, Subcommand};
 

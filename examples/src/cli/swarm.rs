@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::table::{node_table, render_table};
 use clap::{Args, Subcommand};
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -10,7 +11,7 @@ use swarm_client::converge::{Progress, WaitOptions};
 use swarm_client::exec::{ExecOptions, NodeEndpoints};
 use swarm_client::flags::{self as docker_flags, CreateFlags, FlagDef, FlagsError, UpdateFlags};
 use swarm_client::models::{Availability, NodeRole, Service, TaskState};
-use swarm_client::nodes::{NodeUpdate, node_table, render_table};
+use swarm_client::nodes::NodeUpdate;
 use swarm_client::services::LogsOptions;
 use swarm_client::stream::StreamKind;
 use swarm_client::swarm::{InitRequest, JoinRequest, Rotate};

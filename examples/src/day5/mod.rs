@@ -21,6 +21,7 @@ mod seed;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::cli::table::node_table;
 use clap::Parser;
 use lb_config::nginx::Applied;
 use nfs_mount::{NfsMount, NfsVolume};
@@ -29,7 +30,6 @@ use registry_client::image::{ImageBuilder, ImageConfig, Layer};
 use registry_client::reference::Reference;
 use swarm_client::converge::{Progress, WaitOptions};
 use swarm_client::mount::MountSpec;
-use swarm_client::nodes::node_table;
 use swarm_client::port::PortSpec;
 use swarm_client::services::CreateOptions;
 use swarm_client::spec::ServiceSpec;
