@@ -86,6 +86,16 @@ pub struct Created {
     pub warnings: Vec<String>,
 }
 
+/// What `GET /distribution/{image}/json` says about an image.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Distribution {
+    /// The manifest (or index) digest, `sha256:…`.
+    pub digest: String,
+    /// (architecture, os) of each platform the image has.
+    pub platforms: Vec<(String, String)>,
+}
+
 /// Options of [`Client::service_logs`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -440,6 +450,48 @@ impl Client {
         let endpoint = req.endpoint();
         let resp = self.call(req).await?;
         Ok(frames(resp, endpoint, tty))
+    }
+
+    /// `GET /distribution/{image}/json`: the digest and the platforms the registry has for
+    /// `image`, as the docker CLI's `--resolve-image` reads them (`arm` architectures are
+    /// cleared, as the CLI clears them).
+    ///
+    /// # Errors
+    /// API errors (e.g. unknown image, registry unreachable); [`Error::Stream`] when the reply
+    /// has no digest.
+    pub async fn distribution_inspect(
+        &self,
+        image: &str,
+        auth: Option<&RegistryAuth>,
+    ) -> Result<Distribution> {
+        let req = Req::new(Method::GET, format!("/distribution/{image}/json"))
+            .headers(&auth_headers(auth.or(self.default_registry_auth())));
+        let endpoint = req.endpoint();
+        let resp = self.call(req).await?;
+        let v: Value = crate::client::decode(resp, &endpoint).await?;
+        let digest = v
+            .pointer("/Descriptor/digest")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| Error::Stream {
+                endpoint,
+                message: "reply has no Descriptor.digest".into(),
+            })?;
+        let platforms = v
+            .get("Platforms")
+            .and_then(Value::as_array)
+            .map(|ps| {
+                ps.iter()
+                    .map(|p| {
+                        let arch = p.get("architecture").and_then(Value::as_str).unwrap_or_default();
+                        let os = p.get("os").and_then(Value::as_str).unwrap_or_default();
+                        let arch = if arch.eq_ignore_ascii_case("arm") { "" } else { arch };
+                        (arch.to_owned(), os.to_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Distribution { digest, platforms })
     }
 
     /// `GET /distribution/{image}/json`: the digest the registry has for `image`
