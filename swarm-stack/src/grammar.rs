@@ -138,9 +138,9 @@ pub(crate) fn go_duration(s: &str) -> Option<i64> {
     i64::try_from(total).ok()
 }
 
-/// Go's `time.Duration.String()` (`1m30s`, `500ms`, `0s`), for messages and `stack config`.
-#[must_use]
-pub(crate) fn go_duration_string(ns: i64) -> String {
+/// Go's `time.Duration.String()` (`1m30s`, `500ms`, `0s`): the inverse the tests check against.
+#[cfg(test)]
+fn go_duration_string(ns: i64) -> String {
     if ns == 0 {
         return "0s".into();
     }
@@ -171,6 +171,7 @@ pub(crate) fn go_duration_string(ns: i64) -> String {
     out
 }
 
+#[cfg(test)]
 fn frac_string(v: u64, div: u64) -> String {
     let whole = v / div;
     let frac = v % div;

@@ -34,6 +34,8 @@
 //! ```
 
 pub mod convert;
+#[cfg(feature = "client")]
+pub mod deploy;
 pub mod error;
 pub mod interpolate;
 pub mod load;
