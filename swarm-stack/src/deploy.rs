@@ -559,8 +559,9 @@ async fn decide_objects(
 
 /// The daemon's defaults, applied to a spec so a stored spec and a desired one compare equal
 /// when the daemon would store the desired one unchanged.
-fn normalize(spec: &ServiceSpec, network_ids: &BTreeMap<String, String>) -> Json {
+fn normalize(spec: &ServiceSpec, network_ids: &BTreeMap<String, String>, api_minor: u32) -> Json {
     let mut v = serde_json::to_value(spec).unwrap_or(Json::Null);
+    strip_newer_fields(&mut v, api_minor);
     let set_default = |o: &mut Json, k: &str, d: Json| {
         if let Some(m) = o.as_object_mut() {
             let absent = m.get(k).is_none_or(Json::is_null);
@@ -612,8 +613,46 @@ fn normalize(spec: &ServiceSpec, network_ids: &BTreeMap<String, String>) -> Json
     if let Some(r) = v.pointer_mut("/Mode/Replicated") {
         set_default(r, "Replicas", json!(1));
     }
+    if let Some(r) = v.pointer_mut("/TaskTemplate/RestartPolicy")
+        && r.is_object()
+    {
+        set_default(r, "MaxAttempts", json!(0));
+    }
     prune_empty(&mut v);
     v
+}
+
+/// Fields a daemon older than their API version does not store (the docker CLI sends them
+/// anyway in a stack deploy; the daemon drops them), so they do not count as a change there.
+fn strip_newer_fields(v: &mut Json, api_minor: u32) {
+    let remove = |v: &mut Json, parent: &str, key: &str| {
+        if let Some(Json::Object(m)) = v.pointer_mut(parent) {
+            m.remove(key);
+        }
+    };
+    let cs = "/TaskTemplate/ContainerSpec";
+    if api_minor < 44 {
+        remove(v, &format!("{cs}/Healthcheck"), "StartInterval");
+    }
+    if api_minor < 46 {
+        remove(v, cs, "OomScoreAdj");
+    }
+    if let Some(Json::Array(mounts)) = v.pointer_mut(&format!("{cs}/Mounts")) {
+        for m in mounts {
+            if api_minor < 45 {
+                remove(m, "/VolumeOptions", "Subpath");
+            }
+            if api_minor < 47 {
+                if let Some(o) = m.as_object_mut() {
+                    o.remove("ImageOptions");
+                }
+            }
+            if api_minor < 44 {
+                remove(m, "/BindOptions", "ReadOnlyNonRecursive");
+                remove(m, "/BindOptions", "ReadOnlyForceRecursive");
+            }
+        }
+    }
 }
 
 /// Removes nulls, empty strings, empty arrays and empty objects (the daemon drops them).
@@ -821,6 +860,20 @@ async fn prepare(c: &Client, stack: &StackSpec, opts: &DeployOptions) -> Result<
             action,
         });
     }
+    // Services store swarm-scoped network IDs (`host` has one of its own).
+    let targets: BTreeSet<String> = stack
+        .services
+        .values()
+        .flat_map(|s| s.task_template.networks.iter().map(|n| n.target.clone()))
+        .collect();
+    for t in targets {
+        if !to_create_networks.contains(&t)
+            && let Ok(id) = c.network_id(&t).await
+        {
+            network_ids.insert(t, id);
+        }
+    }
+    let api_minor = c.api_version().minor();
     let configs = decide_objects(c, false, &stack.configs, &state.configs).await?;
     let secrets = decide_objects(c, true, &stack.secrets, &state.secrets).await?;
     for (kind, ds) in [("config", &configs), ("secret", &secrets)] {
@@ -904,8 +957,8 @@ async fn prepare(c: &Client, stack: &StackSpec, opts: &DeployOptions) -> Result<
             Some(old) => {
                 let mut changes = Vec::new();
                 diff(
-                    &normalize(old, &network_ids),
-                    &normalize(&want, &network_ids),
+                    &normalize(old, &network_ids, api_minor),
+                    &normalize(&want, &network_ids, api_minor),
                     "",
                     &mut changes,
                 );
@@ -969,6 +1022,33 @@ pub async fn deploy(c: &Client, stack: &StackSpec, opts: &DeployOptions) -> Resu
     for w in &p.plan.warnings {
         opts.emit(&Event::Warning(w.clone()));
     }
+    let mut created: Vec<(&'static str, String)> = Vec::new();
+    match apply(c, stack, opts, &p, &mut created).await {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            // Leave nothing half-made: what this deploy created goes again (newest first);
+            // what existed before stays as it was.
+            for (kind, id) in created.iter().rev() {
+                let _ = match *kind {
+                    "service" => c.service_remove(id).await,
+                    "network" => c.network_remove(id).await,
+                    "config" => c.config_remove(id).await,
+                    _ => c.secret_remove(id).await,
+                };
+            }
+            Err(e)
+        }
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+async fn apply(
+    c: &Client,
+    stack: &StackSpec,
+    opts: &DeployOptions,
+    p: &Prepared,
+    created: &mut Vec<(&'static str, String)>,
+) -> Result<Report> {
     let ns = &stack.namespace;
     for s in &p.prune {
         opts.emit(&Event::Removed {
@@ -993,6 +1073,7 @@ pub async fn deploy(c: &Client, stack: &StackSpec, opts: &DeployOptions) -> Resu
             .network_create_with(&n)
             .await
             .map_err(api(format!("create network {name}")))?;
+        created.push(("network", id.clone()));
         network_ids.insert(name.clone(), id);
     }
     let mut ids: [BTreeMap<String, (String, String)>; 2] = Default::default();
@@ -1009,7 +1090,9 @@ pub async fn deploy(c: &Client, stack: &StackSpec, opts: &DeployOptions) -> Resu
                     } else {
                         c.secret_create_with(&d.spec).await
                     };
-                    r.map_err(api(format!("create {kind} {}", d.use_name)))?
+                    let id = r.map_err(api(format!("create {kind} {}", d.use_name)))?;
+                    created.push((kind, id.clone()));
+                    id
                 }
                 Action::Update(_) => {
                     let id = d.id.clone().unwrap_or_default();
@@ -1064,14 +1147,15 @@ pub async fn deploy(c: &Client, stack: &StackSpec, opts: &DeployOptions) -> Resu
                 if let Some(a) = auth {
                     co = co.registry_auth(a);
                 }
-                let created = c
+                let made = c
                     .service_create(&want, &co)
                     .await
                     .map_err(api(format!("create service {name}")))?;
-                for w in &created.warnings {
+                for w in &made.warnings {
                     opts.emit(&Event::Warning(w.clone()));
                 }
-                report.service_ids.insert(name.clone(), created.id.clone());
+                report.service_ids.insert(name.clone(), made.id.clone());
+                created.push(("service", made.id.clone()));
                 touched.push(name.clone());
             }
             Some(old) => {
@@ -1079,8 +1163,8 @@ pub async fn deploy(c: &Client, stack: &StackSpec, opts: &DeployOptions) -> Resu
                 let stored = stored_spec(old)?;
                 let mut changes = Vec::new();
                 diff(
-                    &normalize(&stored, &network_ids),
-                    &normalize(&want, &network_ids),
+                    &normalize(&stored, &network_ids, c.api_version().minor()),
+                    &normalize(&want, &network_ids, c.api_version().minor()),
                     "",
                     &mut changes,
                 );
@@ -1372,11 +1456,14 @@ mod tests {
         .unwrap();
         let ids = BTreeMap::from([("s_default".to_owned(), "n1d".to_owned())]);
         let mut changes = Vec::new();
-        diff(&normalize(&stored, &ids), &normalize(&desired, &ids), "", &mut changes);
+        diff(&normalize(&stored, &ids, 41), &normalize(&desired, &ids, 41), "", &mut changes);
         assert_eq!(changes, vec![]);
         let mut changed = desired.clone();
+        changed.task_template.container_spec.as_mut().unwrap().oom_score_adj = -5;
+        diff(&normalize(&stored, &ids, 41), &normalize(&changed, &ids, 41), "", &mut changes);
+        assert_eq!(changes, vec![], "a 1.41 daemon does not store OomScoreAdj");
         changed.task_template.container_spec.as_mut().unwrap().env = vec!["A=1".into()];
-        diff(&normalize(&stored, &ids), &normalize(&changed, &ids), "", &mut changes);
+        diff(&normalize(&stored, &ids, 41), &normalize(&changed, &ids, 41), "", &mut changes);
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].path, "TaskTemplate.ContainerSpec.Env");
         assert_eq!(changes[0].before, None);
