@@ -504,18 +504,20 @@ async fn decide_objects(
             spec: want.clone(),
             version: 0,
         };
-        let Some(cur) = existing.get(&want.name) else {
-            out.push(d);
-            continue;
-        };
-        // The base name and its rotated versions, newest first.
+        // The base name and its rotated versions (`NAME-vN`), newest first.
         let mut candidates: Vec<(u64, &SwarmObject)> = existing
             .iter()
             .filter(|(n, _)| !wanted_names.contains(n.as_str()))
             .filter_map(|(n, o)| version_of(&want.name, n).map(|v| (v, o)))
             .collect();
         candidates.sort_by(|a, b| b.0.cmp(&a.0));
-        candidates.push((1, cur));
+        if let Some(base) = existing.get(&want.name) {
+            candidates.push((1, base));
+        }
+        if candidates.is_empty() {
+            out.push(d);
+            continue;
+        }
         let mut found = None;
         for (_, o) in &candidates {
             if same_content(c, secret, o, want).await? {
