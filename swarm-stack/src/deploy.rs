@@ -1390,24 +1390,32 @@ pub async fn remove(c: &Client, namespace: &str) -> Result<Removed> {
     for s in &svcs {
         match c.service_remove(&s.id).await {
             Ok(()) => out.objects.push(("service", s.name().to_owned())),
+            // Gone already (another `rm` raced us): nothing left to do.
+            Err(e) if e.is_not_found() => {}
             Err(e) => out.failures.push(format!("Failed to remove service {}: {e}", s.id)),
         }
     }
     for s in &secrets {
         match c.secret_remove(&s.id).await {
             Ok(()) => out.objects.push(("secret", s.spec.name.clone())),
+            // Gone already (another `rm` raced us): nothing left to do.
+            Err(e) if e.is_not_found() => {}
             Err(e) => out.failures.push(format!("Failed to remove secret {}: {e}", s.id)),
         }
     }
     for s in &configs {
         match c.config_remove(&s.id).await {
             Ok(()) => out.objects.push(("config", s.spec.name.clone())),
+            // Gone already (another `rm` raced us): nothing left to do.
+            Err(e) if e.is_not_found() => {}
             Err(e) => out.failures.push(format!("Failed to remove config {}: {e}", s.id)),
         }
     }
     for n in &nets {
         match c.network_remove(&n.id).await {
             Ok(()) => out.objects.push(("network", n.name.clone())),
+            // Gone already (another `rm` raced us): nothing left to do.
+            Err(e) if e.is_not_found() => {}
             Err(e) => out.failures.push(format!("Failed to remove network {}: {e}", n.id)),
         }
     }
