@@ -351,62 +351,64 @@ struct State {
     secrets: BTreeMap<String, SwarmObject>,
 }
 
-async fn gather(c: &Client, stack: &StackSpec) -> Result<State> {
-    let ns = &stack.namespace;
-    let filter = label_filter(ns);
-    c.swarm_inspect().await.map_err(|e| match e {
+fn not_manager(context: &'static str) -> impl FnOnce(swarm_client::Error) -> Error {
+    move |e| match e {
         swarm_client::Error::NotManager { .. } => Error::Check(
             "this node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again".into(),
         ),
         e => Error::Api {
-            context: "inspect swarm".into(),
+            context: context.into(),
             source: e,
         },
-    })?;
-    let services = c
-        .service_list(&[("label", &filter)])
-        .await
-        .map_err(api("list services"))?
+    }
+}
+
+/// Reads what the swarm holds for the stack, the independent calls at once (a re-deploy of an
+/// unchanged stack is these reads and nothing else).
+async fn gather(c: &Client, stack: &StackSpec) -> Result<State> {
+    use futures_util::future::{join_all, try_join4};
+    let filter = label_filter(&stack.namespace);
+    let by_label = [("label", filter.as_str())];
+    let (services, networks, config_list, secret_list) = try_join4(
+        async { c.service_list(&by_label).await.map_err(not_manager("list services")) },
+        async { c.network_list(&[]).await.map_err(not_manager("list networks")) },
+        async { c.config_list(&by_label).await.map_err(not_manager("list configs")) },
+        async { c.secret_list(&by_label).await.map_err(not_manager("list secrets")) },
+    )
+    .await?;
+    let services = services
         .into_iter()
         .map(|s| (s.name().to_owned(), s))
         .collect();
-    let networks = c.network_list(&[]).await.map_err(api("list networks"))?;
-    let mut configs = BTreeMap::new();
-    for o in c
-        .config_list(&[("label", &filter)])
-        .await
-        .map_err(api("list configs"))?
-    {
-        configs.insert(o.spec.name.clone(), o);
-    }
-    for want in &stack.configs {
-        if !configs.contains_key(&want.name) {
-            for o in c
-                .config_list(&[("name", &want.name)])
-                .await
-                .map_err(api("list configs"))?
-            {
-                configs.insert(o.spec.name.clone(), o);
-            }
+    let mut configs: BTreeMap<String, SwarmObject> = config_list
+        .into_iter()
+        .map(|o| (o.spec.name.clone(), o))
+        .collect();
+    let mut secrets: BTreeMap<String, SwarmObject> = secret_list
+        .into_iter()
+        .map(|o| (o.spec.name.clone(), o))
+        .collect();
+    // Objects of the same name without the stack's label (docker updates those too).
+    let missing_configs: Vec<&str> = stack
+        .configs
+        .iter()
+        .map(|w| w.name.as_str())
+        .filter(|n| !configs.contains_key(*n))
+        .collect();
+    let missing_secrets: Vec<&str> = stack
+        .secrets
+        .iter()
+        .map(|w| w.name.as_str())
+        .filter(|n| !secrets.contains_key(*n))
+        .collect();
+    for r in join_all(missing_configs.iter().map(|n| async move { c.config_list(&[("name", n)]).await })).await {
+        for o in r.map_err(api("list configs"))? {
+            configs.insert(o.spec.name.clone(), o);
         }
     }
-    let mut secrets = BTreeMap::new();
-    for o in c
-        .secret_list(&[("label", &filter)])
-        .await
-        .map_err(api("list secrets"))?
-    {
-        secrets.insert(o.spec.name.clone(), o);
-    }
-    for want in &stack.secrets {
-        if !secrets.contains_key(&want.name) {
-            for o in c
-                .secret_list(&[("name", &want.name)])
-                .await
-                .map_err(api("list secrets"))?
-            {
-                secrets.insert(o.spec.name.clone(), o);
-            }
+    for r in join_all(missing_secrets.iter().map(|n| async move { c.secret_list(&[("name", n)]).await })).await {
+        for o in r.map_err(api("list secrets"))? {
+            secrets.insert(o.spec.name.clone(), o);
         }
     }
     Ok(State {
@@ -868,10 +870,13 @@ async fn prepare(c: &Client, stack: &StackSpec, opts: &DeployOptions) -> Result<
         .values()
         .flat_map(|s| s.task_template.networks.iter().map(|n| n.target.clone()))
         .collect();
-    for t in targets {
-        if !to_create_networks.contains(&t)
-            && let Ok(id) = c.network_id(&t).await
-        {
+    let lookups: Vec<String> = targets
+        .into_iter()
+        .filter(|t| !to_create_networks.contains(t))
+        .collect();
+    let found = futures_util::future::join_all(lookups.iter().map(|t| c.network_id(t))).await;
+    for (t, id) in lookups.into_iter().zip(found) {
+        if let Ok(id) = id {
             network_ids.insert(t, id);
         }
     }
@@ -1120,6 +1125,8 @@ async fn apply(
         ..Report::default()
     };
     let mut touched = Vec::new();
+    let mut fresh = BTreeSet::new();
+    let mut to_create: Vec<(String, ServiceSpec, CreateOptions)> = Vec::new();
     for (name, spec) in &p.services {
         let mut want = spec.clone();
         // References to objects created just now get their IDs.
@@ -1141,24 +1148,12 @@ async fn apply(
         let auth = opts.auth.as_ref().and_then(|f| f(&image));
         match p.state.services.get(name) {
             None => {
-                opts.emit(&Event::Created {
-                    kind: "service",
-                    name: name.clone(),
-                });
+                // New services are created together below, one round trip for all.
                 let mut co = CreateOptions::new();
                 if let Some(a) = auth {
                     co = co.registry_auth(a);
                 }
-                let made = c
-                    .service_create(&want, &co)
-                    .await
-                    .map_err(api(format!("create service {name}")))?;
-                for w in &made.warnings {
-                    opts.emit(&Event::Warning(w.clone()));
-                }
-                report.service_ids.insert(name.clone(), made.id.clone());
-                created.push(("service", made.id.clone()));
-                touched.push(name.clone());
+                to_create.push((name.clone(), want, co));
             }
             Some(old) => {
                 report.service_ids.insert(name.clone(), old.id.clone());
@@ -1193,10 +1188,48 @@ async fn apply(
             }
         }
     }
+    for (name, _, _) in &to_create {
+        opts.emit(&Event::Created {
+            kind: "service",
+            name: name.clone(),
+        });
+    }
+    let results = futures_util::future::join_all(
+        to_create
+            .iter()
+            .map(|(_, want, co)| c.service_create(want, co)),
+    )
+    .await;
+    let mut first_err = None;
+    for ((name, want, _), r) in to_create.iter().zip(results) {
+        match r {
+            Ok(made) => {
+                for w in &made.warnings {
+                    opts.emit(&Event::Warning(w.clone()));
+                }
+                report.service_ids.insert(name.clone(), made.id.clone());
+                created.push(("service", made.id.clone()));
+                touched.push(name.clone());
+                let job = want.mode.replicated_job.is_some() || want.mode.global_job.is_some();
+                if !job {
+                    fresh.insert(name.clone());
+                }
+            }
+            Err(e) => {
+                first_err.get_or_insert(Error::Api {
+                    context: format!("create service {name}"),
+                    source: e,
+                });
+            }
+        }
+    }
+    if let Some(e) = first_err {
+        return Err(e);
+    }
     if opts.detach {
         return Ok(report);
     }
-    wait_stack(c, &touched, opts).await?;
+    wait_stack(c, ns, &touched, &fresh, opts).await?;
     opts.emit(&Event::Converged);
     // Rotated-out objects: removed once no service of the stack references them.
     let rotated: Vec<(&'static str, String)> = p
@@ -1256,32 +1289,119 @@ async fn apply(
 }
 
 /// Waits until every service in `names` converged, reporting one progress map.
-async fn wait_stack(c: &Client, names: &[String], opts: &DeployOptions) -> Result<()> {
+///
+/// Services created by this deploy (`fresh`, not jobs) converge when all their tasks run: one
+/// list call per poll for the whole stack tells (the daemon counts running and desired tasks).
+/// Updated services and jobs go through [`Client::wait_converged`], which follows the update
+/// state and the tasks of the new spec.
+async fn wait_stack(
+    c: &Client,
+    ns: &str,
+    names: &[String],
+    fresh: &BTreeSet<String>,
+    opts: &DeployOptions,
+) -> Result<()> {
     let progress: Arc<Mutex<BTreeMap<String, (u64, u64)>>> = Arc::new(Mutex::new(BTreeMap::new()));
     let started = Instant::now();
-    let waits = names.iter().map(|name| {
+    let report = {
         let progress = progress.clone();
         let on_event = opts.on_event.clone();
-        let name2 = name.clone();
+        move |name: &str, running: u64, desired: u64| {
+            let snapshot = {
+                let mut m = progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if m.get(name) == Some(&(running, desired)) {
+                    return;
+                }
+                m.insert(name.to_owned(), (running, desired));
+                m.clone()
+            };
+            if let Some(f) = &on_event {
+                f(&Event::Progress(snapshot));
+            }
+        }
+    };
+    let (fast, slow): (Vec<&String>, Vec<&String>) = names
+        .iter()
+        .partition(|n| fresh.contains(*n) && opts.window.is_zero());
+    let slow_waits = slow.iter().map(|name| {
+        let report = report.clone();
+        let name2 = (*name).clone();
         let wo = WaitOptions::new()
             .window(opts.window)
             .timeout(opts.timeout)
+            .poll_interval(Duration::from_millis(50))
             .on_progress(move |p: &Progress| {
                 if let Progress::Overall { running, desired, .. } = p {
-                    let snapshot = {
-                        let mut m = progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                        m.insert(name2.clone(), (*running, *desired));
-                        m.clone()
-                    };
-                    if let Some(f) = &on_event {
-                        f(&Event::Progress(snapshot));
-                    }
+                    report(&name2, *running, *desired);
                 }
             });
-        async move { (name.clone(), c.wait_converged(name, wo).await) }
+        async move { ((*name).clone(), c.wait_converged(name, wo).await.map(|_| ())) }
     });
-    let results = futures_util::future::join_all(waits).await;
-    for (name, r) in results {
+    let fast_wait = async {
+        if fast.is_empty() {
+            return Ok(());
+        }
+        let filter = label_filter(ns);
+        loop {
+            let list = c
+                .service_list(&[("label", &filter)])
+                .await
+                .map_err(api("list services"))?;
+            let mut done = true;
+            for name in &fast {
+                let st = list
+                    .iter()
+                    .find(|s| s.name() == name.as_str())
+                    .and_then(|s| s.service_status.clone())
+                    .unwrap_or_default();
+                report(name, st.running_tasks, st.desired_tasks);
+                if st.running_tasks < st.desired_tasks
+                    || list.iter().all(|s| s.name() != name.as_str())
+                {
+                    done = false;
+                }
+            }
+            if done {
+                return Ok(());
+            }
+            if started.elapsed() > opts.timeout {
+                // Name the first service still short of tasks, with its tasks' last error.
+                for name in &fast {
+                    let Some(s) = list.iter().find(|s| s.name() == name.as_str()) else {
+                        continue;
+                    };
+                    let st = s.service_status.clone().unwrap_or_default();
+                    if st.running_tasks >= st.desired_tasks {
+                        continue;
+                    }
+                    let tasks = c
+                        .task_list(&TaskFilter::new().service(&s.id))
+                        .await
+                        .unwrap_or_default();
+                    let err = tasks
+                        .iter()
+                        .find(|t| !t.status.err.is_empty())
+                        .map_or_else(
+                            || format!("{} of {} tasks running", st.running_tasks, st.desired_tasks),
+                            |t| format!("task {}: {}", t.id, t.status.err),
+                        );
+                    return Err(Error::NotConverged {
+                        service: (*name).clone(),
+                        message: format!("{err} (after {:?})", started.elapsed()),
+                    });
+                }
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let (fast_result, slow_results) = futures_util::future::join(
+        fast_wait,
+        futures_util::future::join_all(slow_waits),
+    )
+    .await;
+    fast_result?;
+    for (name, r) in slow_results {
         if let Err(e) = r {
             let message = match &e {
                 swarm_client::Error::NotConverged(nc) => nc
