@@ -1176,10 +1176,24 @@ async fn apply(
                 if let Some(a) = auth {
                     uo = uo.registry_auth(a);
                 }
-                let warnings = c
-                    .service_update_spec(&old.id, old.version.index, &want, &uo)
-                    .await
-                    .map_err(api(format!("update service {name}")))?;
+                // The manager bumps a new service's version once it allocated it: on "update
+                // out of sequence" read the version again and resend (the spec is ours).
+                let mut version = old.version.index;
+                let mut attempt = 0;
+                let warnings = loop {
+                    match c.service_update_spec(&old.id, version, &want, &uo).await {
+                        Err(swarm_client::Error::OutOfSequence { .. }) if attempt < 5 => {
+                            attempt += 1;
+                            version = c
+                                .service_inspect(&old.id)
+                                .await
+                                .map_err(api(format!("inspect service {name}")))?
+                                .version
+                                .index;
+                        }
+                        r => break r.map_err(api(format!("update service {name}")))?,
+                    }
+                };
                 for w in warnings {
                     opts.emit(&Event::Warning(w));
                 }
