@@ -326,6 +326,8 @@ struct State {
     tasks: Vec<Task>,
     configs: Vec<Value>,
     secrets: Vec<Value>,
+    /// Networks created through the API (the predefined ones are [`mock_networks`]).
+    networks: Vec<Value>,
     execs: HashMap<String, Exec>,
     exec_results: Vec<ExecResult>,
     logs: HashMap<String, Vec<LogLine>>,
@@ -1280,19 +1282,7 @@ impl Inner {
             (_, ["exec", id, action]) => self.exec(&req, id, action),
             (Method::POST, ["containers", id, "exec"]) => self.exec_create(&req, id),
             (Method::GET, ["events"]) => self.events(&req),
-            (Method::GET, ["networks"]) => json_resp(StatusCode::OK, &mock_networks()),
-            (Method::GET, ["networks", id]) => {
-                let all = mock_networks();
-                match all
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|n| n["Id"] == *id || n["Name"] == *id)
-                {
-                    Some(n) => json_resp(StatusCode::OK, n),
-                    None => msg(StatusCode::NOT_FOUND, &format!("network {id} not found")),
-                }
-            }
+            (_, ["networks", rest @ ..]) => self.networks(&req, rest),
             (
                 _,
                 [
@@ -1320,6 +1310,121 @@ impl Inner {
                     },
                     other => self.objects(&mut st, &req, other, rest),
                 }
+            }
+            _ => msg(StatusCode::NOT_FOUND, "page not found"),
+        }
+    }
+
+    /// `/networks`: the predefined `host` and `bridge`, and networks created through the API
+    /// (create with a name conflict check, list with `name`/`label` filters, inspect by ID or
+    /// name, remove unless predefined or used by a service).
+    fn networks(&self, req: &Req, rest: &[&str]) -> Response<Body> {
+        let mut st = self.lock();
+        let all = |st: &State| -> Vec<Value> {
+            let mut v: Vec<Value> = mock_networks().as_array().cloned().unwrap_or_default();
+            v.extend(st.networks.iter().cloned());
+            v
+        };
+        let find = |items: &[Value], key: &str| {
+            items.iter().position(|n| n["Id"] == key || n["Name"] == key)
+        };
+        match (&req.method, rest) {
+            (&Method::GET, []) => {
+                let f = match filters(req) {
+                    Ok(f) => f,
+                    Err(e) => return msg(StatusCode::INTERNAL_SERVER_ERROR, &e),
+                };
+                let items: Vec<Value> = all(&st)
+                    .into_iter()
+                    .filter(|n| {
+                        f.get("name").is_none_or(|v| {
+                            v.iter().any(|x| n["Name"].as_str().is_some_and(|name| name.contains(x.as_str())))
+                        }) && f.get("label").is_none_or(|v| {
+                            labels_match(n.get("Labels").unwrap_or(&Value::Null), v)
+                        })
+                    })
+                    .collect();
+                json_resp(StatusCode::OK, &json!(items))
+            }
+            (&Method::GET, [id]) => {
+                let items = all(&st);
+                match find(&items, id) {
+                    Some(i) => json_resp(StatusCode::OK, &items[i]),
+                    None => msg(StatusCode::NOT_FOUND, &format!("network {id} not found")),
+                }
+            }
+            (&Method::POST, ["create"]) => {
+                let Ok(spec) = serde_json::from_slice::<Value>(&req.body) else {
+                    return msg(StatusCode::BAD_REQUEST, "invalid JSON");
+                };
+                let name = spec["Name"].as_str().unwrap_or_default().to_owned();
+                if name.is_empty() {
+                    return msg(StatusCode::BAD_REQUEST, "network name is empty");
+                }
+                if find(&all(&st), &name).is_some() {
+                    return msg(
+                        StatusCode::CONFLICT,
+                        &format!("network with name {name} already exists"),
+                    );
+                }
+                let driver = spec["Driver"].as_str().filter(|d| !d.is_empty()).unwrap_or("bridge");
+                let swarm_scope = driver == "overlay";
+                if swarm_scope && !st.control {
+                    return msg(StatusCode::SERVICE_UNAVAILABLE, NOT_MANAGER);
+                }
+                let n = st.networks.len();
+                let ipam_config = match spec.pointer("/IPAM/Config") {
+                    Some(Value::Array(c)) if !c.is_empty() => Value::Array(c.clone()),
+                    _ => json!([{"Subnet": format!("10.0.{}.0/24", 100 + n), "Gateway": format!("10.0.{}.1", 100 + n)}]),
+                };
+                let id = new_id();
+                let net = json!({
+                    "Name": name, "Id": id, "Created": now_str(),
+                    "Scope": if swarm_scope { "swarm" } else { "local" }, "Driver": driver,
+                    "EnableIPv6": false,
+                    "IPAM": {"Driver": spec.pointer("/IPAM/Driver").and_then(Value::as_str).filter(|d| !d.is_empty()).unwrap_or("default"), "Options": null, "Config": ipam_config},
+                    "Internal": spec["Internal"].as_bool().unwrap_or(false),
+                    "Attachable": spec["Attachable"].as_bool().unwrap_or(false),
+                    "Ingress": false, "ConfigFrom": {"Network": ""}, "ConfigOnly": false, "Containers": null,
+                    "Options": spec.get("Options").filter(|o| o.is_object()).cloned().unwrap_or_else(|| json!({})),
+                    "Labels": spec.get("Labels").filter(|o| o.is_object()).cloned().unwrap_or_else(|| json!({})),
+                });
+                st.networks.push(net);
+                st.event("network", "create", &id, json!({"name": name, "type": driver}));
+                json_resp(StatusCode::CREATED, &json!({"Id": id, "Warning": ""}))
+            }
+            (&Method::DELETE, [id]) => {
+                let Some(i) = find(&st.networks, id) else {
+                    return match find(&all(&st), id) {
+                        Some(_) => msg(
+                            StatusCode::FORBIDDEN,
+                            &format!("{id} is a pre-defined network and cannot be removed"),
+                        ),
+                        None => msg(StatusCode::NOT_FOUND, &format!("network {id} not found")),
+                    };
+                };
+                let (nid, name) = (
+                    st.networks[i]["Id"].as_str().unwrap_or_default().to_owned(),
+                    st.networks[i]["Name"].as_str().unwrap_or_default().to_owned(),
+                );
+                let user = st.services.iter().find(|s| {
+                    s.spec
+                        .pointer("/TaskTemplate/Networks")
+                        .and_then(Value::as_array)
+                        .is_some_and(|a| a.iter().any(|n| n["Target"] == *nid || n["Target"] == *name))
+                });
+                if let Some(s) = user {
+                    return msg(
+                        StatusCode::FORBIDDEN,
+                        &format!(
+                            "rpc error: code = FailedPrecondition desc = network {nid} is in use by service {}",
+                            s.id
+                        ),
+                    );
+                }
+                st.networks.remove(i);
+                st.event("network", "destroy", &nid, json!({"name": name}));
+                empty_resp(StatusCode::NO_CONTENT)
             }
             _ => msg(StatusCode::NOT_FOUND, "page not found"),
         }
@@ -2001,6 +2106,15 @@ impl Inner {
                             .is_none_or(|ids| ids.contains(&t.service_id))
                     })
                     .filter(|t| node_ids.as_ref().is_none_or(|ids| ids.contains(&t.node_id)))
+                    // `label`: the labels of the task's service (what `docker stack ps` filters).
+                    .filter(|t| {
+                        f.get("label").is_none_or(|v| {
+                            st.services.iter().any(|s| {
+                                s.id == t.service_id
+                                    && labels_match(s.spec.get("Labels").unwrap_or(&Value::Null), v)
+                            })
+                        })
+                    })
                     .filter(|t| {
                         f.get("desired-state")
                             .is_none_or(|v| v.contains(&t.desired))
@@ -2066,6 +2180,8 @@ impl Inner {
                         f.get("name").is_none_or(|v| {
                             v.iter()
                                 .any(|n| o["Spec"]["Name"].as_str() == Some(n.as_str()))
+                        }) && f.get("label").is_none_or(|v| {
+                            labels_match(o["Spec"].get("Labels").unwrap_or(&Value::Null), v)
                         })
                     })
                     .map(public)
@@ -2121,6 +2237,43 @@ impl Inner {
                     Some(i) => json_resp(StatusCode::OK, &public(&items[i])),
                     None => msg(StatusCode::NOT_FOUND, &format!("{singular} {id} not found")),
                 }
+            }
+            // swarmkit: name and data must stay (checked first), only labels change, and the
+            // version must be the current one.
+            (&Method::POST, [id, "update"]) => {
+                let Ok(spec) = serde_json::from_slice::<Value>(&req.body) else {
+                    return msg(StatusCode::BAD_REQUEST, "invalid JSON");
+                };
+                let items = list(st);
+                let Some(i) = find(&items, id) else {
+                    return msg(StatusCode::NOT_FOUND, &format!("{singular} {id} not found"));
+                };
+                let cur = &items[i];
+                let data_changed = spec.get("Data").is_some_and(|d| {
+                    !d.is_null() && d.as_str() != cur["Spec"]["Data"].as_str().or(Some(""))
+                });
+                if spec.get("Name") != cur["Spec"].get("Name") || data_changed {
+                    return msg(
+                        StatusCode::BAD_REQUEST,
+                        "rpc error: code = InvalidArgument desc = only updates to Labels are allowed",
+                    );
+                }
+                let version = req.query_param("version").and_then(|v| v.parse::<u64>().ok());
+                if version != cur["Version"]["Index"].as_u64() {
+                    return msg(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "rpc error: code = Unknown desc = update out of sequence",
+                    );
+                }
+                let v = st.bump();
+                let target = if secret { &mut st.secrets } else { &mut st.configs };
+                let o = &mut target[i];
+                o["Spec"]["Labels"] = spec.get("Labels").cloned().unwrap_or_else(|| json!({}));
+                o["Version"]["Index"] = json!(v);
+                o["UpdatedAt"] = json!(now_str());
+                let oid = o["ID"].as_str().unwrap_or_default().to_owned();
+                st.event(singular, "update", &oid, json!({}));
+                empty_resp(StatusCode::OK)
             }
             (&Method::DELETE, [id]) => {
                 let items = list(st);
