@@ -333,10 +333,18 @@ fn real_stack_mode_deploys_the_loopback_compose_file_and_removes_it() {
     assert_step_headers(out);
     assert!(out.contains("docker stack deploy --with-registry-auth --resolve-image never -c examples/day5/stack-loopback.yml"), "{out}");
     assert!(out.contains("Creating config "), "{out}");
-    assert!(out.contains("was deployed with the stack in step 5"), "{out}");
+    assert!(
+        out.contains("was deployed with the stack in step 5"),
+        "{out}"
+    );
     assert!(out.contains("→ 200: the new config is live"), "{out}");
     for slot in 1..=3 {
-        assert!(out.contains(&format!("× Welcome to Johns Swarm environment (slot {slot})")), "{out}");
+        assert!(
+            out.contains(&format!(
+                "× Welcome to Johns Swarm environment (slot {slot})"
+            )),
+            "{out}"
+        );
     }
     // The stack went at the end: no service or config of a day5 stack is left.
     let host = std::env::var("DOCKWRIGHT_TEST_DOCKER_HOST").unwrap();
@@ -348,9 +356,21 @@ fn real_stack_mode_deploys_the_loopback_compose_file_and_removes_it() {
         .to_owned();
     for kind in ["service", "config"] {
         let ls = std::process::Command::new("docker")
-            .args(["-H", &host, kind, "ls", "-q", "--filter", &format!("label=com.docker.stack.namespace={stack}")])
+            .args([
+                "-H",
+                &host,
+                kind,
+                "ls",
+                "-q",
+                "--filter",
+                &format!("label=com.docker.stack.namespace={stack}"),
+            ])
             .output()
             .unwrap();
-        assert!(ls.stdout.is_empty(), "{kind}s of {stack} left: {}", String::from_utf8_lossy(&ls.stdout));
+        assert!(
+            ls.stdout.is_empty(),
+            "{kind}s of {stack} left: {}",
+            String::from_utf8_lossy(&ls.stdout)
+        );
     }
 }

@@ -24,12 +24,25 @@ fn stack(file: &str, env: &[(&str, &str)]) -> StackSpec {
 fn seed_file_has_the_seed_mounts_and_ports() {
     let s = stack("stack.yml", &[]);
     for (svc, seed_mount, publish, replicas) in [
-        ("swarm_nginx", SEED_WEB_MOUNT, "mode=host,target=80,published=8080", 3),
-        ("swarm_nginx_lb", SEED_LB_MOUNT, "mode=host,target=80,published=80", 1),
+        (
+            "swarm_nginx",
+            SEED_WEB_MOUNT,
+            "mode=host,target=80,published=8080",
+            3,
+        ),
+        (
+            "swarm_nginx_lb",
+            SEED_LB_MOUNT,
+            "mode=host,target=80,published=80",
+            1,
+        ),
     ] {
         let spec = &s.services[svc];
         assert_eq!(spec.name, format!("day5_{svc}"));
-        assert_eq!(spec.mode.replicated.as_ref().unwrap().replicas, Some(replicas));
+        assert_eq!(
+            spec.mode.replicated.as_ref().unwrap().replicas,
+            Some(replicas)
+        );
         let mut ours = spec.container().unwrap().mounts[0].clone();
         let seed = seed_mount.parse::<MountSpec>().unwrap().mount().clone();
         // A stack scopes the volume name and labels the volume; everything else is the seed's.
@@ -39,7 +52,11 @@ fn seed_file_has_the_seed_mounts_and_ports() {
         ours.source = seed.source.clone();
         assert_eq!(ours, seed, "{svc}");
         let ports = &spec.endpoint_spec.as_ref().unwrap().ports;
-        assert_eq!(ports, publish.parse::<PortSpec>().unwrap().configs(), "{svc}");
+        assert_eq!(
+            ports,
+            publish.parse::<PortSpec>().unwrap().configs(),
+            "{svc}"
+        );
     }
 }
 
@@ -61,10 +78,16 @@ fn loopback_variant_uses_host_network_slot_ports_and_a_config() {
     assert_eq!(web.task_template.networks[0].target, "host");
     let c = web.container().unwrap();
     assert!(c.env.contains(&"PORT=3123{{.Task.Slot}}".to_owned()));
-    assert_eq!(c.args[2], "exec httpd -f -p 127.0.0.1:$PORT -h /www/$SLOT -c /etc/httpd.conf");
+    assert_eq!(
+        c.args[2],
+        "exec httpd -f -p 127.0.0.1:$PORT -h /www/$SLOT -c /etc/httpd.conf"
+    );
     assert_eq!(c.mounts[0].source, "/tmp/www");
     assert_eq!(c.configs[0].config_name, "day5_httpd_conf");
-    assert_eq!(s.configs[0].data, std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("day5/httpd.conf")).unwrap());
+    assert_eq!(
+        s.configs[0].data,
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("day5/httpd.conf")).unwrap()
+    );
     let lb = &s.services["swarm_nginx_lb"];
     assert_eq!(lb.task_template.networks[0].target, "host");
     assert_eq!(lb.mode.replicated.as_ref().unwrap().replicas, Some(1));

@@ -95,7 +95,11 @@ impl Client {
         Ok(r.id)
     }
 
-    pub(crate) async fn object_create_with(&self, kind: Kind, spec: &ObjectCreate) -> Result<String> {
+    pub(crate) async fn object_create_with(
+        &self,
+        kind: Kind,
+        spec: &ObjectCreate,
+    ) -> Result<String> {
         let path = format!("{}/create", kind.path());
         let r: IdResponse = self.post_json(&path, &[], spec, &[]).await?;
         Ok(r.id)

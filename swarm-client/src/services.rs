@@ -483,9 +483,16 @@ impl Client {
             .map(|ps| {
                 ps.iter()
                     .map(|p| {
-                        let arch = p.get("architecture").and_then(Value::as_str).unwrap_or_default();
+                        let arch = p
+                            .get("architecture")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
                         let os = p.get("os").and_then(Value::as_str).unwrap_or_default();
-                        let arch = if arch.eq_ignore_ascii_case("arm") { "" } else { arch };
+                        let arch = if arch.eq_ignore_ascii_case("arm") {
+                            ""
+                        } else {
+                            arch
+                        };
                         (arch.to_owned(), os.to_owned())
                     })
                     .collect()

@@ -108,12 +108,14 @@ pub fn convert(
     }
     for (key, obj) in &compose.secrets {
         if !obj.external {
-            out.secrets.push(file_object(namespace, key, obj, true, read)?);
+            out.secrets
+                .push(file_object(namespace, key, obj, true, read)?);
         }
     }
     for (key, obj) in &compose.configs {
         if !obj.external {
-            out.configs.push(file_object(namespace, key, obj, false, read)?);
+            out.configs
+                .push(file_object(namespace, key, obj, false, read)?);
         }
     }
     for (key, s) in &compose.services {
@@ -347,7 +349,9 @@ fn healthcheck(h: Option<&model::Healthcheck>) -> Result<Option<HealthConfig>, S
     out.interval = h.interval.unwrap_or(0);
     out.start_period = h.start_period.unwrap_or(0);
     out.start_interval = h.start_interval.unwrap_or(0);
-    out.retries = h.retries.map_or(0, |r| i64::try_from(r).unwrap_or(i64::MAX));
+    out.retries = h
+        .retries
+        .map_or(0, |r| i64::try_from(r).unwrap_or(i64::MAX));
     Ok(Some(out))
 }
 
@@ -397,13 +401,25 @@ fn file_ref(
     } else {
         r.target.clone()
     };
-    f.uid = if r.uid.is_empty() { "0".into() } else { r.uid.clone() };
-    f.gid = if r.gid.is_empty() { "0".into() } else { r.gid.clone() };
+    f.uid = if r.uid.is_empty() {
+        "0".into()
+    } else {
+        r.uid.clone()
+    };
+    f.gid = if r.gid.is_empty() {
+        "0".into()
+    } else {
+        r.gid.clone()
+    };
     f.mode = r.mode.unwrap_or(0o444);
     Ok((name, f))
 }
 
-fn secret_refs(namespace: &str, s: &Service, compose: &Compose) -> Result<Vec<SecretReference>, String> {
+fn secret_refs(
+    namespace: &str,
+    s: &Service,
+    compose: &Compose,
+) -> Result<Vec<SecretReference>, String> {
     let mut targets = BTreeSet::new();
     let mut out = Vec::new();
     for r in &s.secrets {
@@ -423,7 +439,11 @@ fn secret_refs(namespace: &str, s: &Service, compose: &Compose) -> Result<Vec<Se
     Ok(out)
 }
 
-fn config_refs(namespace: &str, s: &Service, compose: &Compose) -> Result<Vec<ConfigReference>, String> {
+fn config_refs(
+    namespace: &str,
+    s: &Service,
+    compose: &Compose,
+) -> Result<Vec<ConfigReference>, String> {
     let mut targets = BTreeSet::new();
     let mut out = Vec::new();
     for r in &s.configs {
@@ -447,7 +467,10 @@ fn config_refs(namespace: &str, s: &Service, compose: &Compose) -> Result<Vec<Co
         } else {
             obj.name.clone()
         };
-        if !out.iter().any(|r| r.runtime.is_some() && r.config_name == name) {
+        if !out
+            .iter()
+            .any(|r| r.runtime.is_some() && r.config_name == name)
+        {
             let mut cr = ConfigReference::default();
             cr.config_name = name;
             cr.runtime = Some(json!({}));
@@ -462,7 +485,11 @@ fn config_refs(namespace: &str, s: &Service, compose: &Compose) -> Result<Vec<Co
 }
 
 /// `convertCredentialSpec`; a config is named here and replaced by its ID when deploying.
-fn credential_spec(namespace: &str, spec: &model::CredentialSpec, refs: &[ConfigReference]) -> Result<Json, String> {
+fn credential_spec(
+    namespace: &str,
+    spec: &model::CredentialSpec,
+    refs: &[ConfigReference],
+) -> Result<Json, String> {
     let set: Vec<&str> = [
         ("\"Config\"", &spec.config),
         ("\"File\"", &spec.file),
@@ -491,10 +518,10 @@ fn credential_spec(namespace: &str, spec: &model::CredentialSpec, refs: &[Config
     }
     let mut config = spec.config.clone();
     if !config.is_empty() {
-        let found = refs
-            .iter()
-            .find(|r| r.config_name == config)
-            .or_else(|| refs.iter().find(|r| r.config_name == scope(namespace, &config)));
+        let found = refs.iter().find(|r| r.config_name == config).or_else(|| {
+            refs.iter()
+                .find(|r| r.config_name == scope(namespace, &config))
+        });
         match found {
             Some(r) => config = r.config_name.clone(),
             None => {
@@ -540,7 +567,10 @@ fn resources(r: &model::Resources) -> Result<ResourceRequirements, String> {
 }
 
 /// `convertRestartPolicy`: `deploy.restart_policy`, else the (unsupported) `restart` key.
-fn restart_policy(restart: &str, p: Option<&model::RestartPolicy>) -> Result<Option<RestartPolicy>, String> {
+fn restart_policy(
+    restart: &str,
+    p: Option<&model::RestartPolicy>,
+) -> Result<Option<RestartPolicy>, String> {
     let mut out = RestartPolicy::default();
     if let Some(p) = p {
         out.condition = nonempty::<RestartCondition>(&p.condition);
@@ -561,9 +591,9 @@ fn restart_policy(restart: &str, p: Option<&model::RestartPolicy>) -> Result<Opt
     };
     let mut attempts = 0u64;
     if !count.is_empty() {
-        let n: i64 = count
-            .parse()
-            .map_err(|_| "invalid restart policy format: maximum retry count must be an integer".to_owned())?;
+        let n: i64 = count.parse().map_err(|_| {
+            "invalid restart policy format: maximum retry count must be an integer".to_owned()
+        })?;
         attempts = n as u64;
     }
     match name {
@@ -597,7 +627,11 @@ fn user_defined(target: &str) -> bool {
     !matches!(target, "default" | "bridge" | "host" | "none") && !target.starts_with("container:")
 }
 
-fn networks(namespace: &str, s: &Service, compose: &Compose) -> Result<Vec<NetworkAttachmentConfig>, String> {
+fn networks(
+    namespace: &str,
+    s: &Service,
+    compose: &Compose,
+) -> Result<Vec<NetworkAttachmentConfig>, String> {
     let default = BTreeMap::from([("default".to_owned(), None)]);
     let nets = if s.networks.is_empty() {
         &default
@@ -739,7 +773,9 @@ mod tests {
             .env("HOME", "/home/u")
             .file(ComposeFile::new("a.yml", yaml))
             .load()?;
-        convert("st", &loaded.compose, &|p: &str| Ok(format!("data of {p}").into_bytes()))
+        convert("st", &loaded.compose, &|p: &str| {
+            Ok(format!("data of {p}").into_bytes())
+        })
     }
 
     fn json_of(yaml: &str) -> Json {
@@ -760,7 +796,10 @@ mod tests {
         assert_eq!(web.task_template.networks[0].target, "st_default");
         assert_eq!(web.task_template.networks[0].aliases, ["web"]);
         let n = &s.networks["st_default"];
-        assert_eq!((n.driver.as_str(), n.labels[LABEL_NAMESPACE].as_str()), ("", "st"));
+        assert_eq!(
+            (n.driver.as_str(), n.labels[LABEL_NAMESPACE].as_str()),
+            ("", "st")
+        );
     }
 
     #[test]
@@ -772,11 +811,27 @@ mod tests {
         let c = &j["TaskTemplate"]["ContainerSpec"];
         assert_eq!(c["Args"], json!(["nginx", "-g", "daemon off;"]));
         assert_eq!(c["Env"], json!(["A", "B=2"]));
-        assert_eq!(c["Privileges"], json!({"CredentialSpec": null, "SELinuxContext": null}));
-        assert_eq!(j["TaskTemplate"]["Resources"]["Limits"], json!({"NanoCPUs": 500_000_000, "MemoryBytes": 64 << 20}));
-        assert_eq!(j["TaskTemplate"]["RestartPolicy"], json!({"Condition": "on-failure", "MaxAttempts": 3}));
-        assert_eq!(j["TaskTemplate"]["Networks"], json!([{"Target": "host"}]), "no alias on host");
-        assert_eq!(j["UpdateConfig"], json!({"Parallelism": 2, "Delay": 10_000_000_000u64, "MaxFailureRatio": 0.0}));
+        assert_eq!(
+            c["Privileges"],
+            json!({"CredentialSpec": null, "SELinuxContext": null})
+        );
+        assert_eq!(
+            j["TaskTemplate"]["Resources"]["Limits"],
+            json!({"NanoCPUs": 500_000_000, "MemoryBytes": 64 << 20})
+        );
+        assert_eq!(
+            j["TaskTemplate"]["RestartPolicy"],
+            json!({"Condition": "on-failure", "MaxAttempts": 3})
+        );
+        assert_eq!(
+            j["TaskTemplate"]["Networks"],
+            json!([{"Target": "host"}]),
+            "no alias on host"
+        );
+        assert_eq!(
+            j["UpdateConfig"],
+            json!({"Parallelism": 2, "Delay": 10_000_000_000u64, "MaxFailureRatio": 0.0})
+        );
         assert_eq!(
             j["EndpointSpec"]["Ports"],
             json!([
@@ -797,7 +852,10 @@ mod tests {
         let m = serde_json::to_value(&c.mounts).unwrap();
         assert_eq!(m[0]["Source"], "st_www");
         assert_eq!(m[0]["ReadOnly"], true);
-        assert_eq!(m[0]["VolumeOptions"]["DriverConfig"]["Options"]["device"], ":/www");
+        assert_eq!(
+            m[0]["VolumeOptions"]["DriverConfig"]["Options"]["device"],
+            ":/www"
+        );
         assert_eq!(m[0]["VolumeOptions"]["Labels"][LABEL_NAMESPACE], "st");
         assert_eq!(m[1]["Source"], "/w/site");
         assert_eq!(m[2]["Source"], "/home/u/x");
@@ -851,7 +909,10 @@ mod tests {
                 .clone()
         };
         assert_eq!(rp("always"), json!({"Condition": "any"}));
-        assert_eq!(rp("on-failure:3"), json!({"Condition": "on-failure", "MaxAttempts": 3}));
+        assert_eq!(
+            rp("on-failure:3"),
+            json!({"Condition": "on-failure", "MaxAttempts": 3})
+        );
         assert_eq!(rp("no"), Json::Null);
     }
 

@@ -90,8 +90,7 @@ fn human_types(types: &[&str]) -> String {
 /// The names of compose objects (`^[a-zA-Z0-9._-]+$`).
 fn valid_name(k: &str) -> bool {
     !k.is_empty()
-        && k
-            .bytes()
+        && k.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
@@ -139,13 +138,19 @@ impl Cx<'_, '_> {
     }
 
     /// An object with the given keys (`x-` keys too when `x_ok`).
-    fn object<'v>(&mut self, v: &'v Value, path: &str, known: &[&str], x_ok: bool) -> Option<&'v Map> {
+    fn object<'v>(
+        &mut self,
+        v: &'v Value,
+        path: &str,
+        known: &[&str],
+        x_ok: bool,
+    ) -> Option<&'v Map> {
         if !self.want(v, path, &["object"]) {
             return None;
         }
         let m = v.as_map()?;
         for k in m.keys() {
-            if !known.contains(&k.as_str()) && !(x_ok && k.starts_with("x-")) {
+            if !(known.contains(&k.as_str()) || x_ok && k.starts_with("x-")) {
                 self.err(path, format!("Additional property {k} is not allowed"));
             }
         }
@@ -216,7 +221,10 @@ impl Cx<'_, '_> {
                 } else {
                     self.transform_err(LoadError::Transform {
                         path: path.to_owned(),
-                        reason: format!("time: invalid duration {}", crate::interpolate::go_quote(&s)),
+                        reason: format!(
+                            "time: invalid duration {}",
+                            crate::interpolate::go_quote(&s)
+                        ),
                     });
                 }
                 None
@@ -239,7 +247,9 @@ impl Cx<'_, '_> {
         if !self.want(v, path, &["array"]) {
             return Vec::new();
         }
-        let Value::Seq(items) = v else { return Vec::new() };
+        let Value::Seq(items) = v else {
+            return Vec::new();
+        };
         let out = items
             .iter()
             .enumerate()
@@ -286,7 +296,10 @@ impl Cx<'_, '_> {
                 for (k, e) in m {
                     let p = join(path, k);
                     if self.want(e, &p, &["string", "number", "null"]) {
-                        out.push((k.clone(), e.go_string().filter(|_| !matches!(e, Value::Null))));
+                        out.push((
+                            k.clone(),
+                            e.go_string().filter(|_| !matches!(e, Value::Null)),
+                        ));
                     }
                 }
                 out
@@ -366,7 +379,8 @@ fn most_specific(errs: &[SchemaErr]) -> Option<LoadError> {
     }
     let parent = errs.get(best)?;
     let desc = if parent.one_of {
-        errs.get(best + 1).map_or(parent.desc.clone(), |c| c.desc.clone())
+        errs.get(best + 1)
+            .map_or(parent.desc.clone(), |c| c.desc.clone())
     } else {
         parent.desc.clone()
     };
@@ -402,7 +416,7 @@ pub(crate) fn decode_file(root: &Map, ctx: &mut Ctx<'_>) -> Result<Compose, Load
     }
     let x_ok = cx.since(4);
     for k in root.keys() {
-        if !known.contains(&k.as_str()) && !(x_ok && k.starts_with("x-")) {
+        if !(known.contains(&k.as_str()) || x_ok && k.starts_with("x-")) {
             cx.err("(root)", format!("Additional property {k} is not allowed"));
         }
     }
@@ -628,16 +642,14 @@ fn decode_service(cx: &mut Cx<'_, '_>, name: &str, v: &Value) -> Service {
             "user" => s.user = cx.string(e, &p),
             "userns_mode" => s.userns_mode = cx.string(e, &p),
             "working_dir" => s.working_dir = cx.string(e, &p),
-            "pid" => {
-                if cx.want(e, &p, &["string", "null"]) {
+            "pid"
+                if cx.want(e, &p, &["string", "null"]) => {
                     s.pid = e.as_str().unwrap_or_default().to_owned();
                 }
-            }
-            "shm_size" => {
-                if cx.want(e, &p, &["number", "string"]) {
+            "shm_size"
+                if cx.want(e, &p, &["number", "string"]) => {
                     s.shm_size = e.go_string().unwrap_or_default();
                 }
-            }
             "command" | "entrypoint" => {
                 let words = match cx.string_or_strings(e, &p) {
                     Some(Ok(text)) => match grammar::shlex_split(&text) {
@@ -711,11 +723,10 @@ fn decode_service(cx: &mut Cx<'_, '_>, name: &str, v: &Value) -> Service {
                 }
             }
             "healthcheck" => s.healthcheck = decode_healthcheck(cx, e, &p),
-            "init" => {
-                if cx.want(e, &p, &["boolean"]) {
+            "init"
+                if cx.want(e, &p, &["boolean"]) => {
                     s.init = Some(matches!(e, Value::Bool(true)));
                 }
-            }
             "logging" => {
                 if let Some(l) = cx.object(e, &p, &["driver", "options"], false) {
                     let mut lg = Logging::default();
@@ -904,7 +915,8 @@ fn file_refs(cx: &mut Cx<'_, '_>, v: &Value, path: &str) -> Vec<FileReference> {
                                 {
                                     r.mode = Some(n as u32);
                                 }
-                            } else if matches!(e, Value::Int(_) | Value::Float(_) | Value::Uint(_)) {
+                            } else if matches!(e, Value::Int(_) | Value::Float(_) | Value::Uint(_))
+                            {
                                 cx.transform_err(LoadError::Transform {
                                     path: kp.clone(),
                                     reason: format!("cannot parse '{kp}', {n} overflows uint"),
@@ -930,7 +942,9 @@ fn extra_hosts(cx: &mut Cx<'_, '_>, v: &Value, path: &str) -> Vec<String> {
         Value::Map(m) => {
             let mut list: Vec<String> = Vec::new();
             for (k, e) in m {
-                if cx.want(e, &join(path, k), &["string", "number", "null"]) && !matches!(e, Value::Null) {
+                if cx.want(e, &join(path, k), &["string", "number", "null"])
+                    && !matches!(e, Value::Null)
+                {
                     list.push(format!("{k}:{}", e.go_string().unwrap_or_default()));
                 }
             }
@@ -1073,7 +1087,9 @@ fn ports(cx: &mut Cx<'_, '_>, v: &Value, path: &str) -> Vec<Port> {
             }
             Value::Str(s) => Some(s.clone()),
             Value::Map(_) if long_ok => {
-                if let Some(m) = cx.object(it, &p, &["mode", "target", "published", "protocol"], false) {
+                if let Some(m) =
+                    cx.object(it, &p, &["mode", "target", "published", "protocol"], false)
+                {
                     let mut port = Port::default();
                     for (k, e) in m {
                         let kp = join(&p, k);
@@ -1148,9 +1164,28 @@ fn ulimits(cx: &mut Cx<'_, '_>, v: &Value, path: &str) -> BTreeMap<String, Ulimi
                         }
                     }
                 }
-                let soft = m.get("soft").map_or(0, |x| if checked { cx.integer(x, &join(&p, "soft")) } else { num_i64(x) });
-                let hard = m.get("hard").map_or(0, |x| if checked { cx.integer(x, &join(&p, "hard")) } else { num_i64(x) });
-                out.insert(name.clone(), Ulimit { single: 0, soft, hard });
+                let soft = m.get("soft").map_or(0, |x| {
+                    if checked {
+                        cx.integer(x, &join(&p, "soft"))
+                    } else {
+                        num_i64(x)
+                    }
+                });
+                let hard = m.get("hard").map_or(0, |x| {
+                    if checked {
+                        cx.integer(x, &join(&p, "hard"))
+                    } else {
+                        num_i64(x)
+                    }
+                });
+                out.insert(
+                    name.clone(),
+                    Ulimit {
+                        single: 0,
+                        soft,
+                        hard,
+                    },
+                );
             }
             _ if e.kind() == "integer" => {
                 out.insert(
@@ -1220,8 +1255,8 @@ fn service_volumes(cx: &mut Cx<'_, '_>, v: &Value, path: &str) -> Vec<ServiceVol
                         "target" => vol.target = cx.string(e, &kp),
                         "consistency" => vol.consistency = cx.string(e, &kp),
                         "read_only" => vol.read_only = cx.boolean(e, &kp),
-                        "bind" => {
-                            if cx.want(e, &kp, &["object"]) {
+                        "bind"
+                            if cx.want(e, &kp, &["object"]) => {
                                 let prop = e
                                     .as_map()
                                     .and_then(|b| b.get("propagation"))
@@ -1229,9 +1264,8 @@ fn service_volumes(cx: &mut Cx<'_, '_>, v: &Value, path: &str) -> Vec<ServiceVol
                                     .unwrap_or_default();
                                 vol.bind = Some(prop);
                             }
-                        }
-                        "volume" => {
-                            if cx.want(e, &kp, &["object"]) {
+                        "volume"
+                            if cx.want(e, &kp, &["object"]) => {
                                 let vm = e.as_map();
                                 let nocopy = vm
                                     .and_then(|b| b.get("nocopy"))
@@ -1243,20 +1277,21 @@ fn service_volumes(cx: &mut Cx<'_, '_>, v: &Value, path: &str) -> Vec<ServiceVol
                                     .to_owned();
                                 vol.volume = Some((nocopy, sub));
                             }
-                        }
-                        "tmpfs" => {
-                            if cx.want(e, &kp, &["object"]) {
+                        "tmpfs"
+                            if cx.want(e, &kp, &["object"]) => {
                                 let size = e.as_map().and_then(|b| b.get("size")).map_or(0, |x| {
                                     let sp = join(&kp, "size");
                                     let n = cx.integer(x, &sp);
                                     if n < 0 {
-                                        cx.err(&sp, format!("{sp} must be greater than or equal to 0"));
+                                        cx.err(
+                                            &sp,
+                                            format!("{sp} must be greater than or equal to 0"),
+                                        );
                                     }
                                     n
                                 });
                                 vol.tmpfs = Some(size);
                             }
-                        }
                         _ => {}
                     }
                 }
@@ -1273,8 +1308,19 @@ fn service_volumes(cx: &mut Cx<'_, '_>, v: &Value, path: &str) -> Vec<ServiceVol
     out
 }
 
-fn update_config(cx: &mut Cx<'_, '_>, v: &Value, path: &str, order_since: u32) -> Option<UpdateConfig> {
-    let mut known = vec!["parallelism", "delay", "failure_action", "monitor", "max_failure_ratio"];
+fn update_config(
+    cx: &mut Cx<'_, '_>,
+    v: &Value,
+    path: &str,
+    order_since: u32,
+) -> Option<UpdateConfig> {
+    let mut known = vec![
+        "parallelism",
+        "delay",
+        "failure_action",
+        "monitor",
+        "max_failure_ratio",
+    ];
     if cx.since(order_since) {
         known.push("order");
     }
@@ -1291,10 +1337,14 @@ fn update_config(cx: &mut Cx<'_, '_>, v: &Value, path: &str, order_since: u32) -
             "max_failure_ratio" => u.max_failure_ratio = cx.number(e, &p) as f32,
             "order" => {
                 u.order = cx.string(e, &p);
-                if matches!(e, Value::Str(_)) && !matches!(u.order.as_str(), "start-first" | "stop-first") {
+                if matches!(e, Value::Str(_))
+                    && !matches!(u.order.as_str(), "start-first" | "stop-first")
+                {
                     cx.err(
                         &p,
-                        format!("{p} must be one of the following: \"start-first\", \"stop-first\""),
+                        format!(
+                            "{p} must be one of the following: \"start-first\", \"stop-first\""
+                        ),
                     );
                 }
             }
@@ -1341,7 +1391,12 @@ fn decode_deploy(cx: &mut Cx<'_, '_>, v: &Value, path: &str) -> Deploy {
             "rollback_config" => d.rollback_config = update_config(cx, e, &p, 7),
             "resources" => d.resources = resources(cx, e, &p),
             "restart_policy" => {
-                if let Some(r) = cx.object(e, &p, &["condition", "delay", "max_attempts", "window"], false) {
+                if let Some(r) = cx.object(
+                    e,
+                    &p,
+                    &["condition", "delay", "max_attempts", "window"],
+                    false,
+                ) {
                     let mut rp = RestartPolicy::default();
                     for (rk, rv) in r {
                         let rpth = join(&p, rk);
@@ -1349,7 +1404,9 @@ fn decode_deploy(cx: &mut Cx<'_, '_>, v: &Value, path: &str) -> Deploy {
                             "condition" => rp.condition = cx.string(rv, &rpth),
                             "delay" => rp.delay = cx.duration(rv, &rpth, 0),
                             "window" => rp.window = cx.duration(rv, &rpth, 0),
-                            "max_attempts" => rp.max_attempts = Some(cx.uint(rv, &rpth, &["integer"])),
+                            "max_attempts" => {
+                                rp.max_attempts = Some(cx.uint(rv, &rpth, &["integer"]))
+                            }
                             _ => {}
                         }
                     }
@@ -1433,9 +1490,14 @@ fn generic_resources(cx: &mut Cx<'_, '_>, v: &Value, path: &str) -> Vec<Option<(
         if let Some(d) = m.get("discrete_resource_spec") {
             let dp = join(&p, "discrete_resource_spec");
             if let Some(dm) = cx.object(d, &dp, &["kind", "value"], false) {
-                let kind = dm.get("kind").map(|k| cx.string(k, &join(&dp, "kind"))).unwrap_or_default();
+                let kind = dm
+                    .get("kind")
+                    .map(|k| cx.string(k, &join(&dp, "kind")))
+                    .unwrap_or_default();
                 #[allow(clippy::cast_possible_truncation)]
-                let value = dm.get("value").map_or(0, |x| cx.number(x, &join(&dp, "value")) as i64);
+                let value = dm
+                    .get("value")
+                    .map_or(0, |x| cx.number(x, &join(&dp, "value")) as i64);
                 res = Some((kind, value));
             }
         }
@@ -1510,7 +1572,14 @@ fn decode_network(cx: &mut Cx<'_, '_>, key: &str, v: &Value) -> Network {
     if matches!(v, Value::Null) {
         return n;
     }
-    let mut known = vec!["driver", "driver_opts", "ipam", "external", "internal", "labels"];
+    let mut known = vec![
+        "driver",
+        "driver_opts",
+        "ipam",
+        "external",
+        "internal",
+        "labels",
+    ];
     if cx.since(2) {
         known.push("attachable");
     }

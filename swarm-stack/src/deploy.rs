@@ -108,10 +108,8 @@ impl fmt::Display for Event {
             Self::Removed { kind, name } => write!(f, "Removing {kind} {name}"),
             Self::Warning(w) => f.write_str(w),
             Self::Progress(m) => {
-                let parts: Vec<String> = m
-                    .iter()
-                    .map(|(s, (r, d))| format!("{s} {r}/{d}"))
-                    .collect();
+                let parts: Vec<String> =
+                    m.iter().map(|(s, (r, d))| format!("{s} {r}/{d}")).collect();
                 write!(f, "converging: {}", parts.join(", "))
             }
             Self::Converged => f.write_str("stack converged"),
@@ -296,7 +294,11 @@ impl fmt::Display for Plan {
                 Action::Remove => writeln!(f, "- {} {}", i.kind, i.name)?,
                 Action::Unchanged => writeln!(f, "= {} {}", i.kind, i.name)?,
                 Action::Rotate { from, to } => {
-                    writeln!(f, "~ {} {} (content changed: {from} -> {to})", i.kind, i.name)?;
+                    writeln!(
+                        f,
+                        "~ {} {} (content changed: {from} -> {to})",
+                        i.kind, i.name
+                    )?;
                 }
                 Action::Update(changes) => {
                     writeln!(f, "~ {} {}", i.kind, i.name)?;
@@ -336,7 +338,10 @@ fn stored_spec(svc: &Service) -> Result<ServiceSpec> {
 
 fn api(context: impl Into<String>) -> impl FnOnce(swarm_client::Error) -> Error {
     let context = context.into();
-    move |source| Error::Api { context, source }
+    move |source| Error::Api {
+        context,
+        source: Box::new(source),
+    }
 }
 
 fn label_filter(ns: &str) -> String {
@@ -352,14 +357,16 @@ struct State {
 }
 
 fn not_manager(context: &'static str) -> impl FnOnce(swarm_client::Error) -> Error {
-    move |e| match e {
+    move |e| {
+        match e {
         swarm_client::Error::NotManager { .. } => Error::Check(
             "this node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again".into(),
         ),
         e => Error::Api {
             context: context.into(),
-            source: e,
+            source: Box::new(e),
         },
+    }
     }
 }
 
@@ -370,10 +377,26 @@ async fn gather(c: &Client, stack: &StackSpec) -> Result<State> {
     let filter = label_filter(&stack.namespace);
     let by_label = [("label", filter.as_str())];
     let (services, networks, config_list, secret_list) = try_join4(
-        async { c.service_list(&by_label).await.map_err(not_manager("list services")) },
-        async { c.network_list(&[]).await.map_err(not_manager("list networks")) },
-        async { c.config_list(&by_label).await.map_err(not_manager("list configs")) },
-        async { c.secret_list(&by_label).await.map_err(not_manager("list secrets")) },
+        async {
+            c.service_list(&by_label)
+                .await
+                .map_err(not_manager("list services"))
+        },
+        async {
+            c.network_list(&[])
+                .await
+                .map_err(not_manager("list networks"))
+        },
+        async {
+            c.config_list(&by_label)
+                .await
+                .map_err(not_manager("list configs"))
+        },
+        async {
+            c.secret_list(&by_label)
+                .await
+                .map_err(not_manager("list secrets"))
+        },
     )
     .await?;
     let services = services
@@ -401,12 +424,24 @@ async fn gather(c: &Client, stack: &StackSpec) -> Result<State> {
         .map(|w| w.name.as_str())
         .filter(|n| !secrets.contains_key(*n))
         .collect();
-    for r in join_all(missing_configs.iter().map(|n| async move { c.config_list(&[("name", n)]).await })).await {
+    for r in join_all(
+        missing_configs
+            .iter()
+            .map(|n| async move { c.config_list(&[("name", n)]).await }),
+    )
+    .await
+    {
         for o in r.map_err(api("list configs"))? {
             configs.insert(o.spec.name.clone(), o);
         }
     }
-    for r in join_all(missing_secrets.iter().map(|n| async move { c.secret_list(&[("name", n)]).await })).await {
+    for r in join_all(
+        missing_secrets
+            .iter()
+            .map(|n| async move { c.secret_list(&[("name", n)]).await }),
+    )
+    .await
+    {
         for o in r.map_err(api("list secrets"))? {
             secrets.insert(o.spec.name.clone(), o);
         }
@@ -457,7 +492,12 @@ fn same_driver(stored: Option<&Json>, want: Option<&swarm_client::mount::Driver>
 /// Whether `obj` holds `want`'s content: configs compare data; secrets are asked with an update
 /// at a wrong version, which the manager refuses before writing anything ("update out of
 /// sequence" when the data is the same, "only updates to Labels are allowed" when not).
-async fn same_content(c: &Client, secret: bool, obj: &SwarmObject, want: &ObjectCreate) -> Result<bool> {
+async fn same_content(
+    c: &Client,
+    secret: bool,
+    obj: &SwarmObject,
+    want: &ObjectCreate,
+) -> Result<bool> {
     if !same_driver(obj.spec.templating.as_ref(), want.templating.as_ref())
         || (secret && !same_driver(obj.spec.driver.as_ref(), want.driver.as_ref()))
     {
@@ -483,7 +523,7 @@ async fn same_content(c: &Client, secret: bool, obj: &SwarmObject, want: &Object
         Err(e) if e.to_string().contains("only updates to Labels are allowed") => Ok(false),
         Err(e) => Err(Error::Api {
             context: format!("compare secret {}", obj.spec.name),
-            source: e,
+            source: Box::new(e),
         }),
         Ok(()) => Ok(true),
     }
@@ -512,7 +552,7 @@ async fn decide_objects(
             .filter(|(n, _)| !wanted_names.contains(n.as_str()))
             .filter_map(|(n, o)| version_of(&want.name, n).map(|v| (v, o)))
             .collect();
-        candidates.sort_by(|a, b| b.0.cmp(&a.0));
+        candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
         if let Some(base) = existing.get(&want.name) {
             candidates.push((1, base));
         }
@@ -646,11 +686,10 @@ fn strip_newer_fields(v: &mut Json, api_minor: u32) {
             if api_minor < 45 {
                 remove(m, "/VolumeOptions", "Subpath");
             }
-            if api_minor < 47 {
-                if let Some(o) = m.as_object_mut() {
+            if api_minor < 47
+                && let Some(o) = m.as_object_mut() {
                     o.remove("ImageOptions");
                 }
-            }
             if api_minor < 44 {
                 remove(m, "/BindOptions", "ReadOnlyNonRecursive");
                 remove(m, "/BindOptions", "ReadOnlyForceRecursive");
@@ -739,7 +778,12 @@ fn digest_warning(image: &str) -> String {
 }
 
 /// Pins the image of `spec` as the docker client's `QueryRegistry` does.
-async fn resolve(c: &Client, spec: &mut ServiceSpec, auth: Option<&RegistryAuth>, warnings: &mut Vec<String>) {
+async fn resolve(
+    c: &Client,
+    spec: &mut ServiceSpec,
+    auth: Option<&RegistryAuth>,
+    warnings: &mut Vec<String>,
+) {
     let Some(cs) = spec.task_template.container_spec.as_mut() else {
         return;
     };
@@ -748,7 +792,10 @@ async fn resolve(c: &Client, spec: &mut ServiceSpec, auth: Option<&RegistryAuth>
         Ok(d) => {
             cs.image = image_with_digest(&image, &d.digest);
             if !d.platforms.is_empty() {
-                let p = spec.task_template.placement.get_or_insert_with(Default::default);
+                let p = spec
+                    .task_template
+                    .placement
+                    .get_or_insert_with(Default::default);
                 p.platforms = d
                     .platforms
                     .iter()
@@ -821,10 +868,15 @@ async fn prepare(c: &Client, stack: &StackSpec, opts: &DeployOptions) -> Result<
     };
     // External networks: they must exist and be swarm-scoped (docker's checks and texts).
     for name in &stack.external_networks {
-        if matches!(name.as_str(), "default" | "bridge" | "host" | "none") || name.starts_with("container:") {
+        if matches!(name.as_str(), "default" | "bridge" | "host" | "none")
+            || name.starts_with("container:")
+        {
             continue;
         }
-        let found = state.networks.iter().find(|n| &n.name == name || &n.id == name);
+        let found = state
+            .networks
+            .iter()
+            .find(|n| &n.name == name || &n.id == name);
         match found {
             None => {
                 return Err(Error::Check(format!(
@@ -842,7 +894,9 @@ async fn prepare(c: &Client, stack: &StackSpec, opts: &DeployOptions) -> Result<
     }
     let mut network_ids: BTreeMap<String, String> = BTreeMap::new();
     for n in &state.networks {
-        network_ids.entry(n.name.clone()).or_insert_with(|| n.id.clone());
+        network_ids
+            .entry(n.name.clone())
+            .or_insert_with(|| n.id.clone());
     }
     let stack_networks: BTreeSet<&str> = state
         .networks
@@ -899,7 +953,8 @@ async fn prepare(c: &Client, stack: &StackSpec, opts: &DeployOptions) -> Result<
                     d.name.clone(),
                     (
                         d.use_name.clone(),
-                        d.id.clone().unwrap_or_else(|| format!("<new {}>", d.use_name)),
+                        d.id.clone()
+                            .unwrap_or_else(|| format!("<new {}>", d.use_name)),
                     ),
                 )
             })
@@ -933,7 +988,10 @@ async fn prepare(c: &Client, stack: &StackSpec, opts: &DeployOptions) -> Result<
     for spec in stack.services.values() {
         let mut want = spec.clone();
         fill_ids(&mut want, &ext_configs, &ext_secrets)?;
-        let image = want.container().map(|c| c.image.clone()).unwrap_or_default();
+        let image = want
+            .container()
+            .map(|c| c.image.clone())
+            .unwrap_or_default();
         let auth = opts.auth.as_ref().and_then(|f| f(&image));
         let existing = state.services.get(&want.name);
         let stored = existing.map(stored_spec).transpose()?;
@@ -944,9 +1002,7 @@ async fn prepare(c: &Client, stack: &StackSpec, opts: &DeployOptions) -> Result<
             (None, ResolveImage::Never) => {}
             (Some(old), r) => {
                 let unchanged_image = old.labels.get(LABEL_IMAGE) == Some(&image);
-                if r == ResolveImage::Always {
-                    resolve(c, &mut want, auth.as_ref(), &mut plan.warnings).await;
-                } else if r == ResolveImage::Changed && !unchanged_image {
+                if r == ResolveImage::Always || (r == ResolveImage::Changed && !unchanged_image) {
                     resolve(c, &mut want, auth.as_ref(), &mut plan.warnings).await;
                 } else if unchanged_image
                     && let (Some(cs), Some(old_cs)) = (
@@ -1084,7 +1140,10 @@ async fn apply(
         network_ids.insert(name.clone(), id);
     }
     let mut ids: [BTreeMap<String, (String, String)>; 2] = Default::default();
-    for (i, (kind, ds)) in [("config", &p.configs), ("secret", &p.secrets)].into_iter().enumerate() {
+    for (i, (kind, ds)) in [("config", &p.configs), ("secret", &p.secrets)]
+        .into_iter()
+        .enumerate()
+    {
         for d in ds {
             let id = match &d.action {
                 Action::Create | Action::Rotate { .. } => {
@@ -1144,7 +1203,10 @@ async fn apply(
                 }
             }
         }
-        let image = want.container().map(|c| c.image.clone()).unwrap_or_default();
+        let image = want
+            .container()
+            .map(|c| c.image.clone())
+            .unwrap_or_default();
         let auth = opts.auth.as_ref().and_then(|f| f(&image));
         match p.state.services.get(name) {
             None => {
@@ -1232,7 +1294,7 @@ async fn apply(
             Err(e) => {
                 first_err.get_or_insert(Error::Api {
                     context: format!("create service {name}"),
-                    source: e,
+                    source: Box::new(e),
                 });
             }
         }
@@ -1294,7 +1356,9 @@ async fn apply(
                     c.secret_remove(&o.id).await
                 };
                 if let Err(e) = r {
-                    opts.emit(&Event::Warning(format!("could not remove {kind} {name}: {e}")));
+                    opts.emit(&Event::Warning(format!(
+                        "could not remove {kind} {name}: {e}"
+                    )));
                 }
             }
         }
@@ -1322,7 +1386,9 @@ async fn wait_stack(
         let on_event = opts.on_event.clone();
         move |name: &str, running: u64, desired: u64| {
             let snapshot = {
-                let mut m = progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut m = progress
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if m.get(name) == Some(&(running, desired)) {
                     return;
                 }
@@ -1345,11 +1411,19 @@ async fn wait_stack(
             .timeout(opts.timeout)
             .poll_interval(Duration::from_millis(50))
             .on_progress(move |p: &Progress| {
-                if let Progress::Overall { running, desired, .. } = p {
+                if let Progress::Overall {
+                    running, desired, ..
+                } = p
+                {
                     report(&name2, *running, *desired);
                 }
             });
-        async move { ((*name).clone(), c.wait_converged(name, wo).await.map(|_| ())) }
+        async move {
+            (
+                (*name).clone(),
+                c.wait_converged(name, wo).await.map(|_| ()),
+            )
+        }
     });
     let fast_wait = async {
         if fast.is_empty() {
@@ -1392,13 +1466,10 @@ async fn wait_stack(
                         .task_list(&TaskFilter::new().service(&s.id))
                         .await
                         .unwrap_or_default();
-                    let err = tasks
-                        .iter()
-                        .find(|t| !t.status.err.is_empty())
-                        .map_or_else(
-                            || format!("{} of {} tasks running", st.running_tasks, st.desired_tasks),
-                            |t| format!("task {}: {}", t.id, t.status.err),
-                        );
+                    let err = tasks.iter().find(|t| !t.status.err.is_empty()).map_or_else(
+                        || format!("{} of {} tasks running", st.running_tasks, st.desired_tasks),
+                        |t| format!("task {}: {}", t.id, t.status.err),
+                    );
                     return Err(Error::NotConverged {
                         service: (*name).clone(),
                         message: format!("{err} (after {:?})", started.elapsed()),
@@ -1409,20 +1480,18 @@ async fn wait_stack(
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
-    let (fast_result, slow_results) = futures_util::future::join(
-        fast_wait,
-        futures_util::future::join_all(slow_waits),
-    )
-    .await;
+    let (fast_result, slow_results) =
+        futures_util::future::join(fast_wait, futures_util::future::join_all(slow_waits)).await;
     fast_result?;
     for (name, r) in slow_results {
         if let Err(e) = r {
             let message = match &e {
-                swarm_client::Error::NotConverged(nc) => nc
-                    .tasks
-                    .iter()
-                    .find(|t| !t.err.is_empty())
-                    .map_or_else(|| e.to_string(), |t| format!("task {}: {}", t.task_id, t.err)),
+                swarm_client::Error::NotConverged(nc) => {
+                    nc.tasks.iter().find(|t| !t.err.is_empty()).map_or_else(
+                        || e.to_string(),
+                        |t| format!("task {}: {}", t.task_id, t.err),
+                    )
+                }
                 _ => e.to_string(),
             };
             return Err(Error::NotConverged {
@@ -1460,8 +1529,7 @@ pub async fn list(c: &Client) -> Result<Vec<StackSummary>> {
             *m.entry(ns.clone()).or_default() += 1;
         }
     }
-    Ok(m
-        .into_iter()
+    Ok(m.into_iter()
         .map(|(name, services)| StackSummary { name, services })
         .collect())
 }
@@ -1526,7 +1594,9 @@ pub async fn remove(c: &Client, namespace: &str) -> Result<Removed> {
             Ok(()) => out.objects.push(("service", s.name().to_owned())),
             // Gone already (another `rm` raced us): nothing left to do.
             Err(e) if e.is_not_found() => {}
-            Err(e) => out.failures.push(format!("Failed to remove service {}: {e}", s.id)),
+            Err(e) => out
+                .failures
+                .push(format!("Failed to remove service {}: {e}", s.id)),
         }
     }
     for s in &secrets {
@@ -1534,7 +1604,9 @@ pub async fn remove(c: &Client, namespace: &str) -> Result<Removed> {
             Ok(()) => out.objects.push(("secret", s.spec.name.clone())),
             // Gone already (another `rm` raced us): nothing left to do.
             Err(e) if e.is_not_found() => {}
-            Err(e) => out.failures.push(format!("Failed to remove secret {}: {e}", s.id)),
+            Err(e) => out
+                .failures
+                .push(format!("Failed to remove secret {}: {e}", s.id)),
         }
     }
     for s in &configs {
@@ -1542,7 +1614,9 @@ pub async fn remove(c: &Client, namespace: &str) -> Result<Removed> {
             Ok(()) => out.objects.push(("config", s.spec.name.clone())),
             // Gone already (another `rm` raced us): nothing left to do.
             Err(e) if e.is_not_found() => {}
-            Err(e) => out.failures.push(format!("Failed to remove config {}: {e}", s.id)),
+            Err(e) => out
+                .failures
+                .push(format!("Failed to remove config {}: {e}", s.id)),
         }
     }
     for n in &nets {
@@ -1550,7 +1624,9 @@ pub async fn remove(c: &Client, namespace: &str) -> Result<Removed> {
             Ok(()) => out.objects.push(("network", n.name.clone())),
             // Gone already (another `rm` raced us): nothing left to do.
             Err(e) if e.is_not_found() => {}
-            Err(e) => out.failures.push(format!("Failed to remove network {}: {e}", n.id)),
+            Err(e) => out
+                .failures
+                .push(format!("Failed to remove network {}: {e}", n.id)),
         }
     }
     Ok(out)
@@ -1562,7 +1638,10 @@ mod tests {
 
     #[test]
     fn resolve_image_flag() {
-        assert_eq!("changed".parse::<ResolveImage>().unwrap(), ResolveImage::Changed);
+        assert_eq!(
+            "changed".parse::<ResolveImage>().unwrap(),
+            ResolveImage::Changed
+        );
         assert_eq!(
             "sometimes".parse::<ResolveImage>().unwrap_err().to_string(),
             "Invalid option sometimes for flag --resolve-image"
@@ -1572,8 +1651,14 @@ mod tests {
     #[test]
     fn digest_pinning_is_familiar() {
         let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        assert_eq!(image_with_digest("nginx:1.27", d), format!("nginx:1.27@{d}"));
-        assert_eq!(image_with_digest("127.0.0.1:5000/x", d), format!("127.0.0.1:5000/x@{d}"));
+        assert_eq!(
+            image_with_digest("nginx:1.27", d),
+            format!("nginx:1.27@{d}")
+        );
+        assert_eq!(
+            image_with_digest("127.0.0.1:5000/x", d),
+            format!("127.0.0.1:5000/x@{d}")
+        );
         let pinned = format!("nginx@{d}");
         assert_eq!(image_with_digest(&pinned, d), pinned);
     }
@@ -1600,14 +1685,34 @@ mod tests {
         .unwrap();
         let ids = BTreeMap::from([("s_default".to_owned(), "n1d".to_owned())]);
         let mut changes = Vec::new();
-        diff(&normalize(&stored, &ids, 41), &normalize(&desired, &ids, 41), "", &mut changes);
+        diff(
+            &normalize(&stored, &ids, 41),
+            &normalize(&desired, &ids, 41),
+            "",
+            &mut changes,
+        );
         assert_eq!(changes, vec![]);
         let mut changed = desired.clone();
-        changed.task_template.container_spec.as_mut().unwrap().oom_score_adj = -5;
-        diff(&normalize(&stored, &ids, 41), &normalize(&changed, &ids, 41), "", &mut changes);
+        changed
+            .task_template
+            .container_spec
+            .as_mut()
+            .unwrap()
+            .oom_score_adj = -5;
+        diff(
+            &normalize(&stored, &ids, 41),
+            &normalize(&changed, &ids, 41),
+            "",
+            &mut changes,
+        );
         assert_eq!(changes, vec![], "a 1.41 daemon does not store OomScoreAdj");
         changed.task_template.container_spec.as_mut().unwrap().env = vec!["A=1".into()];
-        diff(&normalize(&stored, &ids, 41), &normalize(&changed, &ids, 41), "", &mut changes);
+        diff(
+            &normalize(&stored, &ids, 41),
+            &normalize(&changed, &ids, 41),
+            "",
+            &mut changes,
+        );
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].path, "TaskTemplate.ContainerSpec.Env");
         assert_eq!(changes[0].before, None);

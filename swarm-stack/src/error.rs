@@ -123,7 +123,7 @@ pub enum Error {
         context: String,
         /// The client error.
         #[source]
-        source: swarm_client::Error,
+        source: Box<swarm_client::Error>,
     },
     /// A check against the swarm failed before anything was created.
     #[error("{0}")]

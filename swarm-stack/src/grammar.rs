@@ -203,7 +203,7 @@ fn rational(s: &str) -> Option<(i128, i128)> {
     if let Some((a, b)) = s.split_once('/') {
         let a: i128 = a.parse().ok()?;
         let b: i128 = b.parse().ok()?;
-        if b == 0 || b < 0 {
+        if b <= 0 {
             return None;
         }
         return Some((a, b));
@@ -359,7 +359,10 @@ mod tests {
         assert_eq!(parse_cpus("0.5"), Ok(500_000_000));
         assert_eq!(parse_cpus("1/4"), Ok(250_000_000));
         assert_eq!(parse_cpus("2e-1"), Ok(200_000_000));
-        assert_eq!(parse_cpus("0.0000000001"), Err("value is too precise".into()));
+        assert_eq!(
+            parse_cpus("0.0000000001"),
+            Err("value is too precise".into())
+        );
         assert_eq!(
             parse_cpus("x"),
             Err("failed to parse x as a rational number".into())

@@ -53,7 +53,10 @@ pub enum InterpolationError {
 /// # Errors
 /// The template text docker puts in its message: the whole string for a malformed `$`, or
 /// `required variable X is missing a value: …`.
-pub fn substitute(template: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+pub fn substitute(
+    template: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, String> {
     let b = template.as_bytes();
     let mut out = String::with_capacity(template.len());
     let mut err: Option<String> = None;
@@ -165,11 +168,20 @@ const CASTS: &[(&str, Cast)] = &[
     ("services.*.healthcheck.disable", Cast::Bool),
     ("services.*.deploy.replicas", Cast::Int),
     ("services.*.deploy.update_config.parallelism", Cast::Int),
-    ("services.*.deploy.update_config.max_failure_ratio", Cast::Float),
+    (
+        "services.*.deploy.update_config.max_failure_ratio",
+        Cast::Float,
+    ),
     ("services.*.deploy.rollback_config.parallelism", Cast::Int),
-    ("services.*.deploy.rollback_config.max_failure_ratio", Cast::Float),
+    (
+        "services.*.deploy.rollback_config.max_failure_ratio",
+        Cast::Float,
+    ),
     ("services.*.deploy.restart_policy.max_attempts", Cast::Int),
-    ("services.*.deploy.placement.max_replicas_per_node", Cast::Int),
+    (
+        "services.*.deploy.placement.max_replicas_per_node",
+        Cast::Int,
+    ),
     ("services.*.ports.[].target", Cast::Int),
     ("services.*.ports.[].published", Cast::Int),
     ("services.*.ulimits.*", Cast::Int),
@@ -193,12 +205,8 @@ const CASTS: &[(&str, Cast)] = &[
 fn cast_for(path: &[String]) -> Option<Cast> {
     CASTS.iter().find_map(|(pattern, cast)| {
         let parts: Vec<&str> = pattern.split('.').collect();
-        (parts.len() == path.len()
-            && parts
-                .iter()
-                .zip(path)
-                .all(|(p, k)| *p == "*" || p == k))
-        .then_some(*cast)
+        (parts.len() == path.len() && parts.iter().zip(path).all(|(p, k)| *p == "*" || p == k))
+            .then_some(*cast)
     })
 }
 
@@ -207,9 +215,12 @@ fn cast(c: Cast, s: &str) -> Result<Value, String> {
         Cast::Int => go_atoi(s)
             .map(Value::Int)
             .ok_or_else(|| format!("strconv.Atoi: parsing {}: invalid syntax", go_quote(s))),
-        Cast::Float => go_parse_float_any(s)
-            .map(Value::Float)
-            .ok_or_else(|| format!("strconv.ParseFloat: parsing {}: invalid syntax", go_quote(s))),
+        Cast::Float => go_parse_float_any(s).map(Value::Float).ok_or_else(|| {
+            format!(
+                "strconv.ParseFloat: parsing {}: invalid syntax",
+                go_quote(s)
+            )
+        }),
         Cast::Bool => match s.to_lowercase().as_str() {
             "y" | "yes" | "true" | "on" => Ok(Value::Bool(true)),
             "n" | "no" | "false" | "off" => Ok(Value::Bool(false)),
@@ -260,10 +271,11 @@ fn walk(
 ) -> Result<Value, InterpolationError> {
     match v {
         Value::Str(s) => {
-            let new = substitute(s, lookup).map_err(|template| InterpolationError::InvalidFormat {
-                path: path.join("."),
-                template,
-            })?;
+            let new =
+                substitute(s, lookup).map_err(|template| InterpolationError::InvalidFormat {
+                    path: path.join("."),
+                    template,
+                })?;
             if &new == s {
                 return Ok(v.clone());
             }
@@ -370,7 +382,10 @@ mod tests {
         assert_eq!(s("${UNSET:?a-b}").unwrap(), "b");
         // A later variable resets the error of an earlier one.
         assert_eq!(s("${UNSET?x} $SET").unwrap(), " v");
-        assert_eq!(s("$SET ${UNSET?x}"), Err("required variable UNSET is missing a value: x".into()));
+        assert_eq!(
+            s("$SET ${UNSET?x}"),
+            Err("required variable UNSET is missing a value: x".into())
+        );
     }
 
     #[test]
@@ -400,11 +415,17 @@ mod tests {
             e.to_string(),
             "invalid interpolation format for services.web.environment.[]: \"${A\"; you may need to escape any $ with another $"
         );
-        let doc = crate::yaml::parse("services:\n  web:\n    deploy: {replicas: '${N}'}\n    x: '3'\n").unwrap();
+        let doc =
+            crate::yaml::parse("services:\n  web:\n    deploy: {replicas: '${N}'}\n    x: '3'\n")
+                .unwrap();
         let out = interpolate(&doc, &env).unwrap();
         let web = out["services"].as_map().unwrap()["web"].as_map().unwrap();
         assert_eq!(web["deploy"].as_map().unwrap()["replicas"], Value::Int(3));
-        assert_eq!(web["x"], Value::Str("3".into()), "unchanged text is not cast");
+        assert_eq!(
+            web["x"],
+            Value::Str("3".into()),
+            "unchanged text is not cast"
+        );
     }
 
     proptest! {

@@ -28,7 +28,10 @@ const FORBIDDEN: &[(&str, &str)] = &[
     ("cpu_shares", "Set resource limits using deploy.resources"),
     ("cpuset", "Set resource limits using deploy.resources"),
     ("mem_limit", "Set resource limits using deploy.resources"),
-    ("memswap_limit", "Set resource limits using deploy.resources"),
+    (
+        "memswap_limit",
+        "Set resource limits using deploy.resources",
+    ),
 ];
 
 /// Keys docker ignores with "Ignoring unsupported options" (`types.UnsupportedProperties`).
@@ -53,7 +56,10 @@ const UNSUPPORTED: &[&str] = &[
 
 /// Keys docker ignores with "Ignoring deprecated options" (`types.DeprecatedProperties`).
 const DEPRECATED: &[(&str, &str)] = &[
-    ("container_name", "Setting the container name is not supported."),
+    (
+        "container_name",
+        "Setting the container name is not supported.",
+    ),
     (
         "expose",
         "Exposing ports is unnecessary - services on the same network can access each other's containers on any port.",
@@ -174,7 +180,10 @@ pub struct Loader {
 impl std::fmt::Debug for Loader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Loader")
-            .field("files", &self.files.iter().map(ComposeFile::name).collect::<Vec<_>>())
+            .field(
+                "files",
+                &self.files.iter().map(ComposeFile::name).collect::<Vec<_>>(),
+            )
             .field("working_dir", &self.working_dir)
             .field("env", &format_args!("<{} variables>", self.env.len()))
             .finish_non_exhaustive()
@@ -298,7 +307,9 @@ impl Loader {
         let mut unsupported: Vec<String> = Vec::new();
         for dict in &raw {
             for (k, _) in service_keys(dict, |k| {
-                UNSUPPORTED.contains(&k).then(|| (k.to_owned(), String::new()))
+                UNSUPPORTED
+                    .contains(&k)
+                    .then(|| (k.to_owned(), String::new()))
             }) {
                 if !unsupported.contains(&k) {
                     unsupported.push(k);
@@ -338,7 +349,11 @@ impl Loader {
 
 /// `reference.ParseAnyReference`: a 64-hex image ID or a normalised name.
 fn check_image(image: &str) -> Result<(), String> {
-    if image.len() == 64 && image.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    if image.len() == 64
+        && image
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
         return Ok(());
     }
     registry_client::reference::Reference::parse(image)

@@ -181,9 +181,15 @@ fn merge_service(mut b: Service, s: Service) -> Service {
         }
     }
     keyed(&mut b.ports, s.ports, |p: &Port| p.published);
-    keyed(&mut b.secrets, s.secrets, |r: &FileReference| r.source.clone());
-    keyed(&mut b.configs, s.configs, |r: &FileReference| r.source.clone());
-    keyed(&mut b.volumes, s.volumes, |v: &ServiceVolume| v.target.clone());
+    keyed(&mut b.secrets, s.secrets, |r: &FileReference| {
+        r.source.clone()
+    });
+    keyed(&mut b.configs, s.configs, |r: &FileReference| {
+        r.source.clone()
+    });
+    keyed(&mut b.volumes, s.volumes, |v: &ServiceVolume| {
+        v.target.clone()
+    });
     b.healthcheck = match (b.healthcheck, s.healthcheck) {
         (None, h) => h,
         (Some(d), None) => Some(d),
@@ -372,7 +378,11 @@ mod tests {
         assert_eq!(m.cap_add, ["NET_ADMIN", "NET_ADMIN", "SYS_ADMIN"]);
         assert_eq!(m.command, ["a", "b"]);
         assert_eq!(m.dns.unwrap(), ["1.1.1.1", "8.8.8.8"]);
-        assert_eq!(m.ports, vec![port(0, 81), port(8080, 90)], "unpublished ports collapse");
+        assert_eq!(
+            m.ports,
+            vec![port(0, 81), port(8080, 90)],
+            "unpublished ports collapse"
+        );
         assert_eq!(m.environment["A"].as_deref(), Some("9"));
         assert_eq!(m.environment["C"], None);
         assert_eq!(m.environment["E"].as_deref(), Some("e"));
@@ -382,7 +392,10 @@ mod tests {
         assert_eq!(h.test, ["CMD", "a", "CMD", "b"]);
         assert_eq!(h.retries, Some(0));
         let n = m.networks["n1"].clone().unwrap();
-        assert_eq!((n.aliases, n.ipv4_address.as_str()), (vec!["y".to_owned()], "1.2.3.4"));
+        assert_eq!(
+            (n.aliases, n.ipv4_address.as_str()),
+            (vec!["y".to_owned()], "1.2.3.4")
+        );
     }
 
     #[test]

@@ -34,7 +34,9 @@ fn port_range(s: &str) -> Result<(u64, u64), String> {
         return Err("empty string specified for ports".into());
     }
     match s.split_once('-') {
-        None => port_u16(s).map(|p| (p, p)).ok_or_else(|| format!("invalid port {s}")),
+        None => port_u16(s)
+            .map(|p| (p, p))
+            .ok_or_else(|| format!("invalid port {s}")),
         Some((a, rest)) => {
             let b = rest.split('-').next().unwrap_or_default();
             let start = port_u16(a).ok_or_else(|| format!("invalid port {a}"))?;
@@ -78,10 +80,12 @@ fn parse_port_spec(raw: &str) -> Result<Vec<Mapping>, String> {
     if container.is_empty() {
         return Err(format!("no port specified: {raw}<empty>"));
     }
-    let (start, end) = port_range(container).map_err(|_| format!("invalid containerPort: {container}"))?;
+    let (start, end) =
+        port_range(container).map_err(|_| format!("invalid containerPort: {container}"))?;
     let (mut hstart, mut hend) = (0, 0);
     if !host_port.is_empty() {
-        (hstart, hend) = port_range(host_port).map_err(|_| format!("invalid hostPort: {host_port}"))?;
+        (hstart, hend) =
+            port_range(host_port).map_err(|_| format!("invalid hostPort: {host_port}"))?;
     }
     if !host_port.is_empty() && end - start != hend.wrapping_sub(hstart) && end != start {
         return Err(format!(
@@ -127,7 +131,11 @@ pub fn parse_short(raw: &str) -> Result<(Vec<Port>, Vec<String>), String> {
         if let Ok(addr) = ip.parse::<IpAddr>()
             && !addr.is_unspecified()
         {
-            let host = if addr.is_ipv6() { format!("[{ip}]") } else { ip.clone() };
+            let host = if addr.is_ipv6() {
+                format!("[{ip}]")
+            } else {
+                ip.clone()
+            };
             warnings.push(format!(
                 "ignoring IP-address ({host}:{hp}:{target}/{proto}) service will listen on '0.0.0.0'"
             ));
@@ -135,7 +143,8 @@ pub fn parse_short(raw: &str) -> Result<(Vec<Port>, Vec<String>), String> {
         let (s, e) = if hp.is_empty() {
             (0, 0)
         } else {
-            port_range(&hp).map_err(|_| format!("invalid hostport binding ({hp}) for port ({target})"))?
+            port_range(&hp)
+                .map_err(|_| format!("invalid hostport binding ({hp}) for port ({target})"))?
         };
         for published in s..=e {
             ports.push(Port {
@@ -166,19 +175,37 @@ mod tests {
     fn forms() {
         assert_eq!(ports("80"), vec![(80, 0, "tcp".into())]);
         assert_eq!(ports("8080:80/udp"), vec![(80, 8080, "udp".into())]);
-        assert_eq!(ports("8000-8001:80-81"), vec![(80, 8000, "tcp".into()), (81, 8001, "tcp".into())]);
+        assert_eq!(
+            ports("8000-8001:80-81"),
+            vec![(80, 8000, "tcp".into()), (81, 8001, "tcp".into())]
+        );
         assert_eq!(ports("9000-9002:80").len(), 3);
         // sorted by the "PORT/proto" text, as docker sorts its map keys
-        assert_eq!(ports("99-100").iter().map(|p| p.0).collect::<Vec<_>>(), vec![100, 99]);
+        assert_eq!(
+            ports("99-100").iter().map(|p| p.0).collect::<Vec<_>>(),
+            vec![100, 99]
+        );
         let (p, w) = parse_short("127.0.0.1:8080:80").unwrap();
         assert_eq!(p[0].published, 8080);
-        assert_eq!(w, vec!["ignoring IP-address (127.0.0.1:8080:80/tcp) service will listen on '0.0.0.0'"]);
+        assert_eq!(
+            w,
+            vec!["ignoring IP-address (127.0.0.1:8080:80/tcp) service will listen on '0.0.0.0'"]
+        );
         assert!(parse_short("0.0.0.0:81:80").unwrap().1.is_empty());
     }
 
     #[test]
     fn refusals() {
-        for bad in ["80:80:80:80", "x", "80/xyz", "70000", "81-80", "8000-8002:80-81", "", "1.2.3:80:80"] {
+        for bad in [
+            "80:80:80:80",
+            "x",
+            "80/xyz",
+            "70000",
+            "81-80",
+            "8000-8002:80-81",
+            "",
+            "1.2.3:80:80",
+        ] {
             assert!(parse_short(bad).is_err(), "{bad}");
         }
     }

@@ -3,7 +3,9 @@
 
 use crate::model::ServiceVolume;
 
-const PROPAGATIONS: &[&str] = &["rprivate", "private", "rshared", "shared", "rslave", "slave"];
+const PROPAGATIONS: &[&str] = &[
+    "rprivate", "private", "rshared", "shared", "rslave", "slave",
+];
 
 /// Parses a short volume entry.
 ///
@@ -107,13 +109,19 @@ mod tests {
     #[test]
     fn short_syntax() {
         let v = p("/data");
-        assert_eq!((v.r#type.as_str(), v.source.as_str(), v.target.as_str()), ("volume", "", "/data"));
+        assert_eq!(
+            (v.r#type.as_str(), v.source.as_str(), v.target.as_str()),
+            ("volume", "", "/data")
+        );
         let v = p("www:/usr/share/nginx/html:ro,nocopy");
         assert_eq!(v.r#type, "volume");
         assert!(v.read_only);
         assert_eq!(v.volume, Some((true, String::new())));
         let v = p("./site:/www:rw,rshared");
-        assert_eq!((v.r#type.as_str(), v.bind.as_deref()), ("bind", Some("rshared")));
+        assert_eq!(
+            (v.r#type.as_str(), v.bind.as_deref()),
+            ("bind", Some("rshared"))
+        );
         let v = p("c:\\data:/data");
         assert_eq!((v.source.as_str(), v.r#type.as_str()), ("c:\\data", "bind"));
         assert_eq!(p("ab").target, "ab");

@@ -43,9 +43,9 @@ pub enum Value {
     /// A string.
     Str(String),
     /// A sequence.
-    Seq(Vec<Value>),
+    Seq(Vec<Self>),
     /// A mapping with string keys.
-    Map(BTreeMap<String, Value>),
+    Map(BTreeMap<String, Self>),
 }
 
 impl Value {
@@ -90,7 +90,7 @@ impl Value {
 
     /// The mapping, if this is one.
     #[must_use]
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Self>> {
         match self {
             Self::Map(m) => Some(m),
             _ => None,
@@ -111,7 +111,9 @@ pub enum YamlError {
         message: String,
     },
     /// A key appears twice in one mapping.
-    #[error("yaml: unmarshal errors:\n  line {line}: mapping key \"{key}\" already defined at line {first}")]
+    #[error(
+        "yaml: unmarshal errors:\n  line {line}: mapping key \"{key}\" already defined at line {first}"
+    )]
     DuplicateKey {
         /// The key.
         key: String,
@@ -169,9 +171,9 @@ enum Node {
         tag: Option<Tag>,
         line: usize,
     },
-    Seq(Vec<Rc<Node>>),
-    Map(Vec<(Rc<Node>, Rc<Node>)>),
-    Alias(Rc<Node>),
+    Seq(Vec<Rc<Self>>),
+    Map(Vec<(Rc<Self>, Rc<Self>)>),
+    Alias(Rc<Self>),
 }
 
 impl Node {
@@ -307,9 +309,7 @@ fn is_merge_key(n: &Node) -> bool {
 }
 
 fn take(budget: &mut usize) -> Result<(), YamlError> {
-    *budget = budget
-        .checked_sub(1)
-        .ok_or(YamlError::ExcessiveAliasing)?;
+    *budget = budget.checked_sub(1).ok_or(YamlError::ExcessiveAliasing)?;
     Ok(())
 }
 

@@ -176,16 +176,34 @@ fn refused_with_dockers_message() {
             failures.push(format!("{yaml:?}\n  docker: {docker}\n  ours:   {got:?}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), CASES.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn decoding_errors_name_the_key() {
     for (yaml, key, reason) in [
-        ("services:\n  web:\n    image: a\n    command: \"a 'b\"\n", "services.web.command", "EOF found when expecting closing quote"),
-        ("services:\n  web:\n    image: a\n    deploy: {resources: {limits: {memory: 10x}}}\n", "services.web.deploy.resources.limits.memory", "invalid size"),
+        (
+            "services:\n  web:\n    image: a\n    command: \"a 'b\"\n",
+            "services.web.command",
+            "EOF found when expecting closing quote",
+        ),
+        (
+            "services:\n  web:\n    image: a\n    deploy: {resources: {limits: {memory: 10x}}}\n",
+            "services.web.deploy.resources.limits.memory",
+            "invalid size",
+        ),
     ] {
-        let e = Loader::new("/w").file(ComposeFile::new("c.yml", yaml)).load().unwrap_err().to_string();
+        let e = Loader::new("/w")
+            .file(ComposeFile::new("c.yml", yaml))
+            .load()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(key) && e.contains(reason), "{e}");
     }
 }

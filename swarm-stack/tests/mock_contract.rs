@@ -39,7 +39,10 @@ secrets:
         .env("ROLE", label)
         .file(ComposeFile::new("stack.yml", yaml))
         .reader(std::sync::Arc::new(move |p: &str| {
-            files.get(p).cloned().ok_or_else(|| format!("open {p}: no such file"))
+            files
+                .get(p)
+                .cloned()
+                .ok_or_else(|| format!("open {p}: no such file"))
         }));
     let loaded = loader.load().unwrap();
     convert(name, &loaded.compose, &*loader.file_reader()).unwrap()
@@ -71,10 +74,14 @@ fn actions(p: &deploy::Plan) -> Vec<(String, String)> {
 async fn lifecycle(c: &Client, ns: &str) {
     let label = format!("com.docker.stack.namespace={ns}");
     let by_label = [("label", label.as_str())];
-    let p = deploy::plan(c, &stack(ns, "v1", "a"), &opts()).await.unwrap();
+    let p = deploy::plan(c, &stack(ns, "v1", "a"), &opts())
+        .await
+        .unwrap();
     assert!(p.items.iter().all(|i| i.action == Action::Create), "{p}");
 
-    let r = deploy::deploy(c, &stack(ns, "v1", "a"), &opts()).await.unwrap();
+    let r = deploy::deploy(c, &stack(ns, "v1", "a"), &opts())
+        .await
+        .unwrap();
     assert_eq!(r.service_updates, 0);
     let nets = c.network_list(&by_label).await.unwrap();
     assert_eq!(nets.len(), 1);
@@ -85,11 +92,15 @@ async fn lifecycle(c: &Client, ns: &str) {
     assert_eq!(c.service_list(&by_label).await.unwrap().len(), 1);
 
     // Unchanged: nothing to do (the secret's content compared without a write).
-    let p = deploy::plan(c, &stack(ns, "v1", "a"), &opts()).await.unwrap();
+    let p = deploy::plan(c, &stack(ns, "v1", "a"), &opts())
+        .await
+        .unwrap();
     assert!(p.is_empty(), "{p}");
 
     // A label of the config changes: a label update, in place.
-    let r = deploy::deploy(c, &stack(ns, "v1", "b"), &opts()).await.unwrap();
+    let r = deploy::deploy(c, &stack(ns, "v1", "b"), &opts())
+        .await
+        .unwrap();
     assert_eq!(
         actions(&r.plan)
             .into_iter()
@@ -97,13 +108,21 @@ async fn lifecycle(c: &Client, ns: &str) {
             .collect::<Vec<_>>(),
         vec![(format!("config {ns}_conf"), "update Labels".to_owned())]
     );
-    let cfg = c.config_inspect(&c.config_id(&format!("{ns}_conf")).await.unwrap()).await.unwrap();
+    let cfg = c
+        .config_inspect(&c.config_id(&format!("{ns}_conf")).await.unwrap())
+        .await
+        .unwrap();
     assert_eq!(cfg.spec.labels["role"], "b");
 
     // Its content changes: rotated, the service moved to it, the old one removed.
-    let r = deploy::deploy(c, &stack(ns, "v2", "b"), &opts()).await.unwrap();
+    let r = deploy::deploy(c, &stack(ns, "v2", "b"), &opts())
+        .await
+        .unwrap();
     assert!(
-        actions(&r.plan).contains(&(format!("config {ns}_conf"), format!("rotate to {ns}_conf-v2"))),
+        actions(&r.plan).contains(&(
+            format!("config {ns}_conf"),
+            format!("rotate to {ns}_conf-v2")
+        )),
         "{}",
         r.plan
     );

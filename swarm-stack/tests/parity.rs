@@ -37,10 +37,19 @@ fn raw(path: &str) -> Json {
     let h = host();
     let sock = h.strip_prefix("unix://").expect("unix socket host");
     let out = Command::new("curl")
-        .args(["-sf", "--unix-socket", sock, &format!("http://d/v1.41{path}")])
+        .args([
+            "-sf",
+            "--unix-socket",
+            sock,
+            &format!("http://d/v1.41{path}"),
+        ])
         .output()
         .expect("curl");
-    assert!(out.status.success(), "GET {path}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "GET {path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("json")
 }
 
@@ -138,7 +147,14 @@ fn base_env(step: &Step) -> Vec<(String, String)> {
 fn docker_deploy(dir: &Path, stack: &str, s: &Step) -> Result<(), String> {
     let mut cmd = Command::new("docker");
     cmd.current_dir(dir).env_clear().envs(base_env(s));
-    cmd.args(["-H", &host(), "stack", "deploy", "--resolve-image", s.resolve]);
+    cmd.args([
+        "-H",
+        &host(),
+        "stack",
+        "deploy",
+        "--resolve-image",
+        s.resolve,
+    ]);
     if s.prune {
         cmd.arg("--prune");
     }
@@ -154,7 +170,12 @@ fn docker_deploy(dir: &Path, stack: &str, s: &Step) -> Result<(), String> {
     }
 }
 
-async fn our_deploy(c: &Client, dir: &Path, stack: &str, s: &Step) -> Result<swarm_stack::deploy::Report, String> {
+async fn our_deploy(
+    c: &Client,
+    dir: &Path,
+    stack: &str,
+    s: &Step,
+) -> Result<swarm_stack::deploy::Report, String> {
     let mut l = Loader::new(dir.display().to_string()).envs(base_env(s));
     for f in &s.files {
         l = l.file(ComposeFile::read(dir.join(f)).map_err(|e| e.to_string())?);
@@ -164,7 +185,11 @@ async fn our_deploy(c: &Client, dir: &Path, stack: &str, s: &Step) -> Result<swa
     let spec = convert::convert(stack, &loaded.compose, &*reader).map_err(|e| e.to_string())?;
     let opts = DeployOptions::new()
         .prune(s.prune)
-        .resolve_image(s.resolve.parse::<ResolveImage>().map_err(|e| e.to_string())?)
+        .resolve_image(
+            s.resolve
+                .parse::<ResolveImage>()
+                .map_err(|e| e.to_string())?,
+        )
         .detach(true);
     deploy(c, &spec, &opts).await.map_err(|e| e.to_string())
 }
@@ -192,25 +217,43 @@ fn snapshot(ns: &str, written: &str) -> Json {
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     let nets_all = raw("/networks");
     for n in nets_all.as_array().unwrap() {
-        names.insert(n["Id"].as_str().unwrap().into(), format!("net:{}", n["Name"].as_str().unwrap()));
+        names.insert(
+            n["Id"].as_str().unwrap().into(),
+            format!("net:{}", n["Name"].as_str().unwrap()),
+        );
     }
     let mut configs = serde_json::Map::new();
     for o in raw("/configs").as_array().unwrap() {
-        names.insert(o["ID"].as_str().unwrap().into(), format!("config:{}", o["Spec"]["Name"].as_str().unwrap()));
+        names.insert(
+            o["ID"].as_str().unwrap().into(),
+            format!("config:{}", o["Spec"]["Name"].as_str().unwrap()),
+        );
     }
     for o in raw(&format!("/configs?{q}")).as_array().unwrap() {
-        configs.insert(o["Spec"]["Name"].as_str().unwrap().into(), o["Spec"].clone());
+        configs.insert(
+            o["Spec"]["Name"].as_str().unwrap().into(),
+            o["Spec"].clone(),
+        );
     }
     let mut secrets = serde_json::Map::new();
     for o in raw("/secrets").as_array().unwrap() {
-        names.insert(o["ID"].as_str().unwrap().into(), format!("secret:{}", o["Spec"]["Name"].as_str().unwrap()));
+        names.insert(
+            o["ID"].as_str().unwrap().into(),
+            format!("secret:{}", o["Spec"]["Name"].as_str().unwrap()),
+        );
     }
     for o in raw(&format!("/secrets?{q}")).as_array().unwrap() {
-        secrets.insert(o["Spec"]["Name"].as_str().unwrap().into(), o["Spec"].clone());
+        secrets.insert(
+            o["Spec"]["Name"].as_str().unwrap().into(),
+            o["Spec"].clone(),
+        );
     }
     let mut services = serde_json::Map::new();
     for s in raw(&format!("/services?{q}")).as_array().unwrap() {
-        services.insert(s["Spec"]["Name"].as_str().unwrap().into(), s["Spec"].clone());
+        services.insert(
+            s["Spec"]["Name"].as_str().unwrap().into(),
+            s["Spec"].clone(),
+        );
     }
     let mut networks = serde_json::Map::new();
     for n in raw(&format!("/networks?{q}")).as_array().unwrap() {
@@ -242,7 +285,8 @@ fn snapshot(ns: &str, written: &str) -> Json {
             }),
         );
     }
-    let mut snap = json!({"services": services, "networks": networks, "configs": configs, "secrets": secrets});
+    let mut snap =
+        json!({"services": services, "networks": networks, "configs": configs, "secrets": secrets});
     let ns = ns.to_owned();
     map_strings(&mut snap, &|s: &str| {
         if let Some(n) = names.get(s) {
@@ -281,7 +325,12 @@ fn versions(ns: &str) -> BTreeMap<String, u64> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["Spec"]["Name"].as_str().unwrap().to_owned(), s["Version"]["Index"].as_u64().unwrap()))
+        .map(|s| {
+            (
+                s["Spec"]["Name"].as_str().unwrap().to_owned(),
+                s["Version"]["Index"].as_u64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -319,7 +368,10 @@ async fn run_case(c: &Client, n: usize, case: &Case) -> Vec<String> {
             let last = case.steps.last().unwrap();
             match our_deploy(c, dir.path(), &ours, last).await {
                 Ok(r) if r.service_updates == 0 => {}
-                Ok(r) => problems.push(format!("re-deploy sent {} service updates: {}", r.service_updates, r.plan)),
+                Ok(r) => problems.push(format!(
+                    "re-deploy sent {} service updates: {}",
+                    r.service_updates, r.plan
+                )),
                 Err(e) => problems.push(format!("re-deploy failed: {e}")),
             }
             if versions(&ours) != before {
@@ -330,13 +382,20 @@ async fn run_case(c: &Client, n: usize, case: &Case) -> Vec<String> {
             if case.steps.len() == 1 && our_snap != snapshot("dw-nothing-here", "") {
                 problems.push(format!("we refused but left objects: {our_snap}"));
             }
-            eprintln!("case {}: both refused\n  docker: {}\n  ours:   {o}", case.name, d.trim());
+            eprintln!(
+                "case {}: both refused\n  docker: {}\n  ours:   {o}",
+                case.name,
+                d.trim()
+            );
         }
         (Ok(()), Err(o)) => problems.push(format!("docker deployed, we failed: {o}")),
         (Err(d), Ok(_)) => problems.push(format!("docker failed ({}), we deployed", d.trim())),
     }
     if case.fails != docker_result.is_err() {
-        problems.push(format!("expected docker to {}: {docker_result:?}", if case.fails { "fail" } else { "succeed" }));
+        problems.push(format!(
+            "expected docker to {}: {docker_result:?}",
+            if case.fails { "fail" } else { "succeed" }
+        ));
     }
     g.remove();
     problems
@@ -514,15 +573,42 @@ fn cases() -> Vec<Case> {
     });
     v.last_mut().unwrap().fails = true;
     for (name, yaml) in [
-        ("invalid: schema", "services:\n  web:\n    image: $REG/absent/web:1\n    read_only: maybe\n"),
-        ("invalid: undefined network", "services:\n  web:\n    image: $REG/absent/web:1\n    deploy: {replicas: 0}\n    networks: [nowhere]\nnetworks:\n  front: {}\n"),
-        ("invalid: external network missing", "services:\n  web:\n    image: $REG/absent/web:1\n    deploy: {replicas: 0}\n    networks: [gone]\nnetworks:\n  gone: {external: true, name: dw-no-such-network}\n"),
-        ("invalid: secret file missing", "services:\n  web:\n    image: $REG/absent/web:1\n    deploy: {replicas: 0}\n    secrets: [s]\nsecrets:\n  s: {file: ./nope.txt}\n"),
-        ("invalid: required variable", "services:\n  web:\n    image: $REG/absent/web:${MUST:?set MUST}\n"),
-        ("invalid: global with replicas", "services:\n  web:\n    image: $REG/absent/web:1\n    deploy: {mode: global, replicas: 2}\nnetworks:\n  n: {}\n"),
-        ("invalid: forbidden key", "services:\n  web:\n    image: $REG/absent/web:1\n    cpu_shares: 5\n"),
-        ("invalid: no image", "services:\n  web:\n    deploy: {replicas: 0}\n"),
-        ("invalid: bad cpus", "services:\n  web:\n    image: $REG/absent/web:1\n    deploy: {resources: {limits: {cpus: 'one'}}}\n"),
+        (
+            "invalid: schema",
+            "services:\n  web:\n    image: $REG/absent/web:1\n    read_only: maybe\n",
+        ),
+        (
+            "invalid: undefined network",
+            "services:\n  web:\n    image: $REG/absent/web:1\n    deploy: {replicas: 0}\n    networks: [nowhere]\nnetworks:\n  front: {}\n",
+        ),
+        (
+            "invalid: external network missing",
+            "services:\n  web:\n    image: $REG/absent/web:1\n    deploy: {replicas: 0}\n    networks: [gone]\nnetworks:\n  gone: {external: true, name: dw-no-such-network}\n",
+        ),
+        (
+            "invalid: secret file missing",
+            "services:\n  web:\n    image: $REG/absent/web:1\n    deploy: {replicas: 0}\n    secrets: [s]\nsecrets:\n  s: {file: ./nope.txt}\n",
+        ),
+        (
+            "invalid: required variable",
+            "services:\n  web:\n    image: $REG/absent/web:${MUST:?set MUST}\n",
+        ),
+        (
+            "invalid: global with replicas",
+            "services:\n  web:\n    image: $REG/absent/web:1\n    deploy: {mode: global, replicas: 2}\nnetworks:\n  n: {}\n",
+        ),
+        (
+            "invalid: forbidden key",
+            "services:\n  web:\n    image: $REG/absent/web:1\n    cpu_shares: 5\n",
+        ),
+        (
+            "invalid: no image",
+            "services:\n  web:\n    deploy: {replicas: 0}\n",
+        ),
+        (
+            "invalid: bad cpus",
+            "services:\n  web:\n    image: $REG/absent/web:1\n    deploy: {resources: {limits: {cpus: 'one'}}}\n",
+        ),
     ] {
         let mut c = case(name, yaml);
         c.fails = true;
@@ -548,10 +634,18 @@ async fn docker_stack_deploy_parity() {
             report.push(format!("ok   {}", case.name));
         } else {
             failed += 1;
-            report.push(format!("FAIL {}\n    {}", case.name, problems.join("\n    ")));
+            report.push(format!(
+                "FAIL {}\n    {}",
+                case.name,
+                problems.join("\n    ")
+            ));
         }
     }
-    eprintln!("{}\n{} cases, {failed} failed", report.join("\n"), report.len());
+    eprintln!(
+        "{}\n{} cases, {failed} failed",
+        report.join("\n"),
+        report.len()
+    );
     assert!(all.len() >= 30, "at least 30 cases");
     assert_eq!(failed, 0, "{}", report.join("\n"));
 }

@@ -218,7 +218,9 @@ async fn changed_configs_and_secrets_are_rotated_with_the_stack_labels() {
     std::fs::write(dir.path().join("stack.yml"), ROTATING).unwrap();
     std::fs::write(dir.path().join("app.conf"), "v1\n").unwrap();
     std::fs::write(dir.path().join("pw.txt"), "secret-1\n").unwrap();
-    deploy(&c, &load(dir.path(), &stack, &[]), &opts()).await.unwrap();
+    deploy(&c, &load(dir.path(), &stack, &[]), &opts())
+        .await
+        .unwrap();
     let conf = format!("{stack}_conf");
     let pw = format!("{stack}_pw");
     assert!(c.config_id(&conf).await.is_ok());
@@ -226,7 +228,9 @@ async fn changed_configs_and_secrets_are_rotated_with_the_stack_labels() {
     // Content changes: docker would fail ("only updates to Labels are allowed"); we rotate.
     std::fs::write(dir.path().join("app.conf"), "v2\n").unwrap();
     std::fs::write(dir.path().join("pw.txt"), "secret-2\n").unwrap();
-    let r = deploy(&c, &load(dir.path(), &stack, &[]), &opts()).await.unwrap();
+    let r = deploy(&c, &load(dir.path(), &stack, &[]), &opts())
+        .await
+        .unwrap();
     let rotations: Vec<_> = r
         .plan
         .items
@@ -254,14 +258,22 @@ async fn changed_configs_and_secrets_are_rotated_with_the_stack_labels() {
         .await
         .unwrap();
     assert_eq!(sec.spec.labels["com.docker.stack.namespace"], stack);
-    assert!(c.config_id(&conf).await.is_err(), "the old config was removed");
-    assert!(c.secret_id(&pw).await.is_err(), "the old secret was removed");
+    assert!(
+        c.config_id(&conf).await.is_err(),
+        "the old config was removed"
+    );
+    assert!(
+        c.secret_id(&pw).await.is_err(),
+        "the old secret was removed"
+    );
     let svc = c.service_inspect(&format!("{stack}_app")).await.unwrap();
     let refs = svc.spec["TaskTemplate"]["ContainerSpec"].to_string();
     assert!(refs.contains(&format!("{conf}-v2")) && refs.contains(&format!("{pw}-v2")));
 
     // Unchanged content now: nothing happens (the secret compared without being changed).
-    let again = deploy(&c, &load(dir.path(), &stack, &[]), &opts()).await.unwrap();
+    let again = deploy(&c, &load(dir.path(), &stack, &[]), &opts())
+        .await
+        .unwrap();
     assert_eq!(again.service_updates, 0);
     assert!(again.plan.is_empty(), "{}", again.plan);
 
@@ -301,6 +313,12 @@ async fn a_service_that_cannot_run_fails_the_deploy_by_name() {
     .await
     .unwrap_err();
     let text = e.to_string();
-    assert!(text.starts_with(&format!("service {stack}_bad: ")), "{text}");
-    assert!(text.contains("task "), "names the task and its error: {text}");
+    assert!(
+        text.starts_with(&format!("service {stack}_bad: ")),
+        "{text}"
+    );
+    assert!(
+        text.contains("task "),
+        "names the task and its error: {text}"
+    );
 }

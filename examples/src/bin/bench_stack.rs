@@ -56,10 +56,13 @@ impl Stack {
         for _ in 0..200 {
             let left = tokio::task::block_in_place(|| {
                 rt.block_on(async {
-                    c.task_list(&swarm_client::tasks::TaskFilter::new().label(filter.trim_start_matches("label=")))
-                        .await
-                        .map(|t| t.len())
-                        .unwrap_or(1)
+                    c.task_list(
+                        &swarm_client::tasks::TaskFilter::new()
+                            .label(filter.trim_start_matches("label=")),
+                    )
+                    .await
+                    .map(|t| t.len())
+                    .unwrap_or(1)
                 })
             });
             let svcs = Command::new("docker")
@@ -144,7 +147,9 @@ async fn push_busybox(registry: &str, busybox: &Path) -> BoxResult<String> {
     .await??;
     let reference = format!("{registry}/dockwright-bench/busybox:1");
     let loopback = registry.starts_with("127.") || registry.starts_with("localhost");
-    let client = registry_client::Client::builder().insecure(loopback).build()?;
+    let client = registry_client::Client::builder()
+        .insecure(loopback)
+        .build()?;
     client.push(&layout, &reference.parse()?).await?;
     Ok(reference)
 }
@@ -186,11 +191,18 @@ async fn main() -> BoxResult<()> {
         .ok_or("no bin dir")?
         .join("dockwright");
     if !dw.is_file() {
-        return Err(format!("{} not built (cargo build -p examples --release)", dw.display()).into());
+        return Err(format!(
+            "{} not built (cargo build -p examples --release)",
+            dw.display()
+        )
+        .into());
     }
     let dir = tempfile::Builder::new().prefix("bench-stack-").tempdir()?;
     let d = dir.path();
-    std::fs::write(d.join("stack-loopback.yml"), include_str!("../../day5/stack-loopback.yml"))?;
+    std::fs::write(
+        d.join("stack-loopback.yml"),
+        include_str!("../../day5/stack-loopback.yml"),
+    )?;
     std::fs::write(d.join("httpd.conf"), include_str!("../../day5/httpd.conf"))?;
     std::fs::write(
         d.join("bench.yml"),
@@ -198,7 +210,10 @@ async fn main() -> BoxResult<()> {
     )?;
     for slot in 1..=3 {
         std::fs::create_dir_all(d.join(format!("www/{slot}")))?;
-        std::fs::write(d.join(format!("www/{slot}/index.html")), format!("slot {slot}\n"))?;
+        std::fs::write(
+            d.join(format!("www/{slot}/index.html")),
+            format!("slot {slot}\n"),
+        )?;
     }
     std::fs::create_dir_all(d.join("conf.d"))?;
     let prefix = free_prefix()?;
@@ -223,7 +238,15 @@ async fn main() -> BoxResult<()> {
         let mut cmd = Command::new(&dw);
         cmd.current_dir(d)
             .envs(env.iter().cloned())
-            .args(["stack", "-H", &host, "deploy", "-q", "--resolve-image", "never"])
+            .args([
+                "stack",
+                "-H",
+                &host,
+                "deploy",
+                "-q",
+                "--resolve-image",
+                "never",
+            ])
             .args(files)
             .arg(stack);
         cmd

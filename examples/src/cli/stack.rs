@@ -33,7 +33,12 @@ pub struct StackArea {
 #[derive(Debug, Args)]
 pub struct DeployFlags {
     /// Path to a Compose file, or "-" to read from stdin (repeatable; later files override).
-    #[arg(short = 'c', long = "compose-file", required = true, value_delimiter = ',')]
+    #[arg(
+        short = 'c',
+        long = "compose-file",
+        required = true,
+        value_delimiter = ','
+    )]
     compose_file: Vec<String>,
     /// Prune services that are no longer referenced.
     #[arg(long)]
@@ -244,7 +249,9 @@ pub async fn run(cmd: Command) -> CliResult {
                     (name, t)
                 })
                 .collect();
-            all.sort_by(|(a, x), (b, y)| (a, x.slot, &y.created_at).cmp(&(b, y.slot, &x.created_at)));
+            all.sort_by(|(a, x), (b, y)| {
+                (a, x.slot, &y.created_at).cmp(&(b, y.slot, &x.created_at))
+            });
             if quiet {
                 for (_, t) in &all {
                     println!("{}", t.id);

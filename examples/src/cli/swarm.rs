@@ -992,7 +992,10 @@ fn task_ports(port_status: Option<&Value>) -> String {
 }
 
 /// `docker service ps` / `docker stack ps` table of (service name, task) rows.
-pub(crate) fn task_table(all: &[(String, swarm_client::models::Task)], nodes: &[swarm_client::models::Node]) -> String {
+pub(crate) fn task_table(
+    all: &[(String, swarm_client::models::Task)],
+    nodes: &[swarm_client::models::Node],
+) -> String {
     let mut rows = vec![
         [
             "ID",

@@ -197,7 +197,10 @@ async fn deploy_stack(
     let files = tempfile::Builder::new().prefix("day5-stack-").tempdir()?;
     let yml = files.path().join("stack-loopback.yml");
     std::fs::write(&yml, include_str!("../../day5/stack-loopback.yml"))?;
-    std::fs::write(files.path().join("httpd.conf"), include_str!("../../day5/httpd.conf"))?;
+    std::fs::write(
+        files.path().join("httpd.conf"),
+        include_str!("../../day5/httpd.conf"),
+    )?;
     let www = env.web_content_dir(WELCOME, 3)?;
     let conf = env.lb_conf_dir()?;
     let vars = [
@@ -233,11 +236,17 @@ async fn deploy_stack(
         }))
         .on_event(move |e: &Event| {
             if !matches!(e, Event::Progress(_)) {
-                sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(e.to_string());
+                sink.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(e.to_string());
             }
         });
     let report = deploy(&env.swarm, &spec, &opts).await?;
-    for line in events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter() {
+    for line in events
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+    {
         out.info(line);
     }
     let id = |key: &str| -> Result<String> {
@@ -409,7 +418,17 @@ async fn workflow(args: &Args, env: &mut Env, out: &mut Out) -> Result {
         // Set first: the stack is removed at the end even if the deploy fails half-way.
         let stack = env.service_name("day5");
         env.stack = Some(stack.clone());
-        let d = deploy_stack(env, &stack, &web_image, &lb_image, &registry_auth, &registry, args, out).await?;
+        let d = deploy_stack(
+            env,
+            &stack,
+            &web_image,
+            &lb_image,
+            &registry_auth,
+            &registry,
+            args,
+            out,
+        )
+        .await?;
         lb_id = Some(d.lb_id);
         (d.web_spec, d.web_id)
     } else {
@@ -508,57 +527,57 @@ async fn workflow(args: &Args, env: &mut Env, out: &mut Out) -> Result {
         ));
         name
     } else {
-    // The LB starts with the old config (as in the seed: Bad Gateway until the reload).
-    lb_config::nginx::write_atomic(&conf_file, lb::placeholder(&listen)?.render().as_bytes())?;
-    let lb_volume = NfsVolume::new(SEED_NFS_ADDR.parse()?, "/www/nginx")?;
-    let lb_nfs = NfsMount::builder(lb_volume, "/etc/nginx/")
-        .source("nfs_nginx_lb")
-        .volume_nocopy(true)
-        .build()?;
-    let lb_publish = "mode=host,target=80,published=80";
-    let lb_name = env.service_name("swarm_nginx_lb");
-    out.cmd(&format!(
-        "docker service create --mount '{lb_nfs}' --replicas=1 --name {lb_name} \
+        // The LB starts with the old config (as in the seed: Bad Gateway until the reload).
+        lb_config::nginx::write_atomic(&conf_file, lb::placeholder(&listen)?.render().as_bytes())?;
+        let lb_volume = NfsVolume::new(SEED_NFS_ADDR.parse()?, "/www/nginx")?;
+        let lb_nfs = NfsMount::builder(lb_volume, "/etc/nginx/")
+            .source("nfs_nginx_lb")
+            .volume_nocopy(true)
+            .build()?;
+        let lb_publish = "mode=host,target=80,published=80";
+        let lb_name = env.service_name("swarm_nginx_lb");
+        out.cmd(&format!(
+            "docker service create --mount '{lb_nfs}' --replicas=1 --name {lb_name} \
          --publish {lb_publish} {NAMESPACE}/nginx_lb"
-    ));
-    same_mount_as_seed(&lb_nfs, SEED_LB_MOUNT)?;
-    let lb_spec = if env.is_real() {
-        out.info(&format!(
-            "--real: {} is bind-mounted on /etc/nginx/conf.d (standing in for the NFS share);",
-            conf_dir.display()
         ));
-        out.info(&format!(
-            "  nginx runs with host networking and listens on {listen}"
-        ));
-        let bind: MountSpec = format!(
-            "type=bind,source={},target=/etc/nginx/conf.d",
-            conf_dir.display()
-        )
-        .parse()?;
-        ServiceSpec::builder(&lb_name, lb_image.to_string())
-            .replicas(1)
-            .network("host")
-            .mount(bind)
-            .stop_grace_period(Duration::from_secs(1))
-            .build()?
-    } else {
-        let nfs: MountSpec = lb_nfs.to_string().parse()?;
-        ServiceSpec::builder(&lb_name, lb_image.to_string())
-            .replicas(1)
-            .mount(nfs)
-            .publish(lb_publish.parse::<PortSpec>()?)
-            .build()?
-    };
-    let lb_created = swarm
-        .service_create(
-            &lb_spec,
-            &CreateOptions::new().registry_auth(registry_auth.clone()),
-        )
-        .await?;
-    env.created(&lb_name, &lb_created.id);
-    out.info(&lb_created.id);
-    wait(&swarm, &lb_created.id, args, env.is_real(), out).await?;
-    lb_name
+        same_mount_as_seed(&lb_nfs, SEED_LB_MOUNT)?;
+        let lb_spec = if env.is_real() {
+            out.info(&format!(
+                "--real: {} is bind-mounted on /etc/nginx/conf.d (standing in for the NFS share);",
+                conf_dir.display()
+            ));
+            out.info(&format!(
+                "  nginx runs with host networking and listens on {listen}"
+            ));
+            let bind: MountSpec = format!(
+                "type=bind,source={},target=/etc/nginx/conf.d",
+                conf_dir.display()
+            )
+            .parse()?;
+            ServiceSpec::builder(&lb_name, lb_image.to_string())
+                .replicas(1)
+                .network("host")
+                .mount(bind)
+                .stop_grace_period(Duration::from_secs(1))
+                .build()?
+        } else {
+            let nfs: MountSpec = lb_nfs.to_string().parse()?;
+            ServiceSpec::builder(&lb_name, lb_image.to_string())
+                .replicas(1)
+                .mount(nfs)
+                .publish(lb_publish.parse::<PortSpec>()?)
+                .build()?
+        };
+        let lb_created = swarm
+            .service_create(
+                &lb_spec,
+                &CreateOptions::new().registry_auth(registry_auth.clone()),
+            )
+            .await?;
+        env.created(&lb_name, &lb_created.id);
+        out.info(&lb_created.id);
+        wait(&swarm, &lb_created.id, args, env.is_real(), out).await?;
+        lb_name
     };
     if env.is_real() {
         let (status, _) =

@@ -1326,7 +1326,9 @@ impl Inner {
             v
         };
         let find = |items: &[Value], key: &str| {
-            items.iter().position(|n| n["Id"] == key || n["Name"] == key)
+            items
+                .iter()
+                .position(|n| n["Id"] == key || n["Name"] == key)
         };
         match (&req.method, rest) {
             (&Method::GET, []) => {
@@ -1338,7 +1340,11 @@ impl Inner {
                     .into_iter()
                     .filter(|n| {
                         f.get("name").is_none_or(|v| {
-                            v.iter().any(|x| n["Name"].as_str().is_some_and(|name| name.contains(x.as_str())))
+                            v.iter().any(|x| {
+                                n["Name"]
+                                    .as_str()
+                                    .is_some_and(|name| name.contains(x.as_str()))
+                            })
                         }) && f.get("label").is_none_or(|v| {
                             labels_match(n.get("Labels").unwrap_or(&Value::Null), v)
                         })
@@ -1367,7 +1373,10 @@ impl Inner {
                         &format!("network with name {name} already exists"),
                     );
                 }
-                let driver = spec["Driver"].as_str().filter(|d| !d.is_empty()).unwrap_or("bridge");
+                let driver = spec["Driver"]
+                    .as_str()
+                    .filter(|d| !d.is_empty())
+                    .unwrap_or("bridge");
                 let swarm_scope = driver == "overlay";
                 if swarm_scope && !st.control {
                     return msg(StatusCode::SERVICE_UNAVAILABLE, NOT_MANAGER);
@@ -1375,7 +1384,9 @@ impl Inner {
                 let n = st.networks.len();
                 let ipam_config = match spec.pointer("/IPAM/Config") {
                     Some(Value::Array(c)) if !c.is_empty() => Value::Array(c.clone()),
-                    _ => json!([{"Subnet": format!("10.0.{}.0/24", 100 + n), "Gateway": format!("10.0.{}.1", 100 + n)}]),
+                    _ => {
+                        json!([{"Subnet": format!("10.0.{}.0/24", 100 + n), "Gateway": format!("10.0.{}.1", 100 + n)}])
+                    }
                 };
                 let id = new_id();
                 let net = json!({
@@ -1390,7 +1401,12 @@ impl Inner {
                     "Labels": spec.get("Labels").filter(|o| o.is_object()).cloned().unwrap_or_else(|| json!({})),
                 });
                 st.networks.push(net);
-                st.event("network", "create", &id, json!({"name": name, "type": driver}));
+                st.event(
+                    "network",
+                    "create",
+                    &id,
+                    json!({"name": name, "type": driver}),
+                );
                 json_resp(StatusCode::CREATED, &json!({"Id": id, "Warning": ""}))
             }
             (&Method::DELETE, [id]) => {
@@ -1405,13 +1421,19 @@ impl Inner {
                 };
                 let (nid, name) = (
                     st.networks[i]["Id"].as_str().unwrap_or_default().to_owned(),
-                    st.networks[i]["Name"].as_str().unwrap_or_default().to_owned(),
+                    st.networks[i]["Name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
                 );
                 let user = st.services.iter().find(|s| {
                     s.spec
                         .pointer("/TaskTemplate/Networks")
                         .and_then(Value::as_array)
-                        .is_some_and(|a| a.iter().any(|n| n["Target"] == *nid || n["Target"] == *name))
+                        .is_some_and(|a| {
+                            a.iter()
+                                .any(|n| n["Target"] == *nid || n["Target"] == *name)
+                        })
                 });
                 if let Some(s) = user {
                     return msg(
@@ -2258,7 +2280,9 @@ impl Inner {
                         "rpc error: code = InvalidArgument desc = only updates to Labels are allowed",
                     );
                 }
-                let version = req.query_param("version").and_then(|v| v.parse::<u64>().ok());
+                let version = req
+                    .query_param("version")
+                    .and_then(|v| v.parse::<u64>().ok());
                 if version != cur["Version"]["Index"].as_u64() {
                     return msg(
                         StatusCode::INTERNAL_SERVER_ERROR,
@@ -2266,7 +2290,11 @@ impl Inner {
                     );
                 }
                 let v = st.bump();
-                let target = if secret { &mut st.secrets } else { &mut st.configs };
+                let target = if secret {
+                    &mut st.secrets
+                } else {
+                    &mut st.configs
+                };
                 let o = &mut target[i];
                 o["Spec"]["Labels"] = spec.get("Labels").cloned().unwrap_or_else(|| json!({}));
                 o["Version"]["Index"] = json!(v);
