@@ -642,14 +642,12 @@ fn decode_service(cx: &mut Cx<'_, '_>, name: &str, v: &Value) -> Service {
             "user" => s.user = cx.string(e, &p),
             "userns_mode" => s.userns_mode = cx.string(e, &p),
             "working_dir" => s.working_dir = cx.string(e, &p),
-            "pid"
-                if cx.want(e, &p, &["string", "null"]) => {
-                    s.pid = e.as_str().unwrap_or_default().to_owned();
-                }
-            "shm_size"
-                if cx.want(e, &p, &["number", "string"]) => {
-                    s.shm_size = e.go_string().unwrap_or_default();
-                }
+            "pid" if cx.want(e, &p, &["string", "null"]) => {
+                s.pid = e.as_str().unwrap_or_default().to_owned();
+            }
+            "shm_size" if cx.want(e, &p, &["number", "string"]) => {
+                s.shm_size = e.go_string().unwrap_or_default();
+            }
             "command" | "entrypoint" => {
                 let words = match cx.string_or_strings(e, &p) {
                     Some(Ok(text)) => match grammar::shlex_split(&text) {
@@ -723,10 +721,9 @@ fn decode_service(cx: &mut Cx<'_, '_>, name: &str, v: &Value) -> Service {
                 }
             }
             "healthcheck" => s.healthcheck = decode_healthcheck(cx, e, &p),
-            "init"
-                if cx.want(e, &p, &["boolean"]) => {
-                    s.init = Some(matches!(e, Value::Bool(true)));
-                }
+            "init" if cx.want(e, &p, &["boolean"]) => {
+                s.init = Some(matches!(e, Value::Bool(true)));
+            }
             "logging" => {
                 if let Some(l) = cx.object(e, &p, &["driver", "options"], false) {
                     let mut lg = Logging::default();
@@ -1255,43 +1252,37 @@ fn service_volumes(cx: &mut Cx<'_, '_>, v: &Value, path: &str) -> Vec<ServiceVol
                         "target" => vol.target = cx.string(e, &kp),
                         "consistency" => vol.consistency = cx.string(e, &kp),
                         "read_only" => vol.read_only = cx.boolean(e, &kp),
-                        "bind"
-                            if cx.want(e, &kp, &["object"]) => {
-                                let prop = e
-                                    .as_map()
-                                    .and_then(|b| b.get("propagation"))
-                                    .map(|x| cx.string(x, &join(&kp, "propagation")))
-                                    .unwrap_or_default();
-                                vol.bind = Some(prop);
-                            }
-                        "volume"
-                            if cx.want(e, &kp, &["object"]) => {
-                                let vm = e.as_map();
-                                let nocopy = vm
-                                    .and_then(|b| b.get("nocopy"))
-                                    .is_some_and(|x| cx.boolean(x, &join(&kp, "nocopy")));
-                                let sub = vm
-                                    .and_then(|b| b.get("subpath"))
-                                    .and_then(Value::as_str)
-                                    .unwrap_or_default()
-                                    .to_owned();
-                                vol.volume = Some((nocopy, sub));
-                            }
-                        "tmpfs"
-                            if cx.want(e, &kp, &["object"]) => {
-                                let size = e.as_map().and_then(|b| b.get("size")).map_or(0, |x| {
-                                    let sp = join(&kp, "size");
-                                    let n = cx.integer(x, &sp);
-                                    if n < 0 {
-                                        cx.err(
-                                            &sp,
-                                            format!("{sp} must be greater than or equal to 0"),
-                                        );
-                                    }
-                                    n
-                                });
-                                vol.tmpfs = Some(size);
-                            }
+                        "bind" if cx.want(e, &kp, &["object"]) => {
+                            let prop = e
+                                .as_map()
+                                .and_then(|b| b.get("propagation"))
+                                .map(|x| cx.string(x, &join(&kp, "propagation")))
+                                .unwrap_or_default();
+                            vol.bind = Some(prop);
+                        }
+                        "volume" if cx.want(e, &kp, &["object"]) => {
+                            let vm = e.as_map();
+                            let nocopy = vm
+                                .and_then(|b| b.get("nocopy"))
+                                .is_some_and(|x| cx.boolean(x, &join(&kp, "nocopy")));
+                            let sub = vm
+                                .and_then(|b| b.get("subpath"))
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_owned();
+                            vol.volume = Some((nocopy, sub));
+                        }
+                        "tmpfs" if cx.want(e, &kp, &["object"]) => {
+                            let size = e.as_map().and_then(|b| b.get("size")).map_or(0, |x| {
+                                let sp = join(&kp, "size");
+                                let n = cx.integer(x, &sp);
+                                if n < 0 {
+                                    cx.err(&sp, format!("{sp} must be greater than or equal to 0"));
+                                }
+                                n
+                            });
+                            vol.tmpfs = Some(size);
+                        }
                         _ => {}
                     }
                 }

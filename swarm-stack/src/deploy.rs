@@ -687,9 +687,10 @@ fn strip_newer_fields(v: &mut Json, api_minor: u32) {
                 remove(m, "/VolumeOptions", "Subpath");
             }
             if api_minor < 47
-                && let Some(o) = m.as_object_mut() {
-                    o.remove("ImageOptions");
-                }
+                && let Some(o) = m.as_object_mut()
+            {
+                o.remove("ImageOptions");
+            }
             if api_minor < 44 {
                 remove(m, "/BindOptions", "ReadOnlyNonRecursive");
                 remove(m, "/BindOptions", "ReadOnlyForceRecursive");

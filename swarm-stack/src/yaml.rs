@@ -747,6 +747,28 @@ t: *base
         assert!(m.contains_key("a") && !m.contains_key("b"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn integers_and_octals_resolve_as_go(i in proptest::prelude::any::<i64>(), o in 0u32..0o7777) {
+            proptest::prop_assert_eq!(one(&i.to_string()), Value::Int(i));
+            // a leading 0 is octal, as go-yaml v3 reads `mode: 0440`
+            proptest::prop_assert_eq!(one(&format!("0{o:o}")), Value::Int(i64::from(o)));
+            // quoted, it stays text
+            proptest::prop_assert_eq!(one(&format!("'{i}'")), Value::Str(i.to_string()));
+        }
+
+        #[test]
+        fn plain_words_are_strings(w in "[a-z][a-z0-9_-]{0,12}") {
+            let expected = match w.as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                "null" => Value::Null,
+                _ => Value::Str(w.clone()),
+            };
+            proptest::prop_assert_eq!(one(&w), expected);
+        }
+    }
+
     #[test]
     fn go_fmt_of_floats() {
         assert_eq!(one("1.0").go_string().unwrap(), "1");

@@ -177,7 +177,7 @@ fn options(flags: &DeployFlags) -> CliResult<DeployOptions> {
 /// Whatever the SDK calls return, and bad arguments.
 pub async fn run(cmd: Command) -> CliResult {
     let Command::Stack(area) = cmd;
-    let c = connect(area.host.as_deref()).await?;
+    let host = area.host.as_deref();
     match area.command {
         StackCommand::Deploy {
             flags,
@@ -187,6 +187,7 @@ pub async fn run(cmd: Command) -> CliResult {
             stability_window,
         } => {
             let spec = load(&flags)?;
+            let c = connect(host).await?;
             let o = options(&flags)?
                 .detach(detach.unwrap_or(false))
                 .timeout(secs("timeout", timeout)?)
@@ -206,6 +207,7 @@ pub async fn run(cmd: Command) -> CliResult {
         }
         StackCommand::Plan { flags } => {
             let spec = load(&flags)?;
+            let c = connect(host).await?;
             let p = deploy::plan(&c, &spec, &options(&flags)?).await?;
             for w in &p.warnings {
                 eprintln!("{w}");
@@ -213,6 +215,7 @@ pub async fn run(cmd: Command) -> CliResult {
             print!("{p}");
         }
         StackCommand::Ls { format } => {
+            let c = connect(host).await?;
             let stacks = deploy::list(&c).await?;
             if format == "json" {
                 let v: Vec<_> = stacks
@@ -235,6 +238,7 @@ pub async fn run(cmd: Command) -> CliResult {
             format,
             stack,
         } => {
+            let c = connect(host).await?;
             let tasks = deploy::tasks(&c, &stack).await?;
             let services = deploy::services(&c, &stack).await?;
             let nodes = c.node_list().await?;
@@ -267,6 +271,7 @@ pub async fn run(cmd: Command) -> CliResult {
             format,
             stack,
         } => {
+            let c = connect(host).await?;
             let list = deploy::services(&c, &stack).await?;
             if list.is_empty() {
                 eprintln!("Nothing found in stack: {stack}");
@@ -281,6 +286,7 @@ pub async fn run(cmd: Command) -> CliResult {
             }
         }
         StackCommand::Rm { stacks } => {
+            let c = connect(host).await?;
             let mut failed = Vec::new();
             for stack in &stacks {
                 validate_stack_name(stack)?;
