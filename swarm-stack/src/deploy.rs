@@ -1478,7 +1478,8 @@ async fn wait_stack(
                 }
                 return Ok(());
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            // One list call a poll for the whole stack: cheap enough to look often.
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
     };
     let (fast_result, slow_results) =
