@@ -665,57 +665,7 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
             } else if format == "json" {
                 print_json(&all.iter().map(|(_, t)| t).collect::<Vec<_>>())?;
             } else {
-                let mut rows = vec![
-                    [
-                        "ID",
-                        "NAME",
-                        "IMAGE",
-                        "NODE",
-                        "DESIRED STATE",
-                        "CURRENT STATE",
-                        "ERROR",
-                        "PORTS",
-                    ]
-                    .map(String::from)
-                    .to_vec(),
-                ];
-                let mut last_slot = None;
-                let now = std::time::SystemTime::now();
-                for (name, t) in &all {
-                    let node = nodes
-                        .iter()
-                        .find(|n| n.id == t.node_id)
-                        .map_or("", |n| n.description.hostname.as_str());
-                    let key = t.slot.map_or_else(|| t.node_id.clone(), |s| s.to_string());
-                    let tname = if last_slot.as_ref() == Some(&key) {
-                        format!(" \\_ {name}.{key}")
-                    } else {
-                        format!("{name}.{key}")
-                    };
-                    last_slot = Some(key);
-                    let image = t.image().split('@').next().unwrap_or("").to_owned();
-                    let cap = |s: &TaskState| {
-                        let s = s.as_str();
-                        let mut ch = s.chars();
-                        ch.next()
-                            .map_or_else(String::new, |f| f.to_uppercase().chain(ch).collect())
-                    };
-                    rows.push(vec![
-                        t.id.chars().take(12).collect(),
-                        tname,
-                        image,
-                        node.to_owned(),
-                        cap(&t.desired()),
-                        current_state(&cap(&t.state()), &t.status.timestamp, now),
-                        if t.status.err.is_empty() {
-                            String::new()
-                        } else {
-                            format!("\"{}\"", t.status.err)
-                        },
-                        task_ports(t.status.port_status.as_ref()),
-                    ]);
-                }
-                print!("{}", render_table(&rows));
+                print!("{}", task_table(&all, &nodes));
             }
         }
         ServiceOp::Ls {
@@ -1014,8 +964,66 @@ fn task_ports(port_status: Option<&Value>) -> String {
         .unwrap_or_default()
 }
 
+/// `docker service ps` / `docker stack ps` table of (service name, task) rows.
+pub(crate) fn task_table(
+    all: &[(String, swarm_client::models::Task)],
+    nodes: &[swarm_client::models::Node],
+) -> String {
+    let mut rows = vec![
+        [
+            "ID",
+            "NAME",
+            "IMAGE",
+            "NODE",
+            "DESIRED STATE",
+            "CURRENT STATE",
+            "ERROR",
+            "PORTS",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    let mut last_slot = None;
+    let now = std::time::SystemTime::now();
+    for (name, t) in all {
+        let node = nodes
+            .iter()
+            .find(|n| n.id == t.node_id)
+            .map_or("", |n| n.description.hostname.as_str());
+        let key = t.slot.map_or_else(|| t.node_id.clone(), |s| s.to_string());
+        let tname = if last_slot.as_ref() == Some(&key) {
+            format!(" \\_ {name}.{key}")
+        } else {
+            format!("{name}.{key}")
+        };
+        last_slot = Some(key);
+        let image = t.image().split('@').next().unwrap_or("").to_owned();
+        let cap = |s: &TaskState| {
+            let s = s.as_str();
+            let mut ch = s.chars();
+            ch.next()
+                .map_or_else(String::new, |f| f.to_uppercase().chain(ch).collect())
+        };
+        rows.push(vec![
+            t.id.chars().take(12).collect(),
+            tname,
+            image,
+            node.to_owned(),
+            cap(&t.desired()),
+            current_state(&cap(&t.state()), &t.status.timestamp, now),
+            if t.status.err.is_empty() {
+                String::new()
+            } else {
+                format!("\"{}\"", t.status.err)
+            },
+            task_ports(t.status.port_status.as_ref()),
+        ]);
+    }
+    render_table(&rows)
+}
+
 /// `docker service ls` table.
-fn service_table(list: &[Service]) -> String {
+pub(crate) fn service_table(list: &[Service]) -> String {
     let mut rows = vec![
         ["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"]
             .map(String::from)
