@@ -39,7 +39,10 @@ fn seed_file_has_the_seed_mounts_and_ports() {
     ] {
         let spec = &s.services[svc];
         assert_eq!(spec.name, format!("day5_{svc}"));
-        assert_eq!(spec.mode, swarm_client::spec::ServiceMode::replicated(replicas));
+        assert_eq!(
+            spec.mode,
+            swarm_client::spec::ServiceMode::replicated(replicas)
+        );
         let mut ours = spec.container().unwrap().mounts[0].clone();
         let seed = seed_mount.parse::<MountSpec>().unwrap().mount().clone();
         // A stack scopes the volume name and labels the volume; everything else is the seed's.

@@ -63,6 +63,14 @@ pub enum Error {
         /// The input.
         input: String,
     },
+    /// A CPU count docker's `opts.ParseCPUs` refuses.
+    #[error("{}", if *too_precise { "value is too precise".to_owned() } else { format!("failed to parse {input} as a rational number") })]
+    Cpus {
+        /// The input.
+        input: String,
+        /// Finer than a nano CPU (else: not a rational number).
+        too_precise: bool,
+    },
     /// A size whose unit `go-units` does not know (`invalid suffix: 'x'`, lower-cased as
     /// go-units prints it).
     #[error("invalid suffix: '{suffix}'")]

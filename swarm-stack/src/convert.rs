@@ -21,7 +21,6 @@ use swarm_client::spec::{
 };
 
 use crate::error::LoadError;
-use crate::grammar;
 use crate::model::{self, Compose, FileObject, Service};
 
 /// The label naming the stack of an object.
@@ -537,7 +536,7 @@ fn resources(r: &model::Resources) -> Result<ResourceRequirements, String> {
     if let Some(l) = &r.limits {
         let mut lim = Limit::default();
         if !l.cpus.is_empty() {
-            lim.nano_cpus = grammar::parse_cpus(&l.cpus)?;
+            lim.nano_cpus = sdk_grammar::units::parse_cpus(&l.cpus).map_err(|e| e.to_string())?;
         }
         lim.memory_bytes = l.memory;
         lim.pids = l.pids;
@@ -546,7 +545,7 @@ fn resources(r: &model::Resources) -> Result<ResourceRequirements, String> {
     if let Some(rv) = &r.reservations {
         let mut res = Resources::default();
         if !rv.cpus.is_empty() {
-            res.nano_cpus = grammar::parse_cpus(&rv.cpus)?;
+            res.nano_cpus = sdk_grammar::units::parse_cpus(&rv.cpus).map_err(|e| e.to_string())?;
         }
         res.memory_bytes = rv.memory;
         res.generic_resources = rv

@@ -10,7 +10,6 @@
 use std::collections::BTreeMap;
 
 use crate::error::LoadError;
-use crate::grammar;
 use crate::model::{
     Compose, CredentialSpec, Deploy, FileObject, FileReference, Healthcheck, Limits, Logging,
     Network, Placement, Port, Reservations, Resources, RestartPolicy, Service, ServiceNetwork,
@@ -213,9 +212,9 @@ impl Cx<'_, '_> {
         if !matches!(v, Value::Str(_)) {
             return None;
         }
-        match grammar::go_duration(&s) {
-            Some(d) => Some(d),
-            None => {
+        match sdk_grammar::go::parse_duration(&s) {
+            Ok(d) => Some(d),
+            Err(_) => {
                 if self.since(fmt_since) {
                     self.err(path, "Does not match format 'duration'");
                 } else {
@@ -650,9 +649,10 @@ fn decode_service(cx: &mut Cx<'_, '_>, name: &str, v: &Value) -> Service {
             }
             "command" | "entrypoint" => {
                 let words = match cx.string_or_strings(e, &p) {
-                    Some(Ok(text)) => match grammar::shlex_split(&text) {
+                    Some(Ok(text)) => match sdk_grammar::shlex::split(&text) {
                         Ok(w) => w,
-                        Err(reason) => {
+                        Err(e) => {
+                            let reason = e.to_string();
                             cx.transform_err(LoadError::Transform {
                                 path: p.clone(),
                                 reason,

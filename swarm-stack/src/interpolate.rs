@@ -215,7 +215,7 @@ fn cast(c: Cast, s: &str) -> Result<Value, String> {
         Cast::Int => go_atoi(s)
             .map(Value::Int)
             .ok_or_else(|| format!("strconv.Atoi: parsing {}: invalid syntax", go_quote(s))),
-        Cast::Float => go_parse_float_any(s).map(Value::Float).ok_or_else(|| {
+        Cast::Float => sdk_float(s).map(Value::Float).ok_or_else(|| {
             format!(
                 "strconv.ParseFloat: parsing {}: invalid syntax",
                 go_quote(s)
@@ -236,16 +236,6 @@ fn go_atoi(s: &str) -> Option<i64> {
         return None;
     }
     s.parse().ok()
-}
-
-/// Go's `strconv.ParseFloat` including `inf`/`nan` spellings.
-fn go_parse_float_any(s: &str) -> Option<f64> {
-    let lower = s.to_ascii_lowercase();
-    let body = lower.strip_prefix(['+', '-']).unwrap_or(&lower);
-    if matches!(body, "inf" | "infinity" | "nan") {
-        return lower.parse().ok();
-    }
-    crate::grammar::go_parse_float(s)
 }
 
 /// Interpolates a whole file (its top-level mapping), as `interpolation.Interpolate` does.
@@ -335,6 +325,11 @@ pub fn go_quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Go's `strconv.ParseFloat`, `inf`/`nan` spellings included.
+fn sdk_float(s: &str) -> Option<f64> {
+    sdk_grammar::go::parse_float(s).ok()
 }
 
 #[cfg(test)]

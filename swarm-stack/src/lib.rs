@@ -46,7 +46,6 @@ pub mod volumes;
 pub mod yaml;
 
 mod decode;
-mod grammar;
 mod paths;
 
 pub use error::{Error, LoadError, Result};

@@ -22,8 +22,6 @@ use std::rc::Rc;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 
-use crate::grammar;
-
 /// At most this many nodes after alias expansion (go-yaml refuses "excessive aliasing" too).
 pub const MAX_NODES: usize = 1_000_000;
 
@@ -73,7 +71,7 @@ impl Value {
             Self::Bool(b) => b.to_string(),
             Self::Int(i) => i.to_string(),
             Self::Uint(u) => u.to_string(),
-            Self::Float(f) => grammar::go_float_string(*f),
+            Self::Float(f) => sdk_grammar::go::format_float(*f),
             Self::Str(s) => s.clone(),
             Self::Seq(_) | Self::Map(_) => return None,
         })
@@ -519,20 +517,24 @@ pub fn resolve_plain(s: &str) -> Value {
     }
     let first = s.as_bytes()[0];
     if first == b'.' {
-        return grammar::go_parse_float(s).map_or_else(|| Value::Str(s.to_owned()), Value::Float);
+        return if yaml_style_float(s) {
+            sdk_grammar::go::parse_float(s).map_or_else(|_| Value::Str(s.to_owned()), Value::Float)
+        } else {
+            Value::Str(s.to_owned())
+        };
     }
     if !(first.is_ascii_digit() || first == b'+' || first == b'-') {
         return Value::Str(s.to_owned());
     }
     let plain: String = s.chars().filter(|&c| c != '_').collect();
-    if let Some(i) = grammar::go_parse_int_base0(&plain) {
+    if let Ok(i) = sdk_grammar::go::parse_int(&plain, 0, 64) {
         return Value::Int(i);
     }
-    if let Some(u) = grammar::go_parse_uint_base0(&plain) {
+    if let Ok(u) = sdk_grammar::go::parse_uint(&plain, 0, 64) {
         return Value::Uint(u);
     }
     if yaml_style_float(&plain)
-        && let Some(f) = grammar::go_parse_float(&plain)
+        && let Ok(f) = sdk_grammar::go::parse_float(&plain)
     {
         return Value::Float(f);
     }

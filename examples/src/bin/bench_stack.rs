@@ -139,12 +139,8 @@ async fn push_busybox(registry: &str, busybox: &Path) -> BoxResult<String> {
     let dir = tempfile::Builder::new().prefix("bench-stack-").tempdir()?;
     let layout = dir.path().join("layout");
     let (b, l) = (busybox.to_owned(), layout.clone());
-    tokio::task::spawn_blocking(move || {
-        example_images::busybox_image(&b)
-            .ref_name("1")
-            .build(&l)
-    })
-    .await??;
+    tokio::task::spawn_blocking(move || example_images::busybox_image(&b).ref_name("1").build(&l))
+        .await??;
     let reference = format!("{registry}/dockwright-bench/busybox:1");
     let loopback = registry.starts_with("127.") || registry.starts_with("localhost");
     let client = registry_client::Client::builder()

@@ -160,19 +160,7 @@ pub(crate) fn placement_pref(v: &str) -> SetResult<String> {
 /// `opts.ParseCPUs` (`--limit-cpu`, `--reserve-cpu`): a rational number of CPUs (`0.5`, `1/4`,
 /// `2e-1`) in nano CPUs.
 pub(crate) fn nano_cpus(v: &str) -> SetResult<i64> {
-    let (num, den) = sdk_grammar::go::parse_rat(v)
-        .ok_or_else(|| format!("failed to parse {v} as a rational number"))?;
-    let scaled = num
-        .checked_mul(1_000_000_000)
-        .ok_or_else(|| format!("failed to parse {v} as a rational number"))?;
-    if scaled % den != 0 {
-        return Err("value is too precise".to_owned());
-    }
-    let n = scaled / den;
-    // big.Int.Int64: the low 64 bits of the magnitude, with the sign.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
-    let low = n.unsigned_abs() as u64 as i64;
-    Ok(if n < 0 { low.wrapping_neg() } else { low })
+    sdk_grammar::units::parse_cpus(v).map_err(|e| e.to_string())
 }
 
 /// `opts.MemBytes` (`--limit-memory`, `--reserve-memory`): go-units' `RAMInBytes`.
