@@ -57,6 +57,12 @@ pub enum Error {
         /// [`crate::shlex`]).
         reason: &'static str,
     },
+    /// An env file docker refuses (the reason in docker's words).
+    #[error("{reason}")]
+    EnvFile {
+        /// Why.
+        reason: String,
+    },
     /// A size `go-units` refuses (no number, or a negative one).
     #[error("invalid size: '{input}'")]
     Size {

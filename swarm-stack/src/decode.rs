@@ -812,7 +812,7 @@ fn resolve_environment(cx: &mut Cx<'_, '_>, s: &mut Service, path: &str) {
     s.environment = env;
 }
 
-/// docker's `kvfile` reader of `env_file`s.
+/// docker's `kvfile` reader of `env_file`s (sdk-grammar's).
 ///
 /// # Errors
 /// docker's texts for invalid UTF-8, a missing name, or a name with whitespace.
@@ -820,36 +820,7 @@ pub(crate) fn parse_env_file(
     bytes: &[u8],
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for (n, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let Ok(mut line) = std::str::from_utf8(raw) else {
-            return Err(format!("invalid utf8 bytes at line {}: {raw:?}", n + 1));
-        };
-        if n == 0 {
-            line = line.strip_prefix('\u{feff}').unwrap_or(line);
-        }
-        let line = line.trim_start();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (key, has_value) = match line.split_once('=') {
-            Some((k, _)) => (k, true),
-            None => (line, false),
-        };
-        if key.is_empty() {
-            return Err(format!("no variable name on line '{line}'"));
-        }
-        if key.contains([' ', '\t']) {
-            return Err(format!("variable '{key}' contains whitespaces"));
-        }
-        if has_value {
-            out.push(line.to_owned());
-        } else if let Some(v) = lookup(line) {
-            out.push(format!("{key}={v}"));
-        }
-    }
-    Ok(out)
+    sdk_grammar::envfile::parse(bytes, lookup).map_err(|e| e.to_string())
 }
 
 /// `resolveVolumePaths`: bind sources made absolute (`~` from `HOME`).

@@ -1,33 +1,10 @@
 //! Go's `path/filepath` as the compose loader uses it on Linux: `Join` (which cleans) and the
 //! absolute-path checks (Unix and Windows forms, since a Windows client may deploy too).
 
-/// Go's `filepath.Clean` for `/`-separated paths.
+/// Go's `filepath.Clean` for `/`-separated paths (sdk-grammar's).
 #[must_use]
 pub(crate) fn clean(p: &str) -> String {
-    if p.is_empty() {
-        return ".".into();
-    }
-    let rooted = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|l| *l != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            s => parts.push(s),
-        }
-    }
-    let body = parts.join("/");
-    match (rooted, body.is_empty()) {
-        (true, _) => format!("/{body}"),
-        (false, true) => ".".into(),
-        (false, false) => body,
-    }
+    sdk_grammar::go::clean_path(p)
 }
 
 /// `absPath(workingDir, p)`: `p` when absolute (unchanged, not cleaned), else

@@ -520,38 +520,8 @@ pub(crate) fn kv_map<'a>(items: impl IntoIterator<Item = &'a String>) -> BTreeMa
 /// are skipped, a leading UTF-8 BOM is dropped.
 pub(crate) fn read_env_file(path: &str) -> Result<Vec<String>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("open {path}: {}", io_text(&e)))?;
-    let invalid = |why: String| format!("invalid env file ({path}): {why}");
-    let mut out = Vec::new();
-    for (n, raw) in bytes.split(|b| *b == b'\n').enumerate() {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let raw = if n == 0 {
-            raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
-        } else {
-            raw
-        };
-        let line = std::str::from_utf8(raw)
-            .map_err(|_| invalid(format!("invalid utf8 bytes at line {}: {raw:?}", n + 1)))?;
-        let line = line.trim_start();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (key, has_value) = match line.split_once('=') {
-            Some((k, _)) => (k, true),
-            None => (line, false),
-        };
-        if key.is_empty() {
-            return Err(invalid(format!("no variable name on line '{line}'")));
-        }
-        if key.contains([' ', '\t']) {
-            return Err(invalid(format!("variable '{key}' contains whitespaces")));
-        }
-        if has_value {
-            out.push(line.to_owned());
-        } else if let Ok(v) = std::env::var(line) {
-            out.push(format!("{key}={v}"));
-        }
-    }
-    Ok(out)
+    sdk_grammar::envfile::parse(&bytes, &|k| std::env::var(k).ok())
+        .map_err(|e| format!("invalid env file ({path}): {e}"))
 }
 
 /// Go's text for the common `os.Open` failures.
