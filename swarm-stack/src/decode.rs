@@ -220,10 +220,7 @@ impl Cx<'_, '_> {
                 } else {
                     self.transform_err(LoadError::Transform {
                         path: path.to_owned(),
-                        reason: format!(
-                            "time: invalid duration {}",
-                            crate::interpolate::go_quote(&s)
-                        ),
+                        reason: format!("time: invalid duration {}", sdk_grammar::go::quote(&s)),
                     });
                 }
                 None

@@ -21,7 +21,7 @@ pub enum InterpolationError {
     /// A `$` that starts no valid variable, or a required variable with no value.
     #[error(
         "invalid interpolation format for {path}: {}; you may need to escape any $ with another $",
-        go_quote(template)
+        sdk_grammar::go::quote(template)
     )]
     InvalidFormat {
         /// The dotted path of the value (`services.web.image`; list items are `[]`).
@@ -212,13 +212,16 @@ fn cast_for(path: &[String]) -> Option<Cast> {
 
 fn cast(c: Cast, s: &str) -> Result<Value, String> {
     match c {
-        Cast::Int => go_atoi(s)
-            .map(Value::Int)
-            .ok_or_else(|| format!("strconv.Atoi: parsing {}: invalid syntax", go_quote(s))),
+        Cast::Int => go_atoi(s).map(Value::Int).ok_or_else(|| {
+            format!(
+                "strconv.Atoi: parsing {}: invalid syntax",
+                sdk_grammar::go::quote(s)
+            )
+        }),
         Cast::Float => sdk_float(s).map(Value::Float).ok_or_else(|| {
             format!(
                 "strconv.ParseFloat: parsing {}: invalid syntax",
-                go_quote(s)
+                sdk_grammar::go::quote(s)
             )
         }),
         Cast::Bool => match s.to_lowercase().as_str() {
@@ -299,32 +302,6 @@ fn walk(
         }
         _ => Ok(v.clone()),
     }
-}
-
-/// Go's `%#v` / `strconv.Quote` of a string.
-#[must_use]
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Go's `strconv.ParseFloat`, `inf`/`nan` spellings included.

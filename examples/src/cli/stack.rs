@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use swarm_stack::deploy::{self, DeployOptions, Event, ResolveImage};
 use swarm_stack::{ComposeFile, Loader, convert, validate_stack_name};
 
-use super::swarm::{service_table, task_table};
+use super::swarm::service_table;
 use super::{CliResult, connect, print_json, secs};
 
 /// Commands of this area.
@@ -256,15 +256,7 @@ pub async fn run(cmd: Command) -> CliResult {
             all.sort_by(|(a, x), (b, y)| {
                 (a, x.slot, &y.created_at).cmp(&(b, y.slot, &x.created_at))
             });
-            if quiet {
-                for (_, t) in &all {
-                    println!("{}", t.id);
-                }
-            } else if format == "json" {
-                print_json(&all.iter().map(|(_, t)| t).collect::<Vec<_>>())?;
-            } else {
-                print!("{}", task_table(&all, &nodes));
-            }
+            super::swarm::print_tasks(&all, &nodes, quiet, &format)?;
         }
         StackCommand::Services {
             quiet,

@@ -658,15 +658,7 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                 tasks.sort_by(|a, b| (a.slot, &b.created_at).cmp(&(b.slot, &a.created_at)));
                 all.extend(tasks.into_iter().map(|t| (svc.name().to_owned(), t)));
             }
-            if quiet {
-                for (_, t) in &all {
-                    println!("{}", t.id);
-                }
-            } else if format == "json" {
-                print_json(&all.iter().map(|(_, t)| t).collect::<Vec<_>>())?;
-            } else {
-                print!("{}", task_table(&all, &nodes));
-            }
+            print_tasks(&all, &nodes, quiet, &format)?;
         }
         ServiceOp::Ls {
             quiet,
@@ -1058,6 +1050,26 @@ pub(crate) fn service_table(list: &[Service]) -> String {
         ]);
     }
     render_table(&rows)
+}
+
+/// `docker service ps` / `docker stack ps` output: IDs with `-q`, JSON with `--format json`,
+/// else the table.
+pub(crate) fn print_tasks(
+    all: &[(String, swarm_client::models::Task)],
+    nodes: &[swarm_client::models::Node],
+    quiet: bool,
+    format: &str,
+) -> CliResult {
+    if quiet {
+        for (_, t) in all {
+            println!("{}", t.id);
+        }
+    } else if format == "json" {
+        print_json(&all.iter().map(|(_, t)| t).collect::<Vec<_>>())?;
+    } else {
+        print!("{}", task_table(all, nodes));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
