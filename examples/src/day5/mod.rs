@@ -443,7 +443,7 @@ async fn workflow(args: &Args, env: &mut Env, out: &mut Out) -> Result {
                 .stop_grace_period(Duration::from_secs(1))
                 .build()?
         } else {
-            let nfs: MountSpec = web_nfs.to_string().parse()?;
+            let nfs = MountSpec::try_from(&web_nfs)?;
             ServiceSpec::builder(&web_name, web_image.to_string())
                 .replicas(3)
                 .mount(nfs)
@@ -547,7 +547,7 @@ async fn workflow(args: &Args, env: &mut Env, out: &mut Out) -> Result {
                 .stop_grace_period(Duration::from_secs(1))
                 .build()?
         } else {
-            let nfs: MountSpec = lb_nfs.to_string().parse()?;
+            let nfs = MountSpec::try_from(&lb_nfs)?;
             ServiceSpec::builder(&lb_name, lb_image.to_string())
                 .replicas(1)
                 .mount(nfs)
@@ -838,7 +838,7 @@ pub const SEED_LB_MOUNT: &str = "type=volume,volume-opt=o=addr=192.168.1.220,vol
 
 /// Checks that the mount built with nfs-mount is the seed's (as swarm-client parses both).
 fn same_mount_as_seed(built: &NfsMount, seed: &str) -> Result {
-    let ours: MountSpec = built.to_string().parse()?;
+    let ours = MountSpec::try_from(built)?;
     let theirs: MountSpec = seed.parse()?;
     if ours.mount() != theirs.mount() {
         return Err(format!("the built --mount `{built}` differs from the seed's `{seed}`").into());
