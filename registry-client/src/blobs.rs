@@ -107,7 +107,7 @@ impl Download {
                     {
                         self.done = true;
                         return Some(Err(Error::SizeMismatch {
-                            digest: self.expected.to_string(),
+                            digest: self.expected.clone(),
                             expected: size,
                             actual: self.received(),
                         }));
@@ -143,7 +143,7 @@ impl Download {
                         && len != size
                     {
                         return Some(Err(Error::SizeMismatch {
-                            digest: self.expected.to_string(),
+                            digest: self.expected.clone(),
                             expected: size,
                             actual: len,
                         }));
@@ -153,8 +153,8 @@ impl Download {
                         std::mem::replace(&mut self.digester, Digester::new(algo)).finish();
                     if actual != self.expected {
                         return Some(Err(Error::DigestMismatch {
-                            expected: self.expected.to_string(),
-                            actual: actual.to_string(),
+                            expected: self.expected.clone(),
+                            actual,
                         }));
                     }
                     self.progress.emit(ProgressKind::Done, len);
@@ -245,7 +245,7 @@ impl Client {
             out.extend_from_slice(&chunk);
             if out.len() as u64 > limit {
                 return Err(Error::SizeMismatch {
-                    digest: digest.to_string(),
+                    digest: digest.clone(),
                     expected: limit,
                     actual: out.len() as u64,
                 });

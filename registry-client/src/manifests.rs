@@ -286,8 +286,8 @@ impl Client {
             && h != manifest.digest
         {
             return Err(Error::DigestMismatch {
-                expected: manifest.digest.to_string(),
-                actual: h.to_string(),
+                expected: manifest.digest.clone(),
+                actual: h,
             });
         }
         Ok(manifest.digest.clone())
@@ -334,8 +334,8 @@ fn check_digest(bytes: &[u8], want: &Digest) -> Result<Digest> {
         Ok(got)
     } else {
         Err(Error::DigestMismatch {
-            expected: want.to_string(),
-            actual: got.to_string(),
+            expected: want.clone(),
+            actual: got,
         })
     }
 }

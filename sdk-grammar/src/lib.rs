@@ -9,6 +9,7 @@
 //!   `path/filepath.Clean`, with Go's error texts (the docker CLI prints them).
 //! - [`csv`]: one record as Go's `encoding/csv` reader reads it (the docker CLI's `--mount`,
 //!   `--publish`, `--secret`, `--network` values) and the field writer for the reverse.
+//! - [`envfile`]: docker's env files (`--env-file`, compose `env_file`).
 //! - [`shell`]: POSIX shell words without expansions (`mount …` and `docker volume create …`
 //!   lines) and quoting for them.
 //! - [`shlex`]: `github.com/google/shlex`, which the docker CLI uses for `--entrypoint` and
@@ -36,6 +37,7 @@ mod error;
 mod quote;
 
 pub mod csv;
+pub mod envfile;
 pub mod go;
 pub mod media_types;
 pub mod registry;

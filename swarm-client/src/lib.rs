@@ -56,7 +56,9 @@
 //!
 //! // docker node ls
 //! let nodes = manager.node_list().await?;
-//! print!("{}", swarm_client::nodes::node_table(&nodes, Some(&node_id)));
+//! for n in &nodes {
+//!     println!("{} {} {:?}", n.id, n.description.hostname, n.spec.role);
+//! }
 //! assert_eq!(nodes.len(), 3);
 //!
 //! // docker service create --mount '…nfs…' --replicas=3 --name swarm_nginx

@@ -10,7 +10,9 @@ pub mod nfs;
 pub mod refs;
 pub mod registry;
 pub mod specs;
+pub mod stack;
 pub mod swarm;
+pub mod table;
 
 use clap::{Parser, Subcommand};
 
@@ -66,6 +68,9 @@ pub enum Command {
     /// Swarm commands (swarm-client).
     #[command(flatten)]
     Swarm(swarm::Command),
+    /// Stack commands: compose files deployed like docker stack (swarm-stack).
+    #[command(flatten)]
+    Stack(stack::Command),
     /// Load balancer commands (lb-config).
     #[command(flatten)]
     Lb(lb::Command),
@@ -85,6 +90,7 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Registry(c) => registry::run(c).await,
         Command::Specs(c) => specs::run(c).await,
         Command::Swarm(c) => swarm::run(c).await,
+        Command::Stack(c) => stack::run(c).await,
         Command::Lb(c) => lb::run(c).await,
         Command::Nfs(c) => nfs::run(c).await,
     }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::table::{node_table, render_table};
 use clap::{Args, Subcommand};
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -10,7 +11,7 @@ use swarm_client::converge::{Progress, WaitOptions};
 use swarm_client::exec::{ExecOptions, NodeEndpoints};
 use swarm_client::flags::{self as docker_flags, CreateFlags, FlagDef, FlagsError, UpdateFlags};
 use swarm_client::models::{Availability, NodeRole, Service, TaskState};
-use swarm_client::nodes::{NodeUpdate, node_table, render_table};
+use swarm_client::nodes::NodeUpdate;
 use swarm_client::services::LogsOptions;
 use swarm_client::stream::StreamKind;
 use swarm_client::swarm::{InitRequest, JoinRequest, Rotate};
@@ -657,65 +658,7 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                 tasks.sort_by(|a, b| (a.slot, &b.created_at).cmp(&(b.slot, &a.created_at)));
                 all.extend(tasks.into_iter().map(|t| (svc.name().to_owned(), t)));
             }
-            if quiet {
-                for (_, t) in &all {
-                    println!("{}", t.id);
-                }
-            } else if format == "json" {
-                print_json(&all.iter().map(|(_, t)| t).collect::<Vec<_>>())?;
-            } else {
-                let mut rows = vec![
-                    [
-                        "ID",
-                        "NAME",
-                        "IMAGE",
-                        "NODE",
-                        "DESIRED STATE",
-                        "CURRENT STATE",
-                        "ERROR",
-                        "PORTS",
-                    ]
-                    .map(String::from)
-                    .to_vec(),
-                ];
-                let mut last_slot = None;
-                let now = std::time::SystemTime::now();
-                for (name, t) in &all {
-                    let node = nodes
-                        .iter()
-                        .find(|n| n.id == t.node_id)
-                        .map_or("", |n| n.description.hostname.as_str());
-                    let key = t.slot.map_or_else(|| t.node_id.clone(), |s| s.to_string());
-                    let tname = if last_slot.as_ref() == Some(&key) {
-                        format!(" \\_ {name}.{key}")
-                    } else {
-                        format!("{name}.{key}")
-                    };
-                    last_slot = Some(key);
-                    let image = t.image().split('@').next().unwrap_or("").to_owned();
-                    let cap = |s: &TaskState| {
-                        let s = s.as_str();
-                        let mut ch = s.chars();
-                        ch.next()
-                            .map_or_else(String::new, |f| f.to_uppercase().chain(ch).collect())
-                    };
-                    rows.push(vec![
-                        t.id.chars().take(12).collect(),
-                        tname,
-                        image,
-                        node.to_owned(),
-                        cap(&t.desired()),
-                        current_state(&cap(&t.state()), &t.status.timestamp, now),
-                        if t.status.err.is_empty() {
-                            String::new()
-                        } else {
-                            format!("\"{}\"", t.status.err)
-                        },
-                        task_ports(t.status.port_status.as_ref()),
-                    ]);
-                }
-                print!("{}", render_table(&rows));
-            }
+            print_tasks(&all, &nodes, quiet, &format)?;
         }
         ServiceOp::Ls {
             quiet,
@@ -1013,8 +956,66 @@ fn task_ports(port_status: Option<&Value>) -> String {
         .unwrap_or_default()
 }
 
+/// `docker service ps` / `docker stack ps` table of (service name, task) rows.
+pub(crate) fn task_table(
+    all: &[(String, swarm_client::models::Task)],
+    nodes: &[swarm_client::models::Node],
+) -> String {
+    let mut rows = vec![
+        [
+            "ID",
+            "NAME",
+            "IMAGE",
+            "NODE",
+            "DESIRED STATE",
+            "CURRENT STATE",
+            "ERROR",
+            "PORTS",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    let mut last_slot = None;
+    let now = std::time::SystemTime::now();
+    for (name, t) in all {
+        let node = nodes
+            .iter()
+            .find(|n| n.id == t.node_id)
+            .map_or("", |n| n.description.hostname.as_str());
+        let key = t.slot.map_or_else(|| t.node_id.clone(), |s| s.to_string());
+        let tname = if last_slot.as_ref() == Some(&key) {
+            format!(" \\_ {name}.{key}")
+        } else {
+            format!("{name}.{key}")
+        };
+        last_slot = Some(key);
+        let image = t.image().split('@').next().unwrap_or("").to_owned();
+        let cap = |s: &TaskState| {
+            let s = s.as_str();
+            let mut ch = s.chars();
+            ch.next()
+                .map_or_else(String::new, |f| f.to_uppercase().chain(ch).collect())
+        };
+        rows.push(vec![
+            t.id.chars().take(12).collect(),
+            tname,
+            image,
+            node.to_owned(),
+            cap(&t.desired()),
+            current_state(&cap(&t.state()), &t.status.timestamp, now),
+            if t.status.err.is_empty() {
+                String::new()
+            } else {
+                format!("\"{}\"", t.status.err)
+            },
+            task_ports(t.status.port_status.as_ref()),
+        ]);
+    }
+    render_table(&rows)
+}
+
 /// `docker service ls` table.
-fn service_table(list: &[Service]) -> String {
+pub(crate) fn service_table(list: &[Service]) -> String {
     let mut rows = vec![
         ["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"]
             .map(String::from)
@@ -1049,6 +1050,26 @@ fn service_table(list: &[Service]) -> String {
         ]);
     }
     render_table(&rows)
+}
+
+/// `docker service ps` / `docker stack ps` output: IDs with `-q`, JSON with `--format json`,
+/// else the table.
+pub(crate) fn print_tasks(
+    all: &[(String, swarm_client::models::Task)],
+    nodes: &[swarm_client::models::Node],
+    quiet: bool,
+    format: &str,
+) -> CliResult {
+    if quiet {
+        for (_, t) in all {
+            println!("{}", t.id);
+        }
+    } else if format == "json" {
+        print_json(&all.iter().map(|(_, t)| t).collect::<Vec<_>>())?;
+    } else {
+        print!("{}", task_table(all, nodes));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -112,6 +112,8 @@ pub(crate) struct Env {
     suffix: String,
     services: Vec<(String, String)>,
     guard: ServiceGuard,
+    /// `--stack`: the stack deployed (removed with its config at the end).
+    pub(crate) stack: Option<String>,
     web_port_base: u16,
     lb_port: u16,
     dirs: tempfile::TempDir,
@@ -156,6 +158,7 @@ impl Env {
                         host: None,
                         names: Vec::new(),
                     },
+                    stack: None,
                     web_port_base: 0,
                     lb_port: 80,
                     dirs,
@@ -184,6 +187,7 @@ impl Env {
                         host: Some(real.docker_host.clone()),
                         names: Vec::new(),
                     },
+                    stack: None,
                     mode: Mode::Real(real),
                     suffix,
                     services: Vec::new(),
@@ -258,6 +262,14 @@ impl Env {
         }
         if first_err.is_none() {
             self.forget_services();
+        }
+        if let Some(stack) = self.stack.take() {
+            match swarm_stack::deploy::remove(&self.swarm, &stack).await {
+                Ok(_) | Err(swarm_stack::Error::Check(_)) => {}
+                Err(e) => {
+                    first_err.get_or_insert_with(|| format!("removing stack {stack}: {e}"));
+                }
+            }
         }
         first_err.map_or(Ok(()), |e| Err(e.into()))
     }
