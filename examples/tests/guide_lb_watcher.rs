@@ -46,7 +46,9 @@ async fn the_upstream_follows_the_service() -> Result<(), Box<dyn std::error::Er
     let converged = WaitOptions::new()
         .window(Duration::ZERO)
         .timeout(Duration::from_secs(20));
-    swarm.wait_converged("swarm_nginx", converged.clone()).await?;
+    swarm
+        .wait_converged("swarm_nginx", converged.clone())
+        .await?;
 
     // The watcher: tasks → `server 127.0.0.1:808N;`, least_conn, written to a file and
     // "reloaded" by the stand-in (use lb_config::nginx::Nginx for the real binary, or
@@ -85,7 +87,16 @@ async fn the_upstream_follows_the_service() -> Result<(), Box<dyn std::error::Er
 
     // The first apply: two servers.
     let first = rx.recv().await.ok_or("watcher stopped")?;
-    assert!(matches!(first, Report::Applied { cause: Cause::Start, .. }), "{first:?}");
+    assert!(
+        matches!(
+            first,
+            Report::Applied {
+                cause: Cause::Start,
+                ..
+            }
+        ),
+        "{first:?}"
+    );
     assert_eq!(
         servers(&conf),
         ["server 127.0.0.1:8081;", "server 127.0.0.1:8082;"]

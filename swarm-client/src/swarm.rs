@@ -371,7 +371,10 @@ impl Client {
             let s = self.swarm_inspect().await?;
             let mut spec = s.spec.clone();
             change.apply(&mut spec);
-            match self.swarm_update(&spec, s.version.index, Rotate::none()).await {
+            match self
+                .swarm_update(&spec, s.version.index, Rotate::none())
+                .await
+            {
                 Ok(()) => return self.swarm_inspect().await,
                 Err(e) if e.is_out_of_sequence() && attempt < 5 => attempt += 1,
                 Err(e) => return Err(e),
@@ -454,7 +457,10 @@ mod tests {
         assert_eq!(v["CAConfig"]["NodeCertExpiry"], 172_800_000_000_000_i64);
         assert_eq!(v["Raft"]["KeepOldSnapshots"], 3);
         assert_eq!(v["Raft"]["SnapshotInterval"], 500);
-        assert_eq!(v["Raft"]["ElectionTick"], 10, "untouched fields are sent back");
+        assert_eq!(
+            v["Raft"]["ElectionTick"], 10,
+            "untouched fields are sent back"
+        );
         assert_eq!(v["EncryptionConfig"]["AutoLockManagers"], true);
         assert_eq!(v["Unknown"], serde_json::json!({"kept": true}));
         assert_eq!(v["Name"], "default");

@@ -181,10 +181,7 @@ mod tests {
         let c = args(&["--autolock", "--task-history-limit", "2"])
             .change()
             .unwrap();
-        assert_eq!(
-            c,
-            SwarmUpdate::new().autolock(true).task_history_limit(2)
-        );
+        assert_eq!(c, SwarmUpdate::new().autolock(true).task_history_limit(2));
         let c = args(&["--autolock=false", "--cert-expiry", "2h30m"])
             .change()
             .unwrap();

@@ -136,7 +136,8 @@ pub fn hint(err: &(dyn StdError + 'static)) -> Option<String> {
         {
             return list_command(endpoint).map(|c| format!("`{c}` lists what exists"));
         }
-        if let Some(swarm_client::Error::NotManager { .. }) = e.downcast_ref::<swarm_client::Error>()
+        if let Some(swarm_client::Error::NotManager { .. }) =
+            e.downcast_ref::<swarm_client::Error>()
         {
             return Some(
                 "point -H (or DOCKER_HOST) at a manager, or run `dockwright swarm init`".into(),

@@ -409,7 +409,11 @@ pub(crate) fn network_table(list: &[swarm_client::models::Network], no_trunc: bo
 }
 
 fn net_id(id: &str, no_trunc: bool) -> &str {
-    if no_trunc { id } else { id.get(..12).unwrap_or(id) }
+    if no_trunc {
+        id
+    } else {
+        id.get(..12).unwrap_or(id)
+    }
 }
 
 async fn network(c: &Client, cmd: NetworkCommand) -> CliResult {
@@ -437,7 +441,10 @@ async fn network(c: &Client, cmd: NetworkCommand) -> CliResult {
             }
             println!("{}", c.network_create_with(&spec).await?);
         }
-        NetworkCommand::Ls { list: flags, no_trunc } => {
+        NetworkCommand::Ls {
+            list: flags,
+            no_trunc,
+        } => {
             let list = c.network_list(&filters(&flags.filter)?).await?;
             if flags.quiet {
                 for n in &list {
@@ -489,8 +496,14 @@ mod tests {
             lines[0].split_whitespace().collect::<Vec<_>>(),
             ["ID", "NAME", "DRIVER", "CREATED", "UPDATED"]
         );
-        assert!(lines[1].starts_with("a1") && lines[1].contains("vault"), "{t}");
-        assert!(lines[1].contains("About a minute ago") && lines[1].ends_with("bad"), "{t}");
+        assert!(
+            lines[1].starts_with("a1") && lines[1].contains("vault"),
+            "{t}"
+        );
+        assert!(
+            lines[1].contains("About a minute ago") && lines[1].ends_with("bad"),
+            "{t}"
+        );
         assert!(lines[2].ends_with("30 seconds ago"), "{t}");
         let t = object_table(&list, false, now);
         assert!(!t.contains("DRIVER") && t.starts_with("ID "), "{t}");
@@ -503,8 +516,7 @@ mod tests {
         let t = network_table(&nets, false);
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(
-            lines[0],
-            "NETWORK ID     NAME   DRIVER    SCOPE",
+            lines[0], "NETWORK ID     NAME   DRIVER    SCOPE",
             "docker's header and widths"
         );
         assert_eq!(lines[1], "fedcba987654   host   host      local");

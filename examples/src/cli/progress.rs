@@ -96,7 +96,12 @@ pub struct Transfer {
 impl Transfer {
     /// An event for `id`.
     #[must_use]
-    pub fn new(id: impl Into<String>, state: TransferState, bytes: u64, total: Option<u64>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        state: TransferState,
+        bytes: u64,
+        total: Option<u64>,
+    ) -> Self {
         Self {
             id: id.into(),
             state,
@@ -411,8 +416,18 @@ mod tests {
     fn quiet_and_hidden_renderers_draw_nothing_and_do_not_panic() {
         for mode in [Mode::Quiet, Mode::Bars] {
             let d = Display::new(mode);
-            d.transfer(&Transfer::new("sha256:00", TransferState::Started, 0, Some(10)));
-            d.transfer(&Transfer::new("sha256:00", TransferState::Done, 10, Some(10)));
+            d.transfer(&Transfer::new(
+                "sha256:00",
+                TransferState::Started,
+                0,
+                Some(10),
+            ));
+            d.transfer(&Transfer::new(
+                "sha256:00",
+                TransferState::Done,
+                10,
+                Some(10),
+            ));
             d.tasks("web", 1, 2);
             (d.converge("web"))(&Progress::Converged);
             d.finish();
