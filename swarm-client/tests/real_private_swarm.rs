@@ -44,9 +44,8 @@ async fn join_inspect_update_rotate_promote_and_remove_on_a_private_swarm() {
 
     // swarm_update_with: the given settings change, the others are sent back unchanged.
     let before = s.m.swarm_inspect().await.unwrap();
-    let after = s
-        .m
-        .swarm_update_with(
+    let after =
+        s.m.swarm_update_with(
             &SwarmUpdate::new()
                 .task_history_limit(2)
                 .snapshot_interval(5000)
@@ -56,29 +55,36 @@ async fn join_inspect_update_rotate_promote_and_remove_on_a_private_swarm() {
         .await
         .unwrap();
     assert!(after.version.index > before.version.index);
-    assert_eq!(after.spec.orchestration.task_history_retention_limit, Some(2));
+    assert_eq!(
+        after.spec.orchestration.task_history_retention_limit,
+        Some(2)
+    );
     assert_eq!(after.spec.raft.snapshot_interval, 5000);
     assert_eq!(after.spec.dispatcher.heartbeat_period, 1_000_000_000);
-    assert_eq!(after.spec.ca_config.node_cert_expiry, 48 * 3600 * 1_000_000_000);
-    assert_eq!(after.spec.raft.election_tick, before.spec.raft.election_tick);
+    assert_eq!(
+        after.spec.ca_config.node_cert_expiry,
+        48 * 3600 * 1_000_000_000
+    );
+    assert_eq!(
+        after.spec.raft.election_tick,
+        before.spec.raft.election_tick
+    );
     assert_eq!(after.spec.name, before.spec.name);
     assert_eq!(
         after.join_tokens.worker, before.join_tokens.worker,
         "an update rotates nothing"
     );
     // swarm_update at a stale version is refused as out of sequence.
-    let stale = s
-        .m
-        .swarm_update(&after.spec, before.version.index, Rotate::none())
-        .await
-        .unwrap_err();
+    let stale =
+        s.m.swarm_update(&after.spec, before.version.index, Rotate::none())
+            .await
+            .unwrap_err();
     assert!(stale.is_out_of_sequence(), "{stale}");
     // A value the daemon refuses comes back as its error, and changes nothing.
-    let refused = s
-        .m
-        .swarm_update_with(&SwarmUpdate::new().cert_expiry(Duration::from_secs(60)))
-        .await
-        .unwrap_err();
+    let refused =
+        s.m.swarm_update_with(&SwarmUpdate::new().cert_expiry(Duration::from_secs(60)))
+            .await
+            .unwrap_err();
     assert!(refused.to_string().contains("expiry"), "{refused}");
 
     // Rotation: only the worker token changes.
@@ -91,14 +97,34 @@ async fn join_inspect_update_rotate_promote_and_remove_on_a_private_swarm() {
     assert_eq!(rotated2.join_tokens.worker, rotated.join_tokens.worker);
 
     // node_set_role: promote, promote again (no change), demote.
-    assert!(s.m.node_set_role(&worker_id, NodeRole::Manager).await.unwrap());
-    assert!(!s.m.node_set_role(&worker_id, NodeRole::Manager).await.unwrap());
+    assert!(
+        s.m.node_set_role(&worker_id, NodeRole::Manager)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.m.node_set_role(&worker_id, NodeRole::Manager)
+            .await
+            .unwrap()
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
-    while s.m.node_inspect(&worker_id).await.unwrap().manager_status.is_none() {
+    // Demotion needs the new manager in the raft member list (reachable) first.
+    while !s
+        .m
+        .node_inspect(&worker_id)
+        .await
+        .unwrap()
+        .manager_status
+        .is_some_and(|m| m.reachability == Some(swarm_client::models::Reachability::Reachable))
+    {
         assert!(Instant::now() < deadline, "never became a manager");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(s.m.node_set_role(&worker_id, NodeRole::Worker).await.unwrap());
+    assert!(
+        s.m.node_set_role(&worker_id, NodeRole::Worker)
+            .await
+            .unwrap()
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let n = s.m.node_inspect(&worker_id).await.unwrap();
@@ -130,7 +156,10 @@ async fn join_inspect_update_rotate_promote_and_remove_on_a_private_swarm() {
     }
     s.m.node_remove(&worker_id, false).await.unwrap();
     let gone = s.m.node_inspect(&worker_id).await.unwrap_err();
-    assert!(matches!(gone, swarm_client::Error::NotFound { .. }), "{gone}");
+    assert!(
+        matches!(gone, swarm_client::Error::NotFound { .. }),
+        "{gone}"
+    );
     assert_eq!(s.m.node_list().await.unwrap().len(), 1);
     s.m.swarm_leave(true).await.unwrap();
 }

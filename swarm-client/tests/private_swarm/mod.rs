@@ -150,7 +150,10 @@ impl Drop for Daemon {
         let root = self.path().to_string_lossy().into_owned();
         // containerd and shims this dockerd started outlive it only if it died badly.
         for pid in pids_naming(&root) {
-            let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(pid.to_string())
+                .status();
         }
         // dockerd leaves netns and overlay mounts below its roots: unmount them, deepest first,
         // so the temp dir can be removed.
