@@ -56,7 +56,8 @@ impl Daemon {
         format!("{}:2377", self.addr)
     }
 
-    fn spawn(&mut self) {
+    /// Starts the daemon (again, after [`Daemon::stop`]) on the same dirs.
+    pub fn spawn(&mut self) {
         let p = self.path().to_path_buf();
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -104,7 +105,8 @@ impl Daemon {
         lines[lines.len().saturating_sub(15)..].join("\n")
     }
 
-    fn stop(&mut self) {
+    /// Stops the daemon by its PID (TERM, then KILL after 20 s); the dirs stay.
+    pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = Command::new("kill")
                 .arg("-TERM")
