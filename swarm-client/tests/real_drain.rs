@@ -3,7 +3,7 @@
 //!
 //! Draining the shared worker also moves other tests' tasks, so this binary is skipped in the main
 //! run (`-- --skip serial_drain_`) and run on its own afterwards:
-//! `cargo test -p swarm-client --all-features --test real_drain -- --include-ignored`.
+//! `cargo test -p dockwright-swarm --all-features --test real_drain -- --include-ignored`.
 //! A Drop guard always sets the worker back to `active`, even when the test fails.
 
 mod common;
