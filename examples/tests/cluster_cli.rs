@@ -150,13 +150,13 @@ async fn swarm_and_node_commands_on_a_private_swarm_match_docker() {
     assert_eq!(theirs.stdout, again.stdout, "docker says the same");
     // Demotion needs the new manager in the raft member list first.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !s
+    while s
         .m
         .node_inspect(&worker)
         .await
         .unwrap()
         .manager_status
-        .is_some_and(|st| st.reachability == Some(swarm_client::models::Reachability::Reachable))
+        .is_none_or(|st| st.reachability != Some(swarm_client::models::Reachability::Reachable))
     {
         assert!(
             Instant::now() < deadline,

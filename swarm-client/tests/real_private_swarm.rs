@@ -109,13 +109,13 @@ async fn join_inspect_update_rotate_promote_and_remove_on_a_private_swarm() {
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     // Demotion needs the new manager in the raft member list (reachable) first.
-    while !s
+    while s
         .m
         .node_inspect(&worker_id)
         .await
         .unwrap()
         .manager_status
-        .is_some_and(|m| m.reachability == Some(swarm_client::models::Reachability::Reachable))
+        .is_none_or(|m| m.reachability != Some(swarm_client::models::Reachability::Reachable))
     {
         assert!(Instant::now() < deadline, "never became a manager");
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -22,23 +22,23 @@ pub struct DaemonUnreachable {
 fn is_unreachable(e: &swarm_client::Error) -> bool {
     let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
     while let Some(x) = cur {
-        if let Some(core) = x.downcast_ref::<sdk_core::Error>() {
-            if matches!(
+        if let Some(core) = x.downcast_ref::<sdk_core::Error>()
+            && matches!(
                 core,
                 sdk_core::Error::Connect { .. } | sdk_core::Error::Timeout { .. }
-            ) {
-                return true;
-            }
+            )
+        {
+            return true;
         }
-        if let Some(io) = x.downcast_ref::<std::io::Error>() {
-            if matches!(
+        if let Some(io) = x.downcast_ref::<std::io::Error>()
+            && matches!(
                 io.kind(),
                 std::io::ErrorKind::NotFound
                     | std::io::ErrorKind::ConnectionRefused
                     | std::io::ErrorKind::PermissionDenied
-            ) {
-                return true;
-            }
+            )
+        {
+            return true;
         }
         cur = x.source();
     }

@@ -324,7 +324,6 @@ impl Display {
     /// desired tasks, the latest task state or the stability countdown as its message), or
     /// docker's lines (`overall progress: 1 out of 3 tasks`, `1/3: running`,
     /// `verify: Service converged`).
-    #[must_use]
     pub fn converge(&self, service: &str) -> impl Fn(&Progress) + Send + Sync + 'static + use<> {
         let d = self.clone();
         let service = service.to_owned();
