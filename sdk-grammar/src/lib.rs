@@ -33,6 +33,8 @@
 //! # Ok::<(), sdk_grammar::Error>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod error;
 mod quote;
 
@@ -46,3 +48,8 @@ pub mod shlex;
 pub mod units;
 
 pub use error::{DurationError, Error, Result};
+
+/// The README's example, compiled (and run) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -108,6 +108,8 @@
 //! The step by step guide with the docker commands, these calls and the `dockwright` CLI
 //! beside each other is `docs/guide/` in the repository.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod client;
 pub mod configs;
 pub mod converge;
@@ -139,10 +141,17 @@ mod serde_util;
 mod string_enum;
 
 #[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
 #[cfg(feature = "nfs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "nfs")))]
 pub mod nfs;
 
 pub use client::{ApiVersion, Client, ClientBuilder};
 pub use error::{Error, Result};
 pub use sdk_core::RegistryAuth;
+
+/// The README's example, compiled (and run) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -125,6 +125,33 @@ impl Client {
         }
     }
 
+    /// `docker node promote` / `docker node demote`: sets the node's role, read-modify-write
+    /// (retried on "update out of sequence"). Returns `false`, changing nothing, when the node
+    /// already had that role (the docker CLI then prints "Node X is already a manager.").
+    ///
+    /// # Errors
+    /// As [`Client::node_inspect`] and [`Client::node_update_spec`] (the daemon refuses to
+    /// demote the last manager).
+    pub async fn node_set_role(&self, id: &str, role: NodeRole) -> Result<bool> {
+        let mut attempt = 0;
+        loop {
+            let node = self.node_inspect(id).await?;
+            if node.spec.role.as_ref() == Some(&role) {
+                return Ok(false);
+            }
+            let mut spec = node.spec.clone();
+            spec.role = Some(role.clone());
+            match self
+                .node_update_spec(&node.id, node.version.index, &spec)
+                .await
+            {
+                Ok(()) => return Ok(true),
+                Err(e) if e.is_out_of_sequence() && attempt < 5 => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// `DELETE /nodes/{id}?force=`.
     ///
     /// # Errors

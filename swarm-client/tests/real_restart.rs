@@ -11,15 +11,15 @@
 //!   the connection error as its source; once the daemon is back a new wait converges.
 //!
 //! Everything the test starts is stopped by PID on drop, even when it fails (see
-//! `common/daemon.rs`).
+//! `private_swarm/mod.rs`).
 
-mod common;
+mod private_swarm;
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use common::daemon::Daemon;
+use private_swarm::Daemon;
 
 use registry_client::reference::Reference;
 use swarm_client::converge::{Progress, WaitOptions};
@@ -106,7 +106,7 @@ async fn dockerd_restarted_while_waiting_for_convergence() {
     let registry = std::env::var("DOCKWRIGHT_TEST_REGISTRY")
         .expect("DOCKWRIGHT_TEST_REGISTRY is not set: run scripts/test (real servers needed)");
     let image = busybox(&registry).await;
-    let mut d = Daemon::start("dw-restart-");
+    let mut d = Daemon::start(ADDR);
     let c = d.client().await;
     c.swarm_init(
         &InitRequest::new(format!("{ADDR}:2377"))

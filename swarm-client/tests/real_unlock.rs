@@ -1,25 +1,25 @@
 //! Swarm autolock against a real dockerd of its own: init with autolock, read the unlock key,
 //! restart the daemon (the swarm comes back locked), refuse a wrong key, unlock with the right
 //! one. The test swarm of scripts/test is left alone: this daemon has its own data root, socket
-//! and swarm on 127.0.0.3 (data path port 4790), and is stopped by PID, unmounted and removed on
-//! drop, even when the test fails (`common/daemon.rs`).
+//! and swarm on 127.0.0.40, above the shared swarm's 127.0.0.1-127.0.0.3 (data path port 4790),
+//! and is stopped (by PID), unmounted and removed on drop, even when the test fails.
 
-mod common;
+mod private_swarm;
 
 use std::time::{Duration, Instant};
 
-use common::daemon::Daemon;
+use private_swarm::Daemon;
 use swarm_client::swarm::{InitRequest, UnlockKey};
 
 #[tokio::test]
 #[ignore = "needs real servers: run scripts/test"]
 async fn autolocked_swarm_unlocks_after_a_restart() {
-    let mut d = Daemon::start("dw-unlock-");
+    let mut d = Daemon::start("127.0.0.40");
     let c = d.client().await;
     let node = c
         .swarm_init(
-            &InitRequest::new("127.0.0.3:2377")
-                .advertise_addr("127.0.0.3")
+            &InitRequest::new("127.0.0.40:2377")
+                .advertise_addr("127.0.0.40")
                 .data_path_port(4790)
                 .autolock(true),
         )

@@ -117,6 +117,7 @@ pub enum Error {
     Load(#[from] LoadError),
     /// The daemon refused or failed a call.
     #[cfg(feature = "client")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
     #[error("{context}: {source}")]
     Api {
         /// What was being done (`create service web_app`).

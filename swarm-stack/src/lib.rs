@@ -33,8 +33,11 @@
 //! # Ok::<(), swarm_stack::LoadError>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod convert;
 #[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod deploy;
 pub mod error;
 pub mod interpolate;
@@ -50,3 +53,8 @@ mod paths;
 
 pub use error::{Error, LoadError, Result};
 pub use load::{ComposeFile, Loaded, Loader, validate_stack_name};
+
+/// The README's example, compiled (and run) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

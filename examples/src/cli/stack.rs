@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use swarm_stack::deploy::{self, DeployOptions, Event, ResolveImage};
 use swarm_stack::{ComposeFile, Loader, convert, validate_stack_name};
 
+use super::progress::{Display, Mode};
 use super::swarm::service_table;
 use super::{CliResult, connect, print_json, secs};
 
@@ -188,6 +189,9 @@ pub async fn run(cmd: Command) -> CliResult {
         } => {
             let spec = load(&flags)?;
             let c = connect(host).await?;
+            // A bar per converging service on a terminal, `converging: …` lines in a pipe.
+            let display = Display::detect(quiet);
+            let shown = display.clone();
             let o = options(&flags)?
                 .detach(detach.unwrap_or(false))
                 .timeout(secs("timeout", timeout)?)
@@ -196,11 +200,12 @@ pub async fn run(cmd: Command) -> CliResult {
                     Event::Created { .. } | Event::Updated { .. } | Event::Removed { .. } => {
                         println!("{e}");
                     }
-                    Event::Warning(w) => eprintln!("{w}"),
-                    Event::Progress(_) | Event::Converged if !quiet => eprintln!("{e}"),
-                    _ => {}
+                    Event::Warning(w) if shown.mode() == Mode::Quiet => eprintln!("{w}"),
+                    e => shown.stack_event(e),
                 });
-            let r = deploy::deploy(&c, &spec, &o).await?;
+            let r = deploy::deploy(&c, &spec, &o).await;
+            display.finish();
+            let r = r?;
             if !quiet && r.service_updates == 0 && r.plan.is_empty() {
                 eprintln!("stack {} is up to date", flags.stack);
             }

@@ -58,6 +58,7 @@ pub use seed::{Error, NAMESPACE, Result, SEED_NFS_ADDR, STEPS, WELCOME};
                   and `source` the env file it names; scripts/test sets them too):\n  \
                   DOCKWRIGHT_TEST_DOCKER_HOST         the swarm manager's daemon (unix://… or tcp://…)\n  \
                   DOCKWRIGHT_TEST_WORKER_DOCKER_HOST  the worker node's daemon (for exec on the worker)\n  \
+                  DOCKWRIGHT_TEST_WORKER2_DOCKER_HOST the second worker's daemon (optional)\n  \
                   DOCKWRIGHT_TEST_AUTH_REGISTRY       host:port of the registry with htpasswd basic auth\n  \
                   DOCKWRIGHT_TEST_REGISTRY_USER       its user (unless --username)\n  \
                   DOCKWRIGHT_TEST_REGISTRY_PASSWORD   its password (unless --password-stdin)\n\

@@ -663,6 +663,10 @@ pub struct Network {
     /// Labels.
     #[serde(deserialize_with = "null_as_default")]
     pub labels: BTreeMap<String, String>,
+    /// Fields this crate does not model (`Created`, `IPAM`, `Options`, `Containers`…), kept as
+    /// the daemon sent them so an inspect prints everything.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// A reply carrying an `ID` (`Id`).

@@ -2,7 +2,6 @@
 //! names and a Drop guard that removes every service a test creates.
 #![allow(dead_code, unreachable_pub)]
 
-pub mod daemon;
 pub mod raw;
 
 use std::path::Path;

@@ -1,12 +1,18 @@
-//! A dockerd of a test's own, in a temp dir under /tmp with its own socket, data and exec
-//! roots (flags as scripts/servers.sh: no bridge, no iptables), for tests that restart a
-//! daemon or change swarm-wide settings without touching the swarm of scripts/test.
+//! A private dockerd for tests that restart a daemon or change swarm-wide settings (swarm
+//! update, autolock, token rotation, node promote/demote/rm) without touching the swarm of
+//! scripts/test: its own temp dir under /tmp with its own socket, data and exec roots (flags as
+//! scripts/servers.sh: no bridge, no iptables), and a swarm on a loopback address outside the
+//! shared swarm's 127.0.0.1-127.0.0.3 (each caller its own address and data path port).
 //!
 //! Everything it starts is stopped by PID on drop, even when the test fails: dockerd, the
 //! containerd it runs, and the shims and container processes containerd recorded under its
 //! exec root, each checked to be ours (process tree, command line naming our dir, parent,
 //! start time) before it is signalled; never by name or pattern. Mounts below the temp dir are
 //! unmounted and the dir removed.
+//!
+//! Shared by swarm-client's tests and the dockwright CLI's (`#[path]` include).
+
+#![allow(dead_code, unreachable_pub)]
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -62,17 +68,24 @@ impl Proc {
 pub struct Daemon {
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// The loopback address its swarm listens on and advertises.
+    pub addr: String,
 }
 
 impl Daemon {
-    /// Starts dockerd in a new temp dir `/tmp/<prefix>XXXXXX`.
-    pub fn start(prefix: &str) -> Self {
+    /// Starts dockerd in a new temp dir `/tmp/dw-priv-XXXXXX`; its swarm will use `addr`
+    /// (e.g. `127.0.0.41`).
+    pub fn start(addr: &str) -> Self {
         // Its own dir under /tmp keeps the socket path short (sun_path is 108 bytes).
         let dir = tempfile::Builder::new()
-            .prefix(prefix)
+            .prefix("dw-priv-")
             .tempdir_in("/tmp")
             .expect("tempdir");
-        let mut d = Self { dir, child: None };
+        let mut d = Self {
+            dir,
+            child: None,
+            addr: addr.to_owned(),
+        };
         d.spawn();
         d
     }
@@ -85,6 +98,12 @@ impl Daemon {
         format!("unix://{}", self.path().join("docker.sock").display())
     }
 
+    /// `ADDR:2377`.
+    pub fn listen(&self) -> String {
+        format!("{}:2377", self.addr)
+    }
+
+    /// Starts the daemon (again, after [`Daemon::stop`]) on the same dirs.
     pub fn spawn(&mut self) {
         let p = self.path().to_path_buf();
         let log = std::fs::OpenOptions::new()
@@ -236,6 +255,68 @@ impl Drop for Daemon {
         mine.sort_by_key(|m| std::cmp::Reverse(m.as_os_str().len()));
         for m in mine {
             let _ = Command::new("umount").arg("-l").arg(&m).status();
+        }
+    }
+}
+
+/// A two-node private swarm: a manager and a worker that joined it with
+/// [`Client::swarm_join`].
+pub struct PrivateSwarm {
+    /// The manager's daemon (dropped last).
+    pub manager: Daemon,
+    /// The worker's daemon.
+    pub worker: Daemon,
+    /// A client of the manager.
+    pub m: Client,
+    /// A client of the worker.
+    pub w: Client,
+    /// The manager's node ID.
+    pub manager_id: String,
+}
+
+impl PrivateSwarm {
+    /// Starts both daemons (concurrently), inits the swarm on `manager_addr` with
+    /// `data_path_port`, and joins the worker from `worker_addr`.
+    pub async fn start(manager_addr: &str, worker_addr: &str, data_path_port: u16) -> Self {
+        use swarm_client::swarm::{InitRequest, JoinRequest};
+        let manager = Daemon::start(manager_addr);
+        let worker = Daemon::start(worker_addr);
+        let (m, w) = tokio::join!(manager.client(), worker.client());
+        let manager_id = m
+            .swarm_init(
+                &InitRequest::new(manager.listen())
+                    .advertise_addr(manager_addr)
+                    .data_path_port(data_path_port),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("swarm init: {e}\n{}", manager.log_tail()));
+        let token = m.swarm_inspect().await.unwrap().join_tokens.worker;
+        w.swarm_join(
+            &JoinRequest::new(manager.listen(), token)
+                .listen_addr(worker.listen())
+                .advertise_addr(worker_addr),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("swarm join: {e}\n{}", worker.log_tail()));
+        Self {
+            manager,
+            worker,
+            m,
+            w,
+            manager_id,
+        }
+    }
+
+    /// The worker's node ID as the manager lists it (waits until it is listed).
+    pub async fn worker_id(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let nodes = self.m.node_list().await.unwrap();
+            if let Some(n) = nodes.iter().find(|n| n.id != self.manager_id) {
+                return n.id.clone();
+            }
+            assert!(Instant::now() < deadline, "the worker never showed up");
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 }
