@@ -17,7 +17,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "../../swarm-client/tests/common/mod.rs"]
+mod common;
 
 use serde_json::{Value as Json, json};
 use swarm_client::Client;
@@ -51,6 +55,30 @@ fn raw(path: &str) -> Json {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// The htpasswd registry (`$AREG` in the cases).
+fn auth_registry() -> String {
+    std::env::var("DOCKWRIGHT_TEST_AUTH_REGISTRY").expect("DOCKWRIGHT_TEST_AUTH_REGISTRY")
+}
+
+fn auth_creds() -> String {
+    let user =
+        std::env::var("DOCKWRIGHT_TEST_REGISTRY_USER").expect("DOCKWRIGHT_TEST_REGISTRY_USER");
+    let pw = std::env::var("DOCKWRIGHT_TEST_REGISTRY_PASSWORD")
+        .expect("DOCKWRIGHT_TEST_REGISTRY_PASSWORD");
+    format!("{user}:{pw}")
+}
+
+/// Writes a docker config dir into the case dir, holding the htpasswd registry's credentials,
+/// for both clients (so the operator's own `~/.docker` never plays a part).
+fn write_docker_config(case_dir: &Path) {
+    use base64::Engine as _;
+    let dir = case_dir.join(".docker");
+    std::fs::create_dir_all(&dir).unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(auth_creds());
+    let config = json!({"auths": {auth_registry(): {"auth": auth}}});
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
 }
 
 fn label_query(ns: &str) -> String {
@@ -106,6 +134,9 @@ struct Step {
     env: Vec<(&'static str, String)>,
     prune: bool,
     resolve: &'static str,
+    /// `--with-registry-auth`, with a docker config (`DOCKER_CONFIG`) holding the credentials
+    /// of the htpasswd registry, for docker and for us.
+    with_registry_auth: bool,
 }
 
 fn step(files: &[&'static str]) -> Step {
@@ -114,6 +145,7 @@ fn step(files: &[&'static str]) -> Step {
         env: Vec::new(),
         prune: false,
         resolve: "never",
+        with_registry_auth: false,
     }
 }
 
@@ -135,18 +167,22 @@ fn case(name: &'static str, yaml: &str) -> Case {
     }
 }
 
-fn base_env(step: &Step) -> Vec<(String, String)> {
+fn base_env(dir: &Path, step: &Step) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = ["PATH", "HOME"]
         .iter()
         .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
         .collect();
+    env.push((
+        "DOCKER_CONFIG".into(),
+        dir.join(".docker").display().to_string(),
+    ));
     env.extend(step.env.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
     env
 }
 
 fn docker_deploy(dir: &Path, stack: &str, s: &Step) -> Result<(), String> {
     let mut cmd = Command::new("docker");
-    cmd.current_dir(dir).env_clear().envs(base_env(s));
+    cmd.current_dir(dir).env_clear().envs(base_env(dir, s));
     cmd.args([
         "-H",
         &host(),
@@ -157,6 +193,9 @@ fn docker_deploy(dir: &Path, stack: &str, s: &Step) -> Result<(), String> {
     ]);
     if s.prune {
         cmd.arg("--prune");
+    }
+    if s.with_registry_auth {
+        cmd.arg("--with-registry-auth");
     }
     for f in &s.files {
         cmd.args(["-c", f]);
@@ -176,7 +215,7 @@ async fn our_deploy(
     stack: &str,
     s: &Step,
 ) -> Result<swarm_stack::deploy::Report, String> {
-    let mut l = Loader::new(dir.display().to_string()).envs(base_env(s));
+    let mut l = Loader::new(dir.display().to_string()).envs(base_env(dir, s));
     for f in &s.files {
         l = l.file(ComposeFile::read(dir.join(f)).map_err(|e| e.to_string())?);
     }
@@ -191,6 +230,16 @@ async fn our_deploy(
                 .map_err(|e| e.to_string())?,
         )
         .detach(true);
+    let opts = if s.with_registry_auth {
+        let config = sdk_core::DockerConfig::load_from(dir.join(".docker/config.json"))
+            .map_err(|e| e.to_string())?;
+        opts.registry_auth(Arc::new(move |image: &str| {
+            let domain = registry_client::reference::Reference::parse(image).ok()?;
+            config.registry_auth(domain.domain()).ok()
+        }))
+    } else {
+        opts
+    };
     deploy(c, &spec, &opts).await.map_err(|e| e.to_string())
 }
 
@@ -338,8 +387,12 @@ fn versions(ns: &str) -> BTreeMap<String, u64> {
 async fn run_case(c: &Client, n: usize, case: &Case) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in &case.files {
-        std::fs::write(dir.path().join(name), text.replace("$REG", &registry())).unwrap();
+        let text = text
+            .replace("$AREG", &auth_registry())
+            .replace("$REG", &registry());
+        std::fs::write(dir.path().join(name), text).unwrap();
     }
+    write_docker_config(dir.path());
     let theirs = format!("dwpd{n:02}{}", std::process::id() % 1000);
     let ours = format!("dwpo{n:02}{}", std::process::id() % 1000);
     let mut problems = Vec::new();
@@ -564,6 +617,27 @@ fn cases() -> Vec<Case> {
         ],
         fails: false,
     });
+    // A private image (htpasswd registry): with --with-registry-auth the daemon resolves its
+    // digest with the forwarded credentials and the spec pins it; without, the digest cannot be
+    // read (docker warns) and the image stays as written. Both with `--resolve-image always`.
+    let private = "services:\n  web:\n    image: $AREG/swarmclient-test/busybox:1\n    deploy: {replicas: 0}\n";
+    v.push(Case {
+        name: "with registry auth: private image pinned",
+        steps: vec![Step {
+            resolve: "always",
+            with_registry_auth: true,
+            ..step(&["stack.yml"])
+        }],
+        ..case("", private)
+    });
+    v.push(Case {
+        name: "without registry auth: private image not pinned",
+        steps: vec![Step {
+            resolve: "always",
+            ..step(&["stack.yml"])
+        }],
+        ..case("", private)
+    });
     v.push(Case {
         name: "secret with driver refused by the daemon",
         ..case(
@@ -620,6 +694,11 @@ fn cases() -> Vec<Case> {
 #[tokio::test]
 #[ignore = "needs real servers: run scripts/test"]
 async fn docker_stack_deploy_parity() {
+    // The busybox image the resolve cases name, in the open registry and the htpasswd one.
+    common::image();
+    let layout = tempfile::tempdir().unwrap();
+    common::build_layout(layout.path());
+    common::push(layout.path(), &auth_registry(), Some(&auth_creds()));
     let c = Client::connect(&host()).await.unwrap();
     let only = std::env::var("PARITY_CASE").ok();
     let mut report = Vec::new();
