@@ -474,9 +474,19 @@ fn config_refs(
             out.push(cr);
         }
     }
+    // docker's ParseConfigs puts file targets first, runtime targets after, then sorts stably by
+    // name: a config used both ways has its file reference first.
     out.sort_by(|a, b| {
-        (&a.config_name, a.file.as_ref().map(|f| &f.name))
-            .cmp(&(&b.config_name, b.file.as_ref().map(|f| &f.name)))
+        (
+            &a.config_name,
+            a.runtime.is_some(),
+            a.file.as_ref().map(|f| &f.name),
+        )
+            .cmp(&(
+                &b.config_name,
+                b.runtime.is_some(),
+                b.file.as_ref().map(|f| &f.name),
+            ))
     });
     Ok(out)
 }

@@ -1167,6 +1167,19 @@ async fn apply(
                     r.config_id.clone_from(id);
                 }
             }
+            // A credential spec naming a config created just now held its placeholder.
+            if let Some(cfg) = cs
+                .extra
+                .get_mut("Privileges")
+                .and_then(|p| p.get_mut("CredentialSpec"))
+                .and_then(|c| c.get_mut("Config"))
+                && let Some(placeholder) = cfg.as_str()
+                && let Some((_, (_, id))) = ids[0]
+                    .iter()
+                    .find(|(_, (n, _))| placeholder == format!("<new {n}>"))
+            {
+                *cfg = json!(id);
+            }
         }
         let image = want
             .container()

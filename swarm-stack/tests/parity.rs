@@ -639,6 +639,18 @@ fn cases() -> Vec<Case> {
         ..case("", private)
     });
     v.push(Case {
+        name: "credential spec from a config",
+        files: vec![
+            ("stack.yml", "services:\n  web:\n    image: $REG/absent/web:1\n    deploy: {replicas: 0}\n    configs: [cs]\n    credential_spec: {config: cs}\nconfigs:\n  cs: {file: ./cs.json}\n".into()),
+            ("cs.json", "{\"CmsPlugins\": [\"ActiveDirectory\"]}\n".into()),
+        ],
+        ..case("", "")
+    });
+    v.push(case(
+        "credential spec file and registry",
+        "services:\n  a:\n    image: $REG/absent/a:1\n    deploy: {replicas: 0}\n    credential_spec: {file: spec.json}\n  b:\n    image: $REG/absent/b:1\n    deploy: {replicas: 0}\n    credential_spec: {registry: gmsa}\n",
+    ));
+    v.push(Case {
         name: "secret with driver refused by the daemon",
         ..case(
             "",
