@@ -231,8 +231,16 @@ fn push_on_a_terminal_draws_a_progress_bar() {
         .unwrap();
     let out = text(&o.stdout);
     assert!(o.status.success(), "{out}");
-    assert!(out.contains("\r["), "no bar redrawn in place: {out:?}");
-    assert!(out.contains("2/2 blobs") && out.contains("100%"), "{out:?}");
+    // One bar per layer, redrawn in place (cursor up, clear line), each full at the end.
+    assert!(
+        out.contains("\u{1b}[1A") && out.contains("\r\u{1b}[2K"),
+        "no bar redrawn in place: {out:?}"
+    );
+    assert!(
+        out.matches("[==============================]").count() >= 2,
+        "both layers' bars full: {out:?}"
+    );
+    assert!(out.contains("pushed 2 blobs"), "{out:?}");
     assert!(
         !out.contains(": done ("),
         "plain lines on a terminal: {out:?}"

@@ -1256,8 +1256,12 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let pid_file = d.path().join("nginx.pid");
         // A stand-in master: `sleep` dies of SIGHUP (its default action), so how it ended shows
-        // which signal reached it.
-        let mut master = Command::new("sleep").arg("30").spawn().unwrap();
+        // which signal reached it. `env --default-signal` restores that action in case the test
+        // runs with SIGHUP ignored (under nohup), which `sleep` would inherit.
+        let mut master = Command::new("env")
+            .args(["--default-signal=HUP", "sleep", "30"])
+            .spawn()
+            .unwrap();
         fs::write(&pid_file, format!("{}\n", master.id())).unwrap();
         // The binary does not exist, so `nginx -s reload` cannot be what succeeds.
         let hup = Nginx::new("/nonexistent-dw/nginx")

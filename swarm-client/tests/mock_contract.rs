@@ -692,13 +692,18 @@ async fn unsatisfiable_constraint_stays_pending(t: Target) {
     let name = unique("cons");
     let _guard = t.guard(&name);
     let t = match t {
-        // The real test swarm has a manager and one worker: model the same two nodes.
+        // The real test swarm has a manager and two workers: model the same three nodes.
         Target::Mock(_) => Target::Mock(
             MockSwarm::builder()
                 .initialized(true)
                 .node(swarm_client::mock::MockNode::new(
                     "worker",
                     "127.0.0.2",
+                    "worker",
+                ))
+                .node(swarm_client::mock::MockNode::new(
+                    "worker2",
+                    "127.0.0.3",
                     "worker",
                 ))
                 .start()
@@ -720,9 +725,12 @@ async fn unsatisfiable_constraint_stays_pending(t: Target) {
         t["Status"]["State"] == "pending" && t["Status"].get("Err").is_some()
     })
     .await;
+    let nodes = t.send("GET", "/v1.41/nodes", None).await.json().unwrap();
+    let nodes = nodes.as_array().map_or(0, Vec::len);
+    assert_eq!(nodes, 3, "the test swarm: a manager and two workers");
     assert_eq!(
         task["Status"]["Err"],
-        "no suitable node (scheduling constraints not satisfied on 2 nodes)"
+        format!("no suitable node (scheduling constraints not satisfied on {nodes} nodes)")
     );
     assert_eq!(task["Status"]["Message"], "pending task scheduling");
     assert_eq!(task["DesiredState"], "running");
