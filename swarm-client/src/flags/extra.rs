@@ -23,8 +23,8 @@ pub(crate) fn with_extra(table: &[FlagDef], extra: &[FlagDef]) -> Result<Vec<Fla
     Ok(all)
 }
 
-/// The values of a program's own flags, parsed along docker's ([`CreateFlags::parse_with`],
-/// [`UpdateFlags::parse_with`]): each occurrence in order (`true`/`false` for a boolean).
+/// The values of a program's own flags, parsed along docker's ([`CreateFlags::parse_with`](crate::flags::CreateFlags::parse_with),
+/// [`UpdateFlags::parse_with`](crate::flags::UpdateFlags::parse_with)): each occurrence in order (`true`/`false` for a boolean).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExtraValues(Vec<(&'static str, String)>);
 
