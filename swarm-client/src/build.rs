@@ -229,6 +229,35 @@ fn json<T: serde::Serialize>(what: &'static str, v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|source| Error::Encode { what, source })
 }
 
+/// A `--build-arg` value as the docker CLI reads it: `KEY=VALUE`, or `KEY` alone — then the
+/// value of `KEY` in `env` when set there, else no value (the `ARG`'s default applies).
+///
+/// ```
+/// use swarm_client::build::parse_build_arg;
+/// let env = |k: &str| (k == "HOME").then(|| "/root".to_owned());
+/// assert_eq!(parse_build_arg("A=1=2", env), ("A".to_owned(), Some("1=2".to_owned())));
+/// assert_eq!(parse_build_arg("HOME", env), ("HOME".to_owned(), Some("/root".to_owned())));
+/// assert_eq!(parse_build_arg("UNSET", env), ("UNSET".to_owned(), None));
+/// ```
+pub fn parse_build_arg(
+    spec: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> (String, Option<String>) {
+    match spec.split_once('=') {
+        Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+        None => (spec.to_owned(), env(spec)),
+    }
+}
+
+/// A `--label` value as the docker CLI reads it: `KEY=VALUE`, or `KEY` (empty value).
+#[must_use]
+pub fn parse_label(spec: &str) -> (String, String) {
+    match spec.split_once('=') {
+        Some((k, v)) => (k.to_owned(), v.to_owned()),
+        None => (spec.to_owned(), String::new()),
+    }
+}
+
 impl Client {
     /// `docker build [OPTIONS] DIR`: prepares the context like the docker CLI
     /// ([`BuildContext::from_dir`] with the options' `-f`), streams it as a tar while the

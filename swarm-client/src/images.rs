@@ -568,9 +568,200 @@ impl Client {
     }
 }
 
+/// Columns of [`image_table`] (`docker image ls --digests --no-trunc`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+#[must_use]
+pub struct TableOptions {
+    /// A `DIGEST` column (`--digests`).
+    pub digests: bool,
+    /// Full image IDs (`--no-trunc`).
+    pub no_trunc: bool,
+}
+
+impl TableOptions {
+    /// Truncated IDs, no digests.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With a `DIGEST` column.
+    pub fn digests(mut self, on: bool) -> Self {
+        self.digests = on;
+        self
+    }
+
+    /// Full image IDs.
+    pub fn no_trunc(mut self, on: bool) -> Self {
+        self.no_trunc = on;
+        self
+    }
+}
+
+/// An image ID as `docker image ls` shows it: 12 hex characters, or the full `sha256:…`.
+#[must_use]
+pub fn short_id(id: &str, no_trunc: bool) -> String {
+    if no_trunc {
+        return id.to_owned();
+    }
+    let hex = id.split_once(':').map_or(id, |(_, h)| h);
+    hex.chars().take(12).collect()
+}
+
+/// The IDs `docker image ls -q` prints: one per image, in order.
+#[must_use]
+pub fn image_ids(images: &[ImageSummary], no_trunc: bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for i in images {
+        let id = short_id(&i.id, no_trunc);
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
+}
+
+/// The rows of one image: `(repository, tag, digest)` like the docker CLI's formatter (a row
+/// per tag, digests of the same repository beside each tag, digest-only repositories after).
+fn image_rows(img: &ImageSummary, digests: bool) -> Vec<(String, String, String)> {
+    use std::collections::BTreeMap;
+    let none = || "<none>".to_owned();
+    let dangling = |v: &[String], marker: &str| v.is_empty() || v == [marker];
+    if dangling(&img.repo_tags, "<none>:<none>") && dangling(&img.repo_digests, "<none>@<none>") {
+        return vec![(none(), none(), none())];
+    }
+    let mut tags: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for t in &img.repo_tags {
+        if let Ok(r) = Reference::parse(t)
+            && let Some(tag) = r.tag()
+        {
+            tags.entry(r.familiar_name()).or_default().push(tag.to_owned());
+        }
+    }
+    let mut dig: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for d in &img.repo_digests {
+        if let Ok(r) = Reference::parse(d)
+            && let Some(digest) = r.digest()
+        {
+            dig.entry(r.familiar_name()).or_default().push(digest.to_string());
+        }
+    }
+    let mut rows = Vec::new();
+    for (repo, ts) in &tags {
+        let ds = dig.remove(repo).filter(|_| digests).unwrap_or_default();
+        for t in ts {
+            if ds.is_empty() {
+                rows.push((repo.clone(), t.clone(), none()));
+            }
+            for d in &ds {
+                rows.push((repo.clone(), t.clone(), d.clone()));
+            }
+        }
+    }
+    for (repo, ds) in dig {
+        if digests {
+            for d in ds {
+                rows.push((repo.clone(), none(), d));
+            }
+        } else {
+            rows.push((repo, none(), String::new()));
+        }
+    }
+    rows
+}
+
+/// `docker image ls`'s table: `REPOSITORY TAG [DIGEST] IMAGE ID CREATED SIZE`, aligned like
+/// the docker CLI's tabwriter (columns at least 10 wide, 3 spaces apart), `CREATED` relative
+/// to `now`, sizes in go-units' decimal units with 3 digits.
+#[must_use]
+pub fn image_table(images: &[ImageSummary], opts: TableOptions, now: std::time::SystemTime) -> String {
+    /// Go's zero time as Unix seconds: what dockerd reports for an image without `created`.
+    const GO_ZERO_TIME: i64 = -62_135_596_800;
+    let mut rows: Vec<Vec<String>> = vec![{
+        let mut h = vec!["REPOSITORY".to_owned(), "TAG".to_owned()];
+        if opts.digests {
+            h.push("DIGEST".to_owned());
+        }
+        h.extend(["IMAGE ID", "CREATED", "SIZE"].map(str::to_owned));
+        h
+    }];
+    for img in images {
+        let created = if img.created == GO_ZERO_TIME {
+            "N/A".to_owned()
+        } else {
+            let at = std::time::UNIX_EPOCH
+                .checked_add(std::time::Duration::from_secs(img.created.max(0).unsigned_abs()))
+                .unwrap_or(std::time::UNIX_EPOCH);
+            let ago = now.duration_since(at).unwrap_or_default();
+            format!("{} ago", sdk_grammar::units::human_duration(ago))
+        };
+        #[allow(clippy::cast_precision_loss)] // a size shown with 3 digits
+        let size = sdk_grammar::units::human_size_with_precision(img.size as f64, 3);
+        for (repo, tag, digest) in image_rows(img, opts.digests) {
+            let mut row = vec![repo, tag];
+            if opts.digests {
+                row.push(digest);
+            }
+            row.extend([short_id(&img.id, opts.no_trunc), created.clone(), size.clone()]);
+            rows.push(row);
+        }
+    }
+    tabwrite(&rows)
+}
+
+/// Go's `tabwriter` as the docker CLI sets it up (min width 10, padding 3): every column but
+/// the last padded to its widest cell plus 3, at least 10.
+fn tabwrite(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0usize; cols];
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count() + 3).max(10);
+        }
+    }
+    let mut out = String::new();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i + 1 == r.len() {
+                out.push_str(c);
+            } else {
+                out.push_str(c);
+                out.push_str(&" ".repeat(widths[i] - c.chars().count()));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_like_the_docker_cli() {
+        let images: Vec<ImageSummary> = serde_json::from_str(
+            r#"[{"Id":"sha256:7337340ac3241b6f1a0e5e8c6b1f0f3e3b9c2a1d0e9f8a7b6c5d4e3f2a1b0c9d","RepoTags":["127.0.0.1:5000/web:1","127.0.0.1:5000/web:latest","busybox:1"],
+                 "RepoDigests":["127.0.0.1:5000/web@sha256:b732a77f02e4d2322dc68ff768c22971381155e09a68ee6e4d55491299d33c78"],"Created":-62135596800,"Size":1980000},
+                {"Id":"sha256:aaaaaaaaaaaabbbbbbbbbbbbccccccccccccddddddddddddeeeeeeeeeeeeffff","RepoTags":null,"RepoDigests":null,"Created":1000,"Size":1073741824}]"#,
+        )
+        .unwrap();
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1000 + 3 * 3600);
+        let t = image_table(&images, TableOptions::new(), now);
+        assert_eq!(
+            t,
+            "REPOSITORY           TAG       IMAGE ID       CREATED       SIZE\n\
+             127.0.0.1:5000/web   1         7337340ac324   N/A           1.98MB\n\
+             127.0.0.1:5000/web   latest    7337340ac324   N/A           1.98MB\n\
+             busybox              1         7337340ac324   N/A           1.98MB\n\
+             <none>               <none>    aaaaaaaaaaaa   3 hours ago   1.07GB\n"
+        );
+        let t = image_table(&images, TableOptions::new().digests(true).no_trunc(true), now);
+        assert!(t.starts_with("REPOSITORY           TAG       DIGEST "), "{t}");
+        assert!(t.contains("web   1         sha256:b732a77f"), "{t}");
+        assert!(t.contains("sha256:aaaaaaaaaaaabbbb"), "{t}");
+        assert_eq!(image_ids(&images, false), ["7337340ac324", "aaaaaaaaaaaa"]);
+    }
 
     #[test]
     fn filters_and_auth_header() {

@@ -315,6 +315,8 @@ async fn build_options_and_failures() {
     let id = out.image_id.expect("image ID");
     let inspect = c.image_inspect(&tag).await.unwrap();
     assert_eq!(inspect.id, id);
+    // The untagged `first` stage (the final stage's base) goes too.
+    guard.0.insert(0, inspect.parent.clone());
     assert_eq!(inspect.config.labels["dockwright.test"], "build");
     assert!(steps.iter().any(|s| s.contains("Step 1/")), "{steps:?}");
     assert!(
@@ -422,6 +424,8 @@ async fn list_inspect_tag_remove_prune() {
 
     let inspect = c.image_inspect(&format!("{name}:b")).await.unwrap();
     assert_eq!(inspect.id, id);
+    // The LABEL step's image, kept below by --no-prune.
+    guard.0.insert(0, inspect.parent.clone());
     assert_eq!(inspect.root_fs.layers.len(), 1);
     assert!(
         c.image_inspect("swarmclient-images/absent:1")

@@ -5,6 +5,7 @@
 //! errors go to stderr as one line and a non-zero exit.
 
 pub mod auth;
+pub mod images;
 pub mod lb;
 pub mod nfs;
 pub mod refs;
@@ -60,6 +61,9 @@ pub enum Command {
     /// Registry commands (registry-client).
     #[command(flatten)]
     Registry(registry::Command),
+    /// Images in the Docker daemon and builds (swarm-client).
+    #[command(flatten)]
+    Images(images::Command),
     /// `--mount` / `--publish` spec commands (swarm-client).
     #[command(flatten)]
     Specs(specs::Command),
@@ -83,6 +87,7 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Auth(c) => auth::run(c).await,
         Command::Refs(c) => refs::run(c).await,
         Command::Registry(c) => registry::run(c).await,
+        Command::Images(c) => images::run(c).await,
         Command::Specs(c) => specs::run(c).await,
         Command::Swarm(c) => swarm::run(c).await,
         Command::Lb(c) => lb::run(c).await,
