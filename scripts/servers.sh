@@ -7,7 +7,8 @@
 #   dw_servers_stop         stop everything dw_servers_start started and remove the temp dir
 #
 # Only loopback addresses are used: dockerd runs with --bridge=none --iptables=false, the swarm
-# advertises 127.0.0.1 (manager) and 127.0.0.2 (worker), registries listen on 127.0.0.1.
+# advertises 127.0.0.1 (manager), 127.0.0.2 and 127.0.0.3 (workers; DW_NODE_ADDRS changes them),
+# registries listen on 127.0.0.1.
 #
 # Nothing is found or killed by name or pattern (no pkill/killall/pgrep): this may run on a
 # machine with registries, dockerds and nginx of its own. What we start is recorded as
@@ -15,7 +16,8 @@
 # process from a later one that got the same PID); what dockerd starts is found from there (see
 # dw_servers_stop). scripts/servers_test.sh tests this without starting any server.
 
-DW_PACKAGES=(docker.io docker-registry nginx-light skopeo busybox-static apache2-utils openssl time curl)
+# g++: libFuzzer (the fuzz step of scripts/test, scripts/fuzz) is C++.
+DW_PACKAGES=(docker.io docker-registry nginx-light skopeo busybox-static apache2-utils openssl time curl g++)
 
 dw_log() { printf '[servers] %s\n' "$*" >&2; }
 
@@ -97,18 +99,9 @@ dw_wait_for() { # dw_wait_for SECONDS DESCRIPTION COMMAND...
     return 1
 }
 
-dw_start_dockerd() { # dw_start_dockerd NAME -> socket at $DW_T/NAME/docker.sock
-    local d="$DW_T/$1"
-    mkdir -p "$d"
-    dockerd --host "unix://$d/docker.sock" --data-root "$d/data" --exec-root "$d/exec" \
-        --pidfile "$d/pid" --iptables=false --ip-masq=false --bridge=none \
-        >"$d/dockerd.log" 2>&1 &
-    echo $! >"$d/dockerd.pid"
-    dw_record $!
-    if ! dw_wait_for 60 "dockerd $1" docker -H "unix://$d/docker.sock" version; then
-        tail -n 30 "$d/dockerd.log" >&2
-        return 1
-    fi
+dw_start_dockerd() { # dw_start_dockerd NAME -> socket at $DW_T/NAME/docker.sock, answering
+    dw_spawn_dockerd "$1"
+    dw_wait_dockerd "$1"
 }
 
 dw_start_registry() { # dw_start_registry NAME PORT [HTPASSWD]
@@ -141,19 +134,68 @@ dw_start_registry() { # dw_start_registry NAME PORT [HTPASSWD]
     fi
 }
 
+# The swarm's nodes, manager first: one dockerd per address (named m, w, w2, w3, …), the manager
+# initialises the swarm on its address, the others join as workers on theirs. Override with
+# DW_NODE_ADDRS (and DW_DATA_PATH_PORT, the swarm's VXLAN port) to start a second, separate set,
+# e.g. to try this script beside a running one: DW_NODE_ADDRS="127.0.0.50 127.0.0.51 127.0.0.52"
+# DW_DATA_PATH_PORT=4793. Tests that start private daemons of their own use 127.0.0.40 and above.
+DW_NODE_ADDRS_DEFAULT="127.0.0.1 127.0.0.2 127.0.0.3"
+
+dw_node_name() { # dw_node_name INDEX -> m, w, w2, w3, …
+    case $1 in
+        0) echo m ;;
+        1) echo w ;;
+        *) echo "w$1" ;;
+    esac
+}
+
+dw_spawn_dockerd() { # dw_spawn_dockerd NAME: start, record, do not wait
+    local d="$DW_T/$1"
+    mkdir -p "$d"
+    dockerd --host "unix://$d/docker.sock" --data-root "$d/data" --exec-root "$d/exec" \
+        --pidfile "$d/pid" --iptables=false --ip-masq=false --bridge=none \
+        >"$d/dockerd.log" 2>&1 &
+    echo $! >"$d/dockerd.pid"
+    dw_record $!
+}
+
+dw_wait_dockerd() { # dw_wait_dockerd NAME: until it answers (60 s)
+    local d="$DW_T/$1"
+    if ! dw_wait_for 60 "dockerd $1" docker -H "unix://$d/docker.sock" version; then
+        tail -n 30 "$d/dockerd.log" >&2
+        return 1
+    fi
+}
+
 dw_servers_start() {
+    local addrs=() i name
+    read -r -a addrs <<<"${DW_NODE_ADDRS:-$DW_NODE_ADDRS_DEFAULT}"
+    if [ ${#addrs[@]} -lt 1 ]; then
+        dw_log "DW_NODE_ADDRS names no address"
+        return 1
+    fi
     DW_T=$(mktemp -d /tmp/dw.XXXXXX) # short: unix socket paths must stay under ~100 bytes
     export DW_T
-    dw_log "state in $DW_T"
+    dw_log "state in $DW_T; nodes ${addrs[*]}"
 
-    dw_start_dockerd m || return 1
-    dw_start_dockerd w || return 1
-    local mgr="unix://$DW_T/m/docker.sock" wkr="unix://$DW_T/w/docker.sock"
-    docker -H "$mgr" swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377 >/dev/null || return 1
+    # All daemons start together (each takes a few seconds), then each is waited for.
+    local t0=$SECONDS
+    for i in "${!addrs[@]}"; do dw_spawn_dockerd "$(dw_node_name "$i")"; done
+    for i in "${!addrs[@]}"; do dw_wait_dockerd "$(dw_node_name "$i")" || return 1; done
+    dw_log "${#addrs[@]} dockerds answered after $((SECONDS - t0)) s"
+
+    local mgr="unix://$DW_T/m/docker.sock" m_addr=${addrs[0]}
+    local init=(swarm init --advertise-addr "$m_addr" --listen-addr "$m_addr:2377")
+    [ -z "${DW_DATA_PATH_PORT:-}" ] || init+=(--data-path-port "$DW_DATA_PATH_PORT")
+    docker -H "$mgr" "${init[@]}" >/dev/null || return 1
     local token
     token=$(docker -H "$mgr" swarm join-token -q worker) || return 1
-    docker -H "$wkr" swarm join --token "$token" --advertise-addr 127.0.0.2 \
-        --listen-addr 127.0.0.2:2377 127.0.0.1:2377 >/dev/null || return 1
+    for ((i = 1; i < ${#addrs[@]}; i++)); do
+        name=$(dw_node_name "$i")
+        docker -H "unix://$DW_T/$name/docker.sock" swarm join --token "$token" \
+            --advertise-addr "${addrs[$i]}" --listen-addr "${addrs[$i]}:2377" "$m_addr:2377" \
+            >/dev/null || return 1
+    done
 
     local user=dockwright pass
     pass="pw-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -164,21 +206,21 @@ dw_servers_start() {
     p2=$(dw_free_port)
     dw_start_registry authreg "$p2" "$DW_T/htpasswd" || return 1
 
-    export DOCKWRIGHT_TEST_DOCKER_HOST="$mgr"
-    export DOCKWRIGHT_TEST_WORKER_DOCKER_HOST="$wkr"
-    export DOCKWRIGHT_TEST_REGISTRY="127.0.0.1:$p1"
-    export DOCKWRIGHT_TEST_AUTH_REGISTRY="127.0.0.1:$p2"
-    export DOCKWRIGHT_TEST_REGISTRY_USER="$user"
-    export DOCKWRIGHT_TEST_REGISTRY_PASSWORD="$pass"
-    {
-        echo "export DW_T=$DW_T"
-        echo "export DOCKWRIGHT_TEST_DOCKER_HOST=$mgr"
-        echo "export DOCKWRIGHT_TEST_WORKER_DOCKER_HOST=$wkr"
-        echo "export DOCKWRIGHT_TEST_REGISTRY=127.0.0.1:$p1"
-        echo "export DOCKWRIGHT_TEST_AUTH_REGISTRY=127.0.0.1:$p2"
-        echo "export DOCKWRIGHT_TEST_REGISTRY_USER=$user"
-        echo "export DOCKWRIGHT_TEST_REGISTRY_PASSWORD=$pass"
-    } >"$DW_T/env"
+    # The manager, then one variable per worker: …_WORKER_DOCKER_HOST, …_WORKER2_DOCKER_HOST, …
+    local vars=("DW_T=$DW_T" "DOCKWRIGHT_TEST_DOCKER_HOST=$mgr" "DOCKWRIGHT_TEST_NODE_ADDRS=${addrs[*]}")
+    for ((i = 1; i < ${#addrs[@]}; i++)); do
+        local suffix=$i
+        [ "$i" -gt 1 ] || suffix=
+        vars+=("DOCKWRIGHT_TEST_WORKER${suffix}_DOCKER_HOST=unix://$DW_T/$(dw_node_name "$i")/docker.sock")
+    done
+    vars+=("DOCKWRIGHT_TEST_REGISTRY=127.0.0.1:$p1" "DOCKWRIGHT_TEST_AUTH_REGISTRY=127.0.0.1:$p2")
+    vars+=("DOCKWRIGHT_TEST_REGISTRY_USER=$user" "DOCKWRIGHT_TEST_REGISTRY_PASSWORD=$pass")
+    local v
+    : >"$DW_T/env"
+    for v in "${vars[@]}"; do
+        export "${v?}"
+        printf 'export %s=%q\n' "${v%%=*}" "${v#*=}" >>"$DW_T/env"
+    done
     docker -H "$mgr" node ls >&2
     dw_log "registries: 127.0.0.1:$p1 (open), 127.0.0.1:$p2 (htpasswd)"
 }

@@ -32,9 +32,16 @@
 //! # }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod error;
 
 pub mod image;
 pub mod lb;
 
 pub use error::{Error, Result};
+
+/// The README's example, compiled (and run) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -323,3 +323,54 @@ fn real_mode_refuses_to_run_without_nginx() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+#[test]
+#[ignore = "needs real servers: run scripts/test"]
+fn real_stack_mode_deploys_the_loopback_compose_file_and_removes_it() {
+    let r = day5(&["--real", "--stack"], None, false);
+    assert!(r.ok, "day5 --real --stack failed: {}\n{}", r.err, r.out);
+    let out = &r.out;
+    assert_step_headers(out);
+    assert!(out.contains("docker stack deploy --with-registry-auth --resolve-image never -c examples/day5/stack-loopback.yml"), "{out}");
+    assert!(out.contains("Creating config "), "{out}");
+    assert!(
+        out.contains("was deployed with the stack in step 5"),
+        "{out}"
+    );
+    assert!(out.contains("→ 200: the new config is live"), "{out}");
+    for slot in 1..=3 {
+        assert!(
+            out.contains(&format!(
+                "× Welcome to Johns Swarm environment (slot {slot})"
+            )),
+            "{out}"
+        );
+    }
+    // The stack went at the end: no service or config of a day5 stack is left.
+    let host = std::env::var("DOCKWRIGHT_TEST_DOCKER_HOST").unwrap();
+    let stack = out
+        .split_whitespace()
+        .skip_while(|w| *w != "examples/day5/stack-loopback.yml")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    for kind in ["service", "config"] {
+        let ls = std::process::Command::new("docker")
+            .args([
+                "-H",
+                &host,
+                kind,
+                "ls",
+                "-q",
+                "--filter",
+                &format!("label=com.docker.stack.namespace={stack}"),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            ls.stdout.is_empty(),
+            "{kind}s of {stack} left: {}",
+            String::from_utf8_lossy(&ls.stdout)
+        );
+    }
+}

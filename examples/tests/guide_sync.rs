@@ -54,3 +54,9 @@ fn flags_guide_program_equals_its_file() {
     let checked = whole_file_blocks_equal_their_files("flags.md");
     assert_eq!(checked, ["examples/tests/guide_flags.rs"]);
 }
+
+#[test]
+fn lb_watcher_guide_program_equals_its_file() {
+    let checked = whole_file_blocks_equal_their_files("lb-watcher.md");
+    assert_eq!(checked, ["examples/tests/guide_lb_watcher.rs"]);
+}

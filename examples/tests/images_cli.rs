@@ -75,14 +75,23 @@ fn bad_arguments_are_one_line_errors() {
         .output()
         .unwrap();
     assert!(!o.status.success());
-    assert_eq!(text(&o.stderr).trim_end().lines().count(), 1, "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stderr).trim_end().lines().count(),
+        1,
+        "{}",
+        text(&o.stderr)
+    );
     let o = Command::new(env!("CARGO_BIN_EXE_dockwright"))
         .args(["push", "--gzip", "/nonexistent", "127.0.0.1:5000/x:1"])
         .env("DOCKER_CONFIG", cfg.path())
         .output()
         .unwrap();
     assert!(!o.status.success());
-    assert!(text(&o.stderr).contains("docker-daemon:"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("docker-daemon:"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]
@@ -121,7 +130,10 @@ fn build_ls_inspect_tag_save_load_rm_like_docker() {
     assert!(id.starts_with("sha256:") && id.len() == 71, "{out}");
 
     // The same table as docker's for the same filter.
-    ok(&dw(cfg.path(), &["image", "tag", &format!("{repo}:1"), &format!("{repo}:2")]));
+    ok(&dw(
+        cfg.path(),
+        &["image", "tag", &format!("{repo}:1"), &format!("{repo}:2")],
+    ));
     guard.0.push(format!("{repo}:2"));
     let filter = format!("reference={repo}");
     let ours = ok(&dw(cfg.path(), &["image", "ls", "--filter", &filter]));
@@ -136,9 +148,11 @@ fn build_ls_inspect_tag_save_load_rm_like_docker() {
         ok(&dw(cfg.path(), &["image", "ls", "-q", "--filter", &filter])),
         docker(&["image", "ls", "-q", "--filter", &filter]) + "\n"
     );
-    let inspect: serde_json::Value =
-        serde_json::from_str(&ok(&dw(cfg.path(), &["image", "inspect", &format!("{repo}:1")])))
-            .unwrap();
+    let inspect: serde_json::Value = serde_json::from_str(&ok(&dw(
+        cfg.path(),
+        &["image", "inspect", &format!("{repo}:1")],
+    )))
+    .unwrap();
     assert_eq!(inspect[0]["Id"], id);
     assert_eq!(inspect[0]["Config"]["Labels"]["who"], "me");
 
@@ -147,13 +161,24 @@ fn build_ls_inspect_tag_save_load_rm_like_docker() {
     let ours_tar = dir.path().join("ours.tar");
     ok(&dw(
         cfg.path(),
-        &["image", "save", "-o", &ours_tar.display().to_string(), &format!("{repo}:1")],
+        &[
+            "image",
+            "save",
+            "-o",
+            &ours_tar.display().to_string(),
+            &format!("{repo}:1"),
+        ],
     ));
     ok(&dw(cfg.path(), &["image", "rm", &format!("{repo}:1")]));
     let loaded = docker(&["load", "-i", &ours_tar.display().to_string()]);
     assert!(loaded.contains(&format!("{repo}:1")), "{loaded}");
     let theirs_tar = dir.path().join("theirs.tar");
-    docker(&["save", "-o", &theirs_tar.display().to_string(), &format!("{repo}:2")]);
+    docker(&[
+        "save",
+        "-o",
+        &theirs_tar.display().to_string(),
+        &format!("{repo}:2"),
+    ]);
     let rm = ok(&dw(cfg.path(), &["image", "rm", &format!("{repo}:2")]));
     assert_eq!(rm.trim(), format!("Untagged: {repo}:2"));
     let loaded = ok(&dw(
@@ -162,7 +187,13 @@ fn build_ls_inspect_tag_save_load_rm_like_docker() {
     ));
     assert_eq!(loaded.trim(), format!("Loaded image: {repo}:2"));
     assert_eq!(
-        docker(&["image", "inspect", "--format", "{{.Id}}", &format!("{repo}:2")]),
+        docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Id}}",
+            &format!("{repo}:2")
+        ]),
         id
     );
     // rm of the last tags deletes the image.
@@ -173,7 +204,11 @@ fn build_ls_inspect_tag_save_load_rm_like_docker() {
     assert!(rm.contains(&format!("Deleted: {id}")), "{rm}");
     let o = dw(cfg.path(), &["image", "rm", &format!("{repo}:1")]);
     assert!(!o.status.success());
-    assert!(text(&o.stderr).contains("No such image"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("No such image"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]
@@ -185,11 +220,21 @@ fn push_from_and_pull_into_the_daemon() {
     let ctx = tempfile::tempdir().unwrap();
     let stamp = unique("daemon");
     std::fs::write(ctx.path().join("stamp"), &stamp).unwrap();
-    std::fs::write(ctx.path().join("Dockerfile"), "FROM scratch\nCOPY stamp /\n").unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM scratch\nCOPY stamp /\n",
+    )
+    .unwrap();
     let local = format!("dwcli/{stamp}:1");
     let id = ok(&dw(
         cfg.path(),
-        &["build", "-q", "-t", &local, &ctx.path().display().to_string()],
+        &[
+            "build",
+            "-q",
+            "-t",
+            &local,
+            &ctx.path().display().to_string(),
+        ],
     ))
     .trim()
     .to_owned();
@@ -198,7 +243,13 @@ fn push_from_and_pull_into_the_daemon() {
     let target = format!("{reg}/dwcli/{stamp}:1");
     let o = dw(
         cfg.path(),
-        &["push", "-q", "--gzip", &format!("docker-daemon:{local}"), &target],
+        &[
+            "push",
+            "-q",
+            "--gzip",
+            &format!("docker-daemon:{local}"),
+            &target,
+        ],
     );
     let digest = ok(&o).trim().to_owned();
     assert!(digest.starts_with("sha256:"), "{digest}");
@@ -210,16 +261,26 @@ fn push_from_and_pull_into_the_daemon() {
         &["pull", "-q", &target, &format!("docker-daemon:{named}")],
     ));
     assert_eq!(pulled.trim(), id);
-    assert_eq!(docker(&["image", "inspect", "--format", "{{.Id}}", &named]), id);
+    assert_eq!(
+        docker(&["image", "inspect", "--format", "{{.Id}}", &named]),
+        id
+    );
     // And dockerd pulls what we pushed.
     guard.0.push(target.clone());
     docker(&["pull", "-q", &target]);
-    assert_eq!(docker(&["image", "inspect", "--format", "{{.Id}}", &target]), id);
+    assert_eq!(
+        docker(&["image", "inspect", "--format", "{{.Id}}", &target]),
+        id
+    );
     // An image the daemon does not have: one line, non-zero.
     let o = dw(
         cfg.path(),
         &["push", "-q", "docker-daemon:dwcli/absent:1", &target],
     );
     assert!(!o.status.success());
-    assert!(text(&o.stderr).contains("No such image"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("No such image"),
+        "{}",
+        text(&o.stderr)
+    );
 }

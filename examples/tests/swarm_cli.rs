@@ -833,42 +833,65 @@ fn service_logs_of_a_service_and_a_task() {
 #[test]
 #[ignore = "needs real servers: run scripts/test"]
 fn service_exec_returns_the_exit_code_and_stdout() {
-    let worker = env("DOCKWRIGHT_TEST_WORKER_DOCKER_HOST");
+    // Every worker of scripts/test (…_WORKER_DOCKER_HOST, …_WORKER2_DOCKER_HOST): the swarm
+    // has a manager and two workers.
+    let workers: Vec<String> = [
+        "DOCKWRIGHT_TEST_WORKER_DOCKER_HOST",
+        "DOCKWRIGHT_TEST_WORKER2_DOCKER_HOST",
+    ]
+    .iter()
+    .filter_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    .collect();
+    assert!(
+        !workers.is_empty(),
+        "DOCKWRIGHT_TEST_WORKER_DOCKER_HOST is not set: run scripts/test"
+    );
     let name = unique("exec");
     let base = port_base();
-    // One task per node: slot 1 or 2 runs on the worker.
-    let (_g, out) = create(&name, 2, base, &["-q", "--replicas-max-per-node", "1"]);
+    // One task per node: one slot runs on each worker.
+    let (_g, out) = create(
+        &name,
+        u32::try_from(workers.len() + 1).unwrap(),
+        base,
+        &["-q", "--replicas-max-per-node", "1"],
+    );
     out.expect_ok("service create");
-    // Tasks on the worker are reached through its daemon, keyed by its node ID (both nodes
-    // are `vm` at 127.0.0.1 here; a worker cannot inspect nodes, so ask its `info`).
-    let worker_id = output(Command::new("docker").args([
-        "-H",
-        &worker,
-        "info",
-        "--format",
-        "{{.Swarm.NodeID}}",
-    ]))
-    .expect_ok("docker info on the worker")
-    .stdout
-    .trim()
-    .to_owned();
-    assert_swarm_id(&worker_id);
-    let node_host = format!("{worker_id}={worker}");
+    // Tasks on a worker are reached through its daemon, keyed by its node ID (every node is
+    // `vm` at 127.0.0.1 here; a worker cannot inspect nodes, so ask its `info`).
+    let mut worker_ids = Vec::new();
+    let mut node_hosts = Vec::new();
+    for worker in &workers {
+        let worker_id = output(Command::new("docker").args([
+            "-H",
+            worker,
+            "info",
+            "--format",
+            "{{.Swarm.NodeID}}",
+        ]))
+        .expect_ok("docker info on the worker")
+        .stdout
+        .trim()
+        .to_owned();
+        assert_swarm_id(&worker_id);
+        node_hosts.push("--node-host".to_owned());
+        node_hosts.push(format!("{worker_id}={worker}"));
+        worker_ids.push(worker_id);
+    }
     let mut on_worker = 0;
     for t in running_tasks(&name) {
         let slot = t["Slot"].as_u64().unwrap();
-        on_worker += usize::from(t["NodeID"] == worker_id.as_str());
+        on_worker += usize::from(worker_ids.iter().any(|w| t["NodeID"] == w.as_str()));
         let target = format!("{name}.{slot}");
-        let out = dw_service(&[
-            "exec",
-            "--node-host",
-            &node_host,
-            &target,
+        let mut args: Vec<&str> = vec!["exec"];
+        args.extend(node_hosts.iter().map(String::as_str));
+        args.extend([
+            target.as_str(),
             "--",
             "sh",
             "-c",
             "echo out-$SLOT-$PORT; echo err-$SLOT >&2; exit 3",
         ]);
+        let out = dw_service(&args);
         assert_eq!(out.code, Some(3), "{target}: {}", out.stderr);
         assert_eq!(out.stdout, format!("out-{slot}-{base}{slot}\n"), "{target}");
         assert!(
@@ -876,11 +899,14 @@ fn service_exec_returns_the_exit_code_and_stdout() {
             "{}",
             out.stderr
         );
-        let ok = dw_service(&["exec", "--node-host", &node_host, &target, "--", "true"]);
+        let mut args: Vec<&str> = vec!["exec"];
+        args.extend(node_hosts.iter().map(String::as_str));
+        args.extend([target.as_str(), "--", "true"]);
+        let ok = dw_service(&args);
         assert_eq!(ok.code, Some(0), "{target}: {}", ok.stderr);
         assert_eq!(ok.stdout, "");
     }
-    assert_eq!(on_worker, 1, "one of the two tasks runs on the worker");
+    assert_eq!(on_worker, workers.len(), "one task runs on each worker");
     let none = dw_service(&["exec", &format!("{name}.9"), "--", "true"]);
     assert!(!none.ok());
     assert_eq!(none.stderr.trim().lines().count(), 1, "{}", none.stderr);

@@ -82,6 +82,8 @@
 //! # fn main() {}
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod addr;
 mod conf;
 mod directive;
@@ -97,6 +99,7 @@ mod upstream;
 mod validate;
 
 #[cfg(feature = "nginx")]
+#[cfg_attr(docsrs, doc(cfg(feature = "nginx")))]
 pub mod nginx;
 
 pub use addr::{Host, ServerAddr};
@@ -110,3 +113,8 @@ pub use upstream::{
     Method, Upstream, UpstreamBuilder, UpstreamServer, UpstreamServerBuilder, Zone,
 };
 pub use validate::check_word;
+
+/// The README's example, compiled (and run) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -99,6 +99,8 @@
 //! # }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod error;
 mod export;
 mod fstab;
@@ -119,3 +121,8 @@ pub use options::{
     SecFlavor, Switch, VersKey, Xprtsec,
 };
 pub use volume::{Device, DriverOpts, FsType, NfsVolume, NfsVolumeBuilder};
+
+/// The README's example, compiled (and run) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

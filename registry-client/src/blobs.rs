@@ -68,11 +68,7 @@ impl Download {
                     .get(header::CONTENT_RANGE)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                let start = cr
-                    .strip_prefix("bytes ")
-                    .and_then(|r| r.split('-').next())
-                    .and_then(|s| s.parse::<u64>().ok());
-                if start != Some(from) {
+                if content_range_start(cr) != Some(from) {
                     return Err(Error::protocol(
                         &endpoint,
                         format!("asked for bytes {from}- but got Content-Range {cr:?}"),
@@ -111,7 +107,7 @@ impl Download {
                     {
                         self.done = true;
                         return Some(Err(Error::SizeMismatch {
-                            digest: self.expected.to_string(),
+                            digest: self.expected.clone(),
                             expected: size,
                             actual: self.received(),
                         }));
@@ -147,7 +143,7 @@ impl Download {
                         && len != size
                     {
                         return Some(Err(Error::SizeMismatch {
-                            digest: self.expected.to_string(),
+                            digest: self.expected.clone(),
                             expected: size,
                             actual: len,
                         }));
@@ -157,8 +153,8 @@ impl Download {
                         std::mem::replace(&mut self.digester, Digester::new(algo)).finish();
                     if actual != self.expected {
                         return Some(Err(Error::DigestMismatch {
-                            expected: self.expected.to_string(),
-                            actual: actual.to_string(),
+                            expected: self.expected.clone(),
+                            actual,
                         }));
                     }
                     self.progress.emit(ProgressKind::Done, len);
@@ -249,7 +245,7 @@ impl Client {
             out.extend_from_slice(&chunk);
             if out.len() as u64 > limit {
                 return Err(Error::SizeMismatch {
-                    digest: digest.to_string(),
+                    digest: digest.clone(),
                     expected: limit,
                     actual: out.len() as u64,
                 });
@@ -630,10 +626,21 @@ impl Client {
     }
 }
 
+/// The first byte a `Content-Range: bytes START-END/TOTAL` reply carries.
+pub(crate) fn content_range_start(value: &str) -> Option<u64> {
+    value
+        .strip_prefix("bytes ")
+        .and_then(|r| r.split('-').next())
+        .and_then(|s| s.parse::<u64>().ok())
+}
+
 /// The offset an upload's `Range: 0-N` status says to continue from (`N + 1`), for a blob of
 /// `size` bytes; `None` for `0-0`, which distribution sends both for an empty upload and after
 /// one byte.
-fn parse_upload_range(raw: &str, size: u64) -> std::result::Result<Option<u64>, &'static str> {
+pub(crate) fn parse_upload_range(
+    raw: &str,
+    size: u64,
+) -> std::result::Result<Option<u64>, &'static str> {
     let r = raw.trim();
     let r = r.strip_prefix("bytes=").unwrap_or(r);
     let (start, end) = r.split_once('-').ok_or("not START-END")?;

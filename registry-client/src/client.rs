@@ -672,12 +672,7 @@ impl Client {
                 if redirects > 10 {
                     return Err(Error::protocol(&endpoint, "more than 10 redirects"));
                 }
-                let loc = loc
-                    .to_str()
-                    .map_err(|_| Error::protocol(&endpoint, "non-ASCII Location"))?;
-                url = url.join(loc).map_err(|e| {
-                    Error::protocol(&endpoint, format!("bad Location {loc:?}: {e}"))
-                })?;
+                url = join_location(&url, loc)?;
                 if status == StatusCode::SEE_OTHER
                     || ((status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::FOUND)
                         && method == Method::POST)
@@ -723,17 +718,26 @@ impl Client {
 
     /// Resolves an upload `Location` (may be relative) against the registry URL.
     pub(crate) fn resolve_location(&self, resp: &Response) -> Result<Url> {
-        let endpoint = redact_url(resp.url());
         let loc = resp
             .headers()
             .get(header::LOCATION)
-            .ok_or_else(|| Error::protocol(&endpoint, "missing Location header"))?
-            .to_str()
-            .map_err(|_| Error::protocol(&endpoint, "non-ASCII Location"))?;
-        resp.url()
-            .join(loc)
-            .map_err(|e| Error::protocol(&endpoint, format!("bad Location {loc:?}: {e}")))
+            .ok_or_else(|| Error::protocol(&redact_url(resp.url()), "missing Location header"))?;
+        join_location(resp.url(), loc)
     }
+}
+
+/// Resolves a `Location` header value (absolute, or relative to `base`, the URL of the reply
+/// that carried it).
+///
+/// # Errors
+/// [`Error::Protocol`] for a value that is not ASCII or not a URL reference.
+pub(crate) fn join_location(base: &Url, value: &header::HeaderValue) -> Result<Url> {
+    let endpoint = redact_url(base);
+    let loc = value
+        .to_str()
+        .map_err(|_| Error::protocol(&endpoint, "non-ASCII Location"))?;
+    base.join(loc)
+        .map_err(|e| Error::protocol(&endpoint, format!("bad Location {loc:?}: {e}")))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! API errors keep what the registry said: the HTTP status, the endpoint (scheme, host, path and
 //! query with any userinfo stripped) and the OCI error codes and messages parsed from the JSON body.
 
+use crate::digest::Digest;
 use std::fmt;
 
 /// Result type of this crate.
@@ -19,15 +20,15 @@ pub enum Error {
     #[error("digest mismatch: expected {expected}, got {actual}")]
     DigestMismatch {
         /// The digest that was asked for or announced.
-        expected: String,
+        expected: Digest,
         /// The digest of the bytes actually received.
-        actual: String,
+        actual: Digest,
     },
     /// Content had a different size than its descriptor announced.
     #[error("size mismatch for {digest}: expected {expected} bytes, got {actual}")]
     SizeMismatch {
         /// The digest of the content.
-        digest: String,
+        digest: Digest,
         /// The size the descriptor announced.
         expected: u64,
         /// The size received.
@@ -145,8 +146,8 @@ pub enum Error {
         source: serde_json::Error,
     },
     /// An error from sdk-core (credentials, docker config, credential helpers, TLS setup).
-    #[error("sdk-core")]
-    Core(#[source] sdk_core::Error),
+    #[error(transparent)]
+    Core(sdk_core::Error),
     /// A `docker save` stream (or archive) that cannot be pushed as it is: not a tar, no
     /// `manifest.json`, a layer missing, a layer whose content does not match its diff ID.
     #[error("docker save stream: {0}")]

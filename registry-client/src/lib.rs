@@ -120,6 +120,8 @@
 //! The whole day-5 workflow, each docker command beside the SDK call and the `dockwright` CLI
 //! call, is in the repository's `docs/guide/`.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod digest;
 pub mod image;
 pub mod reference;
@@ -128,6 +130,9 @@ pub mod auth;
 pub mod blobs;
 pub mod client;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 mod gzip;
 pub mod manifests;
 pub mod progress;
@@ -149,4 +154,10 @@ pub use progress::{ProgressEvent, ProgressKind, ProgressSink};
 pub use sdk_core::{Credentials, DockerConfig, RetryPolicy, Secret};
 
 #[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
+
+/// The README's example, compiled (and run) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

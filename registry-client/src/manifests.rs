@@ -286,8 +286,8 @@ impl Client {
             && h != manifest.digest
         {
             return Err(Error::DigestMismatch {
-                expected: manifest.digest.to_string(),
-                actual: h.to_string(),
+                expected: manifest.digest.clone(),
+                actual: h,
             });
         }
         Ok(manifest.digest.clone())
@@ -309,6 +309,24 @@ impl Client {
         // With a digest, the URL names the digest (never the tag).
         let req = self.manifest_req(Method::DELETE, reference, Scope::delete(reference.path()))?;
         self.send_delete(&req).await
+    }
+
+    /// Deletes the manifest a reference names, as `skopeo delete` does: a tag (or no tag:
+    /// `latest`) is first resolved to the digest of the manifest's bytes, which is then deleted
+    /// by digest (every tag naming it goes too; blobs stay until the registry's garbage
+    /// collection). Returns the deleted digest.
+    ///
+    /// # Errors
+    /// As [`Client::get_manifest`] (`MANIFEST_UNKNOWN` for an unknown tag) and
+    /// [`Client::delete_manifest`] (`UNSUPPORTED` when the registry has deletes disabled).
+    pub async fn delete_image(&self, reference: &Reference) -> Result<Digest> {
+        let digest = match reference.digest() {
+            Some(d) => d.clone(),
+            None => self.get_manifest(reference).await?.digest,
+        };
+        let by_digest = reference.without_tag().with_digest(digest.clone());
+        self.delete_manifest(&by_digest).await?;
+        Ok(digest)
     }
 }
 
@@ -334,8 +352,8 @@ fn check_digest(bytes: &[u8], want: &Digest) -> Result<Digest> {
         Ok(got)
     } else {
         Err(Error::DigestMismatch {
-            expected: want.to_string(),
-            actual: got.to_string(),
+            expected: want.clone(),
+            actual: got,
         })
     }
 }

@@ -167,8 +167,23 @@ pub(crate) async fn fetch_token(
     let body = sdk_core::body::read_limited(resp, TOKEN_REPLY_LIMIT, idle)
         .await
         .map_err(|e| Error::body("token reply", &endpoint, e))?;
-    let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| Error::Token {
-        endpoint: endpoint.clone(),
+    let (token, lifetime) = parse_token_reply(&body, &endpoint)?;
+    let now = Instant::now();
+    Ok(Token {
+        token,
+        expires_at: now.checked_add(lifetime).unwrap_or(now),
+    })
+}
+
+/// Reads a token reply: the token (`token`, else `access_token`) and how long it may be used
+/// (`expires_in`, 60 s when absent or 0, at most a day).
+///
+/// # Errors
+/// [`Error::Token`] for a reply that is not the expected JSON (reported by position: serde's
+/// messages may quote a token) or has no token.
+pub(crate) fn parse_token_reply(body: &[u8], endpoint: &str) -> Result<(String, Duration)> {
+    let parsed: TokenResponse = serde_json::from_slice(body).map_err(|e| Error::Token {
+        endpoint: endpoint.to_owned(),
         // Position only: serde's "invalid type" messages quote the value, which may be a token.
         reason: format!("bad JSON (line {}, column {})", e.line(), e.column()),
     })?;
@@ -177,7 +192,7 @@ pub(crate) async fn fetch_token(
         .or(parsed.access_token)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Error::Token {
-            endpoint: endpoint.clone(),
+            endpoint: endpoint.to_owned(),
             reason: "no token in the answer".into(),
         })?;
     let secs = parsed
@@ -185,11 +200,7 @@ pub(crate) async fn fetch_token(
         .filter(|s| *s > 0)
         .unwrap_or(DEFAULT_EXPIRES_IN)
         .min(MAX_EXPIRES_IN);
-    let now = Instant::now();
-    Ok(Token {
-        token,
-        expires_at: now.checked_add(Duration::from_secs(secs)).unwrap_or(now),
-    })
+    Ok((token, Duration::from_secs(secs)))
 }
 
 #[cfg(test)]

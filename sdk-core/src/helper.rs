@@ -148,13 +148,19 @@ impl CredentialHelper {
     /// never included.
     pub fn get(&self, server_url: &str) -> Result<Credentials> {
         let (ok, stdout) = self.run("get", server_url.as_bytes())?;
+        self.parse_get(ok, &stdout)
+    }
+
+    /// What `get` answered: its exit status and stdout, read as credentials. The output is
+    /// never quoted in an error.
+    pub(crate) fn parse_get(&self, ok: bool, stdout: &[u8]) -> Result<Credentials> {
         if !ok {
-            if is_not_found(&stdout) {
+            if is_not_found(stdout) {
                 return Ok(Credentials::Anonymous);
             }
             return Err(self.error("get failed (output withheld: it may contain secrets)"));
         }
-        let creds: HelperCredentials = serde_json::from_slice(&stdout)
+        let creds: HelperCredentials = serde_json::from_slice(stdout)
             .map_err(|_| self.error("get printed invalid JSON (output withheld)"))?;
         Ok(if creds.secret.is_empty() && creds.username.is_empty() {
             Credentials::Anonymous
@@ -177,6 +183,22 @@ impl CredentialHelper {
     /// [`Error::InvalidCredentials`] for anonymous or bearer credentials (helpers store a username
     /// and a secret); [`Error::CredentialHelper`] when the helper fails.
     pub fn store(&self, server_url: &str, credentials: &Credentials) -> Result<()> {
+        let payload = self.store_payload(server_url, credentials)?;
+        let (ok, _) = self.run("store", &payload)?;
+        if ok {
+            Ok(())
+        } else {
+            Err(self.error("store failed (output withheld: it may contain secrets)"))
+        }
+    }
+
+    /// The JSON `store` reads on stdin: `{"ServerURL","Username","Secret"}`, the username
+    /// [`TOKEN_USERNAME`] for an identity token.
+    pub(crate) fn store_payload(
+        &self,
+        server_url: &str,
+        credentials: &Credentials,
+    ) -> Result<Vec<u8>> {
         let (username, secret) = match credentials {
             Credentials::Basic { username, password } => (username.clone(), password),
             Credentials::IdentityToken { token, .. } => (TOKEN_USERNAME.to_owned(), token),
@@ -189,18 +211,12 @@ impl CredentialHelper {
                 });
             }
         };
-        let payload = serde_json::to_vec(&HelperCredentials {
+        serde_json::to_vec(&HelperCredentials {
             server_url: server_url.to_owned(),
             username,
             secret: secret.expose_secret().to_owned(),
         })
-        .map_err(|_| self.error("cannot encode credentials"))?;
-        let (ok, _) = self.run("store", &payload)?;
-        if ok {
-            Ok(())
-        } else {
-            Err(self.error("store failed (output withheld: it may contain secrets)"))
-        }
+        .map_err(|_| self.error("cannot encode credentials"))
     }
 
     /// `erase`: removes the credentials for `server_url`; nothing stored is not an error. Blocking.

@@ -103,12 +103,17 @@
 //! # }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod body;
 mod config;
 mod credentials;
 mod endpoint;
 mod error;
 pub mod error_body;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod helper;
 pub mod redact;
 mod registry_auth;
@@ -116,6 +121,7 @@ mod registry_http;
 mod retry;
 mod secret;
 #[cfg(feature = "test-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-server")))]
 pub mod test_server;
 mod tls;
 mod transport;
@@ -133,3 +139,8 @@ pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use tls::TlsConfig;
 pub use transport::{DEFAULT_USER_AGENT, Idempotent, Transport, TransportBuilder};
+
+/// The README's example, compiled (and run) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

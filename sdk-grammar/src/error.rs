@@ -57,11 +57,25 @@ pub enum Error {
         /// [`crate::shlex`]).
         reason: &'static str,
     },
+    /// An env file docker refuses (the reason in docker's words).
+    #[error("{reason}")]
+    EnvFile {
+        /// Why.
+        reason: String,
+    },
     /// A size `go-units` refuses (no number, or a negative one).
     #[error("invalid size: '{input}'")]
     Size {
         /// The input.
         input: String,
+    },
+    /// A CPU count docker's `opts.ParseCPUs` refuses.
+    #[error("{}", if *too_precise { "value is too precise".to_owned() } else { format!("failed to parse {input} as a rational number") })]
+    Cpus {
+        /// The input.
+        input: String,
+        /// Finer than a nano CPU (else: not a rational number).
+        too_precise: bool,
     },
     /// A size whose unit `go-units` does not know (`invalid suffix: 'x'`, lower-cased as
     /// go-units prints it).

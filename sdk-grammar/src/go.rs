@@ -592,6 +592,41 @@ pub fn format_duration(d: i64) -> String {
     out
 }
 
+/// Go's `fmt.Sprint` of a `float64` (`%v`, which is `strconv.FormatFloat(f, 'g', -1, 64)`:
+/// the shortest digits, in `%e` style when the exponent is below -4 or from 6 on): `1`,
+/// `0.5`, `123456`, `1e+06`, `1.234567e+06`, `1e-05`, `NaN`, `+Inf`.
+///
+/// ```
+/// use sdk_grammar::go::format_float;
+/// assert_eq!(format_float(1.0), "1");
+/// assert_eq!(format_float(0.5), "0.5");
+/// assert_eq!(format_float(123456.0), "123456");
+/// assert_eq!(format_float(1e6), "1e+06");
+/// assert_eq!(format_float(1234567.0), "1.234567e+06");
+/// assert_eq!(format_float(0.00001), "1e-05");
+/// ```
+#[must_use]
+pub fn format_float(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..6).contains(&exp) {
+        format!("{f}")
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    }
+}
+
 /// `path/filepath.Clean` for Unix paths: one separator at a time, no `.`, `..` resolved
 /// lexically (kept at the start of a relative path), `.` for an empty result.
 ///

@@ -9,6 +9,7 @@
 //!   `path/filepath.Clean`, with Go's error texts (the docker CLI prints them).
 //! - [`csv`]: one record as Go's `encoding/csv` reader reads it (the docker CLI's `--mount`,
 //!   `--publish`, `--secret`, `--network` values) and the field writer for the reverse.
+//! - [`envfile`]: docker's env files (`--env-file`, compose `env_file`).
 //! - [`shell`]: POSIX shell words without expansions (`mount …` and `docker volume create …`
 //!   lines) and quoting for them.
 //! - [`shlex`]: `github.com/google/shlex`, which the docker CLI uses for `--entrypoint` and
@@ -32,10 +33,13 @@
 //! # Ok::<(), sdk_grammar::Error>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod error;
 mod quote;
 
 pub mod csv;
+pub mod envfile;
 pub mod go;
 pub mod media_types;
 pub mod registry;
@@ -44,3 +48,8 @@ pub mod shlex;
 pub mod units;
 
 pub use error::{DurationError, Error, Result};
+
+/// The README's example, compiled (and run) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

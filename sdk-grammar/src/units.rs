@@ -49,6 +49,36 @@ pub fn from_human_size(s: &str) -> Result<i64> {
     })
 }
 
+/// docker's `opts.ParseCPUs` (`--limit-cpu`, compose `cpus`): a rational number of CPUs
+/// (`0.5`, `1/4`, `2e-1`, as Go's `big.Rat.SetString` reads them) in nano CPUs.
+///
+/// # Errors
+/// [`Error::Cpus`] with docker's texts: `failed to parse X as a rational number`, `value is
+/// too precise`.
+///
+/// ```
+/// use sdk_grammar::units::parse_cpus;
+/// assert_eq!(parse_cpus("0.5"), Ok(500_000_000));
+/// assert_eq!(parse_cpus("1/4"), Ok(250_000_000));
+/// assert_eq!(parse_cpus("0.0000000001").unwrap_err().to_string(), "value is too precise");
+/// ```
+pub fn parse_cpus(s: &str) -> Result<i64> {
+    let bad = |too_precise| Error::Cpus {
+        input: s.to_owned(),
+        too_precise,
+    };
+    let (num, den) = go::parse_rat(s).ok_or_else(|| bad(false))?;
+    let scaled = num.checked_mul(1_000_000_000).ok_or_else(|| bad(false))?;
+    if scaled % den != 0 {
+        return Err(bad(true));
+    }
+    let n = scaled / den;
+    // big.Int.Int64: the low 64 bits of the magnitude, with the sign.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+    let low = n.unsigned_abs() as u64 as i64;
+    Ok(if n < 0 { low.wrapping_neg() } else { low })
+}
+
 fn parse_size(s: &str, unit: impl Fn(u8) -> Option<u64>) -> Result<i64> {
     let invalid = || Error::Size {
         input: s.to_owned(),
@@ -287,6 +317,22 @@ mod tests {
             assert!(ram_in_bytes(bad).is_err(), "{bad:?}");
         }
         assert_eq!(from_human_size("32kB"), Ok(32_000));
+    }
+
+    #[test]
+    fn cpus_like_docker() {
+        assert_eq!(parse_cpus("0.5"), Ok(500_000_000));
+        assert_eq!(parse_cpus("1/4"), Ok(250_000_000));
+        assert_eq!(parse_cpus("2e-1"), Ok(200_000_000));
+        assert_eq!(parse_cpus("3"), Ok(3_000_000_000));
+        assert_eq!(
+            parse_cpus("0.0000000001").unwrap_err().to_string(),
+            "value is too precise"
+        );
+        assert_eq!(
+            parse_cpus("x").unwrap_err().to_string(),
+            "failed to parse x as a rational number"
+        );
         assert_eq!(from_human_size("1.5 MB"), Ok(1_500_000));
     }
 }

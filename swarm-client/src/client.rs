@@ -11,6 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use sdk_core::error_body::ErrorBody;
 use sdk_core::{Endpoint, Idempotent, RegistryAuth, RetryPolicy, Transport};
 
 use crate::error::{Error, Result};
@@ -77,7 +78,7 @@ pub const DEFAULT_MAX_REPLY: usize = 16 * 1024 * 1024;
 
 /// How much of an error reply is read for its message: 64 KiB (dockerd's messages are one
 /// line); the rest is not read.
-pub const MAX_ERROR_BODY: usize = 64 * 1024;
+pub const MAX_ERROR_BODY: usize = sdk_core::error_body::ERROR_BODY_LIMIT;
 
 /// The default of `ClientBuilder::timeout`: 60 s.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -564,7 +565,7 @@ impl Client {
         Err(Error::from_status(
             status.as_u16(),
             endpoint,
-            error_message(&body),
+            ErrorBody::parse(&body).message(),
         ))
     }
 
@@ -715,18 +716,6 @@ async fn read_capped(
     }
 }
 
-/// The daemon's error message: `{"message": "…"}` or the plain text body.
-fn error_message(body: &[u8]) -> String {
-    #[derive(serde::Deserialize)]
-    struct Msg {
-        message: String,
-    }
-    if let Ok(m) = serde_json::from_slice::<Msg>(body) {
-        return m.message;
-    }
-    String::from_utf8_lossy(body).trim().to_owned()
-}
-
 /// Encodes Engine API `filters` (`{"key":["v1","v2"]}`).
 /// `[("filters", json)]`, or nothing when there are no filters.
 pub(crate) fn filters_query(filters: &[(&str, &str)]) -> Vec<(&'static str, String)> {
@@ -758,14 +747,5 @@ mod tests {
         assert!("x".parse::<ApiVersion>().is_err());
         assert!("1.".parse::<ApiVersion>().is_err());
         assert_eq!(ApiVersion::new(1, 45).to_string(), "1.45");
-    }
-
-    #[test]
-    fn error_messages() {
-        assert_eq!(error_message(br#"{"message":"boom"}"#), "boom");
-        assert_eq!(
-            error_message(b"update out of sequence\n"),
-            "update out of sequence"
-        );
     }
 }

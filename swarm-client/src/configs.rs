@@ -7,6 +7,7 @@ use crate::client::Client;
 use crate::error::Result;
 use crate::models::SwarmObject;
 use crate::objects::Kind;
+pub use crate::objects::ObjectCreate;
 
 impl Client {
     /// `POST /configs/create`: stores `data` under `name`; returns the ID.
@@ -20,6 +21,23 @@ impl Client {
         labels: &BTreeMap<String, String>,
     ) -> Result<String> {
         self.object_create(Kind::Config, name, data, labels).await
+    }
+
+    /// `POST /configs/create` with a full spec (labels, data, templating); returns the ID.
+    ///
+    /// # Errors
+    /// [`crate::Error::Conflict`] when the name exists; other API errors.
+    pub async fn config_create_with(&self, spec: &ObjectCreate) -> Result<String> {
+        self.object_create_with(Kind::Config, spec).await
+    }
+
+    /// `POST /configs/{id}/update?version=`: the daemon accepts label changes only (changed
+    /// data is refused with "only updates to Labels are allowed").
+    ///
+    /// # Errors
+    /// [`crate::Error::OutOfSequence`] for a stale version; other API errors.
+    pub async fn config_update(&self, id: &str, version: u64, spec: &ObjectCreate) -> Result<()> {
+        self.object_update(Kind::Config, id, version, spec).await
     }
 
     /// `GET /configs?filters=` (e.g. `[("name","x")]`, `[("label","a=b")]`).

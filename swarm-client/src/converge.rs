@@ -355,11 +355,38 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::NotConverged`] after the timeout (naming the tasks and their last error, e.g.
-    /// `No such image: …`); [`Error::UpdatePaused`] / [`Error::RollbackPaused`] when the
-    /// orchestrator paused; API errors.
+    /// `No such image: …`); [`Error::DaemonUnavailable`] when the timeout ends while the
+    /// daemon cannot be reached (until then a restarting daemon, a refused or cut connection,
+    /// a 5xx answer or, after the service was seen, "not a swarm manager" (a daemon stopping
+    /// or starting its swarm component says that) is waited out, reported as
+    /// [`Progress::DaemonUnavailable`]);
+    /// [`Error::UpdatePaused`] / [`Error::RollbackPaused`] when the orchestrator paused; other
+    /// API errors.
     pub async fn wait_converged(&self, service: &str, opts: WaitOptions) -> Result<Converged> {
         let start = Instant::now();
-        let svc0 = self.service_inspect(service).await?;
+        // The daemon may be restarting when the wait starts: wait for it like below.
+        let mut reported = false;
+        let svc0 = loop {
+            match self.service_inspect(service).await {
+                Ok(svc) => break svc,
+                Err(e) if e.is_transient() => {
+                    if start.elapsed() >= opts.timeout {
+                        return Err(self.unreachable(service, &opts, e));
+                    }
+                    if !reported {
+                        reported = true;
+                        if let Some(f) = &opts.progress {
+                            f(&Progress::DaemonUnavailable {
+                                message: e.to_string(),
+                            });
+                        }
+                    }
+                    let left = opts.timeout.saturating_sub(start.elapsed());
+                    tokio::time::sleep(opts.poll.max(Duration::from_millis(200)).min(left)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let id = svc0.id.clone();
         let notify = Arc::new(Notify::new());
         let watcher = if opts.events {
@@ -372,6 +399,16 @@ impl Client {
             h.abort();
         }
         result
+    }
+
+    /// The error of a wait whose timeout ended while the daemon was unreachable.
+    fn unreachable(&self, service: &str, opts: &WaitOptions, last: Error) -> Error {
+        Error::DaemonUnavailable {
+            service: service.to_owned(),
+            endpoint: self.endpoint().to_owned(),
+            after: opts.timeout,
+            source: Box::new(last),
+        }
     }
 
     /// Wakes the poller on every event of this service and after every reconnect of the
@@ -437,7 +474,12 @@ impl Client {
             ($call:expr) => {
                 match $call {
                     Ok(v) => v,
-                    Err(e) if e.is_transient() && start.elapsed() < opts.timeout => {
+                    // A daemon shutting down or starting answers "not a swarm manager" while
+                    // its swarm component is stopped: it was one when the wait began.
+                    Err(e) if e.is_transient() || matches!(e, Error::NotManager { .. }) => {
+                        if start.elapsed() >= opts.timeout {
+                            return Err(self.unreachable(id, opts, e));
+                        }
                         if !unavailable {
                             unavailable = true;
                             emit(Progress::DaemonUnavailable {

@@ -130,6 +130,25 @@ pub enum Error {
     /// The service did not converge within the timeout.
     #[error("{0}")]
     NotConverged(Box<NotConverged>),
+    /// `Client::wait_converged` reached its timeout while the daemon could not be reached or
+    /// did not answer usefully: stopped or restarting, connection refused or cut, a call timing
+    /// out, a 5xx answer, or (once the wait had seen the service) "not a swarm manager", which
+    /// a daemon answers while its swarm component shuts down or starts. The last such error is
+    /// the source.
+    #[error(
+        "service {service} did not converge within {after:?}: the daemon at {endpoint} is unreachable or unavailable"
+    )]
+    DaemonUnavailable {
+        /// The service as given to the wait (ID or name).
+        service: String,
+        /// The daemon's endpoint (`Client::endpoint`).
+        endpoint: String,
+        /// The timeout of the wait.
+        after: Duration,
+        /// The last error from the daemon.
+        #[source]
+        source: Box<Self>,
+    },
     /// The service update was paused by the orchestrator (`UpdateStatus.State` = paused).
     #[error("service update paused: {message}")]
     UpdatePaused {
@@ -260,7 +279,10 @@ impl Error {
     #[must_use]
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Transport { .. } | Self::Http { .. } | Self::Stream { .. } => true,
+            Self::Transport { .. }
+            | Self::Http { .. }
+            | Self::Stream { .. }
+            | Self::DaemonUnavailable { .. } => true,
             Self::Timeout { .. } => true,
             Self::Api { status, .. } => *status >= 500,
             _ => false,

@@ -114,18 +114,23 @@ impl Client {
             .streaming();
         let endpoint = req.endpoint();
         let resp = self.call(req).await?;
-        Ok(decode_lines(Box::pin(resp.bytes_stream()), endpoint))
+        Ok(decode_lines(
+            Box::pin(resp.bytes_stream()),
+            endpoint,
+            MAX_EVENT_LINE,
+        ))
     }
 }
 
-type ByteStream =
+pub(crate) type ByteStream =
     std::pin::Pin<Box<dyn Stream<Item = std::result::Result<bytes::Bytes, reqwest::Error>> + Send>>;
 
-fn decode_lines(body: ByteStream, endpoint: String) -> EventStream {
-    let state = (body, Lines::new(MAX_EVENT_LINE), endpoint, false);
+/// Decodes newline-delimited JSON events from `body`, lines of at most `max_line` bytes.
+pub(crate) fn decode_lines(body: ByteStream, endpoint: String, max_line: usize) -> EventStream {
+    let state = (body, Lines::new(max_line), endpoint, false);
     Box::pin(futures_util::stream::unfold(
         state,
-        |(mut body, mut lines, endpoint, done)| async move {
+        move |(mut body, mut lines, endpoint, done)| async move {
             if done {
                 return None;
             }
@@ -150,7 +155,7 @@ fn decode_lines(body: ByteStream, endpoint: String) -> EventStream {
                         let e = Error::TooLarge {
                             endpoint: endpoint.clone(),
                             what: "event line",
-                            limit: MAX_EVENT_LINE as u64,
+                            limit: max_line as u64,
                         };
                         return Some((Err(e), (body, lines, endpoint, true)));
                     }
@@ -201,6 +206,7 @@ mod tests {
         let s = decode_lines(
             Box::pin(futures_util::stream::iter(chunks)),
             "GET /events".into(),
+            MAX_EVENT_LINE,
         );
         let t = std::time::Instant::now();
         let evs: Vec<Event> = tokio::time::timeout(
@@ -229,6 +235,7 @@ mod tests {
         let s = decode_lines(
             Box::pin(futures_util::stream::iter(chunks)),
             "GET /events".into(),
+            MAX_EVENT_LINE,
         );
         let evs: Vec<Event> = s.map(|e| e.unwrap()).collect().await;
         assert_eq!(evs.len(), 2);

@@ -635,7 +635,9 @@ fn image_rows(img: &ImageSummary, digests: bool) -> Vec<(String, String, String)
         if let Ok(r) = Reference::parse(t)
             && let Some(tag) = r.tag()
         {
-            tags.entry(r.familiar_name()).or_default().push(tag.to_owned());
+            tags.entry(r.familiar_name())
+                .or_default()
+                .push(tag.to_owned());
         }
     }
     let mut dig: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -643,7 +645,9 @@ fn image_rows(img: &ImageSummary, digests: bool) -> Vec<(String, String, String)
         if let Ok(r) = Reference::parse(d)
             && let Some(digest) = r.digest()
         {
-            dig.entry(r.familiar_name()).or_default().push(digest.to_string());
+            dig.entry(r.familiar_name())
+                .or_default()
+                .push(digest.to_string());
         }
     }
     let mut rows = Vec::new();
@@ -674,7 +678,11 @@ fn image_rows(img: &ImageSummary, digests: bool) -> Vec<(String, String, String)
 /// the docker CLI's tabwriter (columns at least 10 wide, 3 spaces apart), `CREATED` relative
 /// to `now`, sizes in go-units' decimal units with 3 digits.
 #[must_use]
-pub fn image_table(images: &[ImageSummary], opts: TableOptions, now: std::time::SystemTime) -> String {
+pub fn image_table(
+    images: &[ImageSummary],
+    opts: TableOptions,
+    now: std::time::SystemTime,
+) -> String {
     /// Go's zero time as Unix seconds: what dockerd reports for an image without `created`.
     const GO_ZERO_TIME: i64 = -62_135_596_800;
     let mut rows: Vec<Vec<String>> = vec![{
@@ -690,7 +698,9 @@ pub fn image_table(images: &[ImageSummary], opts: TableOptions, now: std::time::
             "N/A".to_owned()
         } else {
             let at = std::time::UNIX_EPOCH
-                .checked_add(std::time::Duration::from_secs(img.created.max(0).unsigned_abs()))
+                .checked_add(std::time::Duration::from_secs(
+                    img.created.max(0).unsigned_abs(),
+                ))
                 .unwrap_or(std::time::UNIX_EPOCH);
             let ago = now.duration_since(at).unwrap_or_default();
             format!("{} ago", sdk_grammar::units::human_duration(ago))
@@ -702,7 +712,11 @@ pub fn image_table(images: &[ImageSummary], opts: TableOptions, now: std::time::
             if opts.digests {
                 row.push(digest);
             }
-            row.extend([short_id(&img.id, opts.no_trunc), created.clone(), size.clone()]);
+            row.extend([
+                short_id(&img.id, opts.no_trunc),
+                created.clone(),
+                size.clone(),
+            ]);
             rows.push(row);
         }
     }
@@ -756,8 +770,15 @@ mod tests {
              busybox              1         7337340ac324   N/A           1.98MB\n\
              <none>               <none>    aaaaaaaaaaaa   3 hours ago   1.07GB\n"
         );
-        let t = image_table(&images, TableOptions::new().digests(true).no_trunc(true), now);
-        assert!(t.starts_with("REPOSITORY           TAG       DIGEST "), "{t}");
+        let t = image_table(
+            &images,
+            TableOptions::new().digests(true).no_trunc(true),
+            now,
+        );
+        assert!(
+            t.starts_with("REPOSITORY           TAG       DIGEST "),
+            "{t}"
+        );
         assert!(t.contains("web   1         sha256:b732a77f"), "{t}");
         assert!(t.contains("sha256:aaaaaaaaaaaabbbb"), "{t}");
         assert_eq!(image_ids(&images, false), ["7337340ac324", "aaaaaaaaaaaa"]);

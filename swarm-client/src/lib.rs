@@ -60,7 +60,9 @@
 //!
 //! // docker node ls
 //! let nodes = manager.node_list().await?;
-//! print!("{}", swarm_client::nodes::node_table(&nodes, Some(&node_id)));
+//! for n in &nodes {
+//!     println!("{} {} {:?}", n.id, n.description.hostname, n.spec.role);
+//! }
 //! assert_eq!(nodes.len(), 3);
 //!
 //! // docker service create --mount '…nfs…' --replicas=3 --name swarm_nginx
@@ -110,6 +112,8 @@
 //! The step by step guide with the docker commands, these calls and the `dockwright` CLI
 //! beside each other is `docs/guide/` in the repository.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod build;
 pub mod build_context;
 pub mod client;
@@ -120,6 +124,9 @@ pub mod error;
 pub mod events;
 pub mod exec;
 pub mod flags;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod images;
 pub mod models;
 pub mod networks;
@@ -143,10 +150,17 @@ mod serde_util;
 mod string_enum;
 
 #[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
 #[cfg(feature = "nfs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "nfs")))]
 pub mod nfs;
 
 pub use client::{ApiVersion, Client, ClientBuilder};
 pub use error::{Error, Result, StreamErrorKind};
 pub use sdk_core::RegistryAuth;
+
+/// The README's example, compiled (and run) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,5 +1,7 @@
 //! Swarm: init, join, leave, inspect (join tokens), update with token rotation, unlock.
 
+use std::time::Duration;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -206,6 +208,104 @@ impl std::fmt::Debug for UnlockKey {
     }
 }
 
+/// A change to the swarm's cluster-wide settings, as `docker swarm update` makes it: only the
+/// settings given are changed, everything else in the spec is sent back as the daemon returned it
+/// (applied read-modify-write by [`Client::swarm_update_with`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+#[must_use]
+pub struct SwarmUpdate {
+    task_history_limit: Option<i64>,
+    dispatcher_heartbeat: Option<Duration>,
+    cert_expiry: Option<Duration>,
+    max_snapshots: Option<u64>,
+    snapshot_interval: Option<u64>,
+    autolock: Option<bool>,
+}
+
+/// Nanoseconds of a duration for the Engine API's `int64` fields (saturating).
+fn nanos(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}
+
+impl SwarmUpdate {
+    /// No change.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `--task-history-limit`: `Orchestration.TaskHistoryRetentionLimit`.
+    pub fn task_history_limit(mut self, limit: i64) -> Self {
+        self.task_history_limit = Some(limit);
+        self
+    }
+
+    /// `--dispatcher-heartbeat`: `Dispatcher.HeartbeatPeriod`.
+    pub fn dispatcher_heartbeat(mut self, period: Duration) -> Self {
+        self.dispatcher_heartbeat = Some(period);
+        self
+    }
+
+    /// `--cert-expiry`: `CAConfig.NodeCertExpiry`.
+    pub fn cert_expiry(mut self, expiry: Duration) -> Self {
+        self.cert_expiry = Some(expiry);
+        self
+    }
+
+    /// `--max-snapshots`: `Raft.KeepOldSnapshots`.
+    pub fn max_snapshots(mut self, n: u64) -> Self {
+        self.max_snapshots = Some(n);
+        self
+    }
+
+    /// `--snapshot-interval`: `Raft.SnapshotInterval`.
+    pub fn snapshot_interval(mut self, entries: u64) -> Self {
+        self.snapshot_interval = Some(entries);
+        self
+    }
+
+    /// `--autolock=true|false`: `EncryptionConfig.AutoLockManagers`.
+    pub fn autolock(mut self, on: bool) -> Self {
+        self.autolock = Some(on);
+        self
+    }
+
+    /// Whether nothing would change (docker then still sends the update; so does
+    /// [`Client::swarm_update_with`]).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Whether this change turns autolock on (the docker CLI then prints the unlock key).
+    #[must_use]
+    pub fn enables_autolock(&self) -> bool {
+        self.autolock == Some(true)
+    }
+
+    /// Applies the change to a spec, as the docker CLI's `mergeSwarmSpec` does.
+    pub fn apply(&self, spec: &mut SwarmSpec) {
+        if let Some(v) = self.task_history_limit {
+            spec.orchestration.task_history_retention_limit = Some(v);
+        }
+        if let Some(v) = self.dispatcher_heartbeat {
+            spec.dispatcher.heartbeat_period = nanos(v);
+        }
+        if let Some(v) = self.cert_expiry {
+            spec.ca_config.node_cert_expiry = nanos(v);
+        }
+        if let Some(v) = self.max_snapshots {
+            spec.raft.keep_old_snapshots = Some(v);
+        }
+        if let Some(v) = self.snapshot_interval {
+            spec.raft.snapshot_interval = v;
+        }
+        if let Some(v) = self.autolock {
+            spec.encryption_config.auto_lock_managers = v;
+        }
+    }
+}
+
 impl Client {
     /// `POST /swarm/init`; returns the new node ID.
     ///
@@ -259,6 +359,29 @@ impl Client {
         Ok(())
     }
 
+    /// `docker swarm update`: inspect, apply `change` to the spec, update at the version read
+    /// (retried on "update out of sequence"); returns the swarm as it is afterwards.
+    ///
+    /// # Errors
+    /// As [`Client::swarm_inspect`] and [`Client::swarm_update`] (e.g. a value the daemon
+    /// refuses, such as a certificate expiry under one hour).
+    pub async fn swarm_update_with(&self, change: &SwarmUpdate) -> Result<Swarm> {
+        let mut attempt = 0;
+        loop {
+            let s = self.swarm_inspect().await?;
+            let mut spec = s.spec.clone();
+            change.apply(&mut spec);
+            match self
+                .swarm_update(&spec, s.version.index, Rotate::none())
+                .await
+            {
+                Ok(()) => return self.swarm_inspect().await,
+                Err(e) if e.is_out_of_sequence() && attempt < 5 => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Rotates join tokens: inspect, then update with the same spec.
     ///
     /// # Errors
@@ -300,6 +423,48 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swarm_update_changes_only_what_was_given() {
+        let mut spec: SwarmSpec = serde_json::from_value(serde_json::json!({
+            "Name": "default",
+            "Orchestration": {"TaskHistoryRetentionLimit": 5},
+            "Raft": {"SnapshotInterval": 10000, "KeepOldSnapshots": 0, "ElectionTick": 10,
+                     "HeartbeatTick": 1, "LogEntriesForSlowFollowers": 500},
+            "Dispatcher": {"HeartbeatPeriod": 5_000_000_000_i64},
+            "CAConfig": {"NodeCertExpiry": 7_776_000_000_000_000_i64},
+            "TaskDefaults": {},
+            "EncryptionConfig": {"AutoLockManagers": false},
+            "Unknown": {"kept": true}
+        }))
+        .unwrap();
+        let before = spec.clone();
+        SwarmUpdate::new().apply(&mut spec);
+        assert_eq!(spec, before, "an empty change changes nothing");
+        assert!(SwarmUpdate::new().is_empty());
+        let change = SwarmUpdate::new()
+            .task_history_limit(2)
+            .dispatcher_heartbeat(Duration::from_secs(7))
+            .cert_expiry(Duration::from_secs(48 * 3600))
+            .max_snapshots(3)
+            .snapshot_interval(500)
+            .autolock(true);
+        assert!(change.enables_autolock() && !change.is_empty());
+        change.apply(&mut spec);
+        let v = serde_json::to_value(&spec).unwrap();
+        assert_eq!(v["Orchestration"]["TaskHistoryRetentionLimit"], 2);
+        assert_eq!(v["Dispatcher"]["HeartbeatPeriod"], 7_000_000_000_i64);
+        assert_eq!(v["CAConfig"]["NodeCertExpiry"], 172_800_000_000_000_i64);
+        assert_eq!(v["Raft"]["KeepOldSnapshots"], 3);
+        assert_eq!(v["Raft"]["SnapshotInterval"], 500);
+        assert_eq!(
+            v["Raft"]["ElectionTick"], 10,
+            "untouched fields are sent back"
+        );
+        assert_eq!(v["EncryptionConfig"]["AutoLockManagers"], true);
+        assert_eq!(v["Unknown"], serde_json::json!({"kept": true}));
+        assert_eq!(v["Name"], "default");
+    }
 
     #[test]
     fn init_request_json_like_the_cli() {

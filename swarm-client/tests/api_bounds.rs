@@ -200,3 +200,23 @@ async fn exec_output_is_collected_up_to_its_limit() {
         .unwrap();
     assert_eq!((r.output.stdout.len(), r.output.stderr.len()), (2000, 1000));
 }
+
+#[tokio::test]
+async fn engine_error_bodies_go_through_the_shared_decoder_and_lose_echoed_secrets() {
+    // A daemon (or a proxy in front of it) that echoes a credential back in its error: the
+    // Engine client decodes errors with sdk-core's one decoder, which redacts it.
+    let (server, client) = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v1.41/services/web"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({
+            "message": "proxy refused Authorization: Bearer s3cr3t-token-value for web"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let e = client.service_inspect("web").await.unwrap_err();
+    let text = format!("{e} {e:?}");
+    assert!(!text.contains("s3cr3t-token-value"), "{text}");
+    assert!(text.contains("Bearer <redacted>"), "{text}");
+    assert!(matches!(e, Error::Api { status: 500, .. }), "{e:?}");
+}

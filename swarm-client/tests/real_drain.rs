@@ -1,9 +1,9 @@
-//! Drain on the two-node swarm of scripts/test: draining the worker moves a service's tasks to
-//! the manager, and setting it active again lets the scheduler use it.
+//! Drain on the swarm of scripts/test (a manager and two workers): draining a worker moves its
+//! task to the other nodes, and setting it active again lets the scheduler use it.
 //!
 //! Draining the shared worker also moves other tests' tasks, so this binary is skipped in the main
 //! run (`-- --skip serial_drain_`) and run on its own afterwards:
-//! `cargo test -p swarm-client --all-features --test real_drain -- --include-ignored`.
+//! `cargo test -p dockwright-swarm --all-features --test real_drain -- --include-ignored`.
 //! A Drop guard always sets the worker back to `active`, even when the test fails.
 
 mod common;
@@ -75,11 +75,13 @@ async fn serial_drain_moves_tasks_off_the_worker() {
             .timeout(Duration::from_secs(60))
     };
 
-    // Two replicas of one service: the scheduler spreads them, one per node.
+    // One replica per node (a manager and two workers in scripts/test): the scheduler spreads
+    // them, one per node.
+    let nodes = u64::try_from(c.node_list().await.unwrap().len()).unwrap();
     let name = unique("drain");
     let _svc = ServiceGuard::new(&name);
     let created = c
-        .service_create(&httpd_spec(&name, &image(), 2), &CreateOptions::new())
+        .service_create(&httpd_spec(&name, &image(), nodes), &CreateOptions::new())
         .await
         .unwrap();
     c.wait_converged(&created.id, quick()).await.unwrap();
@@ -101,11 +103,11 @@ async fn serial_drain_moves_tasks_off_the_worker() {
         .unwrap();
     assert_eq!(n.spec.availability, Some(Availability::Drain));
 
-    // The worker's task is shut down and replaced on the manager.
+    // The worker's task is shut down and replaced on another node.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let now = running_nodes(&c, &created.id).await;
-        if now.len() == 2 && now.iter().all(|n| *n == me) {
+        if now.len() as u64 == nodes && now.iter().all(|n| *n != worker) {
             break;
         }
         assert!(
@@ -115,7 +117,7 @@ async fn serial_drain_moves_tasks_off_the_worker() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let done = c.wait_converged(&created.id, quick()).await.unwrap();
-    assert_eq!((done.running, done.desired), (2, 2));
+    assert_eq!((done.running, done.desired), (nodes, nodes));
     let on_worker = c
         .task_list(&TaskFilter::new().service(&created.id).node(&worker))
         .await

@@ -56,12 +56,10 @@ async fn node_ls_shows_both_nodes() {
             .iter()
             .any(|n| n.manager_status.as_ref().is_some_and(|m| m.leader))
     );
+    // (the `docker node ls` table is the CLI's: examples/tests/swarm_cli.rs compares it with
+    // docker's own)
     let me = c.local_node_id().await.unwrap();
-    let table = swarm_client::nodes::node_table(&nodes, Some(&me));
-    for n in &nodes {
-        assert!(table.contains(&n.id), "{table}");
-    }
-    assert!(table.contains(&format!("{me} *")), "{table}");
+    assert!(nodes.iter().any(|n| n.id == me), "{nodes:?}");
     let s = c.swarm_inspect().await.unwrap();
     assert!(s.join_tokens.worker.starts_with("SWMTKN-"));
 }

@@ -1,7 +1,8 @@
 //! `dockwright`: a small docker-like CLI over the dockwright SDK. See `dockwright --help`.
 
-use clap::Parser;
-use examples::cli::{Cli, error_chain, run};
+use examples::cli::help::parse;
+use examples::cli::hints::hint;
+use examples::cli::{error_chain, run};
 
 /// The exit status of a process killed by SIGPIPE (128 + 13), what the docker CLI (and any
 /// program with the default SIGPIPE action) ends with when its reader goes away.
@@ -23,13 +24,6 @@ fn is_broken_pipe(err: &(dyn std::error::Error + 'static)) -> bool {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("DOCKWRIGHT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     // `dockwright service ps -q | head -n1`: once the reader is gone, stop quietly like the
     // docker CLI, instead of panicking in `println!` ("failed printing to stdout: Broken pipe").
     let default_hook = std::panic::take_hook();
@@ -45,12 +39,17 @@ async fn main() -> std::process::ExitCode {
         }
         default_hook(info);
     }));
-    let cli = Cli::parse();
+    let cli = parse();
+    examples::cli::logging::init(cli.debug);
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(e.as_ref()) => std::process::ExitCode::from(SIGPIPE_EXIT as u8),
         Err(e) => {
-            eprintln!("dockwright: {}", error_chain(e.as_ref()));
+            // One line: the error with its causes, then what to do next.
+            match hint(e.as_ref()) {
+                Some(next) => eprintln!("dockwright: {}; {next}", error_chain(e.as_ref())),
+                None => eprintln!("dockwright: {}", error_chain(e.as_ref())),
+            }
             std::process::ExitCode::FAILURE
         }
     }

@@ -366,9 +366,7 @@ async fn image(cmd: ImageCommand) -> CliResult {
                 Some(path) => c.image_load_file(&path, quiet).await?,
                 None => {
                     if std::io::stdin().is_terminal() {
-                        return Err(
-                            "requested load from stdin, but stdin is empty".into(),
-                        );
+                        return Err("requested load from stdin, but stdin is empty".into());
                     }
                     let body = tokio_util_reader(tokio::io::stdin());
                     c.image_load(body, quiet).await?
@@ -407,7 +405,10 @@ fn tokio_util_reader(
 
 /// Writes the export to a temporary file beside `path`, renamed into place when complete (no
 /// half-written archive is ever left at `path`).
-async fn save_to_file(export: swarm_client::images::ImageExport, path: &std::path::Path) -> CliResult {
+async fn save_to_file(
+    export: swarm_client::images::ImageExport,
+    path: &std::path::Path,
+) -> CliResult {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -432,7 +433,8 @@ async fn build(b: BuildArgs) -> CliResult {
         .rm(b.rm)
         .force_rm(b.force_rm);
     for t in b.tag {
-        Reference::parse(&t).map_err(|e| format!("invalid argument {t:?} for \"-t, --tag\" flag: {e}"))?;
+        Reference::parse(&t)
+            .map_err(|e| format!("invalid argument {t:?} for \"-t, --tag\" flag: {e}"))?;
         opts = opts.tag(t);
     }
     if let Some(f) = b.file {

@@ -5,13 +5,23 @@
 //! errors go to stderr as one line and a non-zero exit.
 
 pub mod auth;
+pub mod cluster;
+pub mod completion;
+pub mod help;
+pub mod hints;
 pub mod images;
 pub mod lb;
+pub mod logging;
 pub mod nfs;
+pub mod objects;
+pub mod progress;
 pub mod refs;
 pub mod registry;
+pub mod registry_admin;
 pub mod specs;
+pub mod stack;
 pub mod swarm;
+pub mod table;
 
 use clap::{Parser, Subcommand};
 
@@ -29,11 +39,14 @@ pub(crate) fn secs(flag: &str, v: f64) -> CliResult<std::time::Duration> {
 
 /// The swarm manager of `-H HOST`, else the one the docker CLI would use (`DOCKER_HOST`,
 /// contexts); the API version negotiated.
+/// An unreachable daemon is a [`hints::DaemonUnreachable`] naming the endpoint tried and where
+/// it came from.
 pub(crate) async fn connect(host: Option<&str>) -> CliResult<swarm_client::Client> {
-    Ok(match host {
-        Some(h) => swarm_client::Client::connect(h).await?,
-        None => swarm_client::Client::from_env().await?,
-    })
+    let r = match host {
+        Some(h) => swarm_client::Client::connect(h).await,
+        None => swarm_client::Client::from_env().await,
+    };
+    r.map_err(|e| hints::daemon_error(e, host, |k| std::env::var(k).ok()))
 }
 
 /// The dockwright CLI.
@@ -44,6 +57,9 @@ pub(crate) async fn connect(host: Option<&str>) -> CliResult<swarm_client::Clien
     about = "Registry, Swarm, nginx and NFS automation over the dockwright SDK"
 )]
 pub struct Cli {
+    /// Turn on the SDK's debug logs (secrets redacted; RUST_LOG for other filters).
+    #[arg(long, global = true)]
+    pub debug: bool,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -64,18 +80,30 @@ pub enum Command {
     /// Images in the Docker daemon and builds (swarm-client).
     #[command(flatten)]
     Images(images::Command),
+    /// Registry administration: catalog, delete (registry-client).
+    #[command(flatten)]
+    RegistryAdmin(registry_admin::Command),
     /// `--mount` / `--publish` spec commands (swarm-client).
     #[command(flatten)]
     Specs(specs::Command),
     /// Swarm commands (swarm-client).
     #[command(flatten)]
     Swarm(swarm::Command),
+    /// Secrets, configs and networks (swarm-client).
+    #[command(flatten)]
+    Objects(objects::Command),
+    /// Stack commands: compose files deployed like docker stack (swarm-stack).
+    #[command(flatten)]
+    Stack(stack::Command),
     /// Load balancer commands (lb-config).
     #[command(flatten)]
     Lb(lb::Command),
     /// NFS commands (nfs-mount).
     #[command(flatten)]
     Nfs(nfs::Command),
+    /// Shell completions.
+    #[command(flatten)]
+    Completion(completion::Command),
 }
 
 /// Runs one parsed command.
@@ -88,8 +116,12 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Refs(c) => refs::run(c).await,
         Command::Registry(c) => registry::run(c).await,
         Command::Images(c) => images::run(c).await,
+        Command::RegistryAdmin(c) => registry_admin::run(c).await,
+        Command::Objects(c) => objects::run(c).await,
+        Command::Completion(c) => completion::run(&c),
         Command::Specs(c) => specs::run(c).await,
         Command::Swarm(c) => swarm::run(c).await,
+        Command::Stack(c) => stack::run(c).await,
         Command::Lb(c) => lb::run(c).await,
         Command::Nfs(c) => nfs::run(c).await,
     }

@@ -4,12 +4,13 @@
 //! does; others need `--insecure` for HTTP. Credentials come from the docker `config.json`
 //! (`$DOCKER_CONFIG`), as the docker CLI's. Progress goes to stderr.
 
+use super::progress::Display;
 use super::{CliResult, print_json};
 use clap::{Args, Subcommand};
 use registry_client::pull::Platform;
 use registry_client::reference::Reference;
-use registry_client::{Client, Credentials, DockerConfig, ProgressKind, ProgressSink};
-use std::io::{IsTerminal, Read};
+use registry_client::{Client, Credentials, DockerConfig};
+use std::io::Read;
 use std::path::PathBuf;
 
 /// Registry commands.
@@ -118,91 +119,30 @@ pub struct Opts {
 }
 
 pub(crate) fn client(opts: &Opts, extra: Option<(&str, Credentials)>) -> CliResult<Client> {
+    Ok(builder(opts, extra)?.build()?)
+}
+
+fn builder(
+    opts: &Opts,
+    extra: Option<(&str, Credentials)>,
+) -> CliResult<registry_client::ClientBuilder> {
     let mut b = Client::builder()
         .insecure(opts.insecure)
         .docker_config(DockerConfig::load()?);
     if let Some((reg, creds)) = extra {
         b = b.credentials(reg, creds);
     }
-    if !opts.quiet {
-        b = b.progress(if std::io::stderr().is_terminal() {
-            progress_bar()
-        } else {
-            progress_lines()
-        });
-    }
-    Ok(b.build()?)
+    Ok(b)
 }
 
-/// One stderr line per blob event (not a terminal: logs, pipes).
-fn progress_lines() -> ProgressSink {
-    ProgressSink::callback(|e| {
-        let short = e.digest.get(7..19).unwrap_or(&e.digest);
-        let what = match e.kind {
-            ProgressKind::Started => "started",
-            ProgressKind::Skipped => "already exists",
-            ProgressKind::Mounted => "mounted",
-            ProgressKind::Done => "done",
-            _ => return,
-        };
-        let size = e.total.map(|t| format!(" ({t} bytes)")).unwrap_or_default();
-        eprintln!("{short}: {what}{size}");
-    })
-}
-
-/// Per-blob state of the progress bar.
-#[derive(Default)]
-struct Bars {
-    blobs: std::collections::BTreeMap<String, (u64, u64, bool)>,
-    drawn: Option<std::time::Instant>,
-}
-
-/// A progress bar redrawn in place on stderr (at most 10 times a second): blobs done, bytes
-/// moved of the total, and a bar.
-fn progress_bar() -> ProgressSink {
-    let state = std::sync::Mutex::new(Bars::default());
-    ProgressSink::callback(move |e| {
-        let Ok(mut st) = state.lock() else { return };
-        let entry = st.blobs.entry(e.digest.clone()).or_default();
-        let total = e.total.unwrap_or(entry.1);
-        *entry = match e.kind {
-            ProgressKind::Skipped | ProgressKind::Mounted => (total, total, true),
-            ProgressKind::Done => (total.max(e.bytes), total.max(e.bytes), true),
-            _ => (e.bytes, total, false),
-        };
-        let finished = e.kind != ProgressKind::Advanced && e.kind != ProgressKind::Started;
-        if !finished && st.drawn.is_some_and(|t| t.elapsed().as_millis() < 100) {
-            return;
-        }
-        st.drawn = Some(std::time::Instant::now());
-        let done = st.blobs.values().filter(|b| b.2).count();
-        let moved: u64 = st.blobs.values().map(|b| b.0).sum();
-        let size: u64 = st.blobs.values().map(|b| b.1).sum();
-        let frac = if size == 0 {
-            0.0
-        } else {
-            moved as f64 / size as f64
-        };
-        let width = 30;
-        let filled = ((frac * width as f64) as usize).min(width);
-        eprint!(
-            "\r[{}{}] {}/{} blobs {:.1}/{:.1} MB {:>3.0}%\x1b[K",
-            "#".repeat(filled),
-            " ".repeat(width - filled),
-            done,
-            st.blobs.len(),
-            moved as f64 / 1e6,
-            size as f64 / 1e6,
-            frac * 100.0
-        );
-    })
-}
-
-/// Ends the progress bar's line (on a terminal) before the summary is printed.
-fn end_progress(opts: &Opts) {
-    if !opts.quiet && std::io::stderr().is_terminal() {
-        eprintln!();
-    }
+/// A client whose transfers are rendered by a [`Display`]: bars with bytes and rate per layer
+/// on a terminal, one line per blob in a pipe, nothing with `--quiet`.
+fn client_with_progress(opts: &Opts) -> CliResult<(Client, Display)> {
+    let display = Display::detect(opts.quiet);
+    let client = builder(opts, None)?
+        .progress(display.registry_sink())
+        .build()?;
+    Ok((client, display))
 }
 
 fn parse(r: &str) -> CliResult<Reference> {
@@ -283,9 +223,13 @@ pub async fn run(cmd: Command) -> CliResult {
                 None if gzip => {
                     return Err("--gzip is for pushes from the daemon (docker-daemon:IMAGE)".into());
                 }
-                None => client(&opts, None)?.push(&source, &r).await?,
+                None => {
+                    let (c, display) = client_with_progress(&opts)?;
+                    let rep = c.push(&source, &r).await?;
+                    display.finish();
+                    rep
+                }
             };
-            end_progress(&opts);
             eprintln!(
                 "pushed {} blobs ({} bytes), {} already present",
                 rep.uploaded, rep.bytes, rep.skipped
@@ -310,7 +254,6 @@ pub async fn run(cmd: Command) -> CliResult {
                 }
                 let c = client(&opts, None)?;
                 let got = super::images::pull_into_daemon(&c, &r, name, host.as_deref()).await?;
-                end_progress(&opts);
                 eprintln!(
                     "loaded {} ({} bytes) as {}",
                     got.manifest_digest,
@@ -321,8 +264,9 @@ pub async fn run(cmd: Command) -> CliResult {
                 return Ok(());
             }
             let p: Platform = platform.parse()?;
-            let rep = client(&opts, None)?.pull(&r, &dir, Some(&p)).await?;
-            end_progress(&opts);
+            let (c, display) = client_with_progress(&opts)?;
+            let rep = c.pull(&r, &dir, Some(&p)).await?;
+            display.finish();
             eprintln!(
                 "pulled {} blobs ({} bytes), {} already present",
                 rep.downloaded, rep.bytes, rep.present
@@ -331,10 +275,9 @@ pub async fn run(cmd: Command) -> CliResult {
             Ok(())
         }
         Command::Copy { src, dst, opts } => {
-            let rep = client(&opts, None)?
-                .copy(&parse(&src)?, &parse(&dst)?)
-                .await?;
-            end_progress(&opts);
+            let (c, display) = client_with_progress(&opts)?;
+            let rep = c.copy(&parse(&src)?, &parse(&dst)?).await?;
+            display.finish();
             eprintln!(
                 "copied {} blobs ({} bytes), {} mounted, {} already present",
                 rep.uploaded, rep.bytes, rep.mounted, rep.skipped

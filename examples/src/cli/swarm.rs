@@ -2,28 +2,30 @@
 
 use std::time::Duration;
 
+use super::table::{node_table, render_table};
 use clap::{Args, Subcommand};
 use futures_util::StreamExt;
 use serde_json::Value;
 use swarm_client::Client;
-use swarm_client::converge::{Progress, WaitOptions};
+use swarm_client::converge::WaitOptions;
 use swarm_client::exec::{ExecOptions, NodeEndpoints};
 use swarm_client::flags::{self as docker_flags, CreateFlags, FlagDef, FlagsError, UpdateFlags};
 use swarm_client::models::{Availability, NodeRole, Service, TaskState};
-use swarm_client::nodes::{NodeUpdate, node_table, render_table};
+use swarm_client::nodes::NodeUpdate;
 use swarm_client::services::LogsOptions;
 use swarm_client::stream::StreamKind;
 use swarm_client::swarm::{InitRequest, JoinRequest, Rotate};
 use swarm_client::tasks::{ServiceSlot, TaskFilter};
 
+use super::progress::{Display, Mode};
 use super::{CliError, CliResult, connect, print_json, secs};
 
 /// Commands of this area.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Swarm: init, join, join-token, leave, unlock-key.
+    /// Swarm: init, join, join-token, leave, update, unlock, unlock-key.
     Swarm(Area<SwarmCommand>),
-    /// Nodes: ls, inspect, update.
+    /// Nodes: ls, inspect, update, rm, promote, demote.
     Node(Area<NodeCommand>),
     /// Services: create, update, ps, ls, inspect, logs, rm, rollback, scale, exec.
     Service(Area<ServiceCommand>),
@@ -94,6 +96,8 @@ pub enum SwarmCommand {
     },
     /// Unlock a locked manager: reads the unlock key from stdin.
     Unlock,
+    /// Update the swarm's settings (only the flags given change).
+    Update(super::cluster::UpdateArgs),
     /// Show (or rotate) the unlock key.
     UnlockKey {
         /// Only display the key.
@@ -140,6 +144,9 @@ pub enum NodeCommand {
         /// The node.
         node: String,
     },
+    /// rm, promote, demote.
+    #[command(flatten)]
+    Op(super::cluster::NodeOp),
 }
 
 /// Flags shared by commands that wait for convergence.
@@ -389,6 +396,7 @@ async fn swarm_cmd(host: Option<&str>, cmd: SwarmCommand) -> CliResult {
             c.swarm_unlock(&swarm_client::swarm::UnlockKey::new(key))
                 .await?;
         }
+        SwarmCommand::Update(args) => super::cluster::swarm_update(&c, &args).await?,
         SwarmCommand::UnlockKey { quiet, rotate } => {
             if rotate {
                 c.swarm_rotate(Rotate::unlock_key()).await?;
@@ -477,32 +485,33 @@ async fn node_cmd(host: Option<&str>, cmd: NodeCommand) -> CliResult {
             let n = c.node_update(&node, &u).await?;
             println!("{}", n.id);
         }
+        NodeCommand::Op(op) => super::cluster::node_op(&c, op).await?,
     }
     Ok(())
 }
 
-fn wait_options(w: &WaitFlags) -> CliResult<WaitOptions> {
+fn wait_options(w: &WaitFlags, display: &Display, name: &str) -> CliResult<WaitOptions> {
     // Negative values mean zero, as before; NaN and infinity are errors, not panics.
     let mut o = WaitOptions::new().timeout(secs("wait-timeout", w.wait_timeout.max(0.0))?);
     if let Some(s) = w.stability_window {
         o = o.window(secs("stability-window", s.max(0.0))?);
     }
-    if !w.quiet {
-        o = o.on_progress(|p: &Progress| {
-            if !matches!(p, Progress::Verifying { .. }) {
-                eprintln!("{p}");
-            }
-        });
+    if display.mode() != Mode::Quiet {
+        o = o.on_progress(display.converge(name));
     }
     Ok(o)
 }
 
-async fn wait(c: &Client, id: &str, w: &WaitFlags) -> CliResult {
+/// Waits for service `id` (shown as `name`) to converge unless `-d`: a tasks bar on a
+/// terminal, docker's progress lines in a pipe, nothing with `-q`.
+async fn wait(c: &Client, id: &str, name: &str, w: &WaitFlags) -> CliResult {
     if w.detach {
         return Ok(());
     }
-    let done = c.wait_converged(id, wait_options(w)?).await?;
-    if let Some(msg) = done.rolled_back {
+    let display = Display::detect(w.quiet);
+    let done = c.wait_converged(id, wait_options(w, &display, name)?).await;
+    display.finish();
+    if let Some(msg) = done?.rolled_back {
         eprintln!("rollback: {msg}");
     }
     Ok(())
@@ -570,6 +579,7 @@ async fn service_create(host: Option<&str>, args: &[String]) -> CliResult {
     let (flags, extra) = match CreateFlags::parse_with(args, CREATE_EXTRA) {
         Err(FlagsError::Help) => {
             print!("{}", docker_flags::create_help("dockwright", CREATE_EXTRA));
+            print!("\n{}", super::help::example_text("service create"));
             return Ok(());
         }
         r => r?,
@@ -589,7 +599,7 @@ async fn service_create(host: Option<&str>, args: &[String]) -> CliResult {
         eprintln!("{w}");
     }
     println!("{}", created.id);
-    wait(&c, &created.id, &w).await
+    wait(&c, &created.id, &prepared.spec.name, &w).await
 }
 
 /// `dockwright service update ARGS…`: docker's arguments to swarm-client's flags, sent.
@@ -597,6 +607,7 @@ async fn service_update(host: Option<&str>, args: &[String]) -> CliResult {
     let (flags, extra) = match UpdateFlags::parse_with(args, UPDATE_EXTRA) {
         Err(FlagsError::Help) => {
             print!("{}", docker_flags::update_help("dockwright", UPDATE_EXTRA));
+            print!("\n{}", super::help::example_text("service update"));
             return Ok(());
         }
         r => r?,
@@ -612,7 +623,7 @@ async fn service_update(host: Option<&str>, args: &[String]) -> CliResult {
         eprintln!("{w}");
     }
     println!("{}", flags.service);
-    wait(&c, &updated.id, &w).await
+    wait(&c, &updated.id, &flags.service, &w).await
 }
 
 fn filters(list: &[String]) -> CliResult<Vec<(&str, &str)>> {
@@ -657,65 +668,7 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                 tasks.sort_by(|a, b| (a.slot, &b.created_at).cmp(&(b.slot, &a.created_at)));
                 all.extend(tasks.into_iter().map(|t| (svc.name().to_owned(), t)));
             }
-            if quiet {
-                for (_, t) in &all {
-                    println!("{}", t.id);
-                }
-            } else if format == "json" {
-                print_json(&all.iter().map(|(_, t)| t).collect::<Vec<_>>())?;
-            } else {
-                let mut rows = vec![
-                    [
-                        "ID",
-                        "NAME",
-                        "IMAGE",
-                        "NODE",
-                        "DESIRED STATE",
-                        "CURRENT STATE",
-                        "ERROR",
-                        "PORTS",
-                    ]
-                    .map(String::from)
-                    .to_vec(),
-                ];
-                let mut last_slot = None;
-                let now = std::time::SystemTime::now();
-                for (name, t) in &all {
-                    let node = nodes
-                        .iter()
-                        .find(|n| n.id == t.node_id)
-                        .map_or("", |n| n.description.hostname.as_str());
-                    let key = t.slot.map_or_else(|| t.node_id.clone(), |s| s.to_string());
-                    let tname = if last_slot.as_ref() == Some(&key) {
-                        format!(" \\_ {name}.{key}")
-                    } else {
-                        format!("{name}.{key}")
-                    };
-                    last_slot = Some(key);
-                    let image = t.image().split('@').next().unwrap_or("").to_owned();
-                    let cap = |s: &TaskState| {
-                        let s = s.as_str();
-                        let mut ch = s.chars();
-                        ch.next()
-                            .map_or_else(String::new, |f| f.to_uppercase().chain(ch).collect())
-                    };
-                    rows.push(vec![
-                        t.id.chars().take(12).collect(),
-                        tname,
-                        image,
-                        node.to_owned(),
-                        cap(&t.desired()),
-                        current_state(&cap(&t.state()), &t.status.timestamp, now),
-                        if t.status.err.is_empty() {
-                            String::new()
-                        } else {
-                            format!("\"{}\"", t.status.err)
-                        },
-                        task_ports(t.status.port_status.as_ref()),
-                    ]);
-                }
-                print!("{}", render_table(&rows));
-            }
+            print_tasks(&all, &nodes, quiet, &format)?;
         }
         ServiceOp::Ls {
             quiet,
@@ -816,7 +769,7 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
             for s in services {
                 match c.service_remove(&s).await {
                     Ok(()) => println!("{s}"),
-                    Err(e) => failed.push(format!("{s}: {e}")),
+                    Err(e) => failed.push(format!("{s}: {}", super::hints::with_hint(&e))),
                 }
             }
             if !failed.is_empty() {
@@ -826,7 +779,7 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
         ServiceOp::Rollback { wait: w, service } => {
             let s = c.service_rollback(&service).await?;
             println!("{service}");
-            wait(&c, &s.id, &w).await?;
+            wait(&c, &s.id, &service, &w).await?;
         }
         ServiceOp::Scale { wait: w, pairs } => {
             let mut scaled = Vec::new();
@@ -839,10 +792,10 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
                     .map_err(|_| format!("invalid replicas value {n:?} for {name}"))?;
                 let s = c.service_scale(name, n).await?;
                 println!("{name} scaled to {n}");
-                scaled.push(s.id);
+                scaled.push((s.id, name.to_owned()));
             }
-            for id in scaled {
-                wait(&c, &id, &w).await?;
+            for (id, name) in scaled {
+                wait(&c, &id, &name, &w).await?;
             }
         }
         ServiceOp::Exec {
@@ -961,7 +914,7 @@ impl LogPrefix {
 }
 
 /// go-units' `HumanDuration` (what `docker service ps` prints in CURRENT STATE).
-fn human_duration(d: Duration) -> String {
+pub(crate) fn human_duration(d: Duration) -> String {
     let secs = d.as_secs();
     let (mins, hours) = (secs / 60, secs / 3600);
     match () {
@@ -1013,8 +966,66 @@ fn task_ports(port_status: Option<&Value>) -> String {
         .unwrap_or_default()
 }
 
+/// `docker service ps` / `docker stack ps` table of (service name, task) rows.
+pub(crate) fn task_table(
+    all: &[(String, swarm_client::models::Task)],
+    nodes: &[swarm_client::models::Node],
+) -> String {
+    let mut rows = vec![
+        [
+            "ID",
+            "NAME",
+            "IMAGE",
+            "NODE",
+            "DESIRED STATE",
+            "CURRENT STATE",
+            "ERROR",
+            "PORTS",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    let mut last_slot = None;
+    let now = std::time::SystemTime::now();
+    for (name, t) in all {
+        let node = nodes
+            .iter()
+            .find(|n| n.id == t.node_id)
+            .map_or("", |n| n.description.hostname.as_str());
+        let key = t.slot.map_or_else(|| t.node_id.clone(), |s| s.to_string());
+        let tname = if last_slot.as_ref() == Some(&key) {
+            format!(" \\_ {name}.{key}")
+        } else {
+            format!("{name}.{key}")
+        };
+        last_slot = Some(key);
+        let image = t.image().split('@').next().unwrap_or("").to_owned();
+        let cap = |s: &TaskState| {
+            let s = s.as_str();
+            let mut ch = s.chars();
+            ch.next()
+                .map_or_else(String::new, |f| f.to_uppercase().chain(ch).collect())
+        };
+        rows.push(vec![
+            t.id.chars().take(12).collect(),
+            tname,
+            image,
+            node.to_owned(),
+            cap(&t.desired()),
+            current_state(&cap(&t.state()), &t.status.timestamp, now),
+            if t.status.err.is_empty() {
+                String::new()
+            } else {
+                format!("\"{}\"", t.status.err)
+            },
+            task_ports(t.status.port_status.as_ref()),
+        ]);
+    }
+    render_table(&rows)
+}
+
 /// `docker service ls` table.
-fn service_table(list: &[Service]) -> String {
+pub(crate) fn service_table(list: &[Service]) -> String {
     let mut rows = vec![
         ["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"]
             .map(String::from)
@@ -1049,6 +1060,26 @@ fn service_table(list: &[Service]) -> String {
         ]);
     }
     render_table(&rows)
+}
+
+/// `docker service ps` / `docker stack ps` output: IDs with `-q`, JSON with `--format json`,
+/// else the table.
+pub(crate) fn print_tasks(
+    all: &[(String, swarm_client::models::Task)],
+    nodes: &[swarm_client::models::Node],
+    quiet: bool,
+    format: &str,
+) -> CliResult {
+    if quiet {
+        for (_, t) in all {
+            println!("{}", t.id);
+        }
+    } else if format == "json" {
+        print_json(&all.iter().map(|(_, t)| t).collect::<Vec<_>>())?;
+    } else {
+        print!("{}", task_table(all, nodes));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

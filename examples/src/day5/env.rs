@@ -26,6 +26,8 @@ pub const REAL_ENV_VARS: &[&str] = &[
 pub(crate) struct RealServers {
     docker_host: String,
     worker_host: String,
+    /// The second worker of scripts/test (`DOCKWRIGHT_TEST_WORKER2_DOCKER_HOST`), if set.
+    worker2_host: Option<String>,
     registry: String,
     user: String,
     password: String,
@@ -36,6 +38,7 @@ impl std::fmt::Debug for RealServers {
         f.debug_struct("RealServers")
             .field("docker_host", &self.docker_host)
             .field("worker_host", &self.worker_host)
+            .field("worker2_host", &self.worker2_host)
             .field("registry", &self.registry)
             .field("user", &self.user)
             .field("password", &"<redacted>")
@@ -62,6 +65,9 @@ impl RealServers {
         Ok(Self {
             docker_host: get("DOCKWRIGHT_TEST_DOCKER_HOST"),
             worker_host: get("DOCKWRIGHT_TEST_WORKER_DOCKER_HOST"),
+            worker2_host: std::env::var("DOCKWRIGHT_TEST_WORKER2_DOCKER_HOST")
+                .ok()
+                .filter(|v| !v.is_empty()),
             registry: get("DOCKWRIGHT_TEST_AUTH_REGISTRY"),
             user: get("DOCKWRIGHT_TEST_REGISTRY_USER"),
             password: get("DOCKWRIGHT_TEST_REGISTRY_PASSWORD"),
@@ -112,6 +118,8 @@ pub(crate) struct Env {
     suffix: String,
     services: Vec<(String, String)>,
     guard: ServiceGuard,
+    /// `--stack`: the stack deployed (removed with its config at the end).
+    pub(crate) stack: Option<String>,
     web_port_base: u16,
     lb_port: u16,
     dirs: tempfile::TempDir,
@@ -156,6 +164,7 @@ impl Env {
                         host: None,
                         names: Vec::new(),
                     },
+                    stack: None,
                     web_port_base: 0,
                     lb_port: 80,
                     dirs,
@@ -184,6 +193,7 @@ impl Env {
                         host: Some(real.docker_host.clone()),
                         names: Vec::new(),
                     },
+                    stack: None,
                     mode: Mode::Real(real),
                     suffix,
                     services: Vec::new(),
@@ -259,6 +269,14 @@ impl Env {
         if first_err.is_none() {
             self.forget_services();
         }
+        if let Some(stack) = self.stack.take() {
+            match swarm_stack::deploy::remove(&self.swarm, &stack).await {
+                Ok(_) | Err(swarm_stack::Error::Check(_)) => {}
+                Err(e) => {
+                    first_err.get_or_insert_with(|| format!("removing stack {stack}: {e}"));
+                }
+            }
+        }
         first_err.map_or(Ok(()), |e| Err(e.into()))
     }
 
@@ -296,13 +314,16 @@ impl Env {
                 Ok(eps)
             }
             Mode::Real(r) => {
-                let worker = swarm_client::Client::connect(&r.worker_host)
-                    .await
-                    .map_err(|e| {
-                        format!("cannot reach the worker daemon {}: {e}", r.worker_host)
-                    })?;
-                let id = worker.local_node_id().await?;
-                Ok(NodeEndpoints::new().with(id, worker))
+                // Every worker's daemon (scripts/test runs two), keyed by its node ID.
+                let mut eps = NodeEndpoints::new();
+                for host in std::iter::once(&r.worker_host).chain(&r.worker2_host) {
+                    let worker = swarm_client::Client::connect(host)
+                        .await
+                        .map_err(|e| format!("cannot reach the worker daemon {host}: {e}"))?;
+                    let id = worker.local_node_id().await?;
+                    eps = eps.with(id, worker);
+                }
+                Ok(eps)
             }
         }
     }

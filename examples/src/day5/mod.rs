@@ -21,6 +21,7 @@ mod seed;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::cli::table::node_table;
 use clap::Parser;
 use lb_config::nginx::Applied;
 use nfs_mount::{NfsMount, NfsVolume};
@@ -29,7 +30,6 @@ use registry_client::image::{ImageBuilder, ImageConfig, Layer};
 use registry_client::reference::Reference;
 use swarm_client::converge::{Progress, WaitOptions};
 use swarm_client::mount::MountSpec;
-use swarm_client::nodes::node_table;
 use swarm_client::port::PortSpec;
 use swarm_client::services::CreateOptions;
 use swarm_client::spec::ServiceSpec;
@@ -58,6 +58,7 @@ pub use seed::{Error, NAMESPACE, Result, SEED_NFS_ADDR, STEPS, WELCOME};
                   and `source` the env file it names; scripts/test sets them too):\n  \
                   DOCKWRIGHT_TEST_DOCKER_HOST         the swarm manager's daemon (unix://… or tcp://…)\n  \
                   DOCKWRIGHT_TEST_WORKER_DOCKER_HOST  the worker node's daemon (for exec on the worker)\n  \
+                  DOCKWRIGHT_TEST_WORKER2_DOCKER_HOST the second worker's daemon (optional)\n  \
                   DOCKWRIGHT_TEST_AUTH_REGISTRY       host:port of the registry with htpasswd basic auth\n  \
                   DOCKWRIGHT_TEST_REGISTRY_USER       its user (unless --username)\n  \
                   DOCKWRIGHT_TEST_REGISTRY_PASSWORD   its password (unless --password-stdin)\n\
@@ -72,6 +73,10 @@ pub struct Args {
     /// Keep the services running at the end (--real; the fakes always stop).
     #[arg(long)]
     pub keep: bool,
+    /// With --real: deploy both services as one stack from examples/day5/stack-loopback.yml
+    /// (swarm-stack, like `docker stack deploy`) instead of two `service create` steps.
+    #[arg(long, requires = "real")]
+    pub stack: bool,
     /// Registry user (fake mode default: dev1johndoe; --real default:
     /// $DOCKWRIGHT_TEST_REGISTRY_USER).
     #[arg(long, short = 'u')]
@@ -152,6 +157,97 @@ pub async fn run(args: Args) -> Result<Summary> {
     Ok(Summary {
         steps: out.timings(),
         total,
+    })
+}
+
+/// What `--stack` deployed in step 5.
+struct Deployed {
+    web_spec: ServiceSpec,
+    web_id: String,
+    lb_id: String,
+}
+
+/// `--real --stack`: both services from examples/day5/stack-loopback.yml as one stack, as
+/// `docker stack deploy` would create them; waits until the stack converged.
+#[allow(clippy::too_many_arguments)]
+async fn deploy_stack(
+    env: &Env,
+    stack: &str,
+    web_image: &Reference,
+    lb_image: &Reference,
+    auth: &swarm_client::RegistryAuth,
+    registry: &str,
+    args: &Args,
+    out: &mut Out,
+) -> Result<Deployed> {
+    use swarm_stack::deploy::{DeployOptions, Event, ResolveImage, deploy};
+    let files = tempfile::Builder::new().prefix("day5-stack-").tempdir()?;
+    let yml = files.path().join("stack-loopback.yml");
+    std::fs::write(&yml, include_str!("../../day5/stack-loopback.yml"))?;
+    std::fs::write(
+        files.path().join("httpd.conf"),
+        include_str!("../../day5/httpd.conf"),
+    )?;
+    let www = env.web_content_dir(WELCOME, 3)?;
+    let conf = env.lb_conf_dir()?;
+    let vars = [
+        ("WEB_IMAGE", web_image.to_string()),
+        ("LB_IMAGE", lb_image.to_string()),
+        ("WWW_DIR", www.display().to_string()),
+        ("CONF_DIR", conf.display().to_string()),
+        ("WEB_PORT_BASE", env.web_port_base().to_string()),
+    ];
+    out.cmd(&format!(
+        "{} docker stack deploy --with-registry-auth --resolve-image never -c examples/day5/stack-loopback.yml {stack}",
+        vars.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+    ));
+    out.info(&format!(
+        "--stack: NFS is not mounted here (no kernel NFS client; {SEED_NFS_ADDR} is never contacted): {} and {} are bind-mounted, tasks use the host network on 127.0.0.1",
+        www.display(),
+        conf.display()
+    ));
+    let loader = swarm_stack::Loader::new(files.path().display().to_string())
+        .envs(vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone())))
+        .file(swarm_stack::ComposeFile::read(&yml)?);
+    let loaded = loader.load()?;
+    let spec = swarm_stack::convert::convert(stack, &loaded.compose, &*loader.file_reader())?;
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let auth = auth.clone();
+    let registry = registry.to_owned();
+    let opts = DeployOptions::new()
+        .resolve_image(ResolveImage::Never)
+        .timeout(Duration::from_secs(args.timeout))
+        .registry_auth(std::sync::Arc::new(move |image: &str| {
+            image.starts_with(&registry).then(|| auth.clone())
+        }))
+        .on_event(move |e: &Event| {
+            if !matches!(e, Event::Progress(_)) {
+                sink.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(e.to_string());
+            }
+        });
+    let report = deploy(&env.swarm, &spec, &opts).await?;
+    for line in events
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+    {
+        out.info(line);
+    }
+    let id = |key: &str| -> Result<String> {
+        let name = &spec.services[key].name;
+        report
+            .service_ids
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("the stack deploy did not report {name}").into())
+    };
+    Ok(Deployed {
+        web_spec: spec.services["swarm_nginx"].clone(),
+        web_id: id("swarm_nginx")?,
+        lb_id: id("swarm_nginx_lb")?,
     })
 }
 
@@ -301,50 +397,75 @@ async fn workflow(args: &Args, env: &mut Env, out: &mut Out) -> Result {
     ));
     same_mount_as_seed(&web_nfs, SEED_WEB_MOUNT)?;
     out.info("(the same Engine API mount as the seed's --mount string, in nfs-mount's canonical field order)");
-    let web_spec = if env.is_real() {
-        let www = env.web_content_dir(WELCOME, 3)?;
-        out.info(&format!(
-            "--real: NFS is not mounted here (no kernel NFS client; {SEED_NFS_ADDR} is never contacted):"
-        ));
-        out.info(&format!(
-            "  the content is a bind mount of {} standing in for the export, and each task",
-            www.display()
-        ));
-        out.info(&format!(
-            "  runs httpd with host networking on 127.0.0.1:{}<slot> instead of publishing 8080",
-            env.web_port_base()
-        ));
-        let bind: MountSpec =
-            format!("type=bind,source={},target=/www,readonly", www.display()).parse()?;
-        ServiceSpec::builder(&web_name, web_image.to_string())
-            .replicas(3)
-            .network("host")
-            .mount(bind)
-            .env(format!("PORT={}{{{{.Task.Slot}}}}", env.web_port_base()))
-            .env("SLOT={{.Task.Slot}}")
-            .command(["sh", "-c", "exec httpd -f -p 127.0.0.1:$PORT -h /www/$SLOT"])
-            .stop_grace_period(Duration::from_secs(1))
-            .build()?
-    } else {
-        let nfs: MountSpec = web_nfs.to_string().parse()?;
-        ServiceSpec::builder(&web_name, web_image.to_string())
-            .replicas(3)
-            .mount(nfs)
-            .publish(web_publish.parse::<PortSpec>()?)
-            .build()?
-    };
-    let created = swarm
-        .service_create(
-            &web_spec,
-            &CreateOptions::new().registry_auth(registry_auth.clone()),
+    let mut lb_id = None;
+    let (web_spec, web_id) = if args.stack {
+        let listen = format!("127.0.0.1:{}", env.lb_port());
+        let conf_file = env.lb_conf_dir()?.join("default.conf");
+        lb_config::nginx::write_atomic(&conf_file, lb::placeholder(&listen)?.render().as_bytes())?;
+        // Set first: the stack is removed at the end even if the deploy fails half-way.
+        let stack = env.service_name("day5");
+        env.stack = Some(stack.clone());
+        let d = deploy_stack(
+            env,
+            &stack,
+            &web_image,
+            &lb_image,
+            &registry_auth,
+            &registry,
+            args,
+            out,
         )
         .await?;
-    env.created(&web_name, &created.id);
-    out.info(&format!(
-        "{} (X-Registry-Auth sent for {registry})",
-        created.id
-    ));
-    wait(&swarm, &created.id, args, env.is_real(), out).await?;
+        lb_id = Some(d.lb_id);
+        (d.web_spec, d.web_id)
+    } else {
+        let web_spec = if env.is_real() {
+            let www = env.web_content_dir(WELCOME, 3)?;
+            out.info(&format!(
+                "--real: NFS is not mounted here (no kernel NFS client; {SEED_NFS_ADDR} is never contacted):"
+            ));
+            out.info(&format!(
+                "  the content is a bind mount of {} standing in for the export, and each task",
+                www.display()
+            ));
+            out.info(&format!(
+                "  runs httpd with host networking on 127.0.0.1:{}<slot> instead of publishing 8080",
+                env.web_port_base()
+            ));
+            let bind: MountSpec =
+                format!("type=bind,source={},target=/www,readonly", www.display()).parse()?;
+            ServiceSpec::builder(&web_name, web_image.to_string())
+                .replicas(3)
+                .network("host")
+                .mount(bind)
+                .env(format!("PORT={}{{{{.Task.Slot}}}}", env.web_port_base()))
+                .env("SLOT={{.Task.Slot}}")
+                .command(["sh", "-c", "exec httpd -f -p 127.0.0.1:$PORT -h /www/$SLOT"])
+                .stop_grace_period(Duration::from_secs(1))
+                .build()?
+        } else {
+            let nfs = MountSpec::try_from(&web_nfs)?;
+            ServiceSpec::builder(&web_name, web_image.to_string())
+                .replicas(3)
+                .mount(nfs)
+                .publish(web_publish.parse::<PortSpec>()?)
+                .build()?
+        };
+        let created = swarm
+            .service_create(
+                &web_spec,
+                &CreateOptions::new().registry_auth(registry_auth.clone()),
+            )
+            .await?;
+        env.created(&web_name, &created.id);
+        out.info(&format!(
+            "{} (X-Registry-Auth sent for {registry})",
+            created.id
+        ));
+        wait(&swarm, &created.id, args, env.is_real(), out).await?;
+        (web_spec, created.id)
+    };
+    let web_name = web_spec.name.clone();
     if let Some(fake) = env.fake() {
         fake.check_web_service(&web_name, &web_nfs.to_string(), &registry, &user)?;
         out.info("(fake: the stored spec carries the NFS volume mount and the host-mode publish; MockSwarm mounts nothing)");
@@ -356,7 +477,7 @@ async fn workflow(args: &Args, env: &mut Env, out: &mut Out) -> Result {
     out.cmd(&format!(
         "docker service ps {web_name} → upstream loadbalance {{ least_conn; server …; }}"
     ));
-    let placements = swarm.service_placements(&created.id).await?;
+    let placements = swarm.service_placements(&web_id).await?;
     let servers = lb::backends(
         &placements,
         &web_spec,
@@ -385,56 +506,66 @@ async fn workflow(args: &Args, env: &mut Env, out: &mut Out) -> Result {
     out.step("Create swarm_nginx_lb: 1 replica with the nginx config share");
     let conf_dir = env.lb_conf_dir()?;
     let conf_file = conf_dir.join("default.conf");
-    // The LB starts with the old config (as in the seed: Bad Gateway until the reload).
-    lb_config::nginx::write_atomic(&conf_file, lb::placeholder(&listen)?.render().as_bytes())?;
-    let lb_volume = NfsVolume::new(SEED_NFS_ADDR.parse()?, "/www/nginx")?;
-    let lb_nfs = NfsMount::builder(lb_volume, "/etc/nginx/")
-        .source("nfs_nginx_lb")
-        .volume_nocopy(true)
-        .build()?;
-    let lb_publish = "mode=host,target=80,published=80";
-    let lb_name = env.service_name("swarm_nginx_lb");
-    out.cmd(&format!(
-        "docker service create --mount '{lb_nfs}' --replicas=1 --name {lb_name} \
-         --publish {lb_publish} {NAMESPACE}/nginx_lb"
-    ));
-    same_mount_as_seed(&lb_nfs, SEED_LB_MOUNT)?;
-    let lb_spec = if env.is_real() {
+    let lb_name = if let Some(id) = &lb_id {
+        let name = swarm.service_inspect(id).await?.name().to_owned();
         out.info(&format!(
-            "--real: {} is bind-mounted on /etc/nginx/conf.d (standing in for the NFS share);",
+            "--stack: {name} was deployed with the stack in step 5 ({id}), with the old config in {}",
             conf_dir.display()
         ));
-        out.info(&format!(
-            "  nginx runs with host networking and listens on {listen}"
-        ));
-        let bind: MountSpec = format!(
-            "type=bind,source={},target=/etc/nginx/conf.d",
-            conf_dir.display()
-        )
-        .parse()?;
-        ServiceSpec::builder(&lb_name, lb_image.to_string())
-            .replicas(1)
-            .network("host")
-            .mount(bind)
-            .stop_grace_period(Duration::from_secs(1))
-            .build()?
+        name
     } else {
-        let nfs: MountSpec = lb_nfs.to_string().parse()?;
-        ServiceSpec::builder(&lb_name, lb_image.to_string())
-            .replicas(1)
-            .mount(nfs)
-            .publish(lb_publish.parse::<PortSpec>()?)
-            .build()?
+        // The LB starts with the old config (as in the seed: Bad Gateway until the reload).
+        lb_config::nginx::write_atomic(&conf_file, lb::placeholder(&listen)?.render().as_bytes())?;
+        let lb_volume = NfsVolume::new(SEED_NFS_ADDR.parse()?, "/www/nginx")?;
+        let lb_nfs = NfsMount::builder(lb_volume, "/etc/nginx/")
+            .source("nfs_nginx_lb")
+            .volume_nocopy(true)
+            .build()?;
+        let lb_publish = "mode=host,target=80,published=80";
+        let lb_name = env.service_name("swarm_nginx_lb");
+        out.cmd(&format!(
+            "docker service create --mount '{lb_nfs}' --replicas=1 --name {lb_name} \
+         --publish {lb_publish} {NAMESPACE}/nginx_lb"
+        ));
+        same_mount_as_seed(&lb_nfs, SEED_LB_MOUNT)?;
+        let lb_spec = if env.is_real() {
+            out.info(&format!(
+                "--real: {} is bind-mounted on /etc/nginx/conf.d (standing in for the NFS share);",
+                conf_dir.display()
+            ));
+            out.info(&format!(
+                "  nginx runs with host networking and listens on {listen}"
+            ));
+            let bind: MountSpec = format!(
+                "type=bind,source={},target=/etc/nginx/conf.d",
+                conf_dir.display()
+            )
+            .parse()?;
+            ServiceSpec::builder(&lb_name, lb_image.to_string())
+                .replicas(1)
+                .network("host")
+                .mount(bind)
+                .stop_grace_period(Duration::from_secs(1))
+                .build()?
+        } else {
+            let nfs = MountSpec::try_from(&lb_nfs)?;
+            ServiceSpec::builder(&lb_name, lb_image.to_string())
+                .replicas(1)
+                .mount(nfs)
+                .publish(lb_publish.parse::<PortSpec>()?)
+                .build()?
+        };
+        let lb_created = swarm
+            .service_create(
+                &lb_spec,
+                &CreateOptions::new().registry_auth(registry_auth.clone()),
+            )
+            .await?;
+        env.created(&lb_name, &lb_created.id);
+        out.info(&lb_created.id);
+        wait(&swarm, &lb_created.id, args, env.is_real(), out).await?;
+        lb_name
     };
-    let lb_created = swarm
-        .service_create(
-            &lb_spec,
-            &CreateOptions::new().registry_auth(registry_auth.clone()),
-        )
-        .await?;
-    env.created(&lb_name, &lb_created.id);
-    out.info(&lb_created.id);
-    wait(&swarm, &lb_created.id, args, env.is_real(), out).await?;
     if env.is_real() {
         let (status, _) =
             lb::get_with_retry(env.lb_port(), Duration::from_secs(10), |s| s == 502).await?;
@@ -446,7 +577,7 @@ async fn workflow(args: &Args, env: &mut Env, out: &mut Out) -> Result {
 
     // 8. regenerate, write, reload
     out.step("Regenerate the config, write it to the share, reload nginx in the task");
-    let placements = swarm.service_placements(&created.id).await?;
+    let placements = swarm.service_placements(&web_id).await?;
     let servers = lb::backends(
         &placements,
         &web_spec,
@@ -708,7 +839,7 @@ pub const SEED_LB_MOUNT: &str = "type=volume,volume-opt=o=addr=192.168.1.220,vol
 
 /// Checks that the mount built with nfs-mount is the seed's (as swarm-client parses both).
 fn same_mount_as_seed(built: &NfsMount, seed: &str) -> Result {
-    let ours: MountSpec = built.to_string().parse()?;
+    let ours = MountSpec::try_from(built)?;
     let theirs: MountSpec = seed.parse()?;
     if ours.mount() != theirs.mount() {
         return Err(format!("the built --mount `{built}` differs from the seed's `{seed}`").into());

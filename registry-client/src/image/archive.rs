@@ -22,7 +22,7 @@ enum Member {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct SaveEntry {
+pub(crate) struct SaveEntry {
     config: String,
     #[serde(default)]
     repo_tags: Option<Vec<String>>,
@@ -55,6 +55,22 @@ fn normalise(name: &str) -> String {
         }
     }
     parts.join("/")
+}
+
+/// Reads a `docker save` archive's `manifest.json`: one entry per image (`Config`,
+/// `RepoTags`, `Layers`), at least one.
+pub(crate) fn parse_save_manifest(bytes: &[u8]) -> Result<Vec<SaveEntry>> {
+    let entries: Vec<SaveEntry> =
+        serde_json::from_slice(bytes).map_err(|source| ImageError::Json {
+            what: "manifest.json".into(),
+            source,
+        })?;
+    if entries.is_empty() {
+        return Err(ImageError::InvalidLayout(
+            "manifest.json lists no image".into(),
+        ));
+    }
+    Ok(entries)
 }
 
 impl DockerArchive {
@@ -107,16 +123,7 @@ impl DockerArchive {
             members,
             entries: Vec::new(),
         };
-        let manifest = this.read_member("manifest.json")?;
-        this.entries = serde_json::from_slice(&manifest).map_err(|source| ImageError::Json {
-            what: "manifest.json".into(),
-            source,
-        })?;
-        if this.entries.is_empty() {
-            return Err(ImageError::InvalidLayout(
-                "manifest.json lists no image".into(),
-            ));
-        }
+        this.entries = parse_save_manifest(&this.read_member("manifest.json")?)?;
         Ok(this)
     }
 

@@ -31,6 +31,8 @@ mod model;
 pub(crate) mod tar_stream;
 
 pub use archive::DockerArchive;
+#[cfg(feature = "fuzzing")]
+pub(crate) use archive::parse_save_manifest;
 pub use builder::{BuiltImage, Compression, ImageBuilder, ImageConfig, Layer, LayerInfo};
 pub use layout::{AsyncBlobWriter, BlobWriter, OciLayout};
 

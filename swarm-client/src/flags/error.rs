@@ -46,8 +46,7 @@ pub enum FlagsError {
         /// The grammar's reason.
         reason: String,
     },
-    /// `--help` or `-h`: the caller prints [`create_help`](crate::flags::create_help) or
-    /// [`update_help`](crate::flags::update_help).
+    /// `--help` or `-h`: the caller prints [`create_help`](super::create_help) or [`update_help`](super::update_help).
     #[error("help requested")]
     Help,
     /// Too few or too many positional arguments.

@@ -1,7 +1,39 @@
 //! A program's own flags parsed along docker's: the merged table and their values.
 
 use super::error::FlagsError;
+use super::pflag::{self, Positionals};
 use super::table::FlagDef;
+use super::values as v;
+
+/// Parses `args` by pflag's rules against docker's `table` plus a program's `extra` flags:
+/// docker's flags go to `set` (`None`: a flag `set` does not handle), the extra ones are
+/// collected. What was set before an error stays set (see `CreateFlags::parse_partial`).
+pub(crate) fn parse_args(
+    table: &[FlagDef],
+    extra: &[FlagDef],
+    args: &[String],
+    interspersed: bool,
+    mut set: impl FnMut(&'static str, &str) -> Option<Result<(), String>>,
+) -> (ExtraValues, Result<Positionals, FlagsError>) {
+    let mut extras = ExtraValues::default();
+    let table = match with_extra(table, extra) {
+        Ok(t) => t,
+        Err(e) => return (extras, Err(e)),
+    };
+    let rest = pflag::parse(&table, args, interspersed, |f, value| {
+        if let Some(x) = extra.iter().find(|x| x.name == f.name) {
+            let value = if x.is_bool() {
+                v::boolean(value)?.to_string()
+            } else {
+                value.to_owned()
+            };
+            extras.push(x.name, value);
+            return Ok(());
+        }
+        set(f.name, value).unwrap_or_else(|| Err(format!("flag --{} is not handled", f.name)))
+    });
+    (extras, rest)
+}
 
 /// docker's table with `extra` added, sorted by name.
 ///
@@ -23,8 +55,8 @@ pub(crate) fn with_extra(table: &[FlagDef], extra: &[FlagDef]) -> Result<Vec<Fla
     Ok(all)
 }
 
-/// The values of a program's own flags, parsed along docker's ([`CreateFlags::parse_with`](crate::flags::CreateFlags::parse_with),
-/// [`UpdateFlags::parse_with`](crate::flags::UpdateFlags::parse_with)): each occurrence in order (`true`/`false` for a boolean).
+/// The values of a program's own flags, parsed along docker's ([`CreateFlags::parse_with`](super::CreateFlags::parse_with),
+/// [`UpdateFlags::parse_with`](super::UpdateFlags::parse_with)): each occurrence in order (`true`/`false` for a boolean).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExtraValues(Vec<(&'static str, String)>);
 

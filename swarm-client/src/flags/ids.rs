@@ -25,8 +25,9 @@ impl ObjectNames {
     }
 }
 
-/// Name → ID maps for the offline entry points ([`CreateFlags::to_spec_with`](crate::flags::CreateFlags::to_spec_with),
-/// [`UpdateFlags::apply`](crate::flags::UpdateFlags::apply)); [`Client::lookup_object_ids`](crate::Client::lookup_object_ids) fills one.
+/// Name → ID maps for the offline entry points ([`CreateFlags::to_spec_with`](super::CreateFlags::to_spec_with),
+/// [`UpdateFlags::apply`](super::UpdateFlags::apply));
+/// [`Client::lookup_object_ids`](crate::Client::lookup_object_ids) fills one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ObjectIds {

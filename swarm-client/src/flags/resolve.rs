@@ -46,6 +46,26 @@ fn registry_auth(config: Option<&DockerConfig>, image: &str) -> Result<RegistryA
         .map_err(|source| FlagsError::RegistryAuth { registry, source })
 }
 
+impl Client {
+    /// Pins the image of `spec` to the digest the registry has for it, and records the
+    /// platforms the image supports in the spec's placement, as the docker client's
+    /// `QueryRegistry` does for `service create`/`update` and `stack deploy` (`--resolve-image`):
+    /// `image:tag` becomes `image:tag@sha256:…` (familiar form), `arm` architectures are left
+    /// out as the CLI leaves them out.
+    ///
+    /// Returns the docker CLI's warning text when the registry could not be asked (the spec
+    /// is then left as it was: each node resolves the tag itself).
+    pub async fn pin_image(
+        &self,
+        spec: &mut ServiceSpec,
+        auth: Option<&RegistryAuth>,
+    ) -> Option<String> {
+        let mut warnings = Vec::new();
+        pin_image(self, spec, auth, &mut warnings).await;
+        warnings.pop()
+    }
+}
+
 /// The image pinned to its digest and the platforms it supports, or the CLI's warning.
 async fn pin_image(
     client: &Client,

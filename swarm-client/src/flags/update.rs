@@ -13,7 +13,7 @@ use super::create::{
 };
 use super::ids::{ObjectIds, ObjectNames, tag_name_only};
 use super::values::{self as v, SetResult};
-use super::{FlagsError, pflag, table};
+use super::{FlagsError, table};
 use crate::mount::{Mount, MountSpec};
 use crate::port::{PortConfig, PortSpec};
 use crate::spec::{
@@ -194,25 +194,10 @@ impl UpdateFlags {
         extra: &[super::FlagDef],
     ) -> (Self, super::ExtraValues, Result<(), FlagsError>) {
         let mut flags = Self::default();
-        let mut extras = super::ExtraValues::default();
-        let table = match super::extra::with_extra(table::UPDATE, extra) {
-            Ok(t) => t,
-            Err(e) => return (flags, extras, Err(e)),
-        };
-        let rest = pflag::parse(&table, args, true, |f, value| {
-            if let Some(x) = extra.iter().find(|x| x.name == f.name) {
-                let value = if x.is_bool() {
-                    v::boolean(value)?.to_string()
-                } else {
-                    value.to_owned()
-                };
-                extras.push(x.name, value);
-                return Ok(());
-            }
-            flags
-                .set(f.name, value)
-                .unwrap_or_else(|| Err(format!("flag --{} is not handled", f.name)))
-        });
+        let (extras, rest) =
+            super::extra::parse_args(table::UPDATE, extra, args, true, |name, value| {
+                flags.set(name, value)
+            });
         let rest = match rest {
             Ok(r) => r,
             Err(e) => return (flags, extras, Err(e)),

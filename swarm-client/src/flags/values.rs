@@ -160,19 +160,7 @@ pub(crate) fn placement_pref(v: &str) -> SetResult<String> {
 /// `opts.ParseCPUs` (`--limit-cpu`, `--reserve-cpu`): a rational number of CPUs (`0.5`, `1/4`,
 /// `2e-1`) in nano CPUs.
 pub(crate) fn nano_cpus(v: &str) -> SetResult<i64> {
-    let (num, den) = sdk_grammar::go::parse_rat(v)
-        .ok_or_else(|| format!("failed to parse {v} as a rational number"))?;
-    let scaled = num
-        .checked_mul(1_000_000_000)
-        .ok_or_else(|| format!("failed to parse {v} as a rational number"))?;
-    if scaled % den != 0 {
-        return Err("value is too precise".to_owned());
-    }
-    let n = scaled / den;
-    // big.Int.Int64: the low 64 bits of the magnitude, with the sign.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
-    let low = n.unsigned_abs() as u64 as i64;
-    Ok(if n < 0 { low.wrapping_neg() } else { low })
+    sdk_grammar::units::parse_cpus(v).map_err(|e| e.to_string())
 }
 
 /// `opts.MemBytes` (`--limit-memory`, `--reserve-memory`): go-units' `RAMInBytes`.
@@ -532,38 +520,8 @@ pub(crate) fn kv_map<'a>(items: impl IntoIterator<Item = &'a String>) -> BTreeMa
 /// are skipped, a leading UTF-8 BOM is dropped.
 pub(crate) fn read_env_file(path: &str) -> Result<Vec<String>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("open {path}: {}", io_text(&e)))?;
-    let invalid = |why: String| format!("invalid env file ({path}): {why}");
-    let mut out = Vec::new();
-    for (n, raw) in bytes.split(|b| *b == b'\n').enumerate() {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let raw = if n == 0 {
-            raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
-        } else {
-            raw
-        };
-        let line = std::str::from_utf8(raw)
-            .map_err(|_| invalid(format!("invalid utf8 bytes at line {}: {raw:?}", n + 1)))?;
-        let line = line.trim_start();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (key, has_value) = match line.split_once('=') {
-            Some((k, _)) => (k, true),
-            None => (line, false),
-        };
-        if key.is_empty() {
-            return Err(invalid(format!("no variable name on line '{line}'")));
-        }
-        if key.contains([' ', '\t']) {
-            return Err(invalid(format!("variable '{key}' contains whitespaces")));
-        }
-        if has_value {
-            out.push(line.to_owned());
-        } else if let Ok(v) = std::env::var(line) {
-            out.push(format!("{key}={v}"));
-        }
-    }
-    Ok(out)
+    sdk_grammar::envfile::parse(&bytes, &|k| std::env::var(k).ok())
+        .map_err(|e| format!("invalid env file ({path}): {e}"))
 }
 
 /// Go's text for the common `os.Open` failures.

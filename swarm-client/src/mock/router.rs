@@ -57,7 +57,7 @@ fn route(shared: &Arc<Shared>, req: &Request) -> Reply {
         (_, ["exec", id, action]) => exec::handle(shared, req, id, action),
         (&Method::POST, ["containers", id, "exec"]) => exec::create(shared, req, id),
         (&Method::GET, ["events"]) => events::stream(shared, req),
-        (&Method::GET, ["networks", rest @ ..]) => networks::handle(rest),
+        (_, ["networks", rest @ ..]) => networks::handle(shared, req, rest),
         (
             _,
             [

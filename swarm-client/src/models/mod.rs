@@ -612,9 +612,18 @@ pub struct ObjectSpec {
     /// Labels.
     #[serde(deserialize_with = "null_as_default")]
     pub labels: BTreeMap<String, String>,
+    /// `Data`, base64 (configs only: the Engine never returns a secret's data).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub data: String,
+    /// `Templating` driver (`{"Name":"golang"}`), as JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub templating: Option<Value>,
+    /// `Driver` of a secret from a secret store plugin, as JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<Value>,
 }
 
-/// `GET /configs/{id}` (data omitted) or `GET /secrets/{id}`.
+/// `GET /configs/{id}` or `GET /secrets/{id}` (a secret's data is never returned).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
@@ -656,6 +665,10 @@ pub struct Network {
     /// Labels.
     #[serde(deserialize_with = "null_as_default")]
     pub labels: BTreeMap<String, String>,
+    /// Fields this crate does not model (`Created`, `IPAM`, `Options`, `Containers`…), kept as
+    /// the daemon sent them so an inspect prints everything.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// A reply carrying an `ID` (`Id`).

@@ -1,5 +1,8 @@
-//! `/configs` and `/secrets`: list (filter `name`), create, inspect, remove. A secret's data is
+//! `/configs` and `/secrets`: list (filters `name`, `label`), create, inspect, label-only
+//! update, remove. A secret's data is
 //! never shown.
+
+use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use http::{Method, StatusCode};
@@ -33,6 +36,7 @@ pub(crate) fn handle(kind: ObjectKind, st: &mut State, req: &Request, rest: &[&s
                 .objects(kind)
                 .iter()
                 .filter(|o| f.any("name", |n| o.spec.name == n))
+                .filter(|o| f.labels(o.spec.labels.as_ref().unwrap_or(&BTreeMap::new())))
                 .map(|o| render(kind, o))
                 .collect();
             wire::json(StatusCode::OK, &items)
@@ -69,6 +73,22 @@ pub(crate) fn handle(kind: ObjectKind, st: &mut State, req: &Request, rest: &[&s
             Some(i) => wire::json(StatusCode::OK, &render(kind, &st.objects(kind)[i])),
             None => wire::not_found(singular, id),
         },
+        (&Method::POST, [id, "update"]) => {
+            let Ok(spec) = serde_json::from_slice::<StoredObjectSpec>(&req.body) else {
+                return wire::error(StatusCode::BAD_REQUEST, "invalid JSON");
+            };
+            let Some(i) = st.find_object(kind, id) else {
+                return wire::not_found(singular, id);
+            };
+            let version = req
+                .query_param("version")
+                .and_then(|v| v.parse::<u64>().ok());
+            match st.update_object_labels(kind, i, version, &spec) {
+                Ok(()) => wire::empty(StatusCode::OK),
+                Err(Refusal::OutOfSequence) => wire::out_of_sequence(),
+                Err(r) => refused(kind, &r),
+            }
+        }
         (&Method::DELETE, [id]) => {
             let Some(i) = st.find_object(kind, id) else {
                 return wire::not_found(singular, id);
@@ -98,6 +118,10 @@ fn refused(kind: ObjectKind, r: &Refusal) -> Reply {
                 "rpc error: code = AlreadyExists desc = {} {name} already exists",
                 kind.singular()
             ),
+        ),
+        Refusal::OnlyLabels => wire::error(
+            StatusCode::BAD_REQUEST,
+            "rpc error: code = InvalidArgument desc = only updates to Labels are allowed",
         ),
         other => wire::error(
             StatusCode::INTERNAL_SERVER_ERROR,

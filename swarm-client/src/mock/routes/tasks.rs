@@ -61,6 +61,13 @@ pub(crate) fn handle(cfg: &Settings, st: &State, req: &Request, rest: &[&str]) -
                         .as_ref()
                         .is_none_or(|ids| ids.contains(&t.node_id.as_str()))
                 })
+                // `label`: the labels of the task's service (what `docker stack ps` filters).
+                .filter(|t| {
+                    f.get("label").is_none()
+                        || st
+                            .find_service(&t.service_id)
+                            .is_some_and(|i| f.labels(&st.services[i].spec.labels))
+                })
                 .filter(|t| f.any("desired-state", |d| d == t.desired.as_str()))
                 .filter(|t| f.any("id", |i| t.id.starts_with(i)))
                 .filter(|t| {

@@ -259,6 +259,8 @@ pub(crate) enum Refusal {
     NodeNotDown(String),
     /// A config or secret a service references cannot be removed.
     InUse,
+    /// A config or secret update that changes more than its labels.
+    OnlyLabels,
     /// No running container has that ID.
     NoSuchContainer,
 }
@@ -277,6 +279,9 @@ pub(crate) struct State {
     pub(crate) tasks: Vec<TaskRecord>,
     pub(crate) configs: Vec<ObjectRecord>,
     pub(crate) secrets: Vec<ObjectRecord>,
+    /// Networks created through the API (the predefined `host` and `bridge` are not stored),
+    /// as `GET /networks/{id}` shows them.
+    pub(crate) networks: Vec<Value>,
     /// `(node ID, image)` pairs a node has pulled: like dockerd, a node that has an image runs
     /// it even when a later pull without credentials fails.
     pub(crate) pulled: HashSet<(String, String)>,
@@ -307,6 +312,7 @@ impl State {
             tasks: Vec::new(),
             configs: Vec::new(),
             secrets: Vec::new(),
+            networks: Vec::new(),
             pulled: HashSet::new(),
             events: Vec::new(),
             execs: BTreeMap::new(),

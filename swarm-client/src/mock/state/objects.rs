@@ -37,6 +37,37 @@ impl State {
         Ok(id)
     }
 
+    /// Replaces the labels of config or secret `idx` (swarmkit allows no other change): name and
+    /// data must stay (checked first), then the version must be the current one.
+    pub(crate) fn update_object_labels(
+        &mut self,
+        kind: ObjectKind,
+        idx: usize,
+        version: Option<u64>,
+        spec: &StoredObjectSpec,
+    ) -> Result<(), Refusal> {
+        let cur = &self.objects(kind)[idx];
+        let data_changed = spec
+            .data
+            .as_deref()
+            .is_some_and(|d| d != cur.spec.data.as_deref().unwrap_or(""));
+        if spec.name != cur.spec.name || data_changed {
+            return Err(Refusal::OnlyLabels);
+        }
+        if version != Some(cur.version) {
+            return Err(Refusal::OutOfSequence);
+        }
+        let v = self.bump();
+        let now = now_str();
+        let o = &mut self.objects_mut(kind)[idx];
+        o.spec.labels = Some(spec.labels.clone().unwrap_or_default());
+        o.version = v;
+        o.updated = now;
+        let id = o.id.clone();
+        self.object_event(kind, "update", &id, "");
+        Ok(())
+    }
+
     /// Removes config or secret `idx`, unless a service references it.
     pub(crate) fn remove_object(&mut self, kind: ObjectKind, idx: usize) -> Result<(), Refusal> {
         let id = self.objects(kind)[idx].id.clone();
