@@ -65,6 +65,26 @@ impl Drop for Guard {
     }
 }
 
+/// `dockwright ARGS` prints the table `docker ARGS` prints (rows of one image in any order).
+/// The CREATED column is relative to now: a second boundary between the two runs is retried.
+fn same_table(cfg: &Path, args: &[&str]) {
+    let rows = |s: &str| {
+        let mut l: Vec<String> = s.lines().map(str::to_owned).collect();
+        l[1..].sort();
+        l
+    };
+    let mut last = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let ours = rows(&ok(&dw(cfg, args)));
+        let theirs = rows(&docker(args));
+        if ours == theirs {
+            return;
+        }
+        last = (ours, theirs);
+    }
+    assert_eq!(last.0, last.1, "{args:?}");
+}
+
 #[test]
 fn bad_arguments_are_one_line_errors() {
     let cfg = tempfile::tempdir().unwrap();
@@ -136,17 +156,10 @@ fn build_ls_inspect_tag_save_load_rm_like_docker() {
     ));
     guard.0.push(format!("{repo}:2"));
     let filter = format!("reference={repo}");
-    let ours = ok(&dw(cfg.path(), &["image", "ls", "--filter", &filter]));
-    let theirs = docker(&["image", "ls", "--filter", &filter]);
-    let sorted = |s: &str| {
-        let mut l: Vec<String> = s.lines().map(str::to_owned).collect();
-        l[1..].sort();
-        l
-    };
-    assert_eq!(sorted(&ours), sorted(&theirs));
+    same_table(cfg.path(), &["image", "ls", "--filter", &filter]);
     assert_eq!(
         ok(&dw(cfg.path(), &["image", "ls", "-q", "--filter", &filter])),
-        docker(&["image", "ls", "-q", "--filter", &filter]) + "\n"
+        docker(&["image", "ls", "-q", "--filter", &filter])
     );
     let inspect: serde_json::Value = serde_json::from_str(&ok(&dw(
         cfg.path(),
@@ -193,7 +206,8 @@ fn build_ls_inspect_tag_save_load_rm_like_docker() {
             "--format",
             "{{.Id}}",
             &format!("{repo}:2")
-        ]),
+        ])
+        .trim(),
         id
     );
     // rm of the last tags deletes the image.
@@ -262,14 +276,22 @@ fn push_from_and_pull_into_the_daemon() {
     ));
     assert_eq!(pulled.trim(), id);
     assert_eq!(
-        docker(&["image", "inspect", "--format", "{{.Id}}", &named]),
+        docker(&["image", "inspect", "--format", "{{.Id}}", &named]).trim(),
         id
     );
     // And dockerd pulls what we pushed.
     guard.0.push(target.clone());
     docker(&["pull", "-q", &target]);
     assert_eq!(
-        docker(&["image", "inspect", "--format", "{{.Id}}", &target]),
+        docker(&["image", "inspect", "--format", "{{.Id}}", &target]).trim(),
+        id
+    );
+    // `docker-daemon:` without a name tags the image as `docker pull` would.
+    docker(&["rmi", &target]);
+    let pulled = ok(&dw(cfg.path(), &["pull", "-q", &target, "docker-daemon:"]));
+    assert_eq!(pulled.trim(), id);
+    assert_eq!(
+        docker(&["image", "inspect", "--format", "{{.Id}}", &target]).trim(),
         id
     );
     // An image the daemon does not have: one line, non-zero.
@@ -283,4 +305,290 @@ fn push_from_and_pull_into_the_daemon() {
         "{}",
         text(&o.stderr)
     );
+}
+
+/// The layer digests dockerd holds for an image.
+fn layers(image: &str) -> Vec<String> {
+    serde_json::from_str(&docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .RootFS.Layers}}",
+        image,
+    ]))
+    .unwrap()
+}
+
+fn image_id(image: &str) -> String {
+    docker(&["image", "inspect", "--format", "{{.Id}}", image])
+        .trim()
+        .to_owned()
+}
+
+#[test]
+#[ignore = "needs real servers: run scripts/test"]
+fn build_flags_like_docker_build() {
+    let cfg = tempfile::tempdir().unwrap();
+    let mut guard = Guard(Vec::new());
+    let label = unique("flags");
+    let ctx = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("a.txt"), &label).unwrap();
+    std::fs::write(ctx.path().join("skip.log"), "no").unwrap();
+    // The daemon drops `.dockerignore` from what COPY sees only when it lists itself; else the
+    // random name the CLI gives a Dockerfile from outside the context would be copied in it.
+    std::fs::write(ctx.path().join(".dockerignore"), "*.log\n.dockerignore\n").unwrap();
+    // -f outside the context, two stages, --target the first.
+    let file = outside.path().join("Build.file");
+    std::fs::write(
+        &file,
+        "FROM scratch AS one\nCOPY . /one/\nFROM scratch AS two\nCOPY a.txt /two\n",
+    )
+    .unwrap();
+    let ctx_arg = ctx.path().display().to_string();
+    let file_arg = file.display().to_string();
+    let ours = format!("dwcli/{label}:ours");
+    let theirs = format!("dwcli/{label}:theirs");
+    let flags = ["-f", &file_arg, "--target", "one", "--label", "k=v"];
+    let mut args = vec!["build", "-q", "-t", &ours];
+    args.extend(flags);
+    args.push(&ctx_arg);
+    let id = ok(&dw(cfg.path(), &args)).trim().to_owned();
+    guard.0.extend([ours.clone(), id.clone()]);
+    let mut args = vec!["build", "-q", "-t", &theirs];
+    args.extend(flags);
+    args.push(&ctx_arg);
+    docker(&args);
+    guard.0.push(theirs.clone());
+    assert_eq!(image_id(&ours), id);
+    // The same context (Dockerfile outside it, *.log left out) and the same stage: same layers.
+    assert_eq!(layers(&ours), layers(&theirs));
+    assert_eq!(layers(&ours).len(), 1);
+    assert_eq!(
+        docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Config.Labels.k}}",
+            &ours
+        ])
+        .trim(),
+        "v"
+    );
+    // The cache answers the same build with the same image; --no-cache builds a new one.
+    let mut args = vec!["build", "-q"];
+    args.extend(flags);
+    args.push(&ctx_arg);
+    assert_eq!(ok(&dw(cfg.path(), &args)).trim(), id);
+    args.insert(1, "--no-cache");
+    let fresh = ok(&dw(cfg.path(), &args)).trim().to_owned();
+    guard.0.push(fresh.clone());
+    assert_ne!(fresh, id);
+
+    // Without output flags, the classic builder's steps are printed as docker prints them.
+    let mut args = vec!["build"];
+    args.extend(flags);
+    args.push(&ctx_arg);
+    let out = ok(&dw(cfg.path(), &args));
+    assert!(out.contains("Step 1/"), "{out}");
+    // (from the cache: one of the two images of those steps)
+    assert!(
+        [&id, &fresh]
+            .iter()
+            .any(|i| out.contains(&format!("Successfully built {}", &i[7..19]))),
+        "{out}"
+    );
+
+    // A context without a Dockerfile: one line, non-zero, nothing sent.
+    let empty = tempfile::tempdir().unwrap();
+    let o = dw(cfg.path(), &["build", &empty.path().display().to_string()]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(err.contains("Cannot locate Dockerfile"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+#[ignore = "needs real servers: run scripts/test"]
+fn build_pull_takes_the_base_from_the_registry() {
+    let cfg = tempfile::tempdir().unwrap();
+    let mut guard = Guard(Vec::new());
+    let reg = env("DOCKWRIGHT_TEST_REGISTRY");
+    let stamp = unique("pull");
+    let base = format!("{reg}/dwcli/{stamp}-base:1");
+    let build_from = |content: &str, tag: &str, extra: &[&str]| {
+        let ctx = tempfile::tempdir().unwrap();
+        std::fs::write(ctx.path().join("f"), content).unwrap();
+        std::fs::write(ctx.path().join("Dockerfile"), "FROM scratch\nCOPY f /\n").unwrap();
+        let ctx_arg = ctx.path().display().to_string();
+        let mut args = vec!["build", "-q", "-t", tag];
+        args.extend(extra);
+        args.push(&ctx_arg);
+        ok(&dw(cfg.path(), &args)).trim().to_owned()
+    };
+    // The registry's base holds "registry"; the daemon's own tag of that name holds "local".
+    let in_registry = build_from("registry", &base, &[]);
+    guard.0.extend([base.clone(), in_registry.clone()]);
+    ok(&dw(
+        cfg.path(),
+        &["push", "-q", &format!("docker-daemon:{base}"), &base],
+    ));
+    let local = build_from("local", &base, &[]);
+    guard.0.push(local.clone());
+    assert_ne!(local, in_registry);
+    let registry_layers = layers(&in_registry);
+    let local_layers = layers(&local);
+
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("g"), &stamp).unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        format!("FROM {base}\nCOPY g /\n"),
+    )
+    .unwrap();
+    let ctx_arg = ctx.path().display().to_string();
+    let plain = ok(&dw(cfg.path(), &["build", "-q", &ctx_arg]))
+        .trim()
+        .to_owned();
+    guard.0.push(plain.clone());
+    assert_eq!(layers(&plain)[0], local_layers[0]);
+    let pulled = ok(&dw(cfg.path(), &["build", "-q", "--pull", &ctx_arg]))
+        .trim()
+        .to_owned();
+    guard.0.push(pulled.clone());
+    assert_eq!(layers(&pulled)[0], registry_layers[0]);
+    assert_eq!(image_id(&base), in_registry);
+}
+
+#[test]
+#[ignore = "needs real servers: run scripts/test"]
+fn prune_digests_and_pipes_like_docker() {
+    let cfg = tempfile::tempdir().unwrap();
+    let mut guard = Guard(Vec::new());
+    let reg = env("DOCKWRIGHT_TEST_REGISTRY");
+    let stamp = unique("prune");
+    let tag = format!("dwcli/{stamp}:1");
+    let filter_label = format!("label=dockwright.test={stamp}");
+    let build = |content: &str| {
+        let ctx = tempfile::tempdir().unwrap();
+        std::fs::write(ctx.path().join("f"), content).unwrap();
+        std::fs::write(ctx.path().join("Dockerfile"), "FROM scratch\nCOPY f /\n").unwrap();
+        let ctx_arg = ctx.path().display().to_string();
+        let label = format!("dockwright.test={stamp}");
+        ok(&dw(
+            cfg.path(),
+            &["build", "-q", "-t", &tag, "--label", &label, &ctx_arg],
+        ))
+        .trim()
+        .to_owned()
+    };
+    // Building the tag twice leaves the first image dangling.
+    let first = build("1");
+    guard.0.push(first.clone());
+    let second = build("2");
+    guard.0.extend([tag.clone(), second.clone()]);
+    let dangling = ok(&dw(
+        cfg.path(),
+        &[
+            "image",
+            "ls",
+            "-q",
+            "--no-trunc",
+            "--filter",
+            "dangling=true",
+            "--filter",
+            &filter_label,
+        ],
+    ));
+    assert_eq!(dangling.trim(), first);
+
+    // Without -f, prune asks; an empty answer cancels.
+    let o = dw(cfg.path(), &["image", "prune", "--filter", &filter_label]);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("cancelled"), "{}", text(&o.stderr));
+    assert_eq!(image_id(&first), first);
+    let out = ok(&dw(
+        cfg.path(),
+        &["image", "prune", "-f", "--filter", &filter_label],
+    ));
+    assert!(
+        out.starts_with(&format!("Deleted Images:\ndeleted: {first}\n")),
+        "{out}"
+    );
+    assert!(out.contains("\nTotal reclaimed space: "), "{out}");
+    assert_eq!(image_id(&tag), second);
+    // -a removes the unused tagged one too.
+    let out = ok(&dw(
+        cfg.path(),
+        &["image", "prune", "-a", "-f", "--filter", &filter_label],
+    ));
+    assert!(out.contains(&format!("untagged: {tag}\n")), "{out}");
+    assert!(out.contains(&format!("deleted: {second}\n")), "{out}");
+
+    // save to a pipe, load from a pipe; --digests and --no-trunc tables like docker's.
+    let id = build("3");
+    guard.0.extend([tag.clone(), id.clone()]);
+    let remote = format!("{reg}/dwcli/{stamp}:1");
+    guard.0.push(remote.clone());
+    ok(&dw(
+        cfg.path(),
+        &["push", "-q", &format!("docker-daemon:{tag}"), &remote],
+    ));
+    docker(&["pull", "-q", &remote]);
+    for flags in [
+        &["--digests"][..],
+        &["--no-trunc"],
+        &["--digests", "--no-trunc"],
+    ] {
+        let mut args = vec!["image", "ls", "--filter", &filter_label];
+        args.extend(flags);
+        same_table(cfg.path(), &args);
+    }
+    let save = Command::new(env!("CARGO_BIN_EXE_dockwright"))
+        .args(["image", "save", &tag])
+        .env("DOCKER_CONFIG", cfg.path())
+        .env("DOCKER_HOST", env("DOCKWRIGHT_TEST_DOCKER_HOST"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let archive = save.wait_with_output().unwrap();
+    assert!(archive.status.success());
+    ok(&dw(cfg.path(), &["image", "rm", &tag]));
+    let mut load = Command::new(env!("CARGO_BIN_EXE_dockwright"))
+        .args(["image", "load"])
+        .env("DOCKER_CONFIG", cfg.path())
+        .env("DOCKER_HOST", env("DOCKWRIGHT_TEST_DOCKER_HOST"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = load.stdin.take().unwrap();
+        stdin.write_all(&archive.stdout).unwrap();
+    }
+    let loaded = ok(&load.wait_with_output().unwrap());
+    assert_eq!(loaded.trim(), format!("Loaded image: {tag}"));
+    assert_eq!(image_id(&tag), id);
+    // A failed save -o leaves no file behind.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.tar");
+    let o = dw(
+        cfg.path(),
+        &[
+            "image",
+            "save",
+            "-o",
+            &out.display().to_string(),
+            &format!("dwcli/{stamp}-absent:1"),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("reference does not exist"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -326,6 +326,57 @@ impl ImageExport {
         })?;
         Ok(n)
     }
+
+    /// Writes the whole tar to the file `path` (`docker save -o PATH`): streamed into a new
+    /// temporary file beside it, synced, then renamed over `path`, so `path` never holds half an
+    /// archive (on any error the temporary file is removed and `path` is untouched). Returns the
+    /// number of bytes.
+    ///
+    /// # Errors
+    /// The stream's errors; [`Error::Io`] when the file cannot be created, written or renamed.
+    pub async fn write_to_file(self, path: &Path) -> Result<u64> {
+        let io = |what: &'static str, p: &Path| {
+            let p = p.to_owned();
+            move |source| Error::Io {
+                what,
+                path: p,
+                source,
+            }
+        };
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| Path::new("."));
+        let name = path.file_name().map_or_else(
+            || std::borrow::Cow::Borrowed("archive"),
+            |n| n.to_string_lossy(),
+        );
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .subsec_nanos();
+        let tmp = dir.join(format!(".{name}.{}-{nanos:x}.part", std::process::id()));
+        let mut f = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .await
+            .map_err(io("create", &tmp))?;
+        let written = async {
+            let n = self.write_to(&mut f).await?;
+            f.sync_all().await.map_err(io("write", &tmp))?;
+            drop(f);
+            tokio::fs::rename(&tmp, path)
+                .await
+                .map_err(io("rename into place", path))?;
+            Ok(n)
+        }
+        .await;
+        if written.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        written
+    }
 }
 
 impl Client {
@@ -608,17 +659,19 @@ pub fn short_id(id: &str, no_trunc: bool) -> String {
     hex.chars().take(12).collect()
 }
 
-/// The IDs `docker image ls -q` prints: one per image, in order.
+/// The IDs `docker image ls -q` prints: one per row of [`image_table`] with the same options
+/// (an image with two tags is listed twice, as the docker CLI does).
 #[must_use]
-pub fn image_ids(images: &[ImageSummary], no_trunc: bool) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for i in images {
-        let id = short_id(&i.id, no_trunc);
-        if !out.contains(&id) {
-            out.push(id);
-        }
-    }
-    out
+pub fn image_ids(images: &[ImageSummary], opts: TableOptions) -> Vec<String> {
+    images
+        .iter()
+        .flat_map(|i| {
+            let id = short_id(&i.id, opts.no_trunc);
+            image_rows(i, opts.digests)
+                .into_iter()
+                .map(move |_| id.clone())
+        })
+        .collect()
 }
 
 /// The rows of one image: `(repository, tag, digest)` like the docker CLI's formatter (a row
@@ -781,7 +834,18 @@ mod tests {
         );
         assert!(t.contains("web   1         sha256:b732a77f"), "{t}");
         assert!(t.contains("sha256:aaaaaaaaaaaabbbb"), "{t}");
-        assert_eq!(image_ids(&images, false), ["7337340ac324", "aaaaaaaaaaaa"]);
+        // One ID per row, as `docker image ls -q` prints them.
+        assert_eq!(
+            image_ids(&images, TableOptions::new()),
+            [
+                "7337340ac324",
+                "7337340ac324",
+                "7337340ac324",
+                "aaaaaaaaaaaa"
+            ]
+        );
+        let full = image_ids(&images[1..], TableOptions::new().no_trunc(true));
+        assert_eq!(full, [images[1].id.clone()]);
     }
 
     #[test]

@@ -228,8 +228,9 @@ async fn image(cmd: ImageCommand) -> CliResult {
                 opts = opts.filter(k, v);
             }
             let images = c.image_list(&opts).await?;
+            let t = TableOptions::new().digests(digests).no_trunc(no_trunc);
             if quiet {
-                for id in image_ids(&images, no_trunc) {
+                for id in image_ids(&images, t) {
                     println!("{id}");
                 }
             } else if format.as_deref() == Some("json") {
@@ -237,7 +238,6 @@ async fn image(cmd: ImageCommand) -> CliResult {
             } else if let Some(f) = format {
                 return Err(format!("unsupported --format {f:?}: table (default) or json").into());
             } else {
-                let t = TableOptions::new().digests(digests).no_trunc(no_trunc);
                 print!("{}", image_table(&images, t, std::time::SystemTime::now()));
             }
             Ok(())
@@ -348,7 +348,10 @@ async fn image(cmd: ImageCommand) -> CliResult {
             let names: Vec<&str> = images.iter().map(String::as_str).collect();
             let export = c.image_save(&names).await?;
             match output {
-                Some(path) => save_to_file(export, &path).await,
+                Some(path) => {
+                    export.write_to_file(&path).await?;
+                    Ok(())
+                }
                 None => {
                     let mut out = tokio::io::stdout();
                     export.write_to(&mut out).await?;
@@ -401,26 +404,6 @@ fn tokio_util_reader(
             Err(e) => Some((Err(e), r)),
         }
     })
-}
-
-/// Writes the export to a temporary file beside `path`, renamed into place when complete (no
-/// half-written archive is ever left at `path`).
-async fn save_to_file(
-    export: swarm_client::images::ImageExport,
-    path: &std::path::Path,
-) -> CliResult {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| std::path::Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".dockwright-save-")
-        .tempfile_in(dir)?;
-    let mut f = tokio::fs::File::from_std(tmp.reopen()?);
-    export.write_to(&mut f).await?;
-    f.sync_all().await?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 async fn build(b: BuildArgs) -> CliResult {
