@@ -1,0 +1,976 @@
+//! The fake's classic builder (`POST /build`): it reads the context tar, finds the Dockerfile,
+//! and interprets it the way the classic builder does where the result can be seen without
+//! running anything. `FROM` (scratch, a stored image, an image of the fake's registries, an
+//! earlier stage; `--target`), `ARG` with build args, `ENV`, `LABEL` (and the `labels`
+//! option, as dockerd's extra last step), `CMD`, `ENTRYPOINT`, `WORKDIR`, `USER`, `EXPOSE`,
+//! `VOLUME`, `STOPSIGNAL`, `MAINTAINER` change the config; `COPY` and `ADD` add a layer holding
+//! the named context files (wildcards in a path segment; `ADD` neither fetches URLs nor unpacks
+//! tars); `RUN` runs nothing and adds nothing. The output is dockerd's (`Step i/N : …`,
+//! `Successfully built …`), a step failure is an in-stream error in its words, and the same
+//! build again answers from the cache unless `nocache`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Read;
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use registry_client::digest::Digest;
+
+use crate::dockerignore::{PatternMatcher, read_patterns};
+use crate::mock::stamps::{long_id, now_str};
+
+use super::images::{ConfigBlob, ImageRecord, LayerRecord, LocalRef};
+use super::model::State;
+
+/// What `POST /build` asked for.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BuildRequest {
+    pub(crate) context: Bytes,
+    pub(crate) dockerfile: String,
+    pub(crate) tags: Vec<LocalRef>,
+    pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) build_args: BTreeMap<String, Option<String>>,
+    pub(crate) target: Option<String>,
+    pub(crate) no_cache: bool,
+    pub(crate) pull: bool,
+    pub(crate) quiet: bool,
+}
+
+/// What the builder answers.
+#[derive(Debug, Clone)]
+pub(crate) enum BuildResult {
+    /// Refused before the stream: an HTTP status and dockerd's message.
+    Refused(u16, String),
+    /// The JSON messages of the stream (the last one an `errorDetail` when a step failed).
+    Stream(Vec<Value>),
+}
+
+/// A file of the context.
+#[derive(Debug, Clone)]
+struct CtxEntry {
+    kind: tar::EntryType,
+    mode: u32,
+    mtime: u64,
+    link: Option<String>,
+    data: Bytes,
+}
+
+/// One Dockerfile instruction.
+#[derive(Debug, Clone)]
+struct Instr {
+    /// Upper-case keyword.
+    cmd: String,
+    /// The rest of the line (continuations joined).
+    args: String,
+    /// The instruction as written (after joining continuations).
+    original: String,
+}
+
+const KNOWN: &[&str] = &[
+    "ADD",
+    "ARG",
+    "CMD",
+    "COPY",
+    "ENTRYPOINT",
+    "ENV",
+    "EXPOSE",
+    "FROM",
+    "HEALTHCHECK",
+    "LABEL",
+    "MAINTAINER",
+    "ONBUILD",
+    "RUN",
+    "SHELL",
+    "STOPSIGNAL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
+];
+
+const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Parses a Dockerfile into instructions; dockerd's 400 message for an unknown one.
+fn parse_dockerfile(text: &str) -> Result<Vec<Instr>, String> {
+    let mut out = Vec::new();
+    let mut pending = String::new();
+    let mut start = 0;
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if pending.is_empty() && (line.is_empty() || line.starts_with('#')) {
+            continue;
+        }
+        if !pending.is_empty() && line.starts_with('#') {
+            continue;
+        }
+        if pending.is_empty() {
+            start = n + 1;
+        }
+        if let Some(cont) = line.strip_suffix('\\') {
+            pending.push_str(cont);
+            pending.push(' ');
+            continue;
+        }
+        pending.push_str(line);
+        let whole = std::mem::take(&mut pending);
+        let (cmd, args) = whole
+            .split_once(char::is_whitespace)
+            .unwrap_or((whole.as_str(), ""));
+        let upper = cmd.to_ascii_uppercase();
+        if !KNOWN.contains(&upper.as_str()) {
+            return Err(format!(
+                "dockerfile parse error line {start}: unknown instruction: {upper}"
+            ));
+        }
+        out.push(Instr {
+            cmd: upper,
+            args: args.trim().to_owned(),
+            original: whole.trim().to_owned(),
+        });
+    }
+    if !pending.is_empty() {
+        let whole = pending.trim().to_owned();
+        let (cmd, args) = whole
+            .split_once(char::is_whitespace)
+            .unwrap_or((whole.as_str(), ""));
+        out.push(Instr {
+            cmd: cmd.to_ascii_uppercase(),
+            args: args.trim().to_owned(),
+            original: whole.clone(),
+        });
+    }
+    if out.is_empty() {
+        return Err("the Dockerfile (Dockerfile) cannot be empty".to_owned());
+    }
+    Ok(out)
+}
+
+/// `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:+alt}` replaced from `vars`; `\$` stays `$`.
+fn subst(s: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' && chars.get(i + 1) == Some(&'$') {
+            out.push('$');
+            i += 2;
+            continue;
+        }
+        if c != '$' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        if chars.get(i + 1) == Some(&'{') {
+            let Some(end) = chars[i..].iter().position(|&c| c == '}') else {
+                out.push(c);
+                i += 1;
+                continue;
+            };
+            let inner: String = chars[i + 2..i + end].iter().collect();
+            let value = if let Some((name, def)) = inner.split_once(":-") {
+                vars.get(name)
+                    .filter(|v| !v.is_empty())
+                    .cloned()
+                    .unwrap_or_else(|| def.to_owned())
+            } else if let Some((name, alt)) = inner.split_once(":+") {
+                if vars.get(name).is_some_and(|v| !v.is_empty()) {
+                    alt.to_owned()
+                } else {
+                    String::new()
+                }
+            } else {
+                vars.get(&inner).cloned().unwrap_or_default()
+            };
+            out.push_str(&value);
+            i += end + 1;
+            continue;
+        }
+        let name: String = chars[i + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+            .collect();
+        if name.is_empty() {
+            out.push('$');
+            i += 1;
+            continue;
+        }
+        out.push_str(vars.get(&name).map_or("", String::as_str));
+        i += 1 + name.chars().count();
+    }
+    out
+}
+
+/// Words of a line: whitespace-separated, quotes grouping and removed, `\x` escaping `x`.
+fn words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut any = false;
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        match (quote, c) {
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                any = true;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (_, '\\') => {
+                if let Some(n) = it.next() {
+                    cur.push(n);
+                }
+            }
+            (None, c) if c.is_whitespace() => {
+                if any || !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            (_, c) => cur.push(c),
+        }
+    }
+    if any || !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// `LABEL`/`ENV` pairs: `k=v k2="v 2"`, or the legacy `k value with spaces`.
+fn pairs(args: &str, vars: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    let first = args.split_whitespace().next().unwrap_or("");
+    if !first.contains('=') {
+        let (k, v) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+        return vec![(subst(k, vars), subst(v.trim(), vars))];
+    }
+    // Words first, then variables: a value with spaces stays one value.
+    words(args)
+        .into_iter()
+        .map(|w| match w.split_once('=') {
+            Some((k, v)) => (k.to_owned(), subst(v, vars)),
+            None => (w, String::new()),
+        })
+        .collect()
+}
+
+/// `CMD`/`ENTRYPOINT`/`VOLUME` arguments: a JSON array, else the shell form.
+fn exec_form(args: &str) -> Option<Vec<String>> {
+    args.trim_start()
+        .starts_with('[')
+        .then(|| serde_json::from_str::<Vec<String>>(args).ok())
+        .flatten()
+}
+
+/// Whether `name` matches glob `pat` (`*`, `?`; neither crosses `/`).
+fn glob(pat: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pat.chars().collect(), name.chars().collect());
+    fn go(p: &[char], n: &[char]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => {
+                go(&p[1..], n) || (n.first().is_some_and(|c| *c != '/') && go(p, &n[1..]))
+            }
+            (Some('?'), Some(c)) if *c != '/' => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    go(&p, &n)
+}
+
+/// `path` cleaned the way Go's `path.Clean` does for a relative context path (`.` for root).
+fn clean(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// Reads the context tar; the daemon drops `.dockerignore` and the Dockerfile when
+/// `.dockerignore` excludes them.
+fn read_context(bytes: &[u8]) -> Result<BTreeMap<String, CtxEntry>, String> {
+    let mut out = BTreeMap::new();
+    let mut a = tar::Archive::new(bytes);
+    let entries = a
+        .entries()
+        .map_err(|e| format!("failed to read the build context: {e}"))?;
+    for e in entries {
+        let mut e = e.map_err(|e| format!("failed to read the build context: {e}"))?;
+        let path = clean(&e.path().map_err(|e| e.to_string())?.to_string_lossy());
+        if path == "." {
+            continue;
+        }
+        let h = e.header();
+        let kind = h.entry_type();
+        let mode = h.mode().unwrap_or(0o644);
+        let mtime = h.mtime().unwrap_or(0);
+        let link = e
+            .link_name()
+            .ok()
+            .flatten()
+            .map(|l| l.to_string_lossy().into_owned());
+        let mut data = Vec::new();
+        if kind.is_file() {
+            e.read_to_end(&mut data)
+                .map_err(|e| format!("failed to read the build context: {e}"))?;
+        }
+        out.insert(
+            path,
+            CtxEntry {
+                kind,
+                mode,
+                mtime,
+                link,
+                data: Bytes::from(data),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// A stage's result so far.
+#[derive(Debug, Clone)]
+struct Stage {
+    name: Option<String>,
+    config: ConfigBlob,
+    layers: Vec<LayerRecord>,
+    /// The stored image it started from (empty for scratch and earlier stages).
+    parent: String,
+    /// The cache key of its steps so far.
+    key: String,
+}
+
+fn stream(s: impl Into<String>) -> Value {
+    json!({ "stream": s.into() })
+}
+
+fn failure(message: &str) -> Value {
+    json!({ "errorDetail": { "message": message }, "error": message })
+}
+
+fn short(key: &str) -> String {
+    let d = Digest::sha256_of(key.as_bytes()).to_string();
+    d.trim_start_matches("sha256:")[..12].to_owned()
+}
+
+/// A layer tar of `files` (`(path in the image, entry)`), parents first.
+fn layer_of(files: &BTreeMap<String, CtxEntry>) -> LayerRecord {
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, e) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(e.kind);
+        h.set_mode(e.mode);
+        h.set_mtime(e.mtime);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_size(if e.kind.is_file() {
+            e.data.len() as u64
+        } else {
+            0
+        });
+        let name = if e.kind.is_dir() {
+            format!("{path}/")
+        } else {
+            path.clone()
+        };
+        let _ = match (&e.link, e.kind) {
+            (Some(l), tar::EntryType::Symlink | tar::EntryType::Link) => {
+                b.append_link(&mut h, &name, l)
+            }
+            _ => b.append_data(&mut h, &name, &e.data[..]),
+        };
+    }
+    LayerRecord::new(Bytes::from(b.into_inner().unwrap_or_default()))
+}
+
+impl State {
+    /// `POST /build`.
+    pub(crate) fn build(
+        &mut self,
+        req: &BuildRequest,
+        registries_denied: impl Fn(&str) -> bool,
+    ) -> BuildResult {
+        let mut ctx = match read_context(&req.context) {
+            Ok(c) => c,
+            Err(e) => return BuildResult::Refused(500, e),
+        };
+        let mut dockerfile = clean(if req.dockerfile.is_empty() {
+            "Dockerfile"
+        } else {
+            &req.dockerfile
+        });
+        if !ctx.contains_key(&dockerfile)
+            && dockerfile == "Dockerfile"
+            && ctx.contains_key("dockerfile")
+        {
+            dockerfile = "dockerfile".to_owned();
+        }
+        let Some(df) = ctx.get(&dockerfile) else {
+            let name = if req.dockerfile.is_empty() {
+                "Dockerfile"
+            } else {
+                req.dockerfile.as_str()
+            };
+            return BuildResult::Refused(
+                500,
+                format!("Cannot locate specified Dockerfile: {name}"),
+            );
+        };
+        let text = String::from_utf8_lossy(&df.data).into_owned();
+        let instrs = match parse_dockerfile(&text) {
+            Ok(i) => i,
+            Err(e) => return BuildResult::Refused(400, e),
+        };
+        if let Some(ignore) = ctx.get(".dockerignore")
+            && let Ok(patterns) = read_patterns(&String::from_utf8_lossy(&ignore.data))
+            && let Ok(pm) = PatternMatcher::new(&patterns)
+        {
+            for f in [".dockerignore".to_owned(), dockerfile.clone()] {
+                if pm.matches_or_parent_matches(&f) {
+                    ctx.remove(&f);
+                }
+            }
+        }
+        // Meta ARGs before the first FROM; stages split at each FROM.
+        let first_from = instrs.iter().position(|i| i.cmd == "FROM");
+        let Some(first_from) = first_from else {
+            return BuildResult::Refused(
+                500,
+                "Please provide a source image with `from` prior to commit".to_owned(),
+            );
+        };
+        let mut meta: BTreeMap<String, String> = BTreeMap::new();
+        let mut consumed: HashSet<String> = HashSet::new();
+        for i in &instrs[..first_from] {
+            if i.cmd != "ARG" {
+                return BuildResult::Refused(
+                    400,
+                    format!("dockerfile parse error: {} before FROM", i.cmd),
+                );
+            }
+            let (k, default) = i
+                .args
+                .split_once('=')
+                .map_or((i.args.as_str(), None), |(k, v)| (k, Some(v)));
+            consumed.insert(k.to_owned());
+            let v = req
+                .build_args
+                .get(k)
+                .cloned()
+                .flatten()
+                .or(default.map(str::to_owned));
+            if let Some(v) = v {
+                meta.insert(k.to_owned(), v);
+            }
+        }
+        let mut stages: Vec<(String, Vec<&Instr>)> = Vec::new();
+        for i in &instrs[first_from..] {
+            if i.cmd == "FROM" {
+                stages.push((i.args.clone(), vec![i]));
+            } else if let Some(s) = stages.last_mut() {
+                s.1.push(i);
+            }
+        }
+        let stage_name = |from_args: &str| {
+            let w: Vec<&str> = from_args
+                .split_whitespace()
+                .filter(|w| !w.starts_with("--"))
+                .collect();
+            (w.len() == 3 && w[1].eq_ignore_ascii_case("as")).then(|| w[2].to_ascii_lowercase())
+        };
+        if let Some(t) = &req.target {
+            let t = t.to_ascii_lowercase();
+            match stages
+                .iter()
+                .position(|(f, _)| stage_name(f).as_deref() == Some(t.as_str()))
+            {
+                Some(i) => stages.truncate(i + 1),
+                None => {
+                    return BuildResult::Refused(
+                        500,
+                        format!("failed to reach build target {t} in Dockerfile"),
+                    );
+                }
+            }
+        }
+        let extra_label = !req.labels.is_empty();
+        let total: usize =
+            stages.iter().map(|s| s.1.len()).sum::<usize>() + usize::from(extra_label);
+        let mut out: Vec<Value> = Vec::new();
+        let mut done: Vec<Stage> = Vec::new();
+        let mut step = 0;
+        let last_stage = stages.len() - 1;
+        for (si, (_, body)) in stages.iter().enumerate() {
+            let mut stage: Option<Stage> = None;
+            let mut vars: BTreeMap<String, String> = BTreeMap::new();
+            let mut steps: Vec<Instr> = body.iter().map(|i| (*i).clone()).collect();
+            if si == last_stage && extra_label {
+                let l: Vec<String> = req
+                    .labels
+                    .iter()
+                    .map(|(k, v)| {
+                        if v.is_empty() || v.contains(char::is_whitespace) {
+                            format!("{k}={v:?}")
+                        } else {
+                            format!("{k}={v}")
+                        }
+                    })
+                    .collect();
+                let args = l.join(" ");
+                steps.push(Instr {
+                    cmd: "LABEL".to_owned(),
+                    original: format!("LABEL {args}"),
+                    args,
+                });
+            }
+            for ins in &steps {
+                step += 1;
+                out.push(stream(format!("Step {step}/{total} : {}", ins.original)));
+                out.push(stream("\n"));
+                if ins.cmd == "FROM" {
+                    let w: Vec<String> = ins
+                        .args
+                        .split_whitespace()
+                        .filter(|w| !w.starts_with("--"))
+                        .map(|w| subst(w, &meta))
+                        .collect();
+                    let image = w.first().cloned().unwrap_or_default();
+                    let name = stage_name(&ins.args);
+                    let s = match self.stage_base(&image, &done, req.pull, &registries_denied) {
+                        Ok(mut s) => {
+                            s.name = name;
+                            s
+                        }
+                        Err(e) => {
+                            out.push(failure(&e));
+                            return self.finish(out, req);
+                        }
+                    };
+                    let shown = if s.parent.is_empty() {
+                        String::new()
+                    } else {
+                        s.parent.trim_start_matches("sha256:")[..12].to_owned()
+                    };
+                    out.push(stream(format!(" ---> {shown}\n")));
+                    vars.clone_from(&meta);
+                    stage = Some(s);
+                    continue;
+                }
+                let Some(s) = stage.as_mut() else { continue };
+                for e in &s.config.config.env {
+                    if let Some((k, v)) = e.split_once('=') {
+                        vars.insert(k.to_owned(), v.to_owned());
+                    }
+                }
+                let prev_key = s.key.clone();
+                match self.step(s, ins, &mut vars, &ctx, req, &mut consumed) {
+                    Ok(()) => {}
+                    Err(e) => {
+                        out.push(failure(&e));
+                        return self.finish(out, req);
+                    }
+                }
+                let layer = matches!(ins.cmd.as_str(), "COPY" | "ADD")
+                    .then(|| s.layers.last().map(|l| l.diff_id.clone()))
+                    .flatten();
+                s.key = format!(
+                    "{prev_key}\n{}\n{}\n{}",
+                    ins.original,
+                    layer.unwrap_or_default(),
+                    serde_json::to_string(&s.config.config).unwrap_or_default()
+                );
+                let cached = !req.no_cache && self.build_cache.contains(&s.key);
+                if cached {
+                    out.push(stream(" ---> Using cache\n"));
+                } else if !matches!(ins.cmd.as_str(), "COPY" | "ADD") {
+                    let cid = long_id();
+                    out.push(stream(format!(" ---> Running in {}\n", &cid[..12])));
+                    out.push(stream(format!(
+                        "Removing intermediate container {}\n",
+                        &cid[..12]
+                    )));
+                }
+                self.build_cache.insert(s.key.clone());
+                out.push(stream(format!(" ---> {}\n", short(&s.key))));
+            }
+            if let Some(s) = stage {
+                done.push(s);
+            }
+        }
+        let Some(last) = done.pop() else {
+            return self.finish(out, req);
+        };
+        let unused: Vec<&String> = req
+            .build_args
+            .keys()
+            .filter(|k| !consumed.contains(*k))
+            .collect();
+        if !unused.is_empty() {
+            let names: Vec<&str> = unused.iter().map(|s| s.as_str()).collect();
+            out.push(stream(format!(
+                "[Warning] One or more build-args [{}] were not consumed\n",
+                names.join(" ")
+            )));
+        }
+        let idx = match self.commit_build(last, req.no_cache) {
+            Ok(i) => i,
+            Err(e) => {
+                out.push(failure(&e));
+                return self.finish(out, req);
+            }
+        };
+        let id = self.images[idx].id.clone();
+        out.push(json!({"aux": {"ID": id}}));
+        out.push(stream(format!(
+            "Successfully built {}\n",
+            self.images[idx].short_id()
+        )));
+        for t in &req.tags {
+            self.tag_image(idx, t);
+            out.push(stream(format!("Successfully tagged {t}\n")));
+        }
+        self.finish(out, req)
+    }
+
+    /// The stream as sent: only the ID (or the failure) when `quiet`.
+    fn finish(&self, out: Vec<Value>, req: &BuildRequest) -> BuildResult {
+        if !req.quiet {
+            return BuildResult::Stream(out);
+        }
+        let mut quiet = Vec::new();
+        for v in out {
+            if v.get("errorDetail").is_some() {
+                quiet.push(v);
+            } else if let Some(id) = v.pointer("/aux/ID").and_then(Value::as_str) {
+                quiet.push(stream(format!("{id}\n")));
+            }
+        }
+        BuildResult::Stream(quiet)
+    }
+
+    /// The start of a stage: scratch, an earlier stage, a stored image or one pulled from the
+    /// fake's registries (always, with `pull`).
+    fn stage_base(
+        &mut self,
+        image: &str,
+        done: &[Stage],
+        pull: bool,
+        denied: &impl Fn(&str) -> bool,
+    ) -> Result<Stage, String> {
+        if image.eq_ignore_ascii_case("scratch") {
+            let mut config = ConfigBlob {
+                architecture: "amd64".to_owned(),
+                os: "linux".to_owned(),
+                ..ConfigBlob::default()
+            };
+            config.config.env = vec![DEFAULT_PATH.to_owned()];
+            config.rootfs.kind = "layers".to_owned();
+            return Ok(Stage {
+                name: None,
+                config,
+                layers: Vec::new(),
+                parent: String::new(),
+                key: "scratch".to_owned(),
+            });
+        }
+        let lower = image.to_ascii_lowercase();
+        if let Some(s) = done
+            .iter()
+            .rev()
+            .find(|s| s.name.as_deref() == Some(lower.as_str()))
+        {
+            return Ok(s.clone());
+        }
+        let r =
+            LocalRef::parse(image).ok_or_else(|| format!("invalid reference format: {image}"))?;
+        let i = match (pull, self.find_image(&r.to_string())) {
+            (false, Some(i)) => i,
+            _ => {
+                self.pull_from_registry(&r, denied(&r.repo))
+                    .map_err(|f| f.message)?
+                    .index
+            }
+        };
+        let im = &self.images[i];
+        let mut config = im.config.clone();
+        config.parent = String::new();
+        Ok(Stage {
+            name: None,
+            config,
+            layers: im.layers.clone(),
+            parent: im.id.clone(),
+            key: im.id.clone(),
+        })
+    }
+
+    /// Applies one non-FROM instruction to `s`.
+    fn step(
+        &self,
+        s: &mut Stage,
+        ins: &Instr,
+        vars: &mut BTreeMap<String, String>,
+        ctx: &BTreeMap<String, CtxEntry>,
+        req: &BuildRequest,
+        consumed: &mut HashSet<String>,
+    ) -> Result<(), String> {
+        let c = &mut s.config.config;
+        match ins.cmd.as_str() {
+            "ARG" => {
+                let (k, default) = ins
+                    .args
+                    .split_once('=')
+                    .map_or((ins.args.as_str(), None), |(k, v)| {
+                        (k, Some(subst(v, vars)))
+                    });
+                consumed.insert(k.to_owned());
+                let v = req.build_args.get(k).cloned().flatten().or(default);
+                vars.insert(k.to_owned(), v.unwrap_or_default());
+            }
+            "ENV" => {
+                for (k, v) in pairs(&ins.args, vars) {
+                    c.env
+                        .retain(|e| e.split_once('=').map_or(e.as_str(), |p| p.0) != k);
+                    c.env.push(format!("{k}={v}"));
+                    vars.insert(k, v);
+                }
+            }
+            "LABEL" => {
+                for (k, v) in pairs(&ins.args, vars) {
+                    c.labels.insert(k, v);
+                }
+            }
+            "CMD" | "ENTRYPOINT" => {
+                let v = exec_form(&ins.args).unwrap_or_else(|| {
+                    vec!["/bin/sh".to_owned(), "-c".to_owned(), ins.args.clone()]
+                });
+                if ins.cmd == "CMD" {
+                    c.cmd = v;
+                } else {
+                    c.entrypoint = v;
+                    c.cmd.clear();
+                }
+            }
+            "WORKDIR" => {
+                let w = subst(&ins.args, vars);
+                c.working_dir = if w.starts_with('/') {
+                    w
+                } else {
+                    format!("{}/{w}", c.working_dir.trim_end_matches('/'))
+                };
+            }
+            "USER" => c.user = subst(&ins.args, vars),
+            "STOPSIGNAL" => c.stop_signal = subst(&ins.args, vars),
+            "MAINTAINER" => s.config.author = subst(&ins.args, vars),
+            "EXPOSE" => {
+                for p in words(&subst(&ins.args, vars)) {
+                    let p = if p.contains('/') {
+                        p
+                    } else {
+                        format!("{p}/tcp")
+                    };
+                    c.exposed_ports.insert(p, json!({}));
+                }
+            }
+            "VOLUME" => {
+                let v = exec_form(&ins.args).unwrap_or_else(|| words(&subst(&ins.args, vars)));
+                for p in v {
+                    c.volumes.insert(p, json!({}));
+                }
+            }
+            "COPY" | "ADD" => {
+                let layer = copy_layer(ins, vars, ctx, &c.working_dir)?;
+                s.config.rootfs.diff_ids.push(layer.diff_id.clone());
+                s.layers.push(layer);
+            }
+            // RUN runs nothing here; HEALTHCHECK, SHELL, ONBUILD are kept out of the config.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Stores the image of a finished build (the cached one when the same build made it
+    /// before and `no_cache` is off); its index.
+    fn commit_build(&mut self, s: Stage, no_cache: bool) -> Result<usize, String> {
+        if !no_cache
+            && let Some(i) = self
+                .images
+                .iter()
+                .position(|i| i.build_key.as_deref() == Some(s.key.as_str()))
+        {
+            return Ok(i);
+        }
+        let mut config = s.config;
+        config.created = now_str();
+        config.parent.clone_from(&s.parent);
+        config.rootfs.kind = "layers".to_owned();
+        config.rootfs.diff_ids = s.layers.iter().map(|l| l.diff_id.clone()).collect();
+        config.extra.insert(
+            "docker_version".to_owned(),
+            json!(crate::mock::wire::ENGINE_VERSION),
+        );
+        let bytes = serde_json::to_vec(&config).map_err(|e| e.to_string())?;
+        let mut im = ImageRecord::new(Bytes::from(bytes), s.layers)?;
+        im.build_key = Some(s.key);
+        Ok(self.insert_image(im))
+    }
+}
+
+/// The layer of a `COPY`/`ADD`: the named context files at the destination.
+fn copy_layer(
+    ins: &Instr,
+    vars: &BTreeMap<String, String>,
+    ctx: &BTreeMap<String, CtxEntry>,
+    workdir: &str,
+) -> Result<LayerRecord, String> {
+    let mut args = exec_form(&ins.args).unwrap_or_else(|| words(&ins.args));
+    args.retain(|a| !(a.starts_with("--chown=") || a.starts_with("--chmod=")));
+    if args.iter().any(|a| a.starts_with("--from=")) {
+        return Err(format!(
+            "{} failed: --from is not supported by the fake daemon",
+            ins.cmd
+        ));
+    }
+    if args.len() < 2 {
+        return Err(format!("{} requires at least two arguments", ins.cmd));
+    }
+    let args: Vec<String> = args.iter().map(|a| subst(a, vars)).collect();
+    let (dest, srcs) = args.split_last().unwrap_or((&args[0], &[]));
+    let dest_abs = if dest.starts_with('/') {
+        dest.clone()
+    } else {
+        format!("{}/{dest}", workdir.trim_end_matches('/'))
+    };
+    let dest_dir_form = dest.ends_with('/') || srcs.len() > 1;
+    let dest_clean = clean(dest_abs.trim_start_matches('/'));
+    let mut files: BTreeMap<String, CtxEntry> = BTreeMap::new();
+    let join = |base: &str, rel: &str| {
+        if base == "." {
+            rel.to_owned()
+        } else {
+            format!("{base}/{rel}")
+        }
+    };
+    for src in srcs {
+        let pat = clean(src);
+        let hits: Vec<&String> = if pat == "." {
+            vec![]
+        } else {
+            ctx.keys().filter(|k| glob(&pat, k)).collect()
+        };
+        if pat != "." && hits.is_empty() {
+            return Err(format!(
+                "{} failed: file not found in build context or excluded by .dockerignore: stat {src}: file does not exist",
+                ins.cmd
+            ));
+        }
+        let dirs: Vec<String> = if pat == "." {
+            vec![".".to_owned()]
+        } else {
+            hits.iter()
+                .filter(|h| ctx[h.as_str()].kind.is_dir())
+                .map(|h| (*h).clone())
+                .collect()
+        };
+        for h in hits.iter().filter(|h| !ctx[h.as_str()].kind.is_dir()) {
+            let target = if dest_dir_form || hits.len() > 1 {
+                let base = h.rsplit('/').next().unwrap_or(h);
+                join(&dest_clean, base)
+            } else {
+                dest_clean.clone()
+            };
+            files.insert(target, ctx[h.as_str()].clone());
+        }
+        for d in dirs {
+            for (k, e) in ctx {
+                let rel = if d == "." {
+                    Some(k.as_str())
+                } else {
+                    k.strip_prefix(&format!("{d}/"))
+                };
+                if let Some(rel) = rel {
+                    files.insert(join(&dest_clean, rel), e.clone());
+                }
+            }
+        }
+    }
+    // The destination directory and its parents.
+    let mut parents = Vec::new();
+    let mut p = if dest_dir_form
+        || srcs
+            .iter()
+            .any(|s| clean(s) == "." || ctx.get(&clean(s)).is_some_and(|e| e.kind.is_dir()))
+    {
+        dest_clean.clone()
+    } else {
+        dest_clean
+            .rsplit_once('/')
+            .map(|(d, _)| d.to_owned())
+            .unwrap_or_else(|| ".".to_owned())
+    };
+    while p != "." && !p.is_empty() {
+        parents.push(p.clone());
+        p = p
+            .rsplit_once('/')
+            .map(|(d, _)| d.to_owned())
+            .unwrap_or_else(|| ".".to_owned());
+    }
+    for d in parents {
+        files.entry(d).or_insert(CtxEntry {
+            kind: tar::EntryType::Directory,
+            mode: 0o755,
+            mtime: 0,
+            link: None,
+            data: Bytes::new(),
+        });
+    }
+    Ok(layer_of(&files))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_vars_and_globs() {
+        let vars: BTreeMap<String, String> = [("A".to_owned(), "x y".to_owned())].into();
+        assert_eq!(subst("$A-${A}-${B:-d}-\\$A", &vars), "x y-x y-d-$A");
+        assert_eq!(
+            pairs(r#"k="v 1" j=$A"#, &vars),
+            [
+                ("k".to_owned(), "v 1".to_owned()),
+                ("j".to_owned(), "x y".to_owned())
+            ]
+        );
+        assert_eq!(
+            pairs("legacy some value", &vars),
+            [("legacy".to_owned(), "some value".to_owned())]
+        );
+        assert!(glob("*.txt", "a.txt"));
+        assert!(!glob("*.txt", "d/a.txt"));
+        assert_eq!(clean("./a//b/../c/"), "a/c");
+        assert!(
+            parse_dockerfile("FROM scratch\nBOGUS x\n")
+                .unwrap_err()
+                .contains("line 2: unknown instruction: BOGUS")
+        );
+        let i = parse_dockerfile("# c\nFROM scratch\nLABEL a=1 \\\n  b=2\n").unwrap();
+        assert_eq!(
+            pairs(&i[1].args, &vars),
+            [
+                ("a".to_owned(), "1".to_owned()),
+                ("b".to_owned(), "2".to_owned())
+            ]
+        );
+    }
+}
