@@ -592,3 +592,94 @@ fn prune_digests_and_pipes_like_docker() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// `dockwright ARGS` against the daemon at `host`, with an empty docker config (blocking; the
+/// fake runs on the runtime's other threads).
+async fn dw_on(host: &str, cfg: &Path, args: &[&str]) -> Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_dockwright"));
+    cmd.args(args)
+        .env("DOCKER_CONFIG", cfg)
+        .env("DOCKER_HOST", host)
+        .stdin(Stdio::null());
+    cmd.output().await.unwrap()
+}
+
+/// The same commands against the fake daemon: no real servers needed, so CI runs it always.
+#[tokio::test]
+async fn build_ls_save_load_rm_on_the_fake() {
+    let daemon = swarm_client::mock::MockSwarm::start().await;
+    let host = daemon.endpoint();
+    let cfg = tempfile::tempdir().unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("index.html"), "hello").unwrap();
+    std::fs::write(ctx.path().join("debug.log"), "no").unwrap();
+    std::fs::write(ctx.path().join(".dockerignore"), "*.log\n").unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM scratch\nARG WHO\nLABEL who=$WHO\nCOPY . /site/\n",
+    )
+    .unwrap();
+    let ctx_arg = ctx.path().display().to_string();
+    let out = ok(&dw_on(
+        &host,
+        cfg.path(),
+        &["build", "-t", "web:1", "--build-arg", "WHO=me", &ctx_arg],
+    )
+    .await);
+    assert!(out.contains("Step 4/4 : COPY . /site/"), "{out}");
+    assert!(out.contains("Successfully tagged web:1"), "{out}");
+    let files = daemon.image_files("web:1").expect("built");
+    assert_eq!(files["site/index.html"], b"hello");
+    assert!(!files.contains_key("site/debug.log"), "{files:?}");
+
+    ok(&dw_on(&host, cfg.path(), &["image", "tag", "web:1", "web:2"]).await);
+    let table = ok(&dw_on(&host, cfg.path(), &["image", "ls"]).await);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(
+        lines[0].starts_with("REPOSITORY   TAG       IMAGE ID"),
+        "{table}"
+    );
+    assert!(lines[1].starts_with("web          1  "), "{table}");
+    let inspect: serde_json::Value = serde_json::from_str(&ok(&dw_on(
+        &host,
+        cfg.path(),
+        &["image", "inspect", "web:2"],
+    )
+    .await))
+    .unwrap();
+    assert_eq!(inspect[0]["Config"]["Labels"]["who"], "me");
+
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("web.tar");
+    let tar_arg = tar.display().to_string();
+    ok(&dw_on(
+        &host,
+        cfg.path(),
+        &["image", "save", "-o", &tar_arg, "web:1"],
+    )
+    .await);
+    let rm = ok(&dw_on(&host, cfg.path(), &["image", "rm", "web:1", "web:2"]).await);
+    assert!(
+        rm.contains("Untagged: web:1\nUntagged: web:2\nDeleted: sha256:"),
+        "{rm}"
+    );
+    assert!(daemon.image_tags().is_empty());
+    let loaded = ok(&dw_on(&host, cfg.path(), &["image", "load", "-i", &tar_arg]).await);
+    assert_eq!(loaded.trim(), "Loaded image: web:1");
+    assert_eq!(daemon.image_tags(), ["web:1"]);
+    // A failure inside the daemon's stream is one line and a non-zero exit.
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM scratch\nCOPY absent /\n",
+    )
+    .unwrap();
+    let o = dw_on(&host, cfg.path(), &["build", "-q", &ctx_arg]).await;
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("COPY failed: file not found in build context"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}

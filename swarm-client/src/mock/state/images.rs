@@ -280,8 +280,8 @@ impl State {
                     id.strip_prefix("sha256:").unwrap_or(id).starts_with(hex)
                 })
                 .collect();
-            if hits.len() == 1 && (hex.len() == 64 || name.len() >= 12 || !name.contains(':')) {
-                return Some(hits[0]);
+            if let [only] = hits[..] {
+                return Some(only);
             }
         }
         None
