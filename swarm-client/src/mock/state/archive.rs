@@ -86,6 +86,18 @@ pub(crate) fn write_archive(images: &[(&ImageRecord, Vec<String>)]) -> Vec<u8> {
     b.into_inner().unwrap_or_default()
 }
 
+/// A layer as dockerd keeps it: gzipped layers (what a registry serves) are unpacked.
+fn uncompressed(layer: &Bytes) -> Result<Bytes, String> {
+    if !layer.starts_with(&[0x1f, 0x8b]) {
+        return Ok(layer.clone());
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&layer[..])
+        .read_to_end(&mut out)
+        .map_err(|_| BAD_TAR.to_owned())?;
+    Ok(Bytes::from(out))
+}
+
 /// An image read from an archive, with the tags its manifest gives it.
 #[derive(Debug)]
 pub(crate) struct LoadedImage {
@@ -135,7 +147,7 @@ pub(crate) fn read_archive(bytes: &[u8]) -> Result<Vec<LoadedImage>, String> {
             let tar = files
                 .get(l)
                 .ok_or_else(|| format!("open {l}: no such file or directory"))?;
-            layers.push(LayerRecord::new(tar.clone()));
+            layers.push(LayerRecord::new(uncompressed(tar)?));
         }
         let image = ImageRecord::new(config.clone(), layers)?;
         out.push(LoadedImage {
