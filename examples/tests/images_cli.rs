@@ -641,6 +641,27 @@ async fn build_ls_save_load_rm_on_the_fake() {
         "{table}"
     );
     assert!(lines[1].starts_with("web          1  "), "{table}");
+    let as_table = ok(&dw_on(&host, cfg.path(), &["image", "ls", "--format", "table"]).await);
+    assert_eq!(as_table, table);
+    let listed: serde_json::Value = serde_json::from_str(&ok(&dw_on(
+        &host,
+        cfg.path(),
+        &["image", "ls", "--format", "json"],
+    )
+    .await))
+    .unwrap();
+    assert_eq!(
+        listed[0]["RepoTags"].as_array().map(Vec::len),
+        Some(2),
+        "{listed}"
+    );
+    let o = dw_on(&host, cfg.path(), &["image", "ls", "--format", "{{.ID}}"]).await;
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("unsupported --format"),
+        "{}",
+        text(&o.stderr)
+    );
     let inspect: serde_json::Value = serde_json::from_str(&ok(&dw_on(
         &host,
         cfg.path(),

@@ -54,7 +54,8 @@ pub enum ImageCommand {
         /// Don't truncate output.
         #[arg(long)]
         no_trunc: bool,
-        /// `json`: the daemon's list as JSON instead of the table.
+        /// `table` (default), or `json`: the daemon's list as JSON (Go templates are not
+        /// supported).
         #[arg(long)]
         format: Option<String>,
         /// The daemon.
@@ -235,7 +236,7 @@ async fn image(cmd: ImageCommand) -> CliResult {
                 }
             } else if format.as_deref() == Some("json") {
                 print_json(&images)?;
-            } else if let Some(f) = format {
+            } else if let Some(f) = format.filter(|f| f != "table") {
                 return Err(format!("unsupported --format {f:?}: table (default) or json").into());
             } else {
                 print!("{}", image_table(&images, t, std::time::SystemTime::now()));
