@@ -188,8 +188,15 @@ async fn build_and_round_trip(mut t: Target) {
     let opts = BuildOptions::new()
         .tag(format!("{name}:1"))
         .build_arg("WHO", Some("me"))
+        .build_arg("UNUSED", Some("x"))
         .label("dockwright.test", &stamp);
     let (id, lines) = t.build(dir.path(), &opts).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "[Warning] One or more build-args [UNUSED] were not consumed\n"),
+        "{lines:?}"
+    );
     t.made(format!("{name}:1"));
     // ARG is a step; the labels option is dockerd's extra last step.
     assert!(
@@ -387,6 +394,35 @@ async fn build_failures_and_target(mut t: Target) {
             .contains("dockerfile parse error line 2: unknown instruction: BOGUS"),
         "{err}"
     );
+
+    for (dockerfile, target, message) in [
+        ("LABEL a=b\n", None, "no build stage in current context"),
+        (
+            "ENV A=1\nFROM scratch\n",
+            None,
+            "no build stage in current context",
+        ),
+        (
+            "FROM scratch AS one\nLABEL a=b\n",
+            Some("nope"),
+            "failed to reach build target nope in Dockerfile",
+        ),
+    ] {
+        write(dir.path(), &[("Dockerfile", dockerfile)]);
+        let mut opts = BuildOptions::new();
+        if let Some(target) = target {
+            opts = opts.target(target);
+        }
+        let err = t.client.build(dir.path(), &opts).await.unwrap_err();
+        match &err {
+            Error::Api {
+                status: 400,
+                message: m,
+                ..
+            } => assert_eq!(m, message),
+            e => panic!("{dockerfile:?}: {e:?}"),
+        }
+    }
 
     write(
         dir.path(),

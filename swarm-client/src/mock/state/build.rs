@@ -88,6 +88,9 @@ const KNOWN: &[&str] = &[
     "WORKDIR",
 ];
 
+/// dockerd's 400 for a Dockerfile whose first instruction (after `ARG`s) is not `FROM`.
+const NO_STAGE: &str = "no build stage in current context";
+
 const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Parses a Dockerfile into instructions; dockerd's 400 message for an unknown one.
@@ -445,19 +448,13 @@ impl State {
         // Meta ARGs before the first FROM; stages split at each FROM.
         let first_from = instrs.iter().position(|i| i.cmd == "FROM");
         let Some(first_from) = first_from else {
-            return BuildResult::Refused(
-                500,
-                "Please provide a source image with `from` prior to commit".to_owned(),
-            );
+            return BuildResult::Refused(400, NO_STAGE.to_owned());
         };
         let mut meta: BTreeMap<String, String> = BTreeMap::new();
         let mut consumed: HashSet<String> = HashSet::new();
         for i in &instrs[..first_from] {
             if i.cmd != "ARG" {
-                return BuildResult::Refused(
-                    400,
-                    format!("dockerfile parse error: {} before FROM", i.cmd),
-                );
+                return BuildResult::Refused(400, NO_STAGE.to_owned());
             }
             let (k, default) = i
                 .args
@@ -498,7 +495,7 @@ impl State {
                 Some(i) => stages.truncate(i + 1),
                 None => {
                     return BuildResult::Refused(
-                        500,
+                        400,
                         format!("failed to reach build target {t} in Dockerfile"),
                     );
                 }
@@ -611,6 +608,15 @@ impl State {
         let Some(last) = done.pop() else {
             return self.finish(out, req);
         };
+        let idx = match self.commit_build(last, req.no_cache) {
+            Ok(i) => i,
+            Err(e) => {
+                out.push(failure(&e));
+                return self.finish(out, req);
+            }
+        };
+        let id = self.images[idx].id.clone();
+        out.push(json!({"aux": {"ID": id}}));
         let unused: Vec<&String> = req
             .build_args
             .keys()
@@ -623,15 +629,6 @@ impl State {
                 names.join(" ")
             )));
         }
-        let idx = match self.commit_build(last, req.no_cache) {
-            Ok(i) => i,
-            Err(e) => {
-                out.push(failure(&e));
-                return self.finish(out, req);
-            }
-        };
-        let id = self.images[idx].id.clone();
-        out.push(json!({"aux": {"ID": id}}));
         out.push(stream(format!(
             "Successfully built {}\n",
             self.images[idx].short_id()
@@ -645,17 +642,15 @@ impl State {
 
     /// The stream as sent: only the ID (or the failure) when `quiet`.
     fn finish(&self, out: Vec<Value>, req: &BuildRequest) -> BuildResult {
-        if !req.quiet {
+        // A quiet build that fails shows what it held back, as dockerd does.
+        if !req.quiet || out.iter().any(|v| v.get("errorDetail").is_some()) {
             return BuildResult::Stream(out);
         }
-        let mut quiet = Vec::new();
-        for v in out {
-            if v.get("errorDetail").is_some() {
-                quiet.push(v);
-            } else if let Some(id) = v.pointer("/aux/ID").and_then(Value::as_str) {
-                quiet.push(stream(format!("{id}\n")));
-            }
-        }
+        let quiet = out
+            .iter()
+            .filter_map(|v| v.pointer("/aux/ID").and_then(Value::as_str))
+            .map(|id| stream(format!("{id}\n")))
+            .collect();
         BuildResult::Stream(quiet)
     }
 
