@@ -743,6 +743,120 @@ async fn list_filters_and_prune(mut t: Target) {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// The image events of tag, push, save, remove, load and pull, as dockerd records them.
+async fn image_events(mut t: Target) {
+    let dir = tempfile::tempdir().unwrap();
+    let stamp = unique("ev");
+    write(
+        dir.path(),
+        &[("Dockerfile", "FROM scratch\nCOPY f /\n"), ("f", &stamp)],
+    );
+    // Whole seconds: `since` and `until` are seconds on both.
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let repo = format!("{}/contract-images/{stamp}", t.registry);
+    let a = format!("{repo}:1");
+    let b = format!("contract-images/{stamp}-b:2");
+    let (id, _) = t.build(dir.path(), &BuildOptions::new().tag(&a)).await;
+    t.made(a.clone());
+    t.client.image_tag(&a, &b).await.unwrap();
+    t.made(b.clone());
+    t.client
+        .image_push(&a, &PushOptions::new())
+        .await
+        .unwrap()
+        .finish()
+        .await
+        .unwrap();
+    let archive: Vec<bytes::Bytes> = t
+        .client
+        .image_save(&[&b])
+        .await
+        .unwrap()
+        .map(|c| c.unwrap())
+        .collect()
+        .await;
+    for name in [&b, &a] {
+        t.client
+            .image_remove(name, &RemoveOptions::new())
+            .await
+            .unwrap();
+    }
+    t.client
+        .image_load(
+            futures_util::stream::iter(archive.into_iter().map(Ok::<_, std::io::Error>)),
+            true,
+        )
+        .await
+        .unwrap()
+        .finish()
+        .await
+        .unwrap();
+    t.client
+        .image_pull(&a, &PullOptions::new())
+        .await
+        .unwrap()
+        .finish()
+        .await
+        .unwrap();
+    for name in [&b, &a] {
+        t.client
+            .image_remove(name, &RemoveOptions::new())
+            .await
+            .unwrap();
+    }
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let events: Vec<swarm_client::models::Event> = t
+        .client
+        .events(
+            &swarm_client::events::EventFilter::new()
+                .kind("image")
+                .since(since.to_string())
+                .until(until.to_string()),
+        )
+        .await
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect()
+        .await;
+    // Other tests' images may come and go meanwhile: only ours.
+    let ours: Vec<(String, String, String)> = events
+        .into_iter()
+        .filter(|e| e.actor.id == id || e.actor.id.starts_with(&repo))
+        .map(|e| {
+            let name = e.actor.attributes.get("name").cloned().unwrap_or_default();
+            (e.action, e.actor.id, name)
+        })
+        .collect();
+    let ev = |action: &str, actor: &str, name: &str| {
+        (action.to_owned(), actor.to_owned(), name.to_owned())
+    };
+    assert_eq!(
+        ours,
+        [
+            ev("tag", &id, &a),
+            ev("tag", &id, &b),
+            ev("push", &a, &repo),
+            ev("save", &id, &id),
+            ev("untag", &id, &id),
+            ev("untag", &id, &id),
+            ev("delete", &id, &id),
+            ev("load", &id, &id),
+            ev("pull", &a, &repo),
+            ev("untag", &id, &id),
+            ev("untag", &id, &id),
+            ev("delete", &id, &id),
+        ]
+    );
+}
+
 macro_rules! contract {
     ($name:ident, $check:ident) => {
         mod $name {
@@ -764,3 +878,4 @@ contract!(build_round_trip_contract, build_and_round_trip);
 contract!(build_failures_contract, build_failures_and_target);
 contract!(push_pull_contract, push_and_pull);
 contract!(prune_contract, list_filters_and_prune);
+contract!(image_events_contract, image_events);

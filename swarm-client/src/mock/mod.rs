@@ -23,7 +23,8 @@
 //!   the classic builder: it reads the context tar, refuses a missing Dockerfile as dockerd
 //!   does, and yields an image holding the context files its `COPY`/`ADD` steps name
 //!   ([`MockSwarm::image_files`]); `RUN` runs nothing. Pull, push, load and build answer with
-//!   dockerd's JSON progress stream, their failures inside it (`errorDetail`);
+//!   dockerd's JSON progress stream, their failures inside it (`errorDetail`); image events
+//!   (`tag`, `untag`, `delete`, `push`, `pull`, `save`, `load`) as dockerd records them;
 //! - recording ([`MockSwarm::requests`], secrets redacted; [`MockSwarm::registry_auths`];
 //!   the stored, typed [`MockSwarm::service_spec`]), faults ([`MockSwarm::fail_nth`],
 //!   [`MockSwarm::inject_fault`] for `Retry-After` or a dropped connection,

@@ -195,11 +195,11 @@ pub(crate) fn handle(shared: &Arc<Shared>, req: &Request, rest: &[&str]) -> Repl
                 .filter(|(k, _)| k == "names")
                 .map(|(_, v)| v)
                 .collect();
-            save(&st, &names)
+            save(&mut st, &names)
         }
         (&Method::POST, ["load"]) => load(&mut st, req),
         (&Method::POST, ["prune"]) => prune(&mut st, req),
-        (&Method::GET, [name @ .., "get"]) if !name.is_empty() => save(&st, &[name.join("/")]),
+        (&Method::GET, [name @ .., "get"]) if !name.is_empty() => save(&mut st, &[name.join("/")]),
         (&Method::GET, [name @ .., "json"]) if !name.is_empty() => {
             let name = name.join("/");
             match st.find_image(&name) {
@@ -393,6 +393,8 @@ fn tag(st: &mut State, req: &Request, name: &str) -> Reply {
     match LocalRef::parse(&format!("{repo}:{tag}")) {
         Some(r) if !repo.is_empty() && !r.is_digest() => {
             st.tag_image(i, &r);
+            let id = st.images[i].id.clone();
+            st.image_event("tag", &id, &r.to_string());
             wire::empty(StatusCode::CREATED)
         }
         _ => wire::error(
@@ -577,7 +579,7 @@ fn push(cfg: &Settings, st: &mut State, req: &Request, name: &str) -> Reply {
 }
 
 /// `GET /images/get?names=…` (`docker save`).
-fn save(st: &State, names: &[String]) -> Reply {
+fn save(st: &mut State, names: &[String]) -> Reply {
     let mut picked: Vec<(&ImageRecord, Vec<String>)> = Vec::new();
     for n in names {
         let Some(i) = st.find_image(n) else {
@@ -593,6 +595,10 @@ fn save(st: &State, names: &[String]) -> Reply {
         }
     }
     let tar = write_archive(&picked);
+    let ids: Vec<String> = picked.iter().map(|(im, _)| im.id.clone()).collect();
+    for id in ids {
+        st.image_event("save", &id, &id);
+    }
     sdk_core::test_server::response(
         StatusCode::OK,
         &[
@@ -626,6 +632,7 @@ fn load(st: &mut State, req: &Request) -> Reply {
         }
         let id = loaded.image.id.clone();
         let idx = st.insert_image(loaded.image);
+        st.image_event("load", &id, &id);
         let mut tagged = false;
         for t in &loaded.tags {
             if let Some(r) = LocalRef::parse(t) {

@@ -635,6 +635,7 @@ impl State {
         )));
         for t in &req.tags {
             self.tag_image(idx, t);
+            self.image_event("tag", &id, &t.to_string());
             out.push(stream(format!("Successfully tagged {t}\n")));
         }
         self.finish(out, req)

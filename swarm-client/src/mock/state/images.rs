@@ -257,6 +257,18 @@ pub(crate) enum ImageRefusal {
 }
 
 impl State {
+    /// Records an image event as dockerd does: `Actor.ID` is `id`, its `name` attribute
+    /// `name` (the image ID for tag removals, deletes, loads and saves; the repository for
+    /// pushes and pulls).
+    pub(crate) fn image_event(&mut self, action: &str, id: &str, name: &str) {
+        self.event(
+            crate::models::EventType::Image,
+            action,
+            id,
+            &[("name", name)],
+        );
+    }
+
     /// The index of the image `name` names: a full or short ID (with or without `sha256:`),
     /// a `name:tag` (tag `latest` when none) or a `name@digest`.
     pub(crate) fn find_image(&self, name: &str) -> Option<usize> {
@@ -367,6 +379,9 @@ impl State {
             im.repo_tags.retain(|t| t != &full);
             im.repo_digests.retain(|t| t != &full);
             out.push(untagged(&full));
+            let id = im.id.clone();
+            self.image_event("untag", &id, &id);
+            let im = &mut self.images[idx];
             // A repository left with digests only loses them too.
             if !r.is_digest() && !im.repo_tags.iter().any(|t| repo_of(t) == r.repo) {
                 let gone: Vec<String> = im
@@ -395,18 +410,29 @@ impl State {
             if repos.len() > 1 && !force {
                 return Err(ImageRefusal::MustForce(im.short_id().to_owned()));
             }
-            let im = &mut self.images[idx];
-            for t in im.repo_tags.drain(..).chain(im.repo_digests.drain(..)) {
-                out.push(untagged(&t));
-            }
+            self.untag_all(idx, &mut out);
         }
         self.delete_chain(idx, no_prune, &mut out);
         Ok(out)
     }
 
+    /// Removes every reference of image `idx` (an `untag` event per tag).
+    fn untag_all(&mut self, idx: usize, out: &mut Vec<ImageDeleted>) {
+        let im = &mut self.images[idx];
+        let id = im.id.clone();
+        let tags: Vec<String> = im.repo_tags.drain(..).collect();
+        let digests: Vec<String> = im.repo_digests.drain(..).collect();
+        for t in &tags {
+            out.push(untagged(t));
+            self.image_event("untag", &id, &id);
+        }
+        out.extend(digests.iter().map(|d| untagged(d)));
+    }
+
     /// Deletes image `idx` and, unless `no_prune`, its untagged parents nothing else uses.
     fn delete_chain(&mut self, idx: usize, no_prune: bool, out: &mut Vec<ImageDeleted>) {
         let im = self.images.remove(idx);
+        self.image_event("delete", &im.id, &im.id);
         out.push(ImageDeleted {
             untagged: None,
             deleted: Some(im.id.clone()),
@@ -437,11 +463,8 @@ impl State {
                 (all || im.is_dangling()) && !self.has_children(i) && !keep(im)
             });
             let Some(i) = next else { break };
-            let im = &mut self.images[i];
-            for t in im.repo_tags.drain(..).chain(im.repo_digests.drain(..)) {
-                out.push(untagged(&t));
-            }
-            let layers: Vec<(String, i64)> = im
+            self.untag_all(i, &mut out);
+            let layers: Vec<(String, i64)> = self.images[i]
                 .layers
                 .iter()
                 .map(|l| (l.diff_id.clone(), l.size))
@@ -559,6 +582,7 @@ impl State {
             self.tag_image(index, r);
         }
         self.set_repo_digest(index, &r.repo, &remote.digest);
+        self.image_event("pull", &r.to_string(), &r.repo);
         Ok(Pulled {
             index,
             new_layers,
@@ -603,6 +627,7 @@ impl State {
         };
         self.registries.tags.insert(full, remote);
         self.set_repo_digest(idx, repo, &digest);
+        self.image_event("push", &format!("{repo}:{tag}"), repo);
         Ok((layers, digest, manifest.len()))
     }
 }

@@ -349,7 +349,7 @@ impl State {
         attrs: &[(&str, &str)],
     ) {
         let nanos = i64::try_from(now_nanos()).unwrap_or(i64::MAX);
-        let scope = if kind == EventType::Container {
+        let scope = if matches!(kind, EventType::Container | EventType::Image) {
             "local"
         } else {
             "swarm"
