@@ -1,7 +1,8 @@
 //! The state machine of the fake daemon: its objects and versions ([`model`]), the task
 //! lifecycle with its delays and states ([`lifecycle`]), scheduling on nodes ([`scheduler`]),
 //! service update and rollback orchestration ([`services`]), images and registries ([`images`]),
-//! `docker save` archives ([`archive`]), the classic builder ([`build`]), the swarm and its nodes
+//! `docker save` archives ([`archive`]), the classic builder ([`build`], reading
+//! [`dockerfile`]s and making [`layers`] of the context), the swarm and its nodes
 //! ([`cluster`]), configs and secrets ([`objects`]), execs and logs ([`containers`]). It knows
 //! nothing of HTTP: the routes parse requests, call it, and word its refusals.
 
@@ -9,7 +10,9 @@ mod archive;
 mod build;
 mod cluster;
 mod containers;
+mod dockerfile;
 mod images;
+mod layers;
 mod lifecycle;
 mod model;
 mod objects;
