@@ -446,6 +446,28 @@ async fn build_failures_and_target(mut t: Target) {
         e => panic!("{e:?}"),
     }
 
+    // A base image no registry has: the pull fails inside the build's stream.
+    let absent = format!("{}/contract-images/{}:1", t.registry, unique("absent"));
+    write(dir.path(), &[("Dockerfile", &format!("FROM {absent}\n"))]);
+    let err = t
+        .client
+        .build(dir.path(), &BuildOptions::new())
+        .await
+        .unwrap()
+        .finish()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::InStream { kind, message, .. } => {
+            assert_eq!(*kind, StreamErrorKind::NotFound, "{err}");
+            assert_eq!(
+                message,
+                &format!("manifest for {absent} not found: manifest unknown: manifest unknown")
+            );
+        }
+        e => panic!("{e:?}"),
+    }
+
     write(
         dir.path(),
         &[(
