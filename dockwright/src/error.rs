@@ -10,6 +10,15 @@ pub enum Error {
     /// The Engine API failed.
     #[error(transparent)]
     Swarm(#[from] swarm_client::Error),
+    /// The registry failed (push, pull, a digest mismatch).
+    #[error(transparent)]
+    Registry(#[from] registry_client::Error),
+    /// An image reference that is not valid.
+    #[error(transparent)]
+    Reference(#[from] registry_client::reference::ReferenceError),
+    /// The docker config (credentials) could not be read.
+    #[error(transparent)]
+    Core(#[from] sdk_core::Error),
     /// A config value nginx would refuse (an lb-config rule).
     #[error(transparent)]
     Config(#[from] lb_config::Error),

@@ -5,6 +5,10 @@
 //!   nginx on this machine or inside a swarm task and reloaded without downtime, and kept equal
 //!   to the running tasks as they change, through event-stream losses and daemon restarts.
 //!
+//! - [`image`]: images between the Docker daemon and a registry — push straight from the
+//!   daemon's export (each layer uploaded while it streams, optional parallel gzip, present
+//!   blobs skipped) and pull straight into `/images/load` (verified, parallel).
+//!
 //! The pure crates (`lb-config`, `nfs-mount`) stay free of async and HTTP; the clients stay
 //! free of each other. Code that needs two of them lives here.
 //!
@@ -32,6 +36,7 @@
 
 mod error;
 
+pub mod image;
 pub mod lb;
 
 pub use error::{Error, Result};

@@ -597,7 +597,10 @@ impl Client {
             if (!is_redirected || method == req.method)
                 && let Some((body, len)) = attempt_body(&req.body, &activity, &endpoint).await?
             {
-                rb = rb.header(header::CONTENT_LENGTH, len).body(body);
+                if let Some(len) = len {
+                    rb = rb.header(header::CONTENT_LENGTH, len);
+                }
+                rb = rb.body(body);
             }
             // Every wait for the server is bounded by the idle timeout: the response headers
             // must come within it of the last request-body chunk taken.

@@ -148,6 +148,10 @@ pub enum Error {
     /// An error from sdk-core (credentials, docker config, credential helpers, TLS setup).
     #[error(transparent)]
     Core(sdk_core::Error),
+    /// A `docker save` stream (or archive) that cannot be pushed as it is: not a tar, no
+    /// `manifest.json`, a layer missing, a layer whose content does not match its diff ID.
+    #[error("docker save stream: {0}")]
+    Archive(String),
     /// An error from the OCI image layout / docker archive code.
     #[error("image source")]
     Image(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),

@@ -133,11 +133,14 @@ pub mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz;
+mod gzip;
 pub mod manifests;
 pub mod progress;
 pub mod pull;
 pub mod push;
 mod request;
+pub mod save_pull;
+pub mod save_push;
 pub mod tags;
 mod temp_file;
 mod token_cache;

@@ -83,7 +83,7 @@ pub struct PullReport {
     pub bytes: u64,
 }
 
-fn select<'a>(
+pub(crate) fn select<'a>(
     idx: &'a oci_spec::image::ImageIndex,
     want: &Platform,
 ) -> Result<&'a oci_spec::image::Descriptor> {

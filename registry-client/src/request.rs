@@ -52,6 +52,9 @@ pub(crate) enum ReqBody {
     },
     /// A one-shot stream (copy between registries): a retry after it was taken fails.
     Stream(OneShot, u64),
+    /// A one-shot stream of unknown length, sent with chunked transfer encoding (a layer
+    /// uploaded while it streams out of the daemon).
+    Chunked(OneShot),
 }
 
 /// A body stream that can be sent once.
@@ -167,9 +170,9 @@ pub(crate) async fn api_error(
 /// that each chunk taken records activity.
 const BODY_CHUNK: usize = 64 * 1024;
 
-/// The body of one attempt and its length, each chunk recording `activity` when the
-/// connection takes it (a slow but moving upload never meets the idle timeout; one the server
-/// stops reading does). `None` for no body.
+/// The body of one attempt and its length (`None` for a chunked body), each chunk recording
+/// `activity` when the connection takes it (a slow but moving upload never meets the idle
+/// timeout; one the server stops reading does). `None` for no body.
 ///
 /// # Errors
 /// [`Error::Io`] when a file cannot be opened; [`Error::Protocol`] when a one-shot stream
@@ -178,7 +181,7 @@ pub(crate) async fn attempt_body(
     body: &ReqBody,
     activity: &Activity,
     endpoint: &str,
-) -> Result<Option<(reqwest::Body, u64)>> {
+) -> Result<Option<(reqwest::Body, Option<u64>)>> {
     Ok(match body {
         ReqBody::Empty => None,
         ReqBody::Bytes(b) => {
@@ -188,7 +191,7 @@ pub(crate) async fn attempt_body(
                 .map(|i| Ok(b.slice(i..(i + BODY_CHUNK).min(b.len()))))
                 .collect();
             let stream = activity.track(futures_util::stream::iter(chunks));
-            Some((reqwest::Body::wrap_stream(stream), b.len() as u64))
+            Some((reqwest::Body::wrap_stream(stream), Some(b.len() as u64)))
         }
         ReqBody::File {
             path,
@@ -198,14 +201,27 @@ pub(crate) async fn attempt_body(
             reported,
         } => {
             let stream = file_stream(path, *offset, *len, progress.clone(), *reported).await?;
-            Some((reqwest::Body::wrap_stream(activity.track(stream)), *len))
+            Some((
+                reqwest::Body::wrap_stream(activity.track(stream)),
+                Some(*len),
+            ))
         }
         ReqBody::Stream(cell, len) => {
             let taken = cell.0.lock().expect("stream lock").take();
             let Some(stream) = taken else {
                 return Err(Error::protocol(endpoint, "cannot resend a streamed body"));
             };
-            Some((reqwest::Body::wrap_stream(activity.track(stream)), *len))
+            Some((
+                reqwest::Body::wrap_stream(activity.track(stream)),
+                Some(*len),
+            ))
+        }
+        ReqBody::Chunked(cell) => {
+            let taken = cell.0.lock().expect("stream lock").take();
+            let Some(stream) = taken else {
+                return Err(Error::protocol(endpoint, "cannot resend a streamed body"));
+            };
+            Some((reqwest::Body::wrap_stream(activity.track(stream)), None))
         }
     })
 }

@@ -207,6 +207,16 @@ pub fn clean(text: &str) -> String {
     for word in flat.split_whitespace() {
         let lower = word.to_ascii_lowercase();
         let bare = lower.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        // Words, not credentials: `no basic auth credentials` (dockerd), `Bearer token`.
+        let prose = matches!(
+            bare,
+            "auth" | "authentication" | "credentials" | "credential" | "token" | "realm"
+        ) && word.len() == bare.len();
+        if redact_next && prose {
+            out.push(word.to_owned());
+            redact_next = false;
+            continue;
+        }
         if redact_next && bare != "bearer" && bare != "basic" {
             out.push("<redacted>".into());
             redact_next = false;
@@ -219,8 +229,13 @@ pub fn clean(text: &str) -> String {
         }
         if word.contains("://") {
             let start = word.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(0);
-            let (lead, url) = word.split_at(start);
-            out.push(format!("{lead}{}", crate::redact::redact_input(url)));
+            let (lead, rest) = word.split_at(start);
+            // Punctuation around a quoted URL (`"http://h/x":`) is not part of it.
+            let end = rest
+                .trim_end_matches(['"', '\'', ',', ';', ':', ')', ']', '>', '.'])
+                .len();
+            let (url, tail) = rest.split_at(end);
+            out.push(format!("{lead}{}{tail}", crate::redact::redact_input(url)));
             continue;
         }
         if let Some((name, value)) = word.split_once(['=', ':'])
@@ -306,6 +321,9 @@ mod tests {
             assert!(!c.contains(secret), "{raw} -> {c}");
             assert!(c.contains("<redacted>"), "{raw} -> {c}");
         }
+        // dockerd's own words stay readable; a quoted URL keeps its quotes.
+        let raw = r#"Head "http://127.0.0.1:5001/v2/a/b/manifests/1": no basic auth credentials"#;
+        assert_eq!(clean(raw), raw);
         let c = clean("fetch https://u:pw@s3.example/b?x=1 failed");
         assert!(!c.contains("pw@"), "{c}");
         assert_eq!(

@@ -132,9 +132,156 @@ fn go_f64_to_i64(v: f64) -> i64 {
     }
 }
 
+/// go-units' decimal size names.
+const DECIMAL: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+
+/// `units.HumanSizeWithPrecision`: bytes in decimal units with `precision` significant
+/// digits, as Go's `%.*g` prints them (`docker image ls` uses precision 3).
+///
+/// ```
+/// use sdk_grammar::units::human_size_with_precision;
+/// assert_eq!(human_size_with_precision(1_980_000.0, 3), "1.98MB");
+/// assert_eq!(human_size_with_precision(1_073_741_824.0, 3), "1.07GB");
+/// assert_eq!(human_size_with_precision(999_900.0, 3), "1e+03kB");
+/// ```
+#[must_use]
+pub fn human_size_with_precision(size: f64, precision: usize) -> String {
+    let mut size = size;
+    let mut i = 0;
+    while size >= 1000.0 && i < DECIMAL.len() - 1 {
+        size /= 1000.0;
+        i += 1;
+    }
+    format!("{}{}", go_g(size, precision), DECIMAL[i])
+}
+
+/// `units.HumanSize`: [`human_size_with_precision`] with 4 digits.
+#[must_use]
+pub fn human_size(size: f64) -> String {
+    human_size_with_precision(size, 4)
+}
+
+/// Go's `%.*g`: `prec` significant digits, trailing zeros dropped, scientific notation
+/// (`1e+03`) when the exponent is below -4 or at least `prec`.
+fn go_g(v: f64, prec: usize) -> String {
+    let prec = prec.max(1);
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let sci = format!("{:.*e}", prec - 1, v);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let trim = |s: &str| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    if exp < -4 || exp >= i32::try_from(prec).unwrap_or(i32::MAX) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mantissa), exp.abs())
+    } else {
+        let decimals = usize::try_from(i32::try_from(prec).unwrap_or(0) - 1 - exp).unwrap_or(0);
+        trim(&format!("{v:.decimals$}"))
+    }
+}
+
+/// `units.HumanDuration`: how long ago, as `docker image ls` and `docker ps` print it
+/// (`Less than a second`, `About a minute`, `3 hours`, `2 weeks`, …).
+///
+/// ```
+/// use std::time::Duration;
+/// use sdk_grammar::units::human_duration;
+/// assert_eq!(human_duration(Duration::from_secs(90)), "About a minute");
+/// assert_eq!(human_duration(Duration::from_secs(5400)), "2 hours"); // rounded like go-units
+/// ```
+#[must_use]
+pub fn human_duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    let minutes = secs / 60;
+    // go-units rounds hours: int(d.Hours() + 0.5).
+    let hours = (d.as_secs_f64() / 3600.0 + 0.5).floor();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // non-negative, small
+    let hours = hours as u64;
+    if secs < 1 {
+        "Less than a second".into()
+    } else if secs == 1 {
+        "1 second".into()
+    } else if secs < 60 {
+        format!("{secs} seconds")
+    } else if minutes == 1 {
+        "About a minute".into()
+    } else if minutes < 60 {
+        format!("{minutes} minutes")
+    } else if hours == 1 {
+        "About an hour".into()
+    } else if hours < 48 {
+        format!("{hours} hours")
+    } else if hours < 24 * 7 * 2 {
+        format!("{} days", hours / 24)
+    } else if hours < 24 * 30 * 2 {
+        format!("{} weeks", hours / 24 / 7)
+    } else if hours < 24 * 365 * 2 {
+        format!("{} months", hours / 24 / 30)
+    } else {
+        format!("{} years", secs / 3600 / 24 / 365)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // go-units size_test.go TestHumanSize / TestHumanSizeWithPrecision.
+    #[test]
+    fn human_sizes_like_go_units() {
+        for (size, want) in [
+            (1000.0, "1kB"),
+            (1024.0, "1.024kB"),
+            (1_000_000.0, "1MB"),
+            (1_048_576.0, "1.049MB"),
+            (2.0 * 1e6, "2MB"),
+            (3.42 * 1e9, "3.42GB"),
+            (5.372 * 1e12, "5.372TB"),
+            (2.22 * 1e15, "2.22PB"),
+            (1e21, "1ZB"),
+            (1e24, "1YB"),
+            (1e27, "1000YB"),
+            (0.0, "0B"),
+            (512.0, "512B"),
+        ] {
+            assert_eq!(human_size(size), want, "{size}");
+        }
+        assert_eq!(human_size_with_precision(1_048_576.0, 3), "1.05MB");
+        assert_eq!(human_size_with_precision(11_800_000.0, 3), "11.8MB");
+        assert_eq!(human_size_with_precision(0.0001, 3), "0.0001B");
+        assert_eq!(human_size_with_precision(0.00001, 3), "1e-05B");
+    }
+
+    // go-units duration_test.go.
+    #[test]
+    fn human_durations_like_go_units() {
+        use std::time::Duration;
+        let s = Duration::from_secs;
+        for (d, want) in [
+            (Duration::from_millis(500), "Less than a second"),
+            (s(1), "1 second"),
+            (s(47), "47 seconds"),
+            (s(60), "About a minute"),
+            (s(47 * 60), "47 minutes"),
+            (s(3600), "About an hour"),
+            (s(3600 + 29 * 60), "About an hour"),
+            (s(3600 + 31 * 60), "2 hours"),
+            (s(47 * 3600), "47 hours"),
+            (s(48 * 3600), "2 days"),
+            (s(14 * 24 * 3600), "2 weeks"),
+            (s(60 * 24 * 3600), "2 months"),
+            (s(3 * 365 * 24 * 3600), "3 years"),
+        ] {
+            assert_eq!(human_duration(d), want, "{d:?}");
+        }
+    }
 
     // go-units size_test.go TestRAMInBytes.
     #[test]

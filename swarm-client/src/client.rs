@@ -83,6 +83,12 @@ pub const MAX_ERROR_BODY: usize = sdk_core::error_body::ERROR_BODY_LIMIT;
 /// The default of `ClientBuilder::timeout`: 60 s.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The default of `ClientBuilder::image_timeout`: 30 minutes. dockerd 20.10 writes a whole
+/// `docker save` to a temporary directory before the first byte of `/images/get` (about 8 s
+/// per GiB here), unpacks a whole `/images/load` archive before its first progress line, and a
+/// build step or a layer download may be silent for minutes.
+pub const DEFAULT_IMAGE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 /// Builder of a [`Client`].
 #[derive(Debug, Clone)]
 #[must_use]
@@ -95,6 +101,7 @@ pub struct ClientBuilder {
     retry: Option<RetryPolicy>,
     registry_auth: Option<RegistryAuth>,
     max_reply: usize,
+    image_timeout: Duration,
 }
 
 impl ClientBuilder {
@@ -130,6 +137,7 @@ impl ClientBuilder {
             retry: None,
             registry_auth: None,
             max_reply: DEFAULT_MAX_REPLY,
+            image_timeout: DEFAULT_IMAGE_TIMEOUT,
         }
     }
 
@@ -151,6 +159,16 @@ impl ClientBuilder {
     /// out once open; they run until dropped.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How long the image calls that legitimately work before their first byte may stay
+    /// silent — before the reply's headers and between its bytes — default
+    /// [`DEFAULT_IMAGE_TIMEOUT`] (30 min); then [`Error::Timeout`]: export
+    /// (`/images/get`), load, build, pull and push. The silence is what is limited, never the
+    /// length of a transfer that keeps moving.
+    pub fn image_timeout(mut self, timeout: Duration) -> Self {
+        self.image_timeout = timeout;
         self
     }
 
@@ -209,6 +227,7 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 registry_auth: self.registry_auth,
                 max_reply: self.max_reply,
+                image_timeout: self.image_timeout,
             }),
         })
     }
@@ -237,6 +256,7 @@ struct Inner {
     timeout: Duration,
     registry_auth: Option<RegistryAuth>,
     max_reply: usize,
+    image_timeout: Duration,
 }
 
 /// A client of one Docker Engine (a swarm manager for swarm/service calls, any node for exec).
@@ -265,6 +285,10 @@ pub(crate) struct Req {
     pub(crate) headers: Vec<(&'static str, String)>,
     pub(crate) streaming: bool,
     pub(crate) versioned: bool,
+    /// A one-shot streamed request body (never retried).
+    pub(crate) stream_body: Option<reqwest::Body>,
+    /// How long to wait for the reply's headers, when not the client's timeout.
+    pub(crate) header_timeout: Option<Duration>,
 }
 
 impl Req {
@@ -277,6 +301,8 @@ impl Req {
             headers: Vec::new(),
             streaming: false,
             versioned: true,
+            stream_body: None,
+            header_timeout: None,
         }
     }
 
@@ -302,6 +328,19 @@ impl Req {
 
     pub(crate) fn streaming(mut self) -> Self {
         self.streaming = true;
+        self
+    }
+
+    /// A streamed body with its content type (sent once: a request with one is never retried).
+    pub(crate) fn stream_body(mut self, body: reqwest::Body, content_type: &str) -> Self {
+        self.stream_body = Some(body);
+        self.headers.push(("content-type", content_type.to_owned()));
+        self
+    }
+
+    /// Waits up to `timeout` for the reply's headers instead of the client's timeout.
+    pub(crate) fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = Some(timeout);
         self
     }
 
@@ -374,6 +413,11 @@ impl Client {
         self.inner.timeout
     }
 
+    /// The timeout of [`ClientBuilder::image_timeout`].
+    pub(crate) fn image_timeout(&self) -> Duration {
+        self.inner.image_timeout
+    }
+
     fn limits(&self, size: usize) -> Limits {
         Limits {
             size,
@@ -443,7 +487,7 @@ impl Client {
 
     /// Sends a request through the sdk-core transport (retrying idempotent methods) and maps
     /// error statuses to [`Error`].
-    pub(crate) async fn call(&self, req: Req) -> Result<reqwest::Response> {
+    pub(crate) async fn call(&self, mut req: Req) -> Result<reqwest::Response> {
         let endpoint = req.endpoint();
         let path = if req.versioned {
             format!("/v{}{}", self.inner.version, req.path)
@@ -459,6 +503,13 @@ impl Client {
                 source,
             })?;
         let timeout = (!req.streaming).then_some(self.inner.timeout);
+        let header_timeout = req.header_timeout.unwrap_or(self.inner.timeout);
+        let mut stream_body = req.stream_body.take();
+        let idempotent = if stream_body.is_some() {
+            Idempotent::No
+        } else {
+            Idempotent::ByMethod
+        };
         let span = tracing::debug_span!("engine_request", endpoint = %endpoint);
         let sent = self
             .inner
@@ -475,19 +526,22 @@ impl Client {
                     if let Some(b) = &req.body {
                         r = r.body(b.clone());
                     }
+                    if let Some(b) = stream_body.take() {
+                        r = r.body(b);
+                    }
                     if let Some(t) = timeout {
                         r = r.timeout(t);
                     }
                     r
                 },
-                Idempotent::ByMethod,
+                idempotent,
             )
             .instrument(span);
         // A streaming reply has no overall timeout, but its headers must come in time.
-        let Ok(sent) = tokio::time::timeout(self.inner.timeout, sent).await else {
+        let Ok(sent) = tokio::time::timeout(header_timeout, sent).await else {
             return Err(Error::Timeout {
                 what: format!("{endpoint} (no reply headers)"),
-                after: self.inner.timeout,
+                after: header_timeout,
             });
         };
         let resp = sent.map_err(|source| match source {

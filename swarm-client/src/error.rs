@@ -192,6 +192,39 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
+    /// The daemon answered 200 and then reported a failure inside its progress stream (pull,
+    /// push, load, build: `errorDetail` in the JSON messages); nothing after it was done.
+    #[error("{endpoint} failed in the daemon ({kind}): {message}")]
+    InStream {
+        /// `METHOD /path` of the request.
+        endpoint: String,
+        /// What the failure is about, from the daemon's message.
+        kind: StreamErrorKind,
+        /// `errorDetail.code` when the daemon set one (a build step's exit code).
+        code: Option<i64>,
+        /// The daemon's message.
+        message: String,
+    },
+    /// Reading local files failed (a build context, an archive to load).
+    #[error("cannot {what} {}", path.display())]
+    Io {
+        /// What was being done (`read`, `open`, `list`).
+        what: &'static str,
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A build context docker would refuse: no Dockerfile, a bad `.dockerignore` pattern, a
+    /// context that is not a directory.
+    #[error("build context {}: {message}", path.display())]
+    BuildContext {
+        /// The context directory (or the Dockerfile).
+        path: std::path::PathBuf,
+        /// What is wrong, in docker's words where it has them.
+        message: String,
+    },
     /// A multiplexed stream was malformed.
     #[error("malformed stream from {endpoint}: {message}")]
     Stream {
@@ -226,10 +259,18 @@ impl Error {
         }
     }
 
-    /// True for [`Error::NotFound`].
+    /// True for [`Error::NotFound`], and for an in-stream failure about something missing
+    /// ([`StreamErrorKind::NotFound`]: no such local tag to push, no such manifest).
     #[must_use]
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::NotFound { .. })
+        matches!(
+            self,
+            Self::NotFound { .. }
+                | Self::InStream {
+                    kind: StreamErrorKind::NotFound,
+                    ..
+                }
+        )
     }
 
     /// Whether trying again later can succeed: the connection failed or broke, a stream was
@@ -246,6 +287,18 @@ impl Error {
             Self::Api { status, .. } => *status >= 500,
             _ => false,
         }
+    }
+
+    /// True for an in-stream failure about credentials ([`StreamErrorKind::Unauthorized`]).
+    #[must_use]
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(
+            self,
+            Self::InStream {
+                kind: StreamErrorKind::Unauthorized,
+                ..
+            }
+        )
     }
 
     /// True for [`Error::OutOfSequence`].
@@ -290,6 +343,58 @@ mod tests {
         assert!(e.to_string().contains("name conflicts"));
         let e = Error::from_status(418, "GET /x".into(), "teapot".into());
         assert!(matches!(e, Error::Api { status: 418, .. }));
+    }
+}
+
+/// What an in-stream failure ([`Error::InStream`]) is about, read from the daemon's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StreamErrorKind {
+    /// The registry refused the credentials or wanted some (`unauthorized: authentication
+    /// required`, `no basic auth credentials`, `denied: …`).
+    Unauthorized,
+    /// Something named does not exist (`An image does not exist locally with the tag: …`,
+    /// `manifest unknown`, `not found`).
+    NotFound,
+    /// A build step failed (`The command '…' returned a non-zero code: N`).
+    BuildStep,
+    /// Anything else.
+    Other,
+}
+
+impl StreamErrorKind {
+    /// Classifies a daemon's in-stream error message.
+    #[must_use]
+    pub fn classify(message: &str) -> Self {
+        let m = message.to_ascii_lowercase();
+        if m.contains("unauthorized")
+            || m.contains("authentication required")
+            || m.contains("no basic auth credentials")
+            || m.contains("denied")
+        {
+            Self::Unauthorized
+        } else if m.contains("returned a non-zero code") {
+            Self::BuildStep
+        } else if m.contains("does not exist")
+            || m.contains("not found")
+            || m.contains("manifest unknown")
+            || m.contains("no such image")
+        {
+            Self::NotFound
+        } else {
+            Self::Other
+        }
+    }
+}
+
+impl fmt::Display for StreamErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Unauthorized => "unauthorized",
+            Self::NotFound => "not found",
+            Self::BuildStep => "build step failed",
+            Self::Other => "error",
+        })
     }
 }
 

@@ -8,6 +8,10 @@
 //! - [`spec::ServiceSpec`] and its builder, with the docker CLI's `--mount`
 //!   ([`mount::MountSpec`]) and `--publish` ([`port::PortSpec`]) grammars: a spec built from the
 //!   same flags serialises to the JSON `docker service create` sends.
+//! - Images in the daemon: [`images`] list/inspect/tag/remove/prune, pull and push with
+//!   `X-Registry-Auth`, save (`/images/get`, streamed) and load (streamed); [`build`] from a
+//!   directory with the context the docker CLI sends ([`build_context`], [`dockerignore`]);
+//!   typed [`progress`] streams whose in-stream failures are errors.
 //! - [`flags`]: docker 28's `service create`/`service update` argument lists, parsed with
 //!   docker's own rules, to the spec the docker CLI sends
 //!   ([`Client::service_create_from_args`], [`Client::service_update_from_args`]).
@@ -110,9 +114,12 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod build;
+pub mod build_context;
 pub mod client;
 pub mod configs;
 pub mod converge;
+pub mod dockerignore;
 pub mod error;
 pub mod events;
 pub mod exec;
@@ -120,9 +127,11 @@ pub mod flags;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz;
+pub mod images;
 pub mod models;
 pub mod networks;
 pub mod nodes;
+pub mod progress;
 pub mod secrets;
 pub mod services;
 pub mod stream;
@@ -148,7 +157,7 @@ pub mod mock;
 pub mod nfs;
 
 pub use client::{ApiVersion, Client, ClientBuilder};
-pub use error::{Error, Result};
+pub use error::{Error, Result, StreamErrorKind};
 pub use sdk_core::RegistryAuth;
 
 /// The README's example, compiled (and run) as a doctest.

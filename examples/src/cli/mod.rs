@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod completion;
 pub mod help;
 pub mod hints;
+pub mod images;
 pub mod lb;
 pub mod logging;
 pub mod nfs;
@@ -76,6 +77,9 @@ pub enum Command {
     /// Registry commands (registry-client).
     #[command(flatten)]
     Registry(registry::Command),
+    /// Images in the Docker daemon and builds (swarm-client).
+    #[command(flatten)]
+    Images(images::Command),
     /// Registry administration: catalog, delete (registry-client).
     #[command(flatten)]
     RegistryAdmin(registry_admin::Command),
@@ -111,6 +115,7 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Auth(c) => auth::run(c).await,
         Command::Refs(c) => refs::run(c).await,
         Command::Registry(c) => registry::run(c).await,
+        Command::Images(c) => images::run(c).await,
         Command::RegistryAdmin(c) => registry_admin::run(c).await,
         Command::Objects(c) => objects::run(c).await,
         Command::Completion(c) => completion::run(&c),

@@ -45,22 +45,33 @@ pub enum Command {
         #[command(flatten)]
         opts: Opts,
     },
-    /// Push an OCI image layout directory or a `docker save` archive.
+    /// Push an OCI image layout directory, a `docker save` archive, or an image of the Docker
+    /// daemon named `docker-daemon:IMAGE` (streamed from the daemon's export).
     Push {
-        /// The layout directory or archive file.
+        /// The layout directory, archive file, or `docker-daemon:IMAGE`.
         source: PathBuf,
         /// The target reference.
         reference: String,
+        /// Gzip the layers (parallel, fast level) when pushing from the daemon.
+        #[arg(long)]
+        gzip: bool,
+        /// The Docker daemon of `docker-daemon:` (default: as the docker CLI).
+        #[arg(short = 'H', long = "host")]
+        host: Option<String>,
         /// Shared registry options.
         #[command(flatten)]
         opts: Opts,
     },
-    /// Pull an image into an OCI image layout directory.
+    /// Pull an image into an OCI image layout directory, or into the Docker daemon with
+    /// `docker-daemon:[NAME]` (tagged NAME, default as `docker pull` tags it).
     Pull {
         /// The reference.
         reference: String,
-        /// The layout directory (created if needed).
+        /// The layout directory (created if needed), or `docker-daemon:[NAME]`.
         dir: PathBuf,
+        /// The Docker daemon of `docker-daemon:` (default: as the docker CLI).
+        #[arg(short = 'H', long = "host")]
+        host: Option<String>,
         /// Platform to choose from an index (`os/arch[/variant]`).
         #[arg(long, default_value = "linux/amd64")]
         platform: String,
@@ -107,7 +118,7 @@ pub struct Opts {
     quiet: bool,
 }
 
-fn client(opts: &Opts, extra: Option<(&str, Credentials)>) -> CliResult<Client> {
+pub(crate) fn client(opts: &Opts, extra: Option<(&str, Credentials)>) -> CliResult<Client> {
     Ok(builder(opts, extra)?.build()?)
 }
 
@@ -195,12 +206,30 @@ pub async fn run(cmd: Command) -> CliResult {
         Command::Push {
             source,
             reference,
+            gzip,
+            host,
             opts,
         } => {
             let r = parse(&reference)?;
-            let (c, display) = client_with_progress(&opts)?;
-            let rep = c.push(&source, &r).await?;
-            display.finish();
+            let daemon = source
+                .to_str()
+                .and_then(dockwright::image::daemon_image)
+                .map(str::to_owned);
+            let rep = match daemon {
+                Some(image) => {
+                    let c = client(&opts, None)?;
+                    super::images::push_from_daemon(&c, &image, &r, gzip, host.as_deref()).await?
+                }
+                None if gzip => {
+                    return Err("--gzip is for pushes from the daemon (docker-daemon:IMAGE)".into());
+                }
+                None => {
+                    let (c, display) = client_with_progress(&opts)?;
+                    let rep = c.push(&source, &r).await?;
+                    display.finish();
+                    rep
+                }
+            };
             eprintln!(
                 "pushed {} blobs ({} bytes), {} already present",
                 rep.uploaded, rep.bytes, rep.skipped
@@ -211,10 +240,29 @@ pub async fn run(cmd: Command) -> CliResult {
         Command::Pull {
             reference,
             dir,
+            host,
             platform,
             opts,
         } => {
             let r = parse(&reference)?;
+            if let Some(name) = dir
+                .to_str()
+                .and_then(|d| d.strip_prefix(dockwright::image::DAEMON_PREFIX))
+            {
+                if !name.is_empty() {
+                    parse(name)?;
+                }
+                let c = client(&opts, None)?;
+                let got = super::images::pull_into_daemon(&c, &r, name, host.as_deref()).await?;
+                eprintln!(
+                    "loaded {} ({} bytes) as {}",
+                    got.manifest_digest,
+                    got.bytes,
+                    got.tags.join(", ")
+                );
+                println!("{}", got.image_id);
+                return Ok(());
+            }
             let p: Platform = platform.parse()?;
             let (c, display) = client_with_progress(&opts)?;
             let rep = c.pull(&r, &dir, Some(&p)).await?;

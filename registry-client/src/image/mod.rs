@@ -26,7 +26,9 @@
 mod archive;
 mod builder;
 mod layout;
+pub(crate) mod legacy_id;
 mod model;
+pub(crate) mod tar_stream;
 
 pub use archive::DockerArchive;
 #[cfg(feature = "fuzzing")]

@@ -2,6 +2,7 @@
 //! [`MockSwarm`] is the test's handle on it (its address, its state, the recorded requests,
 //! execs and registry auths, the fault knobs).
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -389,6 +390,31 @@ impl MockSwarm {
     pub fn service_spec(&self, name: &str) -> Option<ServiceSpec> {
         let st = self.shared.lock_ticked();
         st.find_service(name).map(|i| st.services[i].spec.clone())
+    }
+
+    /// The files of image `name` (ID, `name:tag` or `name@digest`) as a container would see
+    /// them: every layer's regular files by path, upper layers winning (whiteouts are not
+    /// applied). What a test of its own build automation asserts on: the context files a
+    /// build copied in, after `.dockerignore`. `None` when the daemon has no such image.
+    #[must_use]
+    pub fn image_files(&self, name: &str) -> Option<BTreeMap<String, Vec<u8>>> {
+        let st = self.shared.lock();
+        let i = st.find_image(name)?;
+        Some(st.images[i].files())
+    }
+
+    /// The `name:tag` references of every image the daemon holds (images without one are
+    /// left out), sorted.
+    #[must_use]
+    pub fn image_tags(&self) -> Vec<String> {
+        let st = self.shared.lock();
+        let mut tags: Vec<String> = st
+            .images
+            .iter()
+            .flat_map(|i| i.repo_tags.iter().cloned())
+            .collect();
+        tags.sort();
+        tags
     }
 
     /// The current JSON of every task (what `GET /tasks/{id}` answers).

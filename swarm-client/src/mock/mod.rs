@@ -17,6 +17,14 @@
 //! - service and task logs with `stdout`/`stderr`/`tail`/`since`/`timestamps`/`follow`
 //!   ([`MockSwarm::set_service_logs`], [`MockSwarm::append_service_logs`]); `/events` with
 //!   `since`/`until` and dockerd's filters; exec with canned results; configs, secrets;
+//! - images: list (filters), inspect, tag, remove (dockerd's conflicts), prune, save and load
+//!   (`docker save` archives; a cut one fails inside the stream), pull and push through
+//!   in-memory registries ([`MockSwarmBuilder::private_registry`] ones want credentials), and
+//!   the classic builder: it reads the context tar, refuses a missing Dockerfile as dockerd
+//!   does, and yields an image holding the context files its `COPY`/`ADD` steps name
+//!   ([`MockSwarm::image_files`]); `RUN` runs nothing. Pull, push, load and build answer with
+//!   dockerd's JSON progress stream, their failures inside it (`errorDetail`); image events
+//!   (`tag`, `untag`, `delete`, `push`, `pull`, `save`, `load`) as dockerd records them;
 //! - recording ([`MockSwarm::requests`], secrets redacted; [`MockSwarm::registry_auths`];
 //!   the stored, typed [`MockSwarm::service_spec`]), faults ([`MockSwarm::fail_nth`],
 //!   [`MockSwarm::inject_fault`] for `Retry-After` or a dropped connection,
@@ -73,6 +81,38 @@
 //! swarm.fail_nth(1, 400);
 //! assert!(client.node_list().await.is_err());
 //! assert_eq!(client.node_list().await?.len(), 3);
+//! # Ok(())
+//! # }
+//! ```
+
+//! # A test of your own build automation
+//!
+//! ```
+//! use swarm_client::Client;
+//! use swarm_client::build::BuildOptions;
+//! use swarm_client::mock::MockSwarm;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let daemon = MockSwarm::start().await;
+//! let client = Client::connect(&daemon.endpoint()).await?;
+//! let dir = tempfile::tempdir()?;
+//! std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY . /site/\n")?;
+//! std::fs::write(dir.path().join(".dockerignore"), "*.log\n")?;
+//! std::fs::write(dir.path().join("index.html"), "hello")?;
+//! std::fs::write(dir.path().join("debug.log"), "not shipped")?;
+//!
+//! // The code under test builds and tags the image.
+//! let built = client
+//!     .build(dir.path(), &BuildOptions::new().tag("web:1"))
+//!     .await?
+//!     .finish()
+//!     .await?;
+//!
+//! let files = daemon.image_files("web:1").expect("built");
+//! assert_eq!(files["site/index.html"], b"hello");
+//! assert!(!files.contains_key("site/debug.log"));
+//! assert_eq!(client.image_inspect("web:1").await?.id, built.image_id.unwrap());
 //! # Ok(())
 //! # }
 //! ```

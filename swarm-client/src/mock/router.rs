@@ -52,8 +52,10 @@ fn route(shared: &Arc<Shared>, req: &Request) -> Reply {
         (&Method::GET, ["info"]) => system::info(shared),
         (_, ["swarm", rest @ ..]) => swarm::handle(shared, req, rest),
         (&Method::GET, ["distribution", rest @ .., "json"]) => {
-            images::distribution(&shared.cfg, &rest.join("/"))
+            images::distribution(shared, &rest.join("/"))
         }
+        (&Method::POST, ["build"]) => images::build(shared, req),
+        (_, ["images", rest @ ..]) => images::handle(shared, req, rest),
         (_, ["exec", id, action]) => exec::handle(shared, req, id, action),
         (&Method::POST, ["containers", id, "exec"]) => exec::create(shared, req, id),
         (&Method::GET, ["events"]) => events::stream(shared, req),

@@ -4,6 +4,7 @@
 //! variant, so newer daemons do not break decoding. Specs are kept as raw JSON
 //! ([`serde_json::Value`]) where a read-modify-write must preserve every field the daemon sent.
 
+mod image;
 mod swarm_spec;
 mod time;
 
@@ -14,6 +15,7 @@ use serde_json::Value;
 
 use crate::serde_util::null_as_default;
 
+pub use image::{ImageConfig, ImageDeleted, ImageInspect, ImagePruneReport, ImageSummary, RootFs};
 pub use swarm_spec::{
     CaConfig, DispatcherConfig, EncryptionConfig, OrchestrationConfig, RaftConfig, SwarmSpec,
     TaskDefaults,

@@ -297,6 +297,12 @@ pub(crate) struct State {
     pub(crate) log: RequestLog,
     /// While set: when the task clock stopped.
     pub(crate) paused_at: Option<Instant>,
+    /// The daemon's images.
+    pub(crate) images: Vec<super::images::ImageRecord>,
+    /// What the registries the fake pushes to and pulls from hold.
+    pub(crate) registries: super::images::Registries,
+    /// Cache keys of the build steps done so far.
+    pub(crate) build_cache: HashSet<String>,
 }
 
 impl State {
@@ -322,6 +328,9 @@ impl State {
             out_of_sequence: 0,
             log: RequestLog::new(usize::MAX),
             paused_at: None,
+            images: Vec::new(),
+            registries: super::images::Registries::default(),
+            build_cache: HashSet::new(),
         }
     }
 
@@ -340,7 +349,7 @@ impl State {
         attrs: &[(&str, &str)],
     ) {
         let nanos = i64::try_from(now_nanos()).unwrap_or(i64::MAX);
-        let scope = if kind == EventType::Container {
+        let scope = if matches!(kind, EventType::Container | EventType::Image) {
             "local"
         } else {
             "swarm"

@@ -1,0 +1,661 @@
+//! The daemon's image store and the registries it pushes to and pulls from, typed: each image
+//! keeps its config blob as stored (its ID is that blob's digest, so a save and a load give
+//! the same ID), the typed config read from it, and its layers' tars. Tags, digests, parents
+//! and the refusals of remove follow dockerd's rules (`must be forced`, `cannot be forced`).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use registry_client::digest::Digest;
+use registry_client::reference::Reference;
+
+use crate::models::{ImageConfig, ImageDeleted};
+
+use super::model::State;
+
+/// `rootfs` of an image config blob.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default)]
+pub(crate) struct ConfigRootFs {
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    pub(crate) diff_ids: Vec<String>,
+}
+
+/// An image config blob (`application/vnd.docker.container.image.v1+json`), typed; fields the
+/// fake does not read stay in `extra`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub(crate) struct ConfigBlob {
+    pub(crate) architecture: String,
+    pub(crate) os: String,
+    pub(crate) created: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub(crate) author: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub(crate) parent: String,
+    pub(crate) config: ImageConfig,
+    pub(crate) rootfs: ConfigRootFs,
+    #[serde(flatten)]
+    pub(crate) extra: BTreeMap<String, Value>,
+}
+
+/// A layer: its diff ID and its uncompressed tar.
+#[derive(Debug, Clone)]
+pub(crate) struct LayerRecord {
+    pub(crate) diff_id: String,
+    pub(crate) tar: Bytes,
+    /// Bytes of the files it holds (what dockerd counts as the image's size).
+    pub(crate) size: i64,
+}
+
+impl LayerRecord {
+    /// A layer of `tar` (its diff ID computed, its files' sizes summed).
+    pub(crate) fn new(tar: Bytes) -> Self {
+        let size = tar::Archive::new(&tar[..])
+            .entries()
+            .map(|es| {
+                es.filter_map(Result::ok)
+                    .filter(|e| e.header().entry_type().is_file())
+                    .map(|e| i64::try_from(e.size()).unwrap_or(i64::MAX))
+                    .sum()
+            })
+            .unwrap_or(0);
+        Self {
+            diff_id: Digest::sha256_of(&tar).to_string(),
+            tar,
+            size,
+        }
+    }
+}
+
+/// An image in the daemon.
+#[derive(Debug, Clone)]
+pub(crate) struct ImageRecord {
+    /// `sha256:…` of `config_json`.
+    pub(crate) id: String,
+    /// The config blob as stored.
+    pub(crate) config_json: Bytes,
+    /// The config blob, typed.
+    pub(crate) config: ConfigBlob,
+    pub(crate) layers: Vec<LayerRecord>,
+    /// The image it was built on (builds only), else empty.
+    pub(crate) parent: String,
+    /// `name:tag`, familiar form (`busybox:latest`, `127.0.0.1:5000/web:1`).
+    pub(crate) repo_tags: Vec<String>,
+    /// `name@sha256:…` of the manifests it was pushed or pulled as.
+    pub(crate) repo_digests: Vec<String>,
+    pub(crate) last_tag_time: String,
+    /// What a build with the same base, steps, context and options would be (the cache).
+    pub(crate) build_key: Option<String>,
+}
+
+impl ImageRecord {
+    /// An image of `config_json` (refused when it is not an image config) and its layers.
+    pub(crate) fn new(config_json: Bytes, layers: Vec<LayerRecord>) -> Result<Self, String> {
+        let config: ConfigBlob = serde_json::from_slice(&config_json)
+            .map_err(|e| format!("invalid image config: {e}"))?;
+        let diff_ids: Vec<&str> = layers.iter().map(|l| l.diff_id.as_str()).collect();
+        if config.rootfs.diff_ids != diff_ids {
+            return Err(format!(
+                "layers do not match the config's diff IDs: {:?} != {:?}",
+                diff_ids, config.rootfs.diff_ids
+            ));
+        }
+        Ok(Self {
+            id: Digest::sha256_of(&config_json).to_string(),
+            parent: config.parent.clone(),
+            config_json,
+            config,
+            layers,
+            repo_tags: Vec::new(),
+            repo_digests: Vec::new(),
+            last_tag_time: "0001-01-01T00:00:00Z".to_owned(),
+            build_key: None,
+        })
+    }
+
+    /// The regular files of its layers by path (upper layers win).
+    pub(crate) fn files(&self) -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        for l in &self.layers {
+            let mut a = tar::Archive::new(&l.tar[..]);
+            let Ok(entries) = a.entries() else { continue };
+            for mut e in entries.filter_map(Result::ok) {
+                if !e.header().entry_type().is_file() {
+                    continue;
+                }
+                let Ok(path) = e.path().map(|p| p.to_string_lossy().into_owned()) else {
+                    continue;
+                };
+                let mut data = Vec::new();
+                if std::io::Read::read_to_end(&mut e, &mut data).is_ok() {
+                    out.insert(path, data);
+                }
+            }
+        }
+        out
+    }
+
+    /// Bytes of the files of its layers.
+    pub(crate) fn size(&self) -> i64 {
+        self.layers.iter().map(|l| l.size).sum()
+    }
+
+    /// The first 12 hex digits of the ID.
+    pub(crate) fn short_id(&self) -> &str {
+        let hex = self.id.strip_prefix("sha256:").unwrap_or(&self.id);
+        hex.get(..12).unwrap_or(hex)
+    }
+
+    /// Whether it has neither tags nor digests.
+    pub(crate) fn is_dangling(&self) -> bool {
+        self.repo_tags.is_empty() && self.repo_digests.is_empty()
+    }
+
+    /// Creation time, Unix seconds (0 when unreadable).
+    pub(crate) fn created_secs(&self) -> i64 {
+        parse_rfc3339_secs(&self.config.created).unwrap_or(0)
+    }
+}
+
+/// Seconds of an RFC 3339 UTC time (`2026-12-06T11:24:03.08Z`).
+pub(crate) fn parse_rfc3339_secs(s: &str) -> Option<i64> {
+    let (date, time) = s.split_once('T')?;
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let time = time.trim_end_matches('Z');
+    let time = time.split(['.', '+']).next()?;
+    let mut t = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (h, mi, sec) = (t.next()??, t.next()??, t.next()??);
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + sec)
+}
+
+/// A manifest a registry holds for `name:tag`.
+#[derive(Debug, Clone)]
+pub(crate) struct RemoteImage {
+    /// The manifest's digest.
+    pub(crate) digest: String,
+    pub(crate) config_json: Bytes,
+    pub(crate) layers: Vec<LayerRecord>,
+}
+
+/// What the fake's registries hold: manifests by `name:tag` (familiar form) and the layers
+/// each repository has.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Registries {
+    pub(crate) tags: BTreeMap<String, RemoteImage>,
+    pub(crate) blobs: HashSet<(String, String)>,
+}
+
+/// A reference as dockerd stores it: `(familiar repository, tag or @digest suffix)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LocalRef {
+    pub(crate) repo: String,
+    /// `:tag` or `@sha256:…`.
+    pub(crate) suffix: String,
+}
+
+impl LocalRef {
+    /// `name` parsed with docker's grammar (`latest` when it has neither tag nor digest).
+    pub(crate) fn parse(name: &str) -> Option<Self> {
+        let r = Reference::parse(name).ok()?;
+        let suffix = match (r.digest(), r.tag()) {
+            (Some(d), _) => format!("@{d}"),
+            (None, Some(t)) => format!(":{t}"),
+            (None, None) => ":latest".to_owned(),
+        };
+        Some(Self {
+            repo: r.familiar_name(),
+            suffix,
+        })
+    }
+
+    /// Whether it names a digest.
+    pub(crate) fn is_digest(&self) -> bool {
+        self.suffix.starts_with('@')
+    }
+}
+
+impl std::fmt::Display for LocalRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.repo, self.suffix)
+    }
+}
+
+/// The repository of a stored `name:tag` or `name@digest`.
+pub(crate) fn repo_of(reference: &str) -> &str {
+    if let Some((repo, _)) = reference.split_once('@') {
+        return repo;
+    }
+    match reference.rfind(':') {
+        Some(i) if !reference[i..].contains('/') => &reference[..i],
+        _ => reference,
+    }
+}
+
+/// Why the fake refused an image operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ImageRefusal {
+    /// `No such image: NAME`.
+    NoSuchImage(String),
+    /// By ID, tagged in several repositories, without force.
+    MustForce(String),
+    /// By ID, other images are built on it.
+    HasChildren(String),
+}
+
+impl State {
+    /// Records an image event as dockerd does: `Actor.ID` is `id`, its `name` attribute
+    /// `name` (the image ID for tag removals, deletes, loads and saves; the repository for
+    /// pushes and pulls).
+    pub(crate) fn image_event(&mut self, action: &str, id: &str, name: &str) {
+        self.event(
+            crate::models::EventType::Image,
+            action,
+            id,
+            &[("name", name)],
+        );
+    }
+
+    /// The index of the image `name` names: a full or short ID (with or without `sha256:`),
+    /// a `name:tag` (tag `latest` when none) or a `name@digest`.
+    pub(crate) fn find_image(&self, name: &str) -> Option<usize> {
+        let hex = name.strip_prefix("sha256:").unwrap_or(name);
+        let hexlike =
+            !hex.is_empty() && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+        if let Some(r) = LocalRef::parse(name) {
+            let full = r.to_string();
+            if let Some(i) = self
+                .images
+                .iter()
+                .position(|im| im.repo_tags.contains(&full) || im.repo_digests.contains(&full))
+            {
+                return Some(i);
+            }
+        }
+        if hexlike {
+            let hits: Vec<usize> = (0..self.images.len())
+                .filter(|&i| {
+                    let id = &self.images[i].id;
+                    id.strip_prefix("sha256:").unwrap_or(id).starts_with(hex)
+                })
+                .collect();
+            if let [only] = hits[..] {
+                return Some(only);
+            }
+        }
+        None
+    }
+
+    /// Whether another image is built on image `idx`.
+    pub(crate) fn has_children(&self, idx: usize) -> bool {
+        let id = &self.images[idx].id;
+        self.images.iter().any(|i| &i.parent == id)
+    }
+
+    /// Whether a layer with `diff_id` is in the store.
+    pub(crate) fn has_layer(&self, diff_id: &str) -> bool {
+        self.images
+            .iter()
+            .any(|i| i.layers.iter().any(|l| l.diff_id == diff_id))
+    }
+
+    /// Stores `image` (merged with the stored one of the same ID); returns its index.
+    pub(crate) fn insert_image(&mut self, image: ImageRecord) -> usize {
+        if let Some(i) = self.images.iter().position(|i| i.id == image.id) {
+            if self.images[i].build_key.is_none() {
+                self.images[i].build_key = image.build_key;
+            }
+            return i;
+        }
+        self.images.push(image);
+        self.images.len() - 1
+    }
+
+    /// Points `reference` (`name:tag`, familiar form) at image `idx`, taking it from the image
+    /// that had it.
+    pub(crate) fn tag_image(&mut self, idx: usize, reference: &LocalRef) {
+        let full = reference.to_string();
+        fn list(im: &mut ImageRecord, digest: bool) -> &mut Vec<String> {
+            if digest {
+                &mut im.repo_digests
+            } else {
+                &mut im.repo_tags
+            }
+        }
+        let digest = reference.is_digest();
+        for (i, im) in self.images.iter_mut().enumerate() {
+            if i != idx {
+                list(im, digest).retain(|t| t != &full);
+            }
+        }
+        let now = crate::mock::stamps::now_str();
+        let im = &mut self.images[idx];
+        let l = list(im, digest);
+        if !l.contains(&full) {
+            l.push(full);
+        }
+        im.last_tag_time = now;
+    }
+
+    /// Sets the digest `repo@digest` on image `idx`, replacing an older digest of that repo.
+    pub(crate) fn set_repo_digest(&mut self, idx: usize, repo: &str, digest: &str) {
+        let im = &mut self.images[idx];
+        im.repo_digests.retain(|d| repo_of(d) != repo);
+        im.repo_digests.push(format!("{repo}@{digest}"));
+    }
+
+    /// `DELETE /images/{name}`: what was untagged and deleted, in dockerd's order.
+    pub(crate) fn remove_image(
+        &mut self,
+        name: &str,
+        force: bool,
+        no_prune: bool,
+    ) -> Result<Vec<ImageDeleted>, ImageRefusal> {
+        let idx = self
+            .find_image(name)
+            .ok_or_else(|| ImageRefusal::NoSuchImage(name.to_owned()))?;
+        let mut out = Vec::new();
+        let by_ref = LocalRef::parse(name).filter(|r| {
+            let full = r.to_string();
+            let im = &self.images[idx];
+            im.repo_tags.contains(&full) || im.repo_digests.contains(&full)
+        });
+        if let Some(r) = by_ref {
+            let full = r.to_string();
+            let im = &mut self.images[idx];
+            im.repo_tags.retain(|t| t != &full);
+            im.repo_digests.retain(|t| t != &full);
+            out.push(untagged(&full));
+            let id = im.id.clone();
+            self.image_event("untag", &id, &id);
+            let im = &mut self.images[idx];
+            // A repository left with digests only loses them too.
+            if !r.is_digest() && !im.repo_tags.iter().any(|t| repo_of(t) == r.repo) {
+                let gone: Vec<String> = im
+                    .repo_digests
+                    .iter()
+                    .filter(|d| repo_of(d) == r.repo)
+                    .cloned()
+                    .collect();
+                im.repo_digests.retain(|d| repo_of(d) != r.repo);
+                out.extend(gone.iter().map(|d| untagged(d)));
+            }
+            if !self.images[idx].is_dangling() || self.has_children(idx) {
+                return Ok(out);
+            }
+        } else {
+            let im = &self.images[idx];
+            let repos: BTreeSet<&str> = im
+                .repo_tags
+                .iter()
+                .chain(&im.repo_digests)
+                .map(|t| repo_of(t))
+                .collect();
+            if self.has_children(idx) {
+                return Err(ImageRefusal::HasChildren(im.short_id().to_owned()));
+            }
+            if repos.len() > 1 && !force {
+                return Err(ImageRefusal::MustForce(im.short_id().to_owned()));
+            }
+            self.untag_all(idx, &mut out);
+        }
+        self.delete_chain(idx, no_prune, &mut out);
+        Ok(out)
+    }
+
+    /// Removes every reference of image `idx` (an `untag` event per tag).
+    fn untag_all(&mut self, idx: usize, out: &mut Vec<ImageDeleted>) {
+        let im = &mut self.images[idx];
+        let id = im.id.clone();
+        let tags: Vec<String> = im.repo_tags.drain(..).collect();
+        let digests: Vec<String> = im.repo_digests.drain(..).collect();
+        for t in &tags {
+            out.push(untagged(t));
+            self.image_event("untag", &id, &id);
+        }
+        out.extend(digests.iter().map(|d| untagged(d)));
+    }
+
+    /// Deletes image `idx` and, unless `no_prune`, its untagged parents nothing else uses.
+    fn delete_chain(&mut self, idx: usize, no_prune: bool, out: &mut Vec<ImageDeleted>) {
+        let im = self.images.remove(idx);
+        self.image_event("delete", &im.id, &im.id);
+        out.push(ImageDeleted {
+            untagged: None,
+            deleted: Some(im.id.clone()),
+        });
+        if no_prune || im.parent.is_empty() {
+            return;
+        }
+        if let Some(p) = self.images.iter().position(|i| i.id == im.parent)
+            && self.images[p].is_dangling()
+            && !self.has_children(p)
+        {
+            self.delete_chain(p, no_prune, out);
+        }
+    }
+
+    /// `POST /images/prune`: removes dangling images (every image without children when
+    /// `all`) that `keep` does not protect; what was removed and the bytes freed.
+    pub(crate) fn prune_images(
+        &mut self,
+        all: bool,
+        keep: impl Fn(&ImageRecord) -> bool,
+    ) -> (Vec<ImageDeleted>, u64) {
+        let mut out = Vec::new();
+        let mut freed = 0u64;
+        loop {
+            let next = (0..self.images.len()).find(|&i| {
+                let im = &self.images[i];
+                (all || im.is_dangling()) && !self.has_children(i) && !keep(im)
+            });
+            let Some(i) = next else { break };
+            self.untag_all(i, &mut out);
+            let layers: Vec<(String, i64)> = self.images[i]
+                .layers
+                .iter()
+                .map(|l| (l.diff_id.clone(), l.size))
+                .collect();
+            let mut deleted = Vec::new();
+            self.delete_chain(i, true, &mut deleted);
+            out.extend(deleted);
+            for (diff_id, size) in layers {
+                if !self.has_layer(&diff_id) {
+                    freed += u64::try_from(size).unwrap_or(0);
+                }
+            }
+        }
+        (out, freed)
+    }
+}
+
+/// A pull that failed: the status dockerd answers before its stream, and its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PullFailure {
+    pub(crate) status: u16,
+    pub(crate) message: String,
+}
+
+/// A pull from the fake's registries.
+#[derive(Debug, Clone)]
+pub(crate) struct Pulled {
+    /// The stored image.
+    pub(crate) index: usize,
+    /// `(diff ID, bytes)` of the layers the store did not have.
+    pub(crate) new_layers: Vec<(String, i64)>,
+    /// The manifest digest.
+    pub(crate) digest: String,
+    /// Whether the reference already named this image.
+    pub(crate) up_to_date: bool,
+}
+
+/// A layer a push handled: `(diff ID, whether the repository had it, bytes)`.
+pub(crate) type PushedLayer = (String, bool, i64);
+
+/// A manifest (`application/vnd.docker.distribution.manifest.v2+json`) of `config_json` and
+/// `layers` (uncompressed tars, as the fake keeps them).
+fn manifest_of(config_json: &[u8], layers: &[LayerRecord]) -> Vec<u8> {
+    let v = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": config_json.len(),
+            "digest": Digest::sha256_of(config_json).to_string(),
+        },
+        "layers": layers.iter().map(|l| serde_json::json!({
+            "mediaType": "application/vnd.docker.image.rootfs.diff.tar",
+            "size": l.tar.len(),
+            "digest": l.diff_id,
+        })).collect::<Vec<_>>(),
+    });
+    serde_json::to_vec(&v).unwrap_or_default()
+}
+
+impl State {
+    /// Pulls `r` from the fake's registries into the store (`denied`: the registry wants
+    /// credentials the request did not bring).
+    pub(crate) fn pull_from_registry(
+        &mut self,
+        r: &LocalRef,
+        denied: bool,
+    ) -> Result<Pulled, PullFailure> {
+        if denied {
+            let (host, path) = Reference::parse(&r.repo)
+                .map(|p| (p.domain().to_owned(), p.path().to_owned()))
+                .unwrap_or_default();
+            let what = r.suffix.trim_start_matches([':', '@']);
+            return Err(PullFailure {
+                status: 500,
+                message: format!(
+                    "Head \"http://{host}/v2/{path}/manifests/{what}\": no basic auth credentials"
+                ),
+            });
+        }
+        let found = if r.is_digest() {
+            let digest = &r.suffix[1..];
+            self.registries
+                .tags
+                .iter()
+                .find(|(k, v)| repo_of(k) == r.repo && v.digest == digest)
+                .map(|(_, v)| v.clone())
+        } else {
+            self.registries.tags.get(&r.to_string()).cloned()
+        };
+        let Some(remote) = found else {
+            return Err(PullFailure {
+                status: 404,
+                message: format!("manifest for {r} not found: manifest unknown: manifest unknown"),
+            });
+        };
+        let new_layers = remote
+            .layers
+            .iter()
+            .filter(|l| !self.has_layer(&l.diff_id))
+            .map(|l| (l.diff_id.clone(), i64::try_from(l.tar.len()).unwrap_or(0)))
+            .collect();
+        let image = ImageRecord::new(remote.config_json.clone(), remote.layers.clone()).map_err(
+            |message| PullFailure {
+                status: 500,
+                message,
+            },
+        )?;
+        let before = self
+            .find_image(&r.to_string())
+            .map(|i| self.images[i].id.clone());
+        let up_to_date = before.as_deref() == Some(image.id.as_str());
+        let index = self.insert_image(image);
+        if !r.is_digest() {
+            self.tag_image(index, r);
+        }
+        self.set_repo_digest(index, &r.repo, &remote.digest);
+        self.image_event("pull", &r.to_string(), &r.repo);
+        Ok(Pulled {
+            index,
+            new_layers,
+            digest: remote.digest,
+            up_to_date,
+        })
+    }
+
+    /// Pushes the stored `repo:tag` to the fake's registries: the layers (and whether the
+    /// repository had each), the manifest digest and size; dockerd's in-stream message when
+    /// the daemon has no such tag.
+    pub(crate) fn push_to_registry(
+        &mut self,
+        repo: &str,
+        tag: &str,
+    ) -> Result<(Vec<PushedLayer>, String, usize), String> {
+        let full = format!("{repo}:{tag}");
+        let idx = self
+            .images
+            .iter()
+            .position(|i| i.repo_tags.contains(&full))
+            .ok_or_else(|| format!("An image does not exist locally with the tag: {repo}"))?;
+        let im = &self.images[idx];
+        let manifest = manifest_of(&im.config_json, &im.layers);
+        let digest = Digest::sha256_of(&manifest).to_string();
+        let mut layers = Vec::new();
+        for l in &im.layers {
+            let had = !self
+                .registries
+                .blobs
+                .insert((repo.to_owned(), l.diff_id.clone()));
+            layers.push((
+                l.diff_id.clone(),
+                had,
+                i64::try_from(l.tar.len()).unwrap_or(0),
+            ));
+        }
+        let remote = RemoteImage {
+            digest: digest.clone(),
+            config_json: im.config_json.clone(),
+            layers: im.layers.clone(),
+        };
+        self.registries.tags.insert(full, remote);
+        self.set_repo_digest(idx, repo, &digest);
+        self.image_event("push", &format!("{repo}:{tag}"), repo);
+        Ok((layers, digest, manifest.len()))
+    }
+}
+
+fn untagged(reference: &str) -> ImageDeleted {
+    ImageDeleted {
+        untagged: Some(reference.to_owned()),
+        deleted: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_and_times() {
+        let r = LocalRef::parse("docker.io/library/busybox").unwrap();
+        assert_eq!(r.to_string(), "busybox:latest");
+        let r = LocalRef::parse("127.0.0.1:5000/web:1").unwrap();
+        assert_eq!(r.repo, "127.0.0.1:5000/web");
+        assert_eq!(repo_of("127.0.0.1:5000/web:1"), "127.0.0.1:5000/web");
+        assert_eq!(repo_of("127.0.0.1:5000/web"), "127.0.0.1:5000/web");
+        assert_eq!(repo_of("web@sha256:ab"), "web");
+        assert_eq!(parse_rfc3339_secs("1970-01-02T00:00:01.5Z"), Some(86_401));
+        assert_eq!(
+            parse_rfc3339_secs("2026-12-06T11:24:03.080890124Z"),
+            Some(1_796_556_243)
+        );
+    }
+}
