@@ -11,6 +11,7 @@ mod build;
 mod cluster;
 mod containers;
 mod dockerfile;
+mod image_types;
 mod images;
 mod layers;
 mod lifecycle;

@@ -298,9 +298,9 @@ pub(crate) struct State {
     /// While set: when the task clock stopped.
     pub(crate) paused_at: Option<Instant>,
     /// The daemon's images.
-    pub(crate) images: Vec<super::images::ImageRecord>,
+    pub(crate) images: Vec<super::image_types::ImageRecord>,
     /// What the registries the fake pushes to and pulls from hold.
-    pub(crate) registries: super::images::Registries,
+    pub(crate) registries: super::image_types::Registries,
     /// Cache keys of the build steps done so far.
     pub(crate) build_cache: HashSet<String>,
 }
@@ -329,7 +329,7 @@ impl State {
             log: RequestLog::new(usize::MAX),
             paused_at: None,
             images: Vec::new(),
-            registries: super::images::Registries::default(),
+            registries: super::image_types::Registries::default(),
             build_cache: HashSet::new(),
         }
     }
