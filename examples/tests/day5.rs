@@ -243,6 +243,32 @@ fn real_mode_serves_through_all_three_backends() {
         );
     }
     assert!(out.contains("all 3 backends served"), "{out}");
+    // the images were built by the daemon and pushed from it (the tasks ran what was pushed)
+    assert!(
+        out.contains("Build the images (docker build in the swarm manager's daemon)"),
+        "{out}"
+    );
+    let built: Vec<String> = out
+        .lines()
+        .filter_map(|l| l.split(" and tagged ").nth(1))
+        .filter_map(|t| t.split_whitespace().next())
+        .map(ToOwned::to_owned)
+        .collect();
+    assert_eq!(built.len(), 2, "two images built in the daemon:\n{out}");
+    assert!(built[0].starts_with("johns_nginx_"), "{built:?}");
+    assert!(built[1].starts_with("nginx_lb_"), "{built:?}");
+    for image in &built {
+        assert!(
+            out.contains(&format!("$ docker tag {image} 127.0.0.1:")),
+            "{image} not pushed from the daemon:\n{out}"
+        );
+    }
+    // (layers an earlier run pushed are skipped: the rootfs tars are the same bytes each time)
+    assert_eq!(
+        out.matches(" blobs uploaded, ").count(),
+        2,
+        "nginx_lb and johns_nginx pushed:\n{out}"
+    );
     // the services it created are gone
     let name = out
         .split("--name ")
@@ -262,6 +288,25 @@ fn real_mode_serves_through_all_three_backends() {
         String::from_utf8_lossy(&ls.stdout).trim().is_empty(),
         "{name} still exists"
     );
+    // and so are the images it built in the daemon
+    for image in &built {
+        let ls = Command::new("docker")
+            .args(["-H", &host, "image", "ls", "-q", image])
+            .output()
+            .expect("docker CLI");
+        assert!(ls.status.success());
+        assert!(
+            String::from_utf8_lossy(&ls.stdout).trim().is_empty(),
+            "{image} still in the daemon"
+        );
+    }
+}
+
+#[test]
+fn no_daemon_build_needs_real_mode() {
+    let r = day5(&["--no-daemon-build"], None, true);
+    assert!(!r.ok, "{}", r.out);
+    assert!(r.err.contains("--real"), "{}", r.err);
 }
 
 #[test]

@@ -865,7 +865,9 @@ fn compress_err(e: std::io::Error) -> Error {
 }
 
 /// Uploads one layer as it streams: `POST` a session, one chunked `PATCH` with the (possibly
-/// compressed) bytes, `PUT ?digest=` with the digest computed on the way.
+/// compressed) bytes, `PUT ?digest=` with the digest computed on the way. Chunked even when
+/// the size is known: the body must be read to its end marker ([`Msg::End`]), which a
+/// `Content-Length` body would leave unread.
 async fn upload_layer(
     client: &Client,
     repo: &Reference,
@@ -877,26 +879,29 @@ async fn upload_layer(
     let progress = client.progress_for(label, None);
     progress.emit(ProgressKind::Started, 0);
     let diff = Arc::new(Mutex::new(Digester::sha256()));
-    let blob = Arc::new(Mutex::new(Digester::sha256()));
     let data = data_stream(rx, Arc::clone(&diff));
-    let (body, media_type): (crate::request::ByteStream, &str) = match compression {
-        // Saved compressed: sent as it is.
-        None => (data.boxed(), media_types::OCI_LAYER_GZIP),
-        Some(SaveCompression::None) => (data.boxed(), media_types::OCI_LAYER),
+    // Sent as read (uncompressed, or saved compressed), the blob is the data: hashed once, in
+    // `data_stream`. Compressed here, the blob's own digest is computed on the way out.
+    let (body, media_type, blob): (crate::request::ByteStream, &str, _) = match compression {
+        None => (data.boxed(), media_types::OCI_LAYER_GZIP, None),
+        Some(SaveCompression::None) => (data.boxed(), media_types::OCI_LAYER, None),
         Some(SaveCompression::Gzip { level }) => (
             gzip(data, level, workers, compress_err).boxed(),
             media_types::OCI_LAYER_GZIP,
+            Some(Arc::new(Mutex::new(Digester::sha256()))),
         ),
     };
-    let tap = Arc::clone(&blob);
+    let tap = blob.clone();
     let progress_tap = progress.clone();
-    let mut last = 0u64;
+    let (mut sent, mut last) = (0u64, 0u64);
     let body = body
         .map_ok(move |b| {
-            let mut d = tap.lock().expect("digest lock");
-            d.update(&b);
-            if d.len() - last >= 8 * 1024 * 1024 {
-                last = d.len();
+            if let Some(tap) = &tap {
+                tap.lock().expect("digest lock").update(&b);
+            }
+            sent += b.len() as u64;
+            if sent - last >= 8 * 1024 * 1024 {
+                last = sent;
                 progress_tap.emit(ProgressKind::Advanced, last);
             }
             b
@@ -916,13 +921,16 @@ async fn upload_layer(
     .no_follow();
     let resp = client.send(&req).await?;
     let location = client.resolve_location(&resp)?;
-    let (digest, size) = {
-        let d = std::mem::replace(&mut *blob.lock().expect("digest lock"), Digester::sha256());
+    let take = |d: &Mutex<Digester>| {
+        let d = std::mem::replace(&mut *d.lock().expect("digest lock"), Digester::sha256());
         let n = d.len();
         (d.finish(), n)
     };
-    let diff_id =
-        std::mem::replace(&mut *diff.lock().expect("digest lock"), Digester::sha256()).finish();
+    let (diff_id, diff_size) = take(&diff);
+    let (digest, size) = match &blob {
+        Some(blob) => take(blob),
+        None => (diff_id.clone(), diff_size),
+    };
     let req = Req::new(
         Method::PUT,
         repo.api_host(),

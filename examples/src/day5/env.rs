@@ -209,6 +209,20 @@ impl Env {
         matches!(self.mode, Mode::Real(_))
     }
 
+    /// The swarm manager's daemon endpoint (`--real`).
+    pub(crate) fn docker_host(&self) -> Option<&str> {
+        match &self.mode {
+            Mode::Real(r) => Some(&r.docker_host),
+            Mode::Fake(_) => None,
+        }
+    }
+
+    /// The random suffix of the names day5 gives what it creates (`--real`; empty with the
+    /// fakes).
+    pub(crate) fn suffix(&self) -> &str {
+        &self.suffix
+    }
+
     pub(crate) fn username(&self) -> &str {
         &self.user
     }

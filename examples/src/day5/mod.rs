@@ -1,7 +1,8 @@
 //! The `day5` program: the whole workshop workflow of day 5 as one program, step by step.
 //!
-//! Log in to a registry, build the web and load-balancer images without a docker daemon, tag and
-//! push them, initialise (or inspect) a swarm, create `swarm_nginx` (3 replicas) and wait for it to
+//! Log in to a registry, build the web and load-balancer images (with the fakes: without a docker
+//! daemon, as OCI layouts; with `--real`: `docker build` in the swarm manager's daemon, pushed
+//! from it, see [`daemon`]), tag and push them, initialise (or inspect) a swarm, create `swarm_nginx` (3 replicas) and wait for it to
 //! converge, render a `least_conn` upstream over its tasks, create `swarm_nginx_lb`, write the
 //! config and reload nginx in the task's container, show the balanced requests, clean up.
 //!
@@ -13,6 +14,7 @@
 //!   kernel has no NFS client and the seed's 192.168.1.220 is never contacted) and tasks use host
 //!   networking with one port per slot.
 
+mod daemon;
 mod env;
 mod lb;
 mod output;
@@ -48,7 +50,9 @@ pub use seed::{Error, NAMESPACE, Result, SEED_NFS_ADDR, STEPS, WELCOME};
     about = "Day 5 of the workshop as one program: registry login, tag and push, swarm, \
              replicated web service, nginx load balancer with a least_conn upstream, reload.",
     long_about = "Day 5 of the workshop as one program: log in to a registry, build the images \
-                  (busybox httpd and nginx, without a docker daemon), tag and push them, init the \
+                  (busybox httpd and nginx: without a docker daemon in the fake mode and with \
+                  --no-daemon-build, else docker build in the swarm manager's daemon), tag and \
+                  push them, init the \
                   swarm, create swarm_nginx (3 replicas) and wait for convergence, render the \
                   least_conn upstream over its tasks, create swarm_nginx_lb, write the config and \
                   reload nginx in its task container, show the balanced requests, clean up.\n\n\
@@ -77,6 +81,11 @@ pub struct Args {
     /// (swarm-stack, like `docker stack deploy`) instead of two `service create` steps.
     #[arg(long, requires = "real")]
     pub stack: bool,
+    /// With --real: build the images without the Docker daemon (OCI layouts written from the
+    /// host binaries and pushed from disk, as the fake mode does) instead of `docker build` in
+    /// the swarm manager's daemon and a push from it.
+    #[arg(long, requires = "real")]
+    pub no_daemon_build: bool,
     /// Registry user (fake mode default: dev1johndoe; --real default:
     /// $DOCKWRIGHT_TEST_REGISTRY_USER).
     #[arg(long, short = 'u')]
@@ -251,7 +260,88 @@ async fn deploy_stack(
     })
 }
 
-/// Images built in step 2.
+/// Where step 2 left the images.
+enum Built {
+    /// OCI layouts on disk (the fakes, `--no-daemon-build`).
+    Layouts(Images),
+    /// Tagged in the swarm manager's daemon (`--real`).
+    Daemon(daemon::DaemonImages),
+}
+
+/// Step 3: `nginx_lb:2.0` pushed, tagged `latest` in the registry and copied under the
+/// namespace; the web image pushed under the namespace. Returns (lb image, web image).
+async fn push_images(
+    client: &registry_client::Client,
+    registry: &str,
+    images: &Built,
+    out: &mut Out,
+) -> Result<(Reference, Reference)> {
+    let lb_20 = reference(&format!("{registry}/nginx_lb:2.0"))?;
+    let rep = match images {
+        Built::Layouts(i) => {
+            out.cmd(&format!("docker push {lb_20}"));
+            client.push(&i.lb_dir, &lb_20).await?
+        }
+        Built::Daemon(d) => {
+            out.cmd(&format!(
+                "docker tag {} {lb_20} && docker push {lb_20}",
+                d.lb
+            ));
+            d.push(client, &d.lb, &lb_20).await?
+        }
+    };
+    out.info(&format!(
+        "pushed {} ({} blobs uploaded, {} bytes)",
+        rep.digest, rep.uploaded, rep.bytes
+    ));
+    out.cmd("docker image tag nginx_lb:2.0 nginx_lb:latest");
+    let latest_digest = client.tag(&lb_20, "latest").await?;
+    out.info(&format!(
+        "tagged {registry}/nginx_lb:latest → {latest_digest} (manifest only, no layer transfer)"
+    ));
+    let lb_latest = lb_20.with_tag("latest")?;
+    let lb_image = reference(&format!("{registry}/{NAMESPACE}/nginx_lb:latest"))?;
+    out.cmd(&format!(
+        "docker tag nginx_lb:latest {NAMESPACE}/nginx_lb:latest && docker push {lb_image}"
+    ));
+    let rep = client.copy(&lb_latest, &lb_image).await?;
+    out.info(&format!(
+        "pushed {} ({} blobs: {} mounted from nginx_lb, {} uploaded, {} already there)",
+        rep.digest,
+        rep.mounted + rep.uploaded + rep.skipped,
+        rep.mounted,
+        rep.uploaded,
+        rep.skipped
+    ));
+    let web_image = reference(&format!("{registry}/{NAMESPACE}/nginx:latest"))?;
+    let rep = match images {
+        Built::Layouts(i) => {
+            out.cmd(&format!(
+                "docker tag johns_nginx:1.0 {NAMESPACE}/nginx:latest && docker push {web_image}"
+            ));
+            client.push(&i.web_dir, &web_image).await?
+        }
+        Built::Daemon(d) => {
+            out.cmd(&format!(
+                "docker tag {} {web_image} && docker push {web_image}",
+                d.web
+            ));
+            d.push(client, &d.web, &web_image).await?
+        }
+    };
+    out.info(&format!(
+        "pushed {} ({} blobs uploaded, {} already there, {} bytes)",
+        rep.digest, rep.uploaded, rep.skipped, rep.bytes
+    ));
+    let tags = client.list_tags(&lb_20, None).await?;
+    out.info(&format!("tags of {registry}/nginx_lb: {}", tags.join(", ")));
+    if !(tags.iter().any(|t| t == "2.0") && tags.iter().any(|t| t == "latest")) {
+        return Err(format!("nginx_lb should have tags 2.0 and latest, has {tags:?}").into());
+    }
+    Ok((lb_image, web_image))
+}
+
+/// Images built in step 2 without a daemon.
 struct Images {
     web_dir: PathBuf,
     lb_dir: PathBuf,
@@ -296,53 +386,35 @@ async fn workflow(args: &Args, env: &mut Env, out: &mut Out) -> Result {
     out.done();
 
     // 2. build the images
-    out.step("Build the images (no docker daemon: OCI layouts from host binaries)");
-    let images = build_images(args, out).await?;
+    let images = match env.docker_host() {
+        Some(host) if !args.no_daemon_build => {
+            out.step("Build the images (docker build in the swarm manager's daemon)");
+            let host = host.to_owned();
+            let built = daemon::build(&env.swarm, &host, args, env.suffix(), out).await?;
+            Built::Daemon(built)
+        }
+        _ => {
+            out.step("Build the images (no docker daemon: OCI layouts from host binaries)");
+            Built::Layouts(build_images(args, out).await?)
+        }
+    };
     out.done();
 
     // 3. tag and push
     out.step("Tag and push the images");
-    let lb_20 = reference(&format!("{registry}/nginx_lb:2.0"))?;
-    out.cmd(&format!("docker push {lb_20}"));
-    let rep = client.push(&images.lb_dir, &lb_20).await?;
-    out.info(&format!(
-        "pushed {} ({} blobs uploaded, {} bytes)",
-        rep.digest, rep.uploaded, rep.bytes
-    ));
-    out.cmd("docker image tag nginx_lb:2.0 nginx_lb:latest");
-    let latest_digest = client.tag(&lb_20, "latest").await?;
-    out.info(&format!(
-        "tagged {registry}/nginx_lb:latest → {latest_digest} (manifest only, no layer transfer)"
-    ));
-    let lb_latest = lb_20.with_tag("latest")?;
-    let lb_image = reference(&format!("{registry}/{NAMESPACE}/nginx_lb:latest"))?;
-    out.cmd(&format!(
-        "docker tag nginx_lb:latest {NAMESPACE}/nginx_lb:latest && docker push {lb_image}"
-    ));
-    let rep = client.copy(&lb_latest, &lb_image).await?;
-    out.info(&format!(
-        "pushed {} ({} blobs: {} mounted from nginx_lb, {} uploaded, {} already there)",
-        rep.digest,
-        rep.mounted + rep.uploaded + rep.skipped,
-        rep.mounted,
-        rep.uploaded,
-        rep.skipped
-    ));
-    let web_image = reference(&format!("{registry}/{NAMESPACE}/nginx:latest"))?;
-    out.cmd(&format!(
-        "docker tag johns_nginx:1.0 {NAMESPACE}/nginx:latest && docker push {web_image}"
-    ));
-    let rep = client.push(&images.web_dir, &web_image).await?;
-    out.info(&format!(
-        "pushed {} ({} blobs uploaded, {} already there, {} bytes)",
-        rep.digest, rep.uploaded, rep.skipped, rep.bytes
-    ));
-    let tags = client.list_tags(&lb_20, None).await?;
-    out.info(&format!("tags of {registry}/nginx_lb: {}", tags.join(", ")));
-    if !(tags.iter().any(|t| t == "2.0") && tags.iter().any(|t| t == "latest")) {
-        return Err(format!("nginx_lb should have tags 2.0 and latest, has {tags:?}").into());
+    let pushed = push_images(&client, &registry, &images, out).await;
+    if let Built::Daemon(d) = images {
+        // The daemon's copies are not needed any more: the swarm pulls from the registry.
+        if args.keep {
+            d.keep(out);
+        } else {
+            let removed = d.remove(out).await;
+            if pushed.is_ok() {
+                removed?;
+            }
+        }
     }
-    drop(images);
+    let (lb_image, web_image) = pushed?;
     out.done();
 
     // 4. swarm

@@ -1,0 +1,567 @@
+//! `bench_image`: images between the Docker daemon and a registry — dockwright against the
+//! daemon's own export and load, `docker push`/`docker pull` and `skopeo copy docker-daemon:`,
+//! in one run, printing wall times, the ratios issue 12 targets and the peak RSS of our side.
+//!
+//! `bench_image [--layers N] [--layer-mib M]` (defaults 4 × 256 MiB: the 1 GiB image of the
+//! issue); `--layer-mib 8` is a quick check. Needs `DOCKWRIGHT_TEST_DOCKER_HOST` (the daemon)
+//! and `DOCKWRIGHT_TEST_REGISTRY` (an open loopback registry), the docker CLI, skopeo and
+//! `/usr/bin/time`.
+//!
+//! What runs, in order (every push into a fresh repository, so nothing is skipped or mounted):
+//! 1. a `docker save`-format archive of N random uncompressed layers is written to a temp dir;
+//! 2. **load**: `/images/load` of that archive (swarm-client, in a child process);
+//! 3. **export**: `/images/get` of the image, streamed and dropped (swarm-client, child);
+//! 4. **docker push** (dockerd gzips the layers);
+//! 5. **our push** from the daemon (`dockwright::image::push_from_daemon`, default settings:
+//!    uncompressed), then **our gzip push** (`SaveCompression::gzip()`), each in a child
+//!    process whose peak RSS `/usr/bin/time` reports;
+//! 6. **skopeo copy** `docker-daemon:IMAGE` → `docker://…` (its defaults: gzip);
+//! 7. the image is removed from the daemon; **docker pull** of what docker pushed; removed again;
+//! 8. **our pull** into the daemon (`dockwright::image::pull_into_daemon`) of what our default
+//!    push wrote (uncompressed layers), checked to give the same image ID;
+//! 9. the image is removed and the archive **loaded again**: the load figure is the faster of
+//!    the two loads (the second runs in the conditions of our pull).
+//!
+//! `bench_image --child archive PATH LAYERS MIB TAG` only writes such an archive (for experiments
+//! by hand: `docker load -i PATH`).
+//!
+//! Everything created (the image and its tags in the daemon, the manifests and blob links in the
+//! registry, the temp dir) is removed at the end, also when a step fails.
+
+use registry_client::digest::Digester;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+const USAGE: &str = "bench_image [--layers N] [--layer-mib M]";
+
+/// A ustar header of a regular file.
+fn tar_header(name: &str, size: u64) -> Res<[u8; 512]> {
+    let mut h = [0u8; 512];
+    if name.len() > 99 {
+        return Err(format!("tar name too long: {name}").into());
+    }
+    h[..name.len()].copy_from_slice(name.as_bytes());
+    h[100..107].copy_from_slice(b"0000644");
+    h[108..115].copy_from_slice(b"0000000");
+    h[116..123].copy_from_slice(b"0000000");
+    h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
+    h[136..147].copy_from_slice(b"00000000000");
+    h[156] = b'0';
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
+    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    Ok(h)
+}
+
+fn pad(size: u64) -> usize {
+    ((512 - size % 512) % 512) as usize
+}
+
+/// Writes a `docker save` archive of `layers` uncompressed layers, each a tar holding one file
+/// of `size` random bytes, tagged `tag`. Returns the image ID (config digest).
+fn write_archive(path: &Path, layers: usize, size: u64, tag: &str) -> Res<String> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos() as u64;
+    // Each layer.tar: header, data, padding, two zero blocks.
+    let layer_tar_size = 512 + size + pad(size) as u64 + 1024;
+    let mut diff_ids = Vec::new();
+    let mut buf = vec![0u8; 1 << 20];
+    for i in 0..layers {
+        out.write_all(&tar_header(&format!("layer{i}/layer.tar"), layer_tar_size)?)?;
+        let mut d = Digester::sha256();
+        let mut put = |b: &[u8], out: &mut std::io::BufWriter<std::fs::File>| -> Res<()> {
+            d.update(b);
+            out.write_all(b)?;
+            Ok(())
+        };
+        put(&tar_header(&format!("data{i}.bin"), size)?, &mut out)?;
+        let mut x = seed.wrapping_add(i as u64 * 0x9e37_79b9) | 1;
+        let mut left = size;
+        while left > 0 {
+            for chunk in buf.chunks_exact_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                chunk.copy_from_slice(&x.to_le_bytes());
+            }
+            let n = left.min(buf.len() as u64) as usize;
+            put(&buf[..n], &mut out)?;
+            left -= n as u64;
+        }
+        put(&vec![0u8; pad(size) + 1024], &mut out)?;
+        diff_ids.push(d.finish().to_string());
+        // layer_tar_size is a multiple of 512: no padding of the outer entry.
+    }
+    let ids: Vec<String> = diff_ids.iter().map(|d| format!("\"{d}\"")).collect();
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","created":"2026-01-01T00:00:00Z","config":{{"Cmd":["/data0.bin"]}},"rootfs":{{"type":"layers","diff_ids":[{}]}},"history":[]}}"#,
+        ids.join(",")
+    );
+    let config_digest = registry_client::digest::Digest::sha256_of(config.as_bytes());
+    let config_name = format!("{}.json", config_digest.hex());
+    let layer_paths: Vec<String> = (0..layers)
+        .map(|i| format!("\"layer{i}/layer.tar\""))
+        .collect();
+    let manifest = format!(
+        r#"[{{"Config":"{config_name}","RepoTags":["{tag}"],"Layers":[{}]}}]"#,
+        layer_paths.join(",")
+    );
+    for (name, body) in [
+        (config_name.as_str(), config.as_bytes()),
+        ("manifest.json", manifest.as_bytes()),
+    ] {
+        out.write_all(&tar_header(name, body.len() as u64)?)?;
+        out.write_all(body)?;
+        out.write_all(&vec![0u8; pad(body.len() as u64)])?;
+    }
+    out.write_all(&[0u8; 1024])?;
+    out.flush()?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    Ok(config_digest.to_string())
+}
+
+struct Run {
+    secs: f64,
+    rss_kib: u64,
+    stdout: String,
+}
+
+/// Runs `cmd` under `/usr/bin/time`, returning wall time, the peak RSS it reports and stdout.
+fn timed(label: &str, cmd: &mut Command) -> Res<Run> {
+    let out = tempfile::NamedTempFile::new()?;
+    let program = cmd.get_program().to_owned();
+    let args: Vec<_> = cmd.get_args().map(ToOwned::to_owned).collect();
+    let mut t = Command::new("/usr/bin/time");
+    t.arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(out.path())
+        .arg(program)
+        .args(args);
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => t.env(k, v),
+            None => t.env_remove(k),
+        };
+    }
+    eprintln!("  {label} …");
+    let start = Instant::now();
+    let o = t.output()?;
+    let secs = start.elapsed().as_secs_f64();
+    if !o.status.success() {
+        return Err(format!(
+            "{label} failed: {}{}",
+            String::from_utf8_lossy(&o.stderr),
+            String::from_utf8_lossy(&o.stdout)
+        )
+        .into());
+    }
+    let rss_kib = std::fs::read_to_string(out.path())?
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    eprintln!("  {label}: {secs:.2} s");
+    Ok(Run {
+        secs,
+        rss_kib,
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+    })
+}
+
+/// Runs a helper command whose time does not count; fails on a non-zero exit.
+fn quiet(label: &str, cmd: &mut Command) -> Res<String> {
+    let o = cmd.output()?;
+    if !o.status.success() {
+        return Err(format!(
+            "{label} failed: {}{}",
+            String::from_utf8_lossy(&o.stderr),
+            String::from_utf8_lossy(&o.stdout)
+        )
+        .into());
+    }
+    Ok(String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+/// Removes, when dropped (so a failed run cleans up too): the image from the daemon (by ID,
+/// forced: every tag), the manifests and blob links pushed to the registry, and (by its own
+/// drop) the temp dir. A registry without delete support answers 405: ignored.
+struct Cleanup {
+    docker_host: String,
+    docker_config: PathBuf,
+    image_id: Option<String>,
+    registry: String,
+    repos: Vec<String>,
+}
+
+impl Cleanup {
+    fn docker(&self) -> Command {
+        docker_cmd(&self.docker_host, &self.docker_config)
+    }
+
+    /// `docker rmi -f ID` (every tag of it); quiet when it is not there.
+    fn remove_image(&self) {
+        if let Some(id) = &self.image_id {
+            let _ = self.docker().args(["rmi", "-f", id]).output();
+        }
+    }
+
+    /// DELETE of the repository's `bench` manifest and of each blob it names.
+    fn delete_repo(&self, repo: &str) {
+        let base = format!("http://{}/v2/{repo}", self.registry);
+        let Ok(o) = Command::new("curl")
+            .args(["-s", "-D", "/dev/stderr", "-H"])
+            .arg("Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+            .arg(format!("{base}/manifests/bench"))
+            .output()
+        else {
+            return;
+        };
+        let headers = String::from_utf8_lossy(&o.stderr);
+        let Some(digest) = headers.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("docker-content-digest")
+                .then(|| v.trim().to_owned())
+        }) else {
+            return;
+        };
+        let mut blobs = Vec::new();
+        if let Ok(m) = serde_json::from_slice::<serde_json::Value>(&o.stdout) {
+            let digest_of = |v: &serde_json::Value| v["digest"].as_str().map(ToOwned::to_owned);
+            blobs.extend(digest_of(&m["config"]));
+            if let Some(ls) = m["layers"].as_array() {
+                blobs.extend(ls.iter().filter_map(digest_of));
+            }
+        }
+        let delete = |url: String| {
+            let _ = Command::new("curl")
+                .args(["-s", "-o", "/dev/null", "-X", "DELETE"])
+                .arg(url)
+                .status();
+        };
+        delete(format!("{base}/manifests/{digest}"));
+        for b in blobs {
+            delete(format!("{base}/blobs/{b}"));
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        self.remove_image();
+        for repo in &self.repos {
+            self.delete_repo(repo);
+        }
+    }
+}
+
+/// The operations timed in child processes (so `/usr/bin/time` sees only their memory).
+async fn child(args: &[String]) -> Res<()> {
+    if let [op, path, layers, mib, tag] = args
+        && op == "archive"
+    {
+        // For experiments by hand: the bench's archive, written and not loaded.
+        let id = write_archive(
+            Path::new(path),
+            layers.parse()?,
+            mib.parse::<u64>()? << 20,
+            tag,
+        )?;
+        println!("{id}");
+        return Ok(());
+    }
+    let host = std::env::var("DOCKWRIGHT_TEST_DOCKER_HOST")?;
+    let engine = swarm_client::Client::connect(&host).await?;
+    match args {
+        [op, image] if op == "export" => {
+            use futures_util::StreamExt as _;
+            let start = Instant::now();
+            let mut s = engine.image_save(&[image.as_str()]).await?;
+            let mut n = 0u64;
+            let mut first = None;
+            while let Some(chunk) = s.next().await {
+                n += chunk?.len() as u64;
+                first.get_or_insert_with(|| start.elapsed());
+            }
+            // The bytes, and the wait for the first of them (dockerd 20.10 writes the whole
+            // export to a temp dir before it sends anything).
+            println!("{n} {:.2}", first.unwrap_or_default().as_secs_f64());
+        }
+        [op, file] if op == "load" => {
+            let out = engine
+                .image_load_file(Path::new(file), true)
+                .await?
+                .finish()
+                .await?;
+            println!("{:?}", out.loaded);
+        }
+        [op, image, target, compression] if op == "push" => {
+            let registry = registry_client::Client::builder().build()?;
+            let mut opts = registry_client::save_push::SavePushOptions::new();
+            if compression == "gzip" {
+                opts = opts.compression(registry_client::save_push::SaveCompression::gzip());
+            }
+            let r = dockwright::image::push_from_daemon(
+                &engine,
+                &registry,
+                image,
+                &target.parse()?,
+                &opts,
+            )
+            .await?;
+            println!(
+                "{} uploaded={} skipped={} mounted={} bytes={}",
+                r.digest, r.uploaded, r.skipped, r.mounted, r.bytes
+            );
+        }
+        [op, reference] if op == "pull" => {
+            let registry = registry_client::Client::builder().build()?;
+            let p = dockwright::image::pull_into_daemon(
+                &registry,
+                &engine,
+                &reference.parse()?,
+                &registry_client::save_pull::ArchiveOptions::new(),
+            )
+            .await?;
+            println!("{}", p.image_id);
+        }
+        other => return Err(format!("bad child arguments {other:?}").into()),
+    }
+    Ok(())
+}
+
+fn main() -> Res<()> {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("--child") {
+        return tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(child(&argv[1..]));
+    }
+    let mut layers = 4usize;
+    let mut layer_mib = 256u64;
+    let mut args = argv.into_iter();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--layers" => layers = args.next().ok_or(USAGE)?.parse()?,
+            "--layer-mib" => layer_mib = args.next().ok_or(USAGE)?.parse()?,
+            other => return Err(format!("unknown argument {other:?} ({USAGE})").into()),
+        }
+    }
+    if layers == 0 || layer_mib == 0 {
+        return Err(format!("layers and their size must be positive ({USAGE})").into());
+    }
+    let docker_host = std::env::var("DOCKWRIGHT_TEST_DOCKER_HOST")
+        .map_err(|_| "DOCKWRIGHT_TEST_DOCKER_HOST is not set (the daemon's endpoint)")?;
+    let reg = std::env::var("DOCKWRIGHT_TEST_REGISTRY")
+        .map_err(|_| "DOCKWRIGHT_TEST_REGISTRY is not set (host:port of a loopback registry)")?;
+    let me = std::env::current_exe()?;
+    let work = tempfile::Builder::new().prefix("bench-image-").tempdir()?;
+    let home = work.path().join("home");
+    std::fs::create_dir_all(&home)?;
+    let suffix = format!(
+        "{:x}{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .subsec_nanos()
+    );
+    let image = format!("imgbench-{suffix}:src");
+    let repo = |tool: &str| format!("imgbench-{suffix}/{tool}");
+    let target = |tool: &str| format!("{reg}/{}:bench", repo(tool));
+    let mut cleanup = Cleanup {
+        docker_host: docker_host.clone(),
+        docker_config: home.clone(),
+        image_id: None,
+        registry: reg.clone(),
+        repos: ["docker", "dw", "dwgz", "skopeo"]
+            .iter()
+            .map(|t| repo(t))
+            .collect(),
+    };
+    let docker = || docker_cmd(&docker_host, &home);
+    let ours = |args: &[&str]| {
+        let mut c = Command::new(&me);
+        c.arg("--child")
+            .args(args)
+            .env("DOCKWRIGHT_TEST_DOCKER_HOST", &docker_host)
+            .env("DOCKER_CONFIG", &home);
+        c
+    };
+
+    let archive = work.path().join("image.tar");
+    eprintln!(
+        "writing a {layers} × {layer_mib} MiB docker-archive in {}",
+        archive.display()
+    );
+    let image_id = write_archive(&archive, layers, layer_mib << 20, &image)?;
+    cleanup.image_id = Some(image_id.clone());
+    let archive_bytes = std::fs::metadata(&archive)?.len();
+
+    let load = timed(
+        "load (/images/load)",
+        &mut ours(&["load", &archive.display().to_string()]),
+    )?;
+    let export = timed("export (/images/get)", &mut ours(&["export", &image]))?;
+    let mut export_out = export.stdout.split_whitespace();
+    let exported: u64 = export_out.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    let export_ttfb: f64 = export_out
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0.0);
+    quiet(
+        "docker tag",
+        docker().args(["tag", &image, &target("docker")]),
+    )?;
+    let docker_push = timed(
+        "docker push",
+        docker().args(["push", "-q", &target("docker")]),
+    )?;
+    quiet("docker rmi", docker().args(["rmi", &target("docker")]))?;
+    let dw_push = timed(
+        "dockwright push",
+        &mut ours(&["push", &image, &target("dw"), "none"]),
+    )?;
+    let dw_push_gz = timed(
+        "dockwright push (gzip)",
+        &mut ours(&["push", &image, &target("dwgz"), "gzip"]),
+    )?;
+    let skopeo = timed(
+        "skopeo copy",
+        Command::new("skopeo")
+            .args(["copy", "-q", "--dest-tls-verify=false", "--src-daemon-host"])
+            .arg(&docker_host)
+            .arg(format!("docker-daemon:{image}"))
+            .arg(format!("docker://{}", target("skopeo")))
+            .env("HOME", &home),
+    )?;
+
+    cleanup.remove_image();
+    let docker_pull = timed(
+        "docker pull",
+        docker().args(["pull", "-q", &target("docker")]),
+    )?;
+    cleanup.remove_image();
+    let dw_pull = timed("dockwright pull", &mut ours(&["pull", &target("dw")]))?;
+    let pulled_id = dw_pull.stdout.trim().to_owned();
+    if pulled_id != image_id {
+        return Err(format!("dockwright pull loaded {pulled_id}, expected {image_id}").into());
+    }
+    // The pulled image is what was loaded: same ID. Its tag here is the registry reference.
+    let held = quiet(
+        "docker image inspect",
+        docker().args(["image", "inspect", "-f", "{{.Id}}", &target("dw")]),
+    )?;
+    if held.trim() != image_id {
+        return Err(format!("the daemon holds {} as {}", held.trim(), target("dw")).into());
+    }
+    // The load again, in the conditions of our pull (the image removed just before).
+    cleanup.remove_image();
+    let load2 = timed(
+        "load again (/images/load)",
+        &mut ours(&["load", &archive.display().to_string()]),
+    )?;
+    std::fs::remove_file(&archive)?;
+    let load = if load2.secs < load.secs { load2 } else { load };
+
+    let mb = archive_bytes as f64 / 1e6;
+    println!(
+        "image: {layers} layers × {layer_mib} MiB random, uncompressed (archive {mb:.1} MB, export {:.1} MB); \
+         daemon {docker_host}, registry {reg} (loopback); each push to a fresh repository",
+        exported as f64 / 1e6
+    );
+    println!(
+        "{:<40} {:>8} {:>10} {:>10}",
+        "step", "wall s", "MB/s", "peak RSS"
+    );
+    let row = |name: &str, r: &Run, ours: bool| {
+        let rss = if ours {
+            format!("{:>6.1} MiB", r.rss_kib as f64 / 1024.0)
+        } else {
+            String::new()
+        };
+        println!("{name:<40} {:>8.2} {:>10.1} {rss:>10}", r.secs, mb / r.secs);
+    };
+    row("daemon load (/images/load, faster of 2)", &load, false);
+    row("daemon export (/images/get)", &export, false);
+    println!(
+        "  of which {export_ttfb:.2} s before its first byte (dockerd writes the export to a temp dir first), {:.2} s streaming",
+        export.secs - export_ttfb
+    );
+    row("docker push (gzip)", &docker_push, false);
+    row("docker pull", &docker_pull, false);
+    row("skopeo copy docker-daemon: (gzip)", &skopeo, false);
+    row("dockwright push from daemon", &dw_push, true);
+    row("dockwright push from daemon, gzip", &dw_push_gz, true);
+    row("dockwright pull into daemon", &dw_pull, true);
+    let ratio = |a: &Run, b: &Run| a.secs / b.secs;
+    let verdict = |ok: bool| if ok { "ok" } else { "MISSED" };
+    let r1 = ratio(&dw_push, &export);
+    let r2 = ratio(&dw_push_gz, &docker_push);
+    let r3 = ratio(&dw_pull, &load);
+    let r4 = ratio(&dw_pull, &docker_pull);
+    println!("ratios:");
+    println!(
+        "  push / export          {r1:.2}  (target ≤ 1.15: {})",
+        verdict(r1 <= 1.15)
+    );
+    println!(
+        "  push / docker push     {:.2}  (≈ 0.6 expected)",
+        ratio(&dw_push, &docker_push)
+    );
+    println!(
+        "  gzip push / docker push {r2:.2} (target ≤ 0.8: {})",
+        verdict(r2 <= 0.8)
+    );
+    println!(
+        "  pull / load            {r3:.2}  (target ≤ 1.15: {})",
+        verdict(r3 <= 1.15)
+    );
+    println!(
+        "  pull / docker pull     {r4:.2}  (target ≤ 0.9: {})",
+        verdict(r4 <= 0.9)
+    );
+    println!(
+        "  push / skopeo copy     {:.2}, gzip push / skopeo copy {:.2}",
+        ratio(&dw_push, &skopeo),
+        ratio(&dw_push_gz, &skopeo)
+    );
+    let peak = [&dw_push, &dw_push_gz, &dw_pull]
+        .iter()
+        .map(|r| r.rss_kib)
+        .max()
+        .unwrap_or(0) as f64
+        / 1024.0;
+    println!(
+        "  peak RSS of ours       {peak:.1} MiB (target ≤ 64: {})",
+        verdict(peak <= 64.0)
+    );
+    println!(
+        "our reports: push {}; gzip push {}",
+        dw_push.stdout.trim(),
+        dw_push_gz.stdout.trim()
+    );
+    if cfg!(debug_assertions) {
+        println!(
+            "note: a debug build (unoptimised sha256 and gzip): a smoke run, not figures; \
+             build with --release for the targets"
+        );
+    }
+    drop(cleanup);
+    Ok(())
+}
+
+/// The docker CLI against `host`, with its own (empty) config dir.
+fn docker_cmd(host: &str, config: &Path) -> Command {
+    let mut c = Command::new("docker");
+    c.env("DOCKER_HOST", host).env("DOCKER_CONFIG", config);
+    c
+}
