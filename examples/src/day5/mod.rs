@@ -2,7 +2,7 @@
 //!
 //! Log in to a registry, build the web and load-balancer images (with the fakes: without a docker
 //! daemon, as OCI layouts; with `--real`: `docker build` in the swarm manager's daemon, pushed
-//! from it, see [`daemon`]), tag and push them, initialise (or inspect) a swarm, create `swarm_nginx` (3 replicas) and wait for it to
+//! from it, see `day5::daemon`), tag and push them, initialise (or inspect) a swarm, create `swarm_nginx` (3 replicas) and wait for it to
 //! converge, render a `least_conn` upstream over its tasks, create `swarm_nginx_lb`, write the
 //! config and reload nginx in the task's container, show the balanced requests, clean up.
 //!
