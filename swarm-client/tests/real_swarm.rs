@@ -198,9 +198,15 @@ async fn exec_and_logs_on_both_nodes() {
         .to_owned();
     let (_g, id) = create(&c, &spec).await;
     c.wait_converged(&id, quick()).await.unwrap();
-    let worker = Client::connect(&worker_host()).await.unwrap();
-    let worker_id = worker.local_node_id().await.unwrap();
-    let nodes = NodeEndpoints::new().with(worker_id, worker);
+    // The two tasks run on two of the three nodes: every worker's daemon is given.
+    let mut nodes = NodeEndpoints::new();
+    for host in std::iter::once(worker_host())
+        .chain(std::env::var("DOCKWRIGHT_TEST_WORKER2_DOCKER_HOST").ok())
+    {
+        let worker = Client::connect(&host).await.unwrap();
+        let worker_id = worker.local_node_id().await.unwrap();
+        nodes = nodes.with(worker_id, worker);
+    }
     for slot in [1, 2] {
         let target = ServiceSlot::new(&name, slot).unwrap();
         let r = c

@@ -228,6 +228,37 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "nfs export",
         r#"dockwright nfs export --path /www --client '192.168.1.0/24' -o rw,sync,no_subtree_check"#,
     ),
+    ("image", r#"dockwright image ls"#),
+    (
+        "image ls",
+        r#"dockwright image ls --digests --filter dangling=false"#,
+    ),
+    (
+        "image inspect",
+        r#"dockwright image inspect 127.0.0.1:5000/dev1johndoe/nginx_lb:2.0"#,
+    ),
+    (
+        "image tag",
+        r#"dockwright image tag nginx_lb:2.0 127.0.0.1:5000/dev1johndoe/nginx_lb:2.0"#,
+    ),
+    ("image rm", r#"dockwright image rm nginx_lb:old"#),
+    (
+        "image prune",
+        r#"dockwright image prune -f --filter until=24h"#,
+    ),
+    (
+        "image save",
+        r#"dockwright image save -o nginx_lb.tar nginx_lb:2.0"#,
+    ),
+    ("image load", r#"dockwright image load -i nginx_lb.tar"#),
+    (
+        "image build",
+        r#"dockwright image build -t nginx_lb:2.0 --build-arg VERSION=2.0 ./nginx_lb"#,
+    ),
+    (
+        "build",
+        r#"dockwright build -t 127.0.0.1:5000/dev1johndoe/nginx_lb:2.0 -f Dockerfile.lb --label team=web ."#,
+    ),
     ("completion", r#"source <(dockwright completion bash)"#),
 ];
 
