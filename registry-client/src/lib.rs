@@ -141,6 +141,7 @@ pub mod push;
 mod request;
 pub mod save_pull;
 pub mod save_push;
+mod spool;
 pub mod tags;
 mod temp_file;
 mod token_cache;

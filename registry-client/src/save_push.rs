@@ -2,7 +2,12 @@
 //! `/images/get`, a pipe, a file), never stored whole, never read twice.
 //!
 //! Each layer is uploaded while it streams by (one chunked `PATCH` per layer, the digest given
-//! at the closing `PUT`), hashed on the way; with [`SaveCompression::Gzip`] it is compressed
+//! at the closing `PUT`), hashed on the way. Layers upload in parallel (up to the client's
+//! [concurrency](crate::client::ClientBuilder::concurrency)): when the registry takes a layer
+//! more slowly than the stream brings it, the rest of that layer is spooled to an unlinked temp
+//! file (at most [`SavePushOptions::spill_limit`] for the whole push, read back once while it
+//! is in the page cache) and the stream moves on to the next layer, whose upload starts at
+//! once; with [`SaveCompression::Gzip`] it is compressed
 //! on the way too, in parallel 1 MiB blocks, each a gzip member. A layer the registry already has is
 //! read and checked but not sent: which layer comes next is known before its bytes, from the
 //! image's diff IDs ([`ExpectedImage`], e.g. from `docker image inspect`) and the legacy layer
@@ -56,6 +61,7 @@ use crate::progress::ProgressKind;
 use crate::push::PushReport;
 use crate::reference::Reference;
 use crate::request::{OneShot, Req, ReqBody};
+use crate::spool::{DiskBudget, SpoolError, SpoolReader, spool};
 
 /// The largest JSON file of a save read into memory (configs, `manifest.json`).
 const MAX_JSON: u64 = 16 * 1024 * 1024;
@@ -120,6 +126,8 @@ pub struct SavePushOptions {
     reuse_from: Vec<Reference>,
     read_ahead: usize,
     workers: usize,
+    spill_limit: u64,
+    spill_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for SavePushOptions {
@@ -131,6 +139,8 @@ impl Default for SavePushOptions {
             reuse_from: Vec::new(),
             read_ahead: 8 * CHUNK,
             workers: default_workers(),
+            spill_limit: DEFAULT_SPILL_LIMIT,
+            spill_dir: None,
         }
     }
 }
@@ -177,7 +187,25 @@ impl SavePushOptions {
         self.workers = n.max(1);
         self
     }
+
+    /// Disk the push may use to spool layers that arrive faster than the registry takes them
+    /// (default [`DEFAULT_SPILL_LIMIT`], 1 GiB). `0` never spools: layers then upload one after
+    /// the other at the pace of the slower of the stream and the registry.
+    pub fn spill_limit(mut self, bytes: u64) -> Self {
+        self.spill_limit = bytes;
+        self
+    }
+
+    /// Where spooled layers go (default: [`std::env::temp_dir`]). The files are unlinked as
+    /// soon as they are created: nothing is left behind, whatever happens.
+    pub fn spill_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.spill_dir = Some(dir.into());
+        self
+    }
 }
+
+/// The default of [`SavePushOptions::spill_limit`]: 1 GiB.
+pub const DEFAULT_SPILL_LIMIT: u64 = 1 << 30;
 
 /// A blob the registry has that holds a layer.
 #[derive(Debug, Clone)]
@@ -207,13 +235,6 @@ enum Slot {
     Alias(String),
     /// A small blob of a newer daemon's save, kept until we know what it is.
     Small(Bytes),
-}
-
-/// What a sink task gets: data, or the end of the entry (a closed channel without it is a
-/// broken stream).
-enum Msg {
-    Data(Bytes),
-    End,
 }
 
 #[derive(Debug, Deserialize)]
@@ -301,6 +322,11 @@ impl Client {
             slots: HashMap::new(),
             jsons: HashMap::new(),
             files: HashMap::new(),
+            budget: DiskBudget::new(
+                opts.spill_limit,
+                opts.spill_dir.clone().unwrap_or_else(std::env::temp_dir),
+            ),
+            uploads: Arc::new(tokio::sync::Semaphore::new(self.inner.concurrency)),
         };
         let result = run.read_all(&mut tar, first).await;
         let result = match result {
@@ -425,6 +451,10 @@ struct Run<'a> {
     jsons: HashMap<String, String>,
     /// Small top-level files (configs, `manifest.json`) by path.
     files: HashMap<String, Bytes>,
+    /// Disk for layers spooled while earlier ones upload.
+    budget: Arc<DiskBudget>,
+    /// Uploads at once.
+    uploads: Arc<tokio::sync::Semaphore>,
 }
 
 impl Run<'_> {
@@ -514,7 +544,7 @@ impl Run<'_> {
             .map_or_else(|| path.to_owned(), ToString::to_string);
         let first = read_chunk(tar).await?;
         let saved_compressed = first.starts_with(&[0x1f, 0x8b]);
-        let (tx, rx) = tokio::sync::mpsc::channel::<Msg>((self.opts.read_ahead / CHUNK).max(1));
+        let (mut tx, rx) = spool(self.opts.read_ahead, Arc::clone(&self.budget));
         let handle = match identity.as_ref().and_then(|d| self.known.get(d)) {
             Some(k) if !saved_compressed => {
                 let k = k.clone();
@@ -552,7 +582,13 @@ impl Run<'_> {
                     Some(self.opts.compression)
                 };
                 let workers = self.opts.workers;
+                let uploads = Arc::clone(&self.uploads);
                 tokio::spawn(async move {
+                    // Waiting for a turn, the layer spools (memory, then disk).
+                    let _turn = uploads
+                        .acquire_owned()
+                        .await
+                        .map_err(|e| Error::Image(Box::new(e)))?;
                     upload_layer(&client, &repo, rx, compression, workers, &label).await
                 })
             }
@@ -561,18 +597,31 @@ impl Run<'_> {
         let mut chunk = first;
         while !chunk.is_empty() {
             let full = chunk.len() == CHUNK;
-            if tx.send(Msg::Data(chunk)).await.is_err() {
+            match tx.send(chunk).await {
+                Ok(()) => {}
                 // The sink failed: its error comes out of its handle.
-                return self.fail_fast(path).await;
+                Err(SpoolError::Closed) => return self.fail_fast(path).await,
+                Err(SpoolError::Io(source)) => {
+                    return Err(Error::Io {
+                        action: "spooling",
+                        path: format!(
+                            "{path} to {}",
+                            self.opts
+                                .spill_dir
+                                .clone()
+                                .unwrap_or_else(std::env::temp_dir)
+                                .display()
+                        ),
+                        source,
+                    });
+                }
             }
             if !full {
                 break;
             }
             chunk = read_chunk(tar).await?;
         }
-        if tx.send(Msg::End).await.is_err() {
-            return self.fail_fast(path).await;
-        }
+        tx.finish();
         Ok(())
     }
 
@@ -818,21 +867,31 @@ async fn read_chunk<R: AsyncRead + Unpin>(tar: &mut TarStream<R>) -> Result<Byte
 }
 
 /// Reads a layer to its end, returning its SHA-256.
-async fn hash_only(mut rx: tokio::sync::mpsc::Receiver<Msg>) -> Result<Digest> {
+async fn hash_only(mut rx: SpoolReader) -> Result<Digest> {
     let mut d = Digester::sha256();
-    loop {
-        match rx.recv().await {
-            Some(Msg::Data(b)) => d.update(&b),
-            Some(Msg::End) => return Ok(d.finish()),
-            None => return Err(archive("the stream ended inside a layer")),
+    while let Some(b) = rx.next().await {
+        d.update(&b.map_err(spool_err)?);
+    }
+    Ok(d.finish())
+}
+
+/// A spool's read error: the stream cut inside the layer, or the spill file unreadable.
+fn spool_err(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        archive("the stream ended inside a layer")
+    } else {
+        Error::Io {
+            action: "reading back",
+            path: "a spooled layer".into(),
+            source: e,
         }
     }
 }
 
-/// The data of a layer as a body stream: hashed into `diff` on the way; a channel closed
-/// without [`Msg::End`] is an error (so a cut stream never becomes a complete-looking blob).
+/// The data of a layer as a body stream: hashed into `diff` on the way; a spool whose writer
+/// went away before the end is an error (so a cut stream never becomes a complete-looking blob).
 fn data_stream(
-    rx: tokio::sync::mpsc::Receiver<Msg>,
+    rx: SpoolReader,
     diff: Arc<Mutex<Digester>>,
 ) -> impl futures_util::Stream<Item = Result<Bytes>> + Send + Unpin + 'static {
     Box::pin(futures_util::stream::unfold(
@@ -841,16 +900,12 @@ fn data_stream(
             if done {
                 return None;
             }
-            match rx.recv().await {
-                Some(Msg::Data(b)) => {
+            match rx.next().await? {
+                Ok(b) => {
                     diff.lock().expect("digest lock").update(&b);
                     Some((Ok(b), (rx, diff, false)))
                 }
-                Some(Msg::End) => None,
-                None => Some((
-                    Err(archive("the stream ended inside a layer")),
-                    (rx, diff, true),
-                )),
+                Err(e) => Some((Err(spool_err(e)), (rx, diff, true))),
             }
         },
     ))
@@ -866,12 +921,12 @@ fn compress_err(e: std::io::Error) -> Error {
 
 /// Uploads one layer as it streams: `POST` a session, one chunked `PATCH` with the (possibly
 /// compressed) bytes, `PUT ?digest=` with the digest computed on the way. Chunked even when
-/// the size is known: the body must be read to its end marker ([`Msg::End`]), which a
+/// the size is known: the body must be read to its end (the spool's end mark), which a
 /// `Content-Length` body would leave unread.
 async fn upload_layer(
     client: &Client,
     repo: &Reference,
-    rx: tokio::sync::mpsc::Receiver<Msg>,
+    rx: SpoolReader,
     compression: Option<SaveCompression>,
     workers: usize,
     label: &str,

@@ -165,6 +165,51 @@ async fn push_uncompressed_then_repush_skips_everything() {
     assert_eq!(blind.uploaded, 3, "layers sent, config found");
 }
 
+/// Layers spooled while an earlier one uploads, or uploaded one at a time without any disk:
+/// the same image either way, and no spill file left behind.
+#[tokio::test]
+async fn one_upload_at_a_time_with_or_without_spooling() {
+    let f = fixture().await;
+    let client = Client::builder().concurrency(1).build().unwrap();
+    let spill = tempfile::tempdir().unwrap();
+    let src_m = f.client.get_manifest(&f.source).await.unwrap();
+    for (path, limit) in [("spooled/app:1", 1 << 30), ("sequential/app:1", 0)] {
+        let dst = target(&f, path);
+        let opts = SavePushOptions::new()
+            .read_ahead(1)
+            .spill_limit(limit)
+            .spill_dir(spill.path());
+        let r = client
+            .push_docker_save(reader(f.save.clone()), &dst, &opts)
+            .await
+            .unwrap();
+        assert_eq!(r.uploaded, 4, "{path}: {r:?}");
+        let dst_m = client.get_manifest(&dst).await.unwrap();
+        assert_eq!(layers(&src_m), layers(&dst_m), "{path}");
+        assert_eq!(
+            std::fs::read_dir(spill.path()).unwrap().count(),
+            0,
+            "{path}: spill files are unlinked"
+        );
+    }
+    // A spill directory that cannot be written: an I/O error naming it if the push had to
+    // spool, else success; never a manifest with a broken blob.
+    let dst = target(&f, "nodir/app:1");
+    let opts = SavePushOptions::new()
+        .read_ahead(1)
+        .spill_dir(spill.path().join("missing"));
+    match client
+        .push_docker_save(reader(f.save.clone()), &dst, &opts)
+        .await
+    {
+        Ok(r) => assert_eq!(r.uploaded, 4),
+        Err(e) => {
+            assert!(e.to_string().contains("missing"), "{e}");
+            assert!(f.registry.manifest("nodir/app", "1").is_none());
+        }
+    }
+}
+
 #[tokio::test]
 async fn gzip_push_is_readable_and_a_compressed_repush_skips() {
     let f = fixture().await;

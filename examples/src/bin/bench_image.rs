@@ -2,25 +2,26 @@
 //! daemon's own export and load, `docker push`/`docker pull` and `skopeo copy docker-daemon:`,
 //! in one run, printing wall times, the ratios issue 12 targets and the peak RSS of our side.
 //!
-//! `bench_image [--layers N] [--layer-mib M]` (defaults 4 × 256 MiB: the 1 GiB image of the
-//! issue); `--layer-mib 8` is a quick check. Needs `DOCKWRIGHT_TEST_DOCKER_HOST` (the daemon)
+//! `bench_image [--layers N] [--layer-mib M] [--rounds R]` (defaults 4 × 256 MiB: the 1 GiB
+//! image of the issue, 3 rounds); `--layer-mib 8 --rounds 1` is a quick check. Needs `DOCKWRIGHT_TEST_DOCKER_HOST` (the daemon)
 //! and `DOCKWRIGHT_TEST_REGISTRY` (an open loopback registry), the docker CLI, skopeo and
 //! `/usr/bin/time`.
 //!
 //! What runs, in order (every push into a fresh repository, so nothing is skipped or mounted):
-//! 1. a `docker save`-format archive of N random uncompressed layers is written to a temp dir;
-//! 2. **load**: `/images/load` of that archive (swarm-client, in a child process);
-//! 3. **export**: `/images/get` of the image, streamed and dropped (swarm-client, child);
-//! 4. **docker push** (dockerd gzips the layers);
-//! 5. **our push** from the daemon (`dockwright::image::push_from_daemon`, default settings:
-//!    uncompressed), then **our gzip push** (`SaveCompression::gzip()`), each in a child
-//!    process whose peak RSS `/usr/bin/time` reports;
-//! 6. **skopeo copy** `docker-daemon:IMAGE` → `docker://…` (its defaults: gzip);
-//! 7. the image is removed from the daemon; **docker pull** of what docker pushed; removed again;
-//! 8. **our pull** into the daemon (`dockwright::image::pull_into_daemon`) of what our default
-//!    push wrote (uncompressed layers), checked to give the same image ID;
-//! 9. the image is removed and the archive **loaded again**: the load figure is the faster of
-//!    the two loads (the second runs in the conditions of our pull).
+//! 1. a `docker save`-format archive of N random uncompressed layers is written to a temp dir
+//!    and loaded (`/images/load`);
+//! 2. R rounds of: **export** (`/images/get` of the image, streamed and dropped, swarm-client in
+//!    a child process), then **our push** from the daemon (`dockwright::image::push_from_daemon`,
+//!    default settings: uncompressed) — alternated, so both see the same machine;
+//! 3. **docker push** (dockerd gzips the layers), **our gzip push** (`SaveCompression::gzip()`),
+//!    **skopeo copy** `docker-daemon:IMAGE` → `docker://…` (its defaults: gzip), once each;
+//! 4. the image is removed from the daemon; **docker pull** of what docker pushed;
+//! 5. R rounds of: image removed, **our pull** into the daemon
+//!    (`dockwright::image::pull_into_daemon`) of what our default push wrote, checked to give
+//!    the same image ID; image removed, **load** of the archive (`/images/load`, child).
+//!
+//! Figures of repeated steps are medians (min–max shown); each of our steps runs in a child
+//! process whose peak RSS `/usr/bin/time` reports.
 //!
 //! `bench_image --child archive PATH LAYERS MIB TAG` only writes such an archive (for experiments
 //! by hand: `docker load -i PATH`).
@@ -36,7 +37,7 @@ use std::time::Instant;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
-const USAGE: &str = "bench_image [--layers N] [--layer-mib M]";
+const USAGE: &str = "bench_image [--layers N] [--layer-mib M] [--rounds R]";
 
 /// A ustar header of a regular file.
 fn tar_header(name: &str, size: u64) -> Res<[u8; 512]> {
@@ -132,6 +133,45 @@ struct Run {
     secs: f64,
     rss_kib: u64,
     stdout: String,
+}
+
+/// Runs of one step: the median is the figure.
+struct Series(Vec<Run>);
+
+impl Series {
+    fn sorted(&self) -> Vec<f64> {
+        let mut t: Vec<f64> = self.0.iter().map(|r| r.secs).collect();
+        t.sort_by(f64::total_cmp);
+        t
+    }
+
+    fn median(&self) -> f64 {
+        let t = self.sorted();
+        match t.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => t[n / 2],
+            n => (t[n / 2 - 1] + t[n / 2]) / 2.0,
+        }
+    }
+
+    /// ` (min–max)` when there are several runs.
+    fn spread(&self) -> String {
+        let t = self.sorted();
+        match (t.first(), t.last()) {
+            (Some(a), Some(b)) if t.len() > 1 => format!(" ({a:.2}–{b:.2})"),
+            _ => String::new(),
+        }
+    }
+
+    fn rss_kib(&self) -> u64 {
+        self.0.iter().map(|r| r.rss_kib).max().unwrap_or(0)
+    }
+}
+
+impl From<Run> for Series {
+    fn from(r: Run) -> Self {
+        Self(vec![r])
+    }
 }
 
 /// Runs `cmd` under `/usr/bin/time`, returning wall time, the peak RSS it reports and stdout.
@@ -304,8 +344,26 @@ async fn child(args: &[String]) -> Res<()> {
             println!("{:?}", out.loaded);
         }
         [op, image, target, compression] if op == "push" => {
-            let registry = registry_client::Client::builder().build()?;
+            // Each layer's start and end on stderr (shown when the child is run by hand).
+            let start = Instant::now();
+            let sink = registry_client::progress::ProgressSink::callback(move |e| {
+                use registry_client::progress::ProgressKind as K;
+                if matches!(e.kind, K::Started | K::Done | K::Skipped | K::Mounted) {
+                    eprintln!(
+                        "{:8.3} s {:?} {} ({} bytes)",
+                        start.elapsed().as_secs_f64(),
+                        e.kind,
+                        e.digest,
+                        e.bytes
+                    );
+                }
+            });
+            let registry = registry_client::Client::builder().progress(sink).build()?;
             let mut opts = registry_client::save_push::SavePushOptions::new();
+            // For experiments by hand: `BENCH_SPILL_LIMIT=0` uploads one layer at a time.
+            if let Ok(limit) = std::env::var("BENCH_SPILL_LIMIT") {
+                opts = opts.spill_limit(limit.parse()?);
+            }
             if compression == "gzip" {
                 opts = opts.compression(registry_client::save_push::SaveCompression::gzip());
             }
@@ -348,16 +406,18 @@ fn main() -> Res<()> {
     }
     let mut layers = 4usize;
     let mut layer_mib = 256u64;
+    let mut rounds = 3usize;
     let mut args = argv.into_iter();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--layers" => layers = args.next().ok_or(USAGE)?.parse()?,
             "--layer-mib" => layer_mib = args.next().ok_or(USAGE)?.parse()?,
+            "--rounds" => rounds = args.next().ok_or(USAGE)?.parse()?,
             other => return Err(format!("unknown argument {other:?} ({USAGE})").into()),
         }
     }
-    if layers == 0 || layer_mib == 0 {
-        return Err(format!("layers and their size must be positive ({USAGE})").into());
+    if layers == 0 || layer_mib == 0 || rounds == 0 {
+        return Err(format!("layers, their size and rounds must be positive ({USAGE})").into());
     }
     let docker_host = std::env::var("DOCKWRIGHT_TEST_DOCKER_HOST")
         .map_err(|_| "DOCKWRIGHT_TEST_DOCKER_HOST is not set (the daemon's endpoint)")?;
@@ -382,9 +442,10 @@ fn main() -> Res<()> {
         docker_config: home.clone(),
         image_id: None,
         registry: reg.clone(),
-        repos: ["docker", "dw", "dwgz", "skopeo"]
+        repos: ["docker", "dwgz", "skopeo"]
             .iter()
             .map(|t| repo(t))
+            .chain((0..rounds).map(|r| repo(&format!("dw{r}"))))
             .collect(),
     };
     let docker = || docker_cmd(&docker_host, &home);
@@ -406,35 +467,41 @@ fn main() -> Res<()> {
     cleanup.image_id = Some(image_id.clone());
     let archive_bytes = std::fs::metadata(&archive)?.len();
 
-    let load = timed(
-        "load (/images/load)",
-        &mut ours(&["load", &archive.display().to_string()]),
-    )?;
-    let export = timed("export (/images/get)", &mut ours(&["export", &image]))?;
-    let mut export_out = export.stdout.split_whitespace();
-    let exported: u64 = export_out.next().and_then(|n| n.parse().ok()).unwrap_or(0);
-    let export_ttfb: f64 = export_out
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0.0);
+    let load_archive = || ours(&["load", &archive.display().to_string()]);
+    timed("first load (/images/load)", &mut load_archive())?;
+    let (mut export, mut dw_push) = (Series(Vec::new()), Series(Vec::new()));
+    let mut export_ttfb = Vec::new();
+    let mut exported = 0u64;
+    for r in 0..rounds {
+        let e = timed("export (/images/get)", &mut ours(&["export", &image]))?;
+        let mut out = e.stdout.split_whitespace();
+        exported = out.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        export_ttfb.push(out.next().and_then(|n| n.parse().ok()).unwrap_or(0.0));
+        export.0.push(e);
+        let target_r = target(&format!("dw{r}"));
+        dw_push.0.push(timed(
+            "dockwright push",
+            &mut ours(&["push", &image, &target_r, "none"]),
+        )?);
+    }
+    export_ttfb.sort_by(f64::total_cmp);
+    let export_ttfb = export_ttfb[export_ttfb.len() / 2];
     quiet(
         "docker tag",
         docker().args(["tag", &image, &target("docker")]),
     )?;
-    let docker_push = timed(
+    let docker_push: Series = timed(
         "docker push",
         docker().args(["push", "-q", &target("docker")]),
-    )?;
+    )?
+    .into();
     quiet("docker rmi", docker().args(["rmi", &target("docker")]))?;
-    let dw_push = timed(
-        "dockwright push",
-        &mut ours(&["push", &image, &target("dw"), "none"]),
-    )?;
-    let dw_push_gz = timed(
+    let dw_push_gz: Series = timed(
         "dockwright push (gzip)",
         &mut ours(&["push", &image, &target("dwgz"), "gzip"]),
-    )?;
-    let skopeo = timed(
+    )?
+    .into();
+    let skopeo: Series = timed(
         "skopeo copy",
         Command::new("skopeo")
             .args(["copy", "-q", "--dest-tls-verify=false", "--src-daemon-host"])
@@ -442,35 +509,38 @@ fn main() -> Res<()> {
             .arg(format!("docker-daemon:{image}"))
             .arg(format!("docker://{}", target("skopeo")))
             .env("HOME", &home),
-    )?;
+    )?
+    .into();
 
     cleanup.remove_image();
-    let docker_pull = timed(
+    let docker_pull: Series = timed(
         "docker pull",
         docker().args(["pull", "-q", &target("docker")]),
-    )?;
-    cleanup.remove_image();
-    let dw_pull = timed("dockwright pull", &mut ours(&["pull", &target("dw")]))?;
-    let pulled_id = dw_pull.stdout.trim().to_owned();
-    if pulled_id != image_id {
-        return Err(format!("dockwright pull loaded {pulled_id}, expected {image_id}").into());
+    )?
+    .into();
+    let (mut dw_pull, mut load) = (Series(Vec::new()), Series(Vec::new()));
+    let pulled = target("dw0");
+    for _ in 0..rounds {
+        cleanup.remove_image();
+        let p = timed("dockwright pull", &mut ours(&["pull", &pulled]))?;
+        let pulled_id = p.stdout.trim().to_owned();
+        if pulled_id != image_id {
+            return Err(format!("dockwright pull loaded {pulled_id}, expected {image_id}").into());
+        }
+        // The pulled image is what was loaded: same ID, tagged with the registry reference.
+        let held = quiet(
+            "docker image inspect",
+            docker().args(["image", "inspect", "-f", "{{.Id}}", &pulled]),
+        )?;
+        if held.trim() != image_id {
+            return Err(format!("the daemon holds {} as {pulled}", held.trim()).into());
+        }
+        dw_pull.0.push(p);
+        cleanup.remove_image();
+        load.0
+            .push(timed("load (/images/load)", &mut load_archive())?);
     }
-    // The pulled image is what was loaded: same ID. Its tag here is the registry reference.
-    let held = quiet(
-        "docker image inspect",
-        docker().args(["image", "inspect", "-f", "{{.Id}}", &target("dw")]),
-    )?;
-    if held.trim() != image_id {
-        return Err(format!("the daemon holds {} as {}", held.trim(), target("dw")).into());
-    }
-    // The load again, in the conditions of our pull (the image removed just before).
-    cleanup.remove_image();
-    let load2 = timed(
-        "load again (/images/load)",
-        &mut ours(&["load", &archive.display().to_string()]),
-    )?;
     std::fs::remove_file(&archive)?;
-    let load = if load2.secs < load.secs { load2 } else { load };
 
     let mb = archive_bytes as f64 / 1e6;
     println!(
@@ -479,22 +549,28 @@ fn main() -> Res<()> {
         exported as f64 / 1e6
     );
     println!(
-        "{:<40} {:>8} {:>10} {:>10}",
+        "{:<40} {:>8} {:>10} {:>10}  runs (min–max)",
         "step", "wall s", "MB/s", "peak RSS"
     );
-    let row = |name: &str, r: &Run, ours: bool| {
+    let row = |name: &str, r: &Series, ours: bool| {
         let rss = if ours {
-            format!("{:>6.1} MiB", r.rss_kib as f64 / 1024.0)
+            format!("{:>6.1} MiB", r.rss_kib() as f64 / 1024.0)
         } else {
             String::new()
         };
-        println!("{name:<40} {:>8.2} {:>10.1} {rss:>10}", r.secs, mb / r.secs);
+        let secs = r.median();
+        println!(
+            "{name:<40} {secs:>8.2} {:>10.1} {rss:>10}  {}{}",
+            mb / secs,
+            r.0.len(),
+            r.spread()
+        );
     };
-    row("daemon load (/images/load, faster of 2)", &load, false);
+    row("daemon load (/images/load)", &load, false);
     row("daemon export (/images/get)", &export, false);
     println!(
         "  of which {export_ttfb:.2} s before its first byte (dockerd writes the export to a temp dir first), {:.2} s streaming",
-        export.secs - export_ttfb
+        export.median() - export_ttfb
     );
     row("docker push (gzip)", &docker_push, false);
     row("docker pull", &docker_pull, false);
@@ -502,7 +578,7 @@ fn main() -> Res<()> {
     row("dockwright push from daemon", &dw_push, true);
     row("dockwright push from daemon, gzip", &dw_push_gz, true);
     row("dockwright pull into daemon", &dw_pull, true);
-    let ratio = |a: &Run, b: &Run| a.secs / b.secs;
+    let ratio = |a: &Series, b: &Series| a.median() / b.median();
     let verdict = |ok: bool| if ok { "ok" } else { "MISSED" };
     let r1 = ratio(&dw_push, &export);
     let r2 = ratio(&dw_push_gz, &docker_push);
@@ -536,7 +612,7 @@ fn main() -> Res<()> {
     );
     let peak = [&dw_push, &dw_push_gz, &dw_pull]
         .iter()
-        .map(|r| r.rss_kib)
+        .map(|r| r.rss_kib())
         .max()
         .unwrap_or(0) as f64
         / 1024.0;
@@ -546,8 +622,8 @@ fn main() -> Res<()> {
     );
     println!(
         "our reports: push {}; gzip push {}",
-        dw_push.stdout.trim(),
-        dw_push_gz.stdout.trim()
+        dw_push.0.last().map_or("", |r| r.stdout.trim()),
+        dw_push_gz.0.last().map_or("", |r| r.stdout.trim())
     );
     if cfg!(debug_assertions) {
         println!(
