@@ -399,10 +399,12 @@ async fn child(args: &[String]) -> Res<()> {
 fn main() -> Res<()> {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     if argv.first().map(String::as_str) == Some("--child") {
-        return tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-            .block_on(child(&argv[1..]));
+        // For experiments by hand: `BENCH_WORKERS=N` sets the runtime's worker threads.
+        let mut rt = tokio::runtime::Builder::new_multi_thread();
+        if let Ok(n) = std::env::var("BENCH_WORKERS") {
+            rt.worker_threads(n.parse()?);
+        }
+        return rt.enable_all().build()?.block_on(child(&argv[1..]));
     }
     let mut layers = 4usize;
     let mut layer_mib = 256u64;
