@@ -35,34 +35,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+use examples::bench::{
+    BoxResult as Res, Run, tar_header, tar_padding as pad, timed, write_random_tar,
+};
 
 const USAGE: &str = "bench_image [--layers N] [--layer-mib M] [--rounds R]";
-
-/// A ustar header of a regular file.
-fn tar_header(name: &str, size: u64) -> Res<[u8; 512]> {
-    let mut h = [0u8; 512];
-    if name.len() > 99 {
-        return Err(format!("tar name too long: {name}").into());
-    }
-    h[..name.len()].copy_from_slice(name.as_bytes());
-    h[100..107].copy_from_slice(b"0000644");
-    h[108..115].copy_from_slice(b"0000000");
-    h[116..123].copy_from_slice(b"0000000");
-    h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
-    h[136..147].copy_from_slice(b"00000000000");
-    h[156] = b'0';
-    h[257..263].copy_from_slice(b"ustar\0");
-    h[263..265].copy_from_slice(b"00");
-    h[148..156].copy_from_slice(b"        ");
-    let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
-    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-    Ok(h)
-}
-
-fn pad(size: u64) -> usize {
-    ((512 - size % 512) % 512) as usize
-}
 
 /// Writes a `docker save` archive of `layers` uncompressed layers, each a tar holding one file
 /// of `size` random bytes, tagged `tag`. Returns the image ID (config digest).
@@ -74,30 +51,13 @@ fn write_archive(path: &Path, layers: usize, size: u64, tag: &str) -> Res<String
     // Each layer.tar: header, data, padding, two zero blocks.
     let layer_tar_size = 512 + size + pad(size) as u64 + 1024;
     let mut diff_ids = Vec::new();
-    let mut buf = vec![0u8; 1 << 20];
     for i in 0..layers {
         out.write_all(&tar_header(&format!("layer{i}/layer.tar"), layer_tar_size)?)?;
         let mut d = Digester::sha256();
-        let mut put = |b: &[u8], out: &mut std::io::BufWriter<std::fs::File>| -> Res<()> {
+        let seed = seed.wrapping_add(i as u64 * 0x9e37_79b9);
+        write_random_tar(&mut out, &format!("data{i}.bin"), size, seed, &mut |b| {
             d.update(b);
-            out.write_all(b)?;
-            Ok(())
-        };
-        put(&tar_header(&format!("data{i}.bin"), size)?, &mut out)?;
-        let mut x = seed.wrapping_add(i as u64 * 0x9e37_79b9) | 1;
-        let mut left = size;
-        while left > 0 {
-            for chunk in buf.chunks_exact_mut(8) {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                chunk.copy_from_slice(&x.to_le_bytes());
-            }
-            let n = left.min(buf.len() as u64) as usize;
-            put(&buf[..n], &mut out)?;
-            left -= n as u64;
-        }
-        put(&vec![0u8; pad(size) + 1024], &mut out)?;
+        })?;
         diff_ids.push(d.finish().to_string());
         // layer_tar_size is a multiple of 512: no padding of the outer entry.
     }
@@ -127,12 +87,6 @@ fn write_archive(path: &Path, layers: usize, size: u64, tag: &str) -> Res<String
     out.flush()?;
     out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     Ok(config_digest.to_string())
-}
-
-struct Run {
-    secs: f64,
-    rss_kib: u64,
-    stdout: String,
 }
 
 /// Runs of one step: the median is the figure.
@@ -172,49 +126,6 @@ impl From<Run> for Series {
     fn from(r: Run) -> Self {
         Self(vec![r])
     }
-}
-
-/// Runs `cmd` under `/usr/bin/time`, returning wall time, the peak RSS it reports and stdout.
-fn timed(label: &str, cmd: &mut Command) -> Res<Run> {
-    let out = tempfile::NamedTempFile::new()?;
-    let program = cmd.get_program().to_owned();
-    let args: Vec<_> = cmd.get_args().map(ToOwned::to_owned).collect();
-    let mut t = Command::new("/usr/bin/time");
-    t.arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(out.path())
-        .arg(program)
-        .args(args);
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => t.env(k, v),
-            None => t.env_remove(k),
-        };
-    }
-    eprintln!("  {label} …");
-    let start = Instant::now();
-    let o = t.output()?;
-    let secs = start.elapsed().as_secs_f64();
-    if !o.status.success() {
-        return Err(format!(
-            "{label} failed: {}{}",
-            String::from_utf8_lossy(&o.stderr),
-            String::from_utf8_lossy(&o.stdout)
-        )
-        .into());
-    }
-    let rss_kib = std::fs::read_to_string(out.path())?
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or(0);
-    eprintln!("  {label}: {secs:.2} s");
-    Ok(Run {
-        secs,
-        rss_kib,
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-    })
 }
 
 /// Runs a helper command whose time does not count; fails on a non-zero exit.

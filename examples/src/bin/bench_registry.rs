@@ -9,9 +9,8 @@ use registry_client::digest::Digester;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+use examples::bench::{BoxResult as Res, Run, timed, write_random_tar};
 
 struct Layer {
     path: PathBuf,
@@ -24,42 +23,9 @@ fn write_layer(dir: &Path, idx: usize, size: u64, seed: u64) -> Res<Layer> {
     let tmp = dir.join(format!("layer{idx}.tmp"));
     let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
     let mut d = Digester::sha256();
-    let mut header = [0u8; 512];
-    let name = format!("data{idx}.bin");
-    header[..name.len()].copy_from_slice(name.as_bytes());
-    header[100..107].copy_from_slice(b"0000644");
-    header[108..115].copy_from_slice(b"0000000");
-    header[116..123].copy_from_slice(b"0000000");
-    header[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
-    header[136..147].copy_from_slice(b"00000000000");
-    header[156] = b'0';
-    header[257..263].copy_from_slice(b"ustar\0");
-    header[263..265].copy_from_slice(b"00");
-    header[148..156].copy_from_slice(b"        ");
-    let sum: u32 = header.iter().map(|b| u32::from(*b)).sum();
-    header[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-    let mut put = |b: &[u8], f: &mut std::io::BufWriter<std::fs::File>| -> Res<()> {
-        d.update(b);
-        f.write_all(b)?;
-        Ok(())
-    };
-    put(&header, &mut f)?;
-    let mut x = seed | 1;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut left = size;
-    while left > 0 {
-        for chunk in buf.chunks_exact_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            chunk.copy_from_slice(&x.to_le_bytes());
-        }
-        let n = left.min(buf.len() as u64) as usize;
-        put(&buf[..n], &mut f)?;
-        left -= n as u64;
-    }
-    let pad = (512 - (size % 512)) % 512;
-    put(&vec![0u8; pad as usize + 1024], &mut f)?;
+    write_random_tar(&mut f, &format!("data{idx}.bin"), size, seed, &mut |b| {
+        d.update(b)
+    })?;
     f.flush()?;
     drop(f);
     let digest = d.finish();
@@ -118,48 +84,6 @@ fn build_image(dir: &Path, layers: usize, size: u64) -> Res<(Vec<Layer>, String)
         ),
     )?;
     Ok((ls, md))
-}
-
-struct Run {
-    secs: f64,
-    rss_kib: u64,
-}
-
-/// Runs `cmd` under `/usr/bin/time`, returning wall time and the peak RSS it reports.
-fn timed(label: &str, cmd: &mut Command) -> Res<Run> {
-    let out = tempfile::NamedTempFile::new()?;
-    let program = cmd.get_program().to_owned();
-    let args: Vec<_> = cmd.get_args().map(ToOwned::to_owned).collect();
-    let mut t = Command::new("/usr/bin/time");
-    t.arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(out.path())
-        .arg(program)
-        .args(args);
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => t.env(k, v),
-            None => t.env_remove(k),
-        };
-    }
-    let start = Instant::now();
-    let o = t.output()?;
-    let secs = start.elapsed().as_secs_f64();
-    if !o.status.success() {
-        return Err(format!(
-            "{label} failed: {}{}",
-            String::from_utf8_lossy(&o.stderr),
-            String::from_utf8_lossy(&o.stdout)
-        )
-        .into());
-    }
-    let rss_kib = std::fs::read_to_string(out.path())?
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or(0);
-    Ok(Run { secs, rss_kib })
 }
 
 /// Deletes what the benchmark pushed (manifests, then blob links) when dropped, so that a failed

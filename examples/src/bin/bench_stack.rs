@@ -13,14 +13,14 @@
 //! also exercises `-c` merging). Stacks are named `dwbench-*` and removed at the end, also on
 //! failure. Tasks listen on 127.0.0.1 only.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use swarm_client::Client;
 
-type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+use examples::bench::{BoxResult, push_busybox};
 
 /// Command line.
 #[derive(Parser)]
@@ -129,25 +129,6 @@ async fn versions(c: &Client, stack: &str) -> BoxResult<Vec<u64>> {
         .collect();
     v.sort_unstable();
     Ok(v)
-}
-
-/// Builds the busybox image and pushes it to `registry`; returns the reference.
-async fn push_busybox(registry: &str, busybox: &Path) -> BoxResult<String> {
-    if !busybox.exists() {
-        return Err(format!("{} not found (install busybox-static)", busybox.display()).into());
-    }
-    let dir = tempfile::Builder::new().prefix("bench-stack-").tempdir()?;
-    let layout = dir.path().join("layout");
-    let (b, l) = (busybox.to_owned(), layout.clone());
-    tokio::task::spawn_blocking(move || example_images::busybox_image(&b).ref_name("1").build(&l))
-        .await??;
-    let reference = format!("{registry}/dockwright-bench/busybox:1");
-    let loopback = registry.starts_with("127.") || registry.starts_with("localhost");
-    let client = registry_client::Client::builder()
-        .insecure(loopback)
-        .build()?;
-    client.push(&layout, &reference.parse()?).await?;
-    Ok(reference)
 }
 
 /// A port prefix P with P0..P9 free on 127.0.0.1.

@@ -24,7 +24,7 @@ use swarm_client::models::{TaskState, Timestamp};
 use swarm_client::services::{CreateOptions, UpdateOptions};
 use swarm_client::tasks::TaskFilter;
 
-type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+use examples::bench::{BoxResult, push_busybox};
 
 /// Command line.
 #[derive(Parser)]
@@ -117,25 +117,6 @@ fn docker(host: &str, timeout: u64, args: &[&str]) -> BoxResult<Duration> {
         .into());
     }
     Ok(t.elapsed())
-}
-
-/// Builds the busybox image and pushes it to `registry`; returns the reference.
-async fn push_busybox(registry: &str, busybox: &std::path::Path) -> BoxResult<String> {
-    if !busybox.exists() {
-        return Err(format!("{} not found (install busybox-static)", busybox.display()).into());
-    }
-    let dir = tempfile::Builder::new().prefix("bench-swarm-").tempdir()?;
-    let layout = dir.path().join("layout");
-    let (b, l) = (busybox.to_owned(), layout.clone());
-    tokio::task::spawn_blocking(move || example_images::busybox_image(&b).ref_name("1").build(&l))
-        .await??;
-    let reference = format!("{registry}/dockwright-bench/busybox:1");
-    let loopback = registry.starts_with("127.") || registry.starts_with("localhost");
-    let client = registry_client::Client::builder()
-        .insecure(loopback)
-        .build()?;
-    client.push(&layout, &reference.parse()?).await?;
-    Ok(reference)
 }
 
 fn check(done: &swarm_client::converge::Converged, replicas: u64, what: &str) -> BoxResult<()> {
