@@ -107,16 +107,8 @@ pub fn timed(label: &str, cmd: &mut Command) -> BoxResult<Run> {
     }
     eprintln!("  {label} …");
     let start = Instant::now();
-    let o = t.output()?;
+    let o = checked(label, &mut t)?;
     let secs = start.elapsed().as_secs_f64();
-    if !o.status.success() {
-        return Err(format!(
-            "{label} failed: {}{}",
-            String::from_utf8_lossy(&o.stderr),
-            String::from_utf8_lossy(&o.stdout)
-        )
-        .into());
-    }
     let rss_kib = std::fs::read_to_string(out.path())?
         .lines()
         .last()
@@ -128,6 +120,43 @@ pub fn timed(label: &str, cmd: &mut Command) -> BoxResult<Run> {
         rss_kib,
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
     })
+}
+
+/// Runs `cmd` to its end; its output, or an error naming `label` with what it printed when it
+/// exits non-zero.
+fn checked(label: &str, cmd: &mut Command) -> BoxResult<std::process::Output> {
+    let o = cmd.output()?;
+    if !o.status.success() {
+        return Err(format!(
+            "{label} failed: {}{}",
+            String::from_utf8_lossy(&o.stderr),
+            String::from_utf8_lossy(&o.stdout)
+        )
+        .into());
+    }
+    Ok(o)
+}
+
+/// Runs a helper command whose time does not count; its stdout.
+///
+/// # Errors
+/// A command that cannot start or exits non-zero.
+pub fn quiet(label: &str, cmd: &mut Command) -> BoxResult<String> {
+    Ok(String::from_utf8_lossy(&checked(label, cmd)?.stdout).into_owned())
+}
+
+/// A name part unique to this run (process ID and clock), for repositories and tags.
+///
+/// # Errors
+/// A clock before 1970.
+pub fn unique_suffix() -> BoxResult<String> {
+    Ok(format!(
+        "{:x}{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .subsec_nanos()
+    ))
 }
 
 /// Builds the busybox image from the `busybox` binary and pushes it to `registry` as

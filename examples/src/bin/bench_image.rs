@@ -36,7 +36,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use examples::bench::{
-    BoxResult as Res, Run, tar_header, tar_padding as pad, timed, write_random_tar,
+    BoxResult as Res, Run, quiet, tar_header, tar_padding as pad, timed, unique_suffix,
+    write_random_tar,
 };
 
 const USAGE: &str = "bench_image [--layers N] [--layer-mib M] [--rounds R]";
@@ -126,20 +127,6 @@ impl From<Run> for Series {
     fn from(r: Run) -> Self {
         Self(vec![r])
     }
-}
-
-/// Runs a helper command whose time does not count; fails on a non-zero exit.
-fn quiet(label: &str, cmd: &mut Command) -> Res<String> {
-    let o = cmd.output()?;
-    if !o.status.success() {
-        return Err(format!(
-            "{label} failed: {}{}",
-            String::from_utf8_lossy(&o.stderr),
-            String::from_utf8_lossy(&o.stdout)
-        )
-        .into());
-    }
-    Ok(String::from_utf8_lossy(&o.stdout).into_owned())
 }
 
 /// Removes, when dropped (so a failed run cleans up too): the image from the daemon (by ID,
@@ -340,13 +327,7 @@ fn main() -> Res<()> {
     let work = tempfile::Builder::new().prefix("bench-image-").tempdir()?;
     let home = work.path().join("home");
     std::fs::create_dir_all(&home)?;
-    let suffix = format!(
-        "{:x}{:x}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .subsec_nanos()
-    );
+    let suffix = unique_suffix()?;
     let image = format!("imgbench-{suffix}:src");
     let repo = |tool: &str| format!("imgbench-{suffix}/{tool}");
     let target = |tool: &str| format!("{reg}/{}:bench", repo(tool));

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use examples::bench::{BoxResult as Res, Run, timed, write_random_tar};
+use examples::bench::{BoxResult as Res, Run, timed, unique_suffix, write_random_tar};
 
 struct Layer {
     path: PathBuf,
@@ -160,13 +160,7 @@ fn main() -> Res<()> {
     );
     let (ls, manifest_digest) = build_image(&img, layers, size_mib << 20)?;
     let total: u64 = ls.iter().map(|l| l.size).sum();
-    let suffix = format!(
-        "{:x}{:x}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .subsec_nanos()
-    );
+    let suffix = unique_suffix()?;
     let repo = |tool: &str| format!("regclient-bench-{suffix}/{tool}");
     let config_digest = {
         let m = std::fs::read(
