@@ -1594,23 +1594,37 @@ fn decode_network(cx: &mut Cx<'_, '_>, key: &str, v: &Value) -> Network {
     }
     n.extras = extras(m);
     if n.external {
-        if !ext_name.is_empty() {
-            if !n.name.is_empty() {
-                cx.transform_err(LoadError::Conflict(format!(
-                    "network {key}: network.external.name and network.name conflict; only use network.name"
-                )));
-            }
-            if cx.since(5) {
-                cx.ctx.warnings.push(format!(
-                    "network {key}: network.external.name is deprecated in favor of network.name"
-                ));
-            }
-            n.name = ext_name;
-        } else if n.name.is_empty() {
-            n.name = key.to_owned();
-        }
+        external_name(cx, "network", key, ext_name, &mut n.name, 5);
     }
     n
+}
+
+/// The name of an external network, volume, config or secret `key`: its `external.name`
+/// (which conflicts with `name`, and is deprecated from file format 3.`deprecated_from`), else
+/// its `name`, else the key.
+fn external_name(
+    cx: &mut Cx<'_, '_>,
+    kind: &str,
+    key: &str,
+    ext_name: String,
+    name: &mut String,
+    deprecated_from: u32,
+) {
+    if !ext_name.is_empty() {
+        if !name.is_empty() {
+            cx.transform_err(LoadError::Conflict(format!(
+                "{kind} {key}: {kind}.external.name and {kind}.name conflict; only use {kind}.name"
+            )));
+        }
+        if cx.since(deprecated_from) {
+            cx.ctx.warnings.push(format!(
+                "{kind} {key}: {kind}.external.name is deprecated in favor of {kind}.name"
+            ));
+        }
+        *name = ext_name;
+    } else if name.is_empty() {
+        *name = key.to_owned();
+    }
 }
 
 fn decode_volume(cx: &mut Cx<'_, '_>, key: &str, v: &Value) -> Volume {
@@ -1659,20 +1673,8 @@ fn decode_volume(cx: &mut Cx<'_, '_>, key: &str, v: &Value) -> Volume {
             cx.transform_err(LoadError::Conflict(format!(
                 "conflicting parameters \"external\" and \"{c}\" specified for volume \"{key}\""
             )));
-        } else if !ext_name.is_empty() {
-            if !vol.name.is_empty() {
-                cx.transform_err(LoadError::Conflict(format!(
-                    "volume {key}: volume.external.name and volume.name conflict; only use volume.name"
-                )));
-            }
-            if cx.since(4) {
-                cx.ctx.warnings.push(format!(
-                    "volume {key}: volume.external.name is deprecated in favor of volume.name"
-                ));
-            }
-            vol.name = ext_name;
-        } else if vol.name.is_empty() {
-            vol.name = key.to_owned();
+        } else {
+            external_name(cx, "volume", key, ext_name, &mut vol.name, 4);
         }
     }
     vol
@@ -1711,21 +1713,7 @@ fn decode_file_object(cx: &mut Cx<'_, '_>, kind: &str, key: &str, v: &Value) -> 
     }
     o.extras = extras(m);
     if o.external {
-        if !ext_name.is_empty() {
-            if !o.name.is_empty() {
-                cx.transform_err(LoadError::Conflict(format!(
-                    "{kind} {key}: {kind}.external.name and {kind}.name conflict; only use {kind}.name"
-                )));
-            }
-            if cx.since(5) {
-                cx.ctx.warnings.push(format!(
-                    "{kind} {key}: {kind}.external.name is deprecated in favor of {kind}.name"
-                ));
-            }
-            o.name = ext_name;
-        } else if o.name.is_empty() {
-            o.name = key.to_owned();
-        }
+        external_name(cx, kind, key, ext_name, &mut o.name, 5);
     } else if !o.driver.is_empty() {
         if !o.file.is_empty() {
             cx.transform_err(LoadError::Conflict(format!(

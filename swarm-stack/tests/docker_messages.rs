@@ -161,6 +161,18 @@ const CASES: &[(&str, &str)] = &[
         "services:\n  web:\n    image: a\n    ports: [{target: \"80\"}]\n",
         "services.web.ports.0.target must be a integer",
     ),
+    (
+        "version: \"3.5\"\nservices:\n  web:\n    image: a\nnetworks:\n  n: {external: {name: x}, name: y}\n",
+        "network n: network.external.name and network.name conflict; only use network.name",
+    ),
+    (
+        "version: \"3.5\"\nservices:\n  web:\n    image: a\nvolumes:\n  v: {external: {name: x}, name: y}\n",
+        "volume v: volume.external.name and volume.name conflict; only use volume.name",
+    ),
+    (
+        "version: \"3.5\"\nservices:\n  web:\n    image: a\nsecrets:\n  s: {external: {name: x}, name: y}\n",
+        "secret s: secret.external.name and secret.name conflict; only use secret.name",
+    ),
 ];
 
 #[test]
@@ -205,5 +217,35 @@ fn decoding_errors_name_the_key() {
             .unwrap_err()
             .to_string();
         assert!(e.contains(key) && e.contains(reason), "{e}");
+    }
+}
+
+/// docker warns about `external.name` from file format 3.4 for volumes, 3.5 for the others
+/// (`docker stack config` printed these warnings for the same files).
+#[test]
+fn external_name_is_deprecated_as_docker_says() {
+    for (version, top, key, warned) in [
+        ("3.4", "volumes", "v", true),
+        ("3.3", "volumes", "v", false),
+        ("3.5", "networks", "n", true),
+        ("3.4", "networks", "n", false),
+        ("3.5", "configs", "c", true),
+    ] {
+        let kind = top.trim_end_matches('s');
+        let yaml = format!(
+            "version: \"{version}\"\nservices:\n  web:\n    image: a\n{top}:\n  {key}: {{external: {{name: x}}}}\n"
+        );
+        let loaded = Loader::new("/w")
+            .file(ComposeFile::new("c.yml", yaml))
+            .load()
+            .unwrap();
+        let warning =
+            format!("{kind} {key}: {kind}.external.name is deprecated in favor of {kind}.name");
+        assert_eq!(
+            loaded.warnings.contains(&warning),
+            warned,
+            "{version} {top}: {:?}",
+            loaded.warnings
+        );
     }
 }
