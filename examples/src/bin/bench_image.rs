@@ -21,7 +21,7 @@
 //!    the same image ID; image removed, **load** of the archive (`/images/load`, child).
 //!
 //! Figures of repeated steps are medians (min–max shown); each of our steps runs in a child
-//! process whose peak RSS `/usr/bin/time` reports.
+//! process whose peak RSS `/usr/bin/time` reports. Every timed step starts after a `sync`.
 //!
 //! `bench_image --child archive PATH LAYERS MIB TAG` only writes such an archive (for experiments
 //! by hand: `docker load -i PATH`).
@@ -362,18 +362,18 @@ fn main() -> Res<()> {
     let archive_bytes = std::fs::metadata(&archive)?.len();
 
     let load_archive = || ours(&["load", &archive.display().to_string()]);
-    timed("first load (/images/load)", &mut load_archive())?;
+    settled("first load (/images/load)", &mut load_archive())?;
     let (mut export, mut dw_push) = (Series(Vec::new()), Series(Vec::new()));
     let mut export_ttfb = Vec::new();
     let mut exported = 0u64;
     for r in 0..rounds {
-        let e = timed("export (/images/get)", &mut ours(&["export", &image]))?;
+        let e = settled("export (/images/get)", &mut ours(&["export", &image]))?;
         let mut out = e.stdout.split_whitespace();
         exported = out.next().and_then(|n| n.parse().ok()).unwrap_or(0);
         export_ttfb.push(out.next().and_then(|n| n.parse().ok()).unwrap_or(0.0));
         export.0.push(e);
         let target_r = target(&format!("dw{r}"));
-        dw_push.0.push(timed(
+        dw_push.0.push(settled(
             "dockwright push",
             &mut ours(&["push", &image, &target_r, "none"]),
         )?);
@@ -384,18 +384,18 @@ fn main() -> Res<()> {
         "docker tag",
         docker().args(["tag", &image, &target("docker")]),
     )?;
-    let docker_push: Series = timed(
+    let docker_push: Series = settled(
         "docker push",
         docker().args(["push", "-q", &target("docker")]),
     )?
     .into();
     quiet("docker rmi", docker().args(["rmi", &target("docker")]))?;
-    let dw_push_gz: Series = timed(
+    let dw_push_gz: Series = settled(
         "dockwright push (gzip)",
         &mut ours(&["push", &image, &target("dwgz"), "gzip"]),
     )?
     .into();
-    let skopeo: Series = timed(
+    let skopeo: Series = settled(
         "skopeo copy",
         Command::new("skopeo")
             .args(["copy", "-q", "--dest-tls-verify=false", "--src-daemon-host"])
@@ -407,7 +407,7 @@ fn main() -> Res<()> {
     .into();
 
     cleanup.remove_image();
-    let docker_pull: Series = timed(
+    let docker_pull: Series = settled(
         "docker pull",
         docker().args(["pull", "-q", &target("docker")]),
     )?
@@ -416,7 +416,7 @@ fn main() -> Res<()> {
     let pulled = target("dw0");
     for _ in 0..rounds {
         cleanup.remove_image();
-        let p = timed("dockwright pull", &mut ours(&["pull", &pulled]))?;
+        let p = settled("dockwright pull", &mut ours(&["pull", &pulled]))?;
         let pulled_id = p.stdout.trim().to_owned();
         if pulled_id != image_id {
             return Err(format!("dockwright pull loaded {pulled_id}, expected {image_id}").into());
@@ -432,7 +432,7 @@ fn main() -> Res<()> {
         dw_pull.0.push(p);
         cleanup.remove_image();
         load.0
-            .push(timed("load (/images/load)", &mut load_archive())?);
+            .push(settled("load (/images/load)", &mut load_archive())?);
     }
     std::fs::remove_file(&archive)?;
 
@@ -527,6 +527,14 @@ fn main() -> Res<()> {
     }
     drop(cleanup);
     Ok(())
+}
+
+/// [`timed`] after `sync`: the dirty pages of the step before (each push writes the export
+/// and the registry's copy, 2 GiB) are written back before the clock starts, so no step pays
+/// for the one before it.
+fn settled(label: &str, cmd: &mut Command) -> Res<Run> {
+    quiet("sync", &mut Command::new("sync"))?;
+    timed(label, cmd)
 }
 
 /// The docker CLI against `host`, with its own (empty) config dir.
