@@ -1,5 +1,5 @@
 //! Push from a `docker save` stream as it is read: any [`AsyncRead`] (the daemon's
-//! `/images/get`, a pipe, a file), never stored whole, never read twice.
+//! `/images/get`, a pipe, a file), never stored whole, never read twice from its source.
 //!
 //! Each layer is uploaded while it streams by (one chunked `PATCH` per layer, the digest given
 //! at the closing `PUT`), hashed on the way. Layers upload in parallel (up to the client's
