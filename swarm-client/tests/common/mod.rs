@@ -3,6 +3,7 @@
 //! that runs one body on the fake and on the real servers.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod images;
 pub mod raw;
 
 use std::path::Path;
