@@ -3,7 +3,10 @@
 //! The fake daemon's `docker save` archive goes through the streaming push, and the pulled
 //! archive through its `/images/load`, ending as the same image.
 
-use dockwright::image::{pull_into_daemon, push_from_daemon};
+mod common;
+
+use common::{build_id, connect};
+use dockwright::image::{PulledImage, pull_into_daemon, push_from_daemon};
 use registry_client::mock::MockRegistry;
 use registry_client::reference::Reference;
 use registry_client::save_pull::ArchiveOptions;
@@ -11,12 +14,23 @@ use registry_client::save_push::{SaveCompression, SavePushOptions};
 use swarm_client::build::BuildOptions;
 use swarm_client::mock::MockSwarm;
 
+/// Pulls `r` into a fresh fake daemon: the daemon, a client of it, and what the pull reports.
+async fn pulled_into_a_new_fake(
+    registry: &registry_client::Client,
+    r: &Reference,
+) -> (MockSwarm, swarm_client::Client, PulledImage) {
+    let daemon = MockSwarm::start().await;
+    let engine = connect(&daemon.endpoint()).await;
+    let pulled = pull_into_daemon(registry, &engine, r, &ArchiveOptions::new())
+        .await
+        .unwrap();
+    (daemon, engine, pulled)
+}
+
 #[tokio::test]
 async fn built_pushed_and_pulled_back_on_the_fakes() {
     let daemon = MockSwarm::start().await;
-    let engine = swarm_client::Client::connect(&daemon.endpoint())
-        .await
-        .unwrap();
+    let engine = connect(&daemon.endpoint()).await;
     let fake_registry = MockRegistry::start().await;
     let registry = registry_client::Client::builder().build().unwrap();
 
@@ -28,40 +42,21 @@ async fn built_pushed_and_pulled_back_on_the_fakes() {
         "FROM scratch\nCOPY index.html /site/\nCOPY app.conf /etc/\nCMD [\"/app\"]\n",
     )
     .unwrap();
-    let id = engine
-        .build(ctx.path(), &BuildOptions::new().tag("web:1"))
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap()
-        .image_id
-        .unwrap();
+    let id = build_id(&engine, ctx.path(), &BuildOptions::new().tag("web:1")).await;
 
     let target: Reference = format!("{}/team/web:1", fake_registry.host())
         .parse()
         .unwrap();
-    let report = push_from_daemon(
-        &engine,
-        &registry,
-        "web:1",
-        &target,
-        &SavePushOptions::new(),
-    )
-    .await
-    .unwrap();
+    let plain = SavePushOptions::new();
+    let report = push_from_daemon(&engine, &registry, "web:1", &target, &plain)
+        .await
+        .unwrap();
     // Two layers and the config.
     assert_eq!((report.uploaded, report.skipped), (3, 0), "{report:?}");
     // Again: the registry has every blob, nothing goes up, the same manifest.
-    let again = push_from_daemon(
-        &engine,
-        &registry,
-        "web:1",
-        &target,
-        &SavePushOptions::new(),
-    )
-    .await
-    .unwrap();
+    let again = push_from_daemon(&engine, &registry, "web:1", &target, &plain)
+        .await
+        .unwrap();
     assert_eq!((again.uploaded, again.skipped), (0, 3), "{again:?}");
     assert_eq!(again.digest, report.digest);
     // Gzipped to another repository: pullable the same.
@@ -79,13 +74,7 @@ async fn built_pushed_and_pulled_back_on_the_fakes() {
     .unwrap();
 
     // Into another fake daemon: the same image ID, tagged as `docker pull` tags it.
-    let other = MockSwarm::start().await;
-    let engine2 = swarm_client::Client::connect(&other.endpoint())
-        .await
-        .unwrap();
-    let pulled = pull_into_daemon(&registry, &engine2, &target, &ArchiveOptions::new())
-        .await
-        .unwrap();
+    let (other, engine2, pulled) = pulled_into_a_new_fake(&registry, &target).await;
     assert_eq!(pulled.image_id, id);
     assert_eq!(pulled.tags, [target.familiar()]);
     let files = other.image_files(&target.familiar()).expect("loaded");
@@ -93,25 +82,13 @@ async fn built_pushed_and_pulled_back_on_the_fakes() {
     assert_eq!(files["etc/app.conf"], b"port=80");
     let inspect = engine2.image_inspect(&id).await.unwrap();
     assert_eq!(inspect.config.cmd, ["/app"]);
-    let third = MockSwarm::start().await;
-    let engine3 = swarm_client::Client::connect(&third.endpoint())
-        .await
-        .unwrap();
-    let pulled = pull_into_daemon(&registry, &engine3, &gz, &ArchiveOptions::new())
-        .await
-        .unwrap();
+    let (_third, _, pulled) = pulled_into_a_new_fake(&registry, &gz).await;
     assert_eq!(pulled.image_id, id);
 
     // An image the daemon does not have.
-    let err = push_from_daemon(
-        &engine,
-        &registry,
-        "web:absent",
-        &target,
-        &SavePushOptions::new(),
-    )
-    .await
-    .unwrap_err();
+    let err = push_from_daemon(&engine, &registry, "web:absent", &target, &plain)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, dockwright::Error::Swarm(e) if e.is_not_found()),
         "{err:?}"

@@ -6,8 +6,11 @@
 //! Ignored by default: `cargo test -p dockwright --test real_image -- --include-ignored` with
 //! the servers of `scripts/test`.
 
+mod common;
+
 use std::process::Command;
 
+use common::{ImageGuard, build_id, connect, env, pull, unique};
 use dockwright::image::{pull_into_daemon, push_from_daemon};
 use registry_client::image::{ImageBuilder, ImageConfig, Layer};
 use registry_client::mock::MockRegistry;
@@ -15,32 +18,7 @@ use registry_client::reference::Reference;
 use registry_client::save_pull::ArchiveOptions;
 use registry_client::save_push::{SaveCompression, SavePushOptions};
 use swarm_client::build::BuildOptions;
-use swarm_client::images::{PullOptions, RemoveOptions};
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run scripts/test"))
-}
-
-fn unique(what: &str) -> String {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{what}-{:x}", (n as u64) ^ u64::from(std::process::id()))
-}
-
-/// Removes daemon images (names or IDs) when dropped, even when the test fails.
-struct ImageGuard(Vec<String>);
-
-impl Drop for ImageGuard {
-    fn drop(&mut self) {
-        for name in self.0.iter().rev() {
-            let _ = Command::new("docker")
-                .args(["-H", &env("DOCKWRIGHT_TEST_DOCKER_HOST"), "rmi", "-f", name])
-                .output();
-        }
-    }
-}
+use swarm_client::images::RemoveOptions;
 
 /// `docker run --rm --network none IMAGE ARGS…` on the test daemon: stdout.
 fn run(image: &str, args: &[&str]) -> String {
@@ -66,9 +44,7 @@ fn run(image: &str, args: &[&str]) -> String {
 }
 
 async fn engine() -> swarm_client::Client {
-    swarm_client::Client::connect(&env("DOCKWRIGHT_TEST_DOCKER_HOST"))
-        .await
-        .unwrap()
+    connect(&env("DOCKWRIGHT_TEST_DOCKER_HOST")).await
 }
 
 /// The busybox image in the open registry and in the daemon.
@@ -85,13 +61,7 @@ async fn base(engine: &swarm_client::Client, registry: &registry_client::Client)
     .parse()
     .unwrap();
     registry.push(dir.path(), &r).await.unwrap();
-    engine
-        .image_pull(&r.to_string(), &PullOptions::new())
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    pull(engine, &r.to_string()).await;
     r
 }
 
@@ -114,18 +84,8 @@ async fn pushed_from_the_daemon_dockerd_pulls_and_runs_it() {
     .unwrap();
     let local = format!("dockwright-image/{}:1", unique("app"));
     guard.0.push(local.clone());
-    let id = engine
-        .build(
-            ctx.path(),
-            &BuildOptions::new().tag(&local).network_mode("none"),
-        )
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap()
-        .image_id
-        .unwrap();
+    let opts = BuildOptions::new().tag(&local).network_mode("none");
+    let id = build_id(&engine, ctx.path(), &opts).await;
     guard.0.push(id.clone());
 
     let reg = env("DOCKWRIGHT_TEST_REGISTRY");
@@ -167,13 +127,7 @@ async fn pushed_from_the_daemon_dockerd_pulls_and_runs_it() {
     // dockerd pulls both and runs them: the same image ID as built.
     for r in [&plain, &gz] {
         guard.0.push(r.to_string());
-        let out = engine
-            .image_pull(&r.to_string(), &PullOptions::new())
-            .await
-            .unwrap()
-            .finish()
-            .await
-            .unwrap();
+        let out = pull(&engine, &r.to_string()).await;
         assert!(out.digest.is_some(), "{out:?}");
         assert_eq!(engine.image_inspect(&r.to_string()).await.unwrap().id, id);
     }
@@ -182,13 +136,7 @@ async fn pushed_from_the_daemon_dockerd_pulls_and_runs_it() {
         .image_remove(&id, &RemoveOptions::new().force(true))
         .await
         .unwrap();
-    engine
-        .image_pull(&gz.to_string(), &PullOptions::new())
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    pull(&engine, &gz.to_string()).await;
     assert_eq!(engine.image_inspect(&gz.to_string()).await.unwrap().id, id);
     assert_eq!(
         run(&gz.to_string(), &["cat", "/hello.txt", "/built"]),

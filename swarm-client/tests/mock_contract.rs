@@ -3,14 +3,15 @@
 //! failing test.
 #![cfg(feature = "mock")]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::contract;
 use sdk_core::test_server::{TestClient, TestResponse as Resp};
 use serde_json::{Value, json};
 use swarm_client::mock::MockSwarm;
 use swarm_client::stream::{Demux, StreamKind};
-
-const NEEDS: &str = "needs real servers: run scripts/test";
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -42,7 +43,7 @@ impl Drop for ServiceGuard {
 }
 
 impl Target {
-    fn real() -> Self {
+    async fn real() -> Self {
         Self::Real {
             endpoint: env("DOCKWRIGHT_TEST_DOCKER_HOST"),
             registry: env("DOCKWRIGHT_TEST_REGISTRY"),
@@ -1225,24 +1226,6 @@ async fn stored_spec_fidelity(t: Target) {
         .expect("JSON body");
     assert_eq!(after["Spec"], changed, "only the label changed");
     assert_eq!(after["PreviousSpec"], stored);
-}
-
-macro_rules! contract {
-    ($name:ident, $check:ident) => {
-        mod $name {
-            use super::*;
-            #[tokio::test]
-            async fn mock() {
-                $check(Target::mock().await).await;
-            }
-            #[tokio::test]
-            #[ignore = "needs real servers: run scripts/test"]
-            async fn real() {
-                let _ = NEEDS;
-                $check(Target::real()).await;
-            }
-        }
-    };
 }
 
 contract!(ping_contract, ping_and_version);

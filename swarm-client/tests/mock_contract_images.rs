@@ -7,33 +7,25 @@
 //! the stream). Any difference between the two is a failing test.
 #![cfg(feature = "mock")]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
-use std::process::Command;
 
+use common::images::{
+    ImageGuard, absent, first_half, in_stream, load, saved, streamed, streamed_output,
+    streamed_phases, write,
+};
+use common::{contract, env, unique};
 use futures_util::StreamExt;
 use sdk_core::{Credentials, RegistryAuth};
 use swarm_client::Client;
 use swarm_client::build::BuildOptions;
 use swarm_client::images::{ListOptions, PruneOptions, PullOptions, PushOptions, RemoveOptions};
 use swarm_client::mock::MockSwarm;
-use swarm_client::progress::{LayerPhase, ProgressEvent};
+use swarm_client::progress::LayerPhase;
 use swarm_client::{Error, StreamErrorKind};
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run scripts/test (it starts the real servers)")
-    })
-}
-
-fn unique(what: &str) -> String {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{what}-{:x}", (n as u64) ^ u64::from(std::process::id()))
-}
 
 /// The fake's htpasswd registry and its credentials.
 const MOCK_AUTH_REGISTRY: &str = "127.0.0.1:5001";
@@ -48,8 +40,7 @@ struct Target {
     auth_registry: String,
     user: String,
     password: String,
-    real_host: Option<String>,
-    made: Vec<String>,
+    guard: ImageGuard,
     _mock: Option<MockSwarm>,
 }
 
@@ -62,8 +53,7 @@ impl Target {
             auth_registry: env("DOCKWRIGHT_TEST_AUTH_REGISTRY"),
             user: env("DOCKWRIGHT_TEST_REGISTRY_USER"),
             password: env("DOCKWRIGHT_TEST_REGISTRY_PASSWORD"),
-            real_host: Some(host),
-            made: Vec::new(),
+            guard: ImageGuard::on(Some(host)),
             _mock: None,
         }
     }
@@ -79,60 +69,27 @@ impl Target {
             auth_registry: MOCK_AUTH_REGISTRY.to_owned(),
             user: MOCK_USER.to_owned(),
             password: MOCK_PASSWORD.to_owned(),
-            real_host: None,
-            made: Vec::new(),
+            guard: ImageGuard::on(None),
             _mock: Some(m),
         }
     }
 
     /// Remembers an image (name or ID) to remove from the real daemon at the end.
     fn made(&mut self, name: impl Into<String>) {
-        self.made.push(name.into());
+        self.guard.add(name);
     }
 
     /// Builds `dir` with `opts`: the image ID and the build's output lines.
     async fn build(&mut self, dir: &Path, opts: &BuildOptions) -> (String, Vec<String>) {
-        let mut lines = Vec::new();
-        let out = self
-            .client
-            .build(dir, opts)
-            .await
-            .expect("build request")
-            .finish_with(|e| {
-                if let ProgressEvent::Output(s) = e {
-                    lines.push(s.clone());
-                }
-            })
-            .await
-            .expect("build");
-        let id = out.image_id.expect("image ID");
+        let (out, lines) = streamed_output(self.client.build(dir, opts)).await;
+        let id = out.expect("build").image_id.expect("image ID");
         self.made(id.clone());
         (id, lines)
     }
 
     /// The regular files of the image as `docker save` gives it (paths in the image).
     async fn files(&self, name: &str) -> BTreeSet<String> {
-        let chunks: Vec<bytes::Bytes> = self
-            .client
-            .image_save(&[name])
-            .await
-            .expect("save")
-            .map(|c| c.expect("save stream"))
-            .collect()
-            .await;
-        files_of_archive(&chunks.concat())
-    }
-}
-
-impl Drop for Target {
-    fn drop(&mut self) {
-        if let Some(host) = &self.real_host {
-            for name in self.made.iter().rev() {
-                let _ = Command::new("docker")
-                    .args(["-H", host, "rmi", "-f", name])
-                    .output();
-            }
-        }
+        files_of_archive(&saved(&self.client, &[name]).await.concat())
     }
 }
 
@@ -158,12 +115,12 @@ fn files_of_archive(tar_bytes: &[u8]) -> BTreeSet<String> {
     out
 }
 
-fn write(dir: &Path, files: &[(&str, &str)]) {
-    for (p, text) in files {
-        let p = dir.join(p);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
+/// Writes a context whose image holds one file, `/f`, with `text`.
+fn one_file(dir: &Path, text: &str) {
+    write(
+        dir,
+        &[("Dockerfile", "FROM scratch\nCOPY f /\n"), ("f", text)],
+    );
 }
 
 /// Build, inspect, list, tag, the cache, quiet, remove (and its conflict), save and load.
@@ -270,14 +227,7 @@ async fn build_and_round_trip(mut t: Target) {
     assert!(err.to_string().contains("must be forced"), "{err}");
 
     // Save, remove both tags (the last one deletes the image), load back: the same ID.
-    let archive: Vec<bytes::Bytes> = t
-        .client
-        .image_save(&[&format!("{name}:1")])
-        .await
-        .unwrap()
-        .map(|c| c.unwrap())
-        .collect()
-        .await;
+    let archive = saved(&t.client, &[&format!("{name}:1")]).await;
     let gone = t
         .client
         .image_remove(&other, &RemoveOptions::new())
@@ -295,24 +245,8 @@ async fn build_and_round_trip(mut t: Target) {
             .any(|d| d.deleted.as_deref() == Some(id.as_str())),
         "{gone:?}"
     );
-    assert!(
-        t.client
-            .image_inspect(&id)
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
-    let out = t
-        .client
-        .image_load(
-            futures_util::stream::iter(archive.clone().into_iter().map(Ok::<_, std::io::Error>)),
-            false,
-        )
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    assert!(absent(&t.client, &id).await);
+    let out = load(&t.client, archive.clone(), false).await.unwrap();
     assert_eq!(out.loaded, [format!("{name}:1")]);
     assert_eq!(
         t.client
@@ -323,17 +257,7 @@ async fn build_and_round_trip(mut t: Target) {
         id
     );
     // A cut archive fails inside the stream.
-    let whole = archive.concat();
-    let cut = bytes::Bytes::copy_from_slice(&whole[..whole.len() / 2]);
-    let err = t
-        .client
-        .image_load(
-            futures_util::stream::iter([Ok::<_, std::io::Error>(cut)]),
-            false,
-        )
-        .await
-        .unwrap()
-        .finish()
+    let err = load(&t.client, first_half(&archive.concat()), false)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InStream { .. }), "{err:?}");
@@ -344,13 +268,7 @@ async fn build_and_round_trip(mut t: Target) {
             .unwrap_err()
             .is_not_found()
     );
-    assert!(
-        t.client
-            .image_inspect("contract-images/absent:1")
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
+    assert!(absent(&t.client, "contract-images/absent:1").await);
 }
 
 /// A missing Dockerfile and an unknown instruction are refused before the stream; a COPY of
@@ -428,12 +346,7 @@ async fn build_failures_and_target(mut t: Target) {
         dir.path(),
         &[("Dockerfile", "FROM scratch\nCOPY nothere.txt /\n")],
     );
-    let err = t
-        .client
-        .build(dir.path(), &BuildOptions::new())
-        .await
-        .unwrap()
-        .finish()
+    let err = streamed(t.client.build(dir.path(), &BuildOptions::new()))
         .await
         .unwrap_err();
     match &err {
@@ -449,12 +362,7 @@ async fn build_failures_and_target(mut t: Target) {
     // A base image no registry has: the pull fails inside the build's stream.
     let absent = format!("{}/contract-images/{}:1", t.registry, unique("absent"));
     write(dir.path(), &[("Dockerfile", &format!("FROM {absent}\n"))]);
-    let err = t
-        .client
-        .build(dir.path(), &BuildOptions::new())
-        .await
-        .unwrap()
-        .finish()
+    let err = streamed(t.client.build(dir.path(), &BuildOptions::new()))
         .await
         .unwrap_err();
     match &err {
@@ -503,27 +411,12 @@ async fn build_failures_and_target(mut t: Target) {
 async fn push_and_pull(mut t: Target) {
     let dir = tempfile::tempdir().unwrap();
     let stamp = unique("push");
-    write(
-        dir.path(),
-        &[("Dockerfile", "FROM scratch\nCOPY f /\n"), ("f", &stamp)],
-    );
+    one_file(dir.path(), &stamp);
     let target = format!("{}/contract-images/{stamp}:1", t.registry);
     let (id, _) = t.build(dir.path(), &BuildOptions::new().tag(&target)).await;
     t.made(target.clone());
-    let mut phases = Vec::new();
-    let out = t
-        .client
-        .image_push(&target, &PushOptions::new())
-        .await
-        .unwrap()
-        .finish_with(|e| {
-            if let ProgressEvent::Layer(l) = e {
-                phases.push(l.phase.clone());
-            }
-        })
-        .await
-        .unwrap();
-    let pushed = out.pushed.expect("aux result");
+    let (out, phases) = streamed_phases(t.client.image_push(&target, &PushOptions::new())).await;
+    let pushed = out.unwrap().pushed.expect("aux result");
     assert_eq!(pushed.tag, "1");
     assert!(pushed.digest.starts_with("sha256:"));
     assert!(phases.contains(&LayerPhase::Preparing), "{phases:?}");
@@ -537,39 +430,18 @@ async fn push_and_pull(mut t: Target) {
         )]
     );
     // Again: the registry has the layer.
-    let again = t
-        .client
-        .image_push(&target, &PushOptions::new())
-        .await
-        .unwrap()
-        .finish()
+    let again = streamed(t.client.image_push(&target, &PushOptions::new()))
         .await
         .unwrap();
     assert_eq!(again.pushed.map(|p| p.digest), Some(pushed.digest.clone()));
     assert_eq!(again.layers_present, 1);
 
     // A tag the daemon does not have fails inside the stream.
-    let err = t
-        .client
-        .image_push(
-            &format!("{}/contract-images/absent-{stamp}:1", t.registry),
-            &PushOptions::new(),
-        )
-        .await
-        .unwrap()
-        .finish()
+    let absent_tag = format!("{}/contract-images/absent-{stamp}:1", t.registry);
+    let err = streamed(t.client.image_push(&absent_tag, &PushOptions::new()))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InStream {
-                kind: StreamErrorKind::NotFound,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(in_stream(&err, StreamErrorKind::NotFound), "{err:?}");
     assert!(
         err.to_string()
             .contains("An image does not exist locally with the tag"),
@@ -581,38 +453,16 @@ async fn push_and_pull(mut t: Target) {
         .image_remove(&target, &RemoveOptions::new())
         .await
         .unwrap();
-    assert!(
-        t.client
-            .image_inspect(&id)
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
-    let mut pulled_phases = Vec::new();
-    let out = t
-        .client
-        .image_pull(&target, &PullOptions::new())
-        .await
-        .unwrap()
-        .finish_with(|e| {
-            if let ProgressEvent::Layer(l) = e {
-                pulled_phases.push(l.phase.clone());
-            }
-        })
-        .await
-        .unwrap();
-    assert_eq!(out.digest.as_deref(), Some(pushed.digest.as_str()));
+    assert!(absent(&t.client, &id).await);
+    let (out, pulled_phases) =
+        streamed_phases(t.client.image_pull(&target, &PullOptions::new())).await;
+    assert_eq!(out.unwrap().digest.as_deref(), Some(pushed.digest.as_str()));
     assert!(
         pulled_phases.contains(&LayerPhase::PullComplete),
         "{pulled_phases:?}"
     );
     assert_eq!(t.client.image_inspect(&target).await.unwrap().id, id);
-    let out = t
-        .client
-        .image_pull(&target, &PullOptions::new())
-        .await
-        .unwrap()
-        .finish()
+    let out = streamed(t.client.image_pull(&target, &PullOptions::new()))
         .await
         .unwrap();
     assert_eq!(
@@ -622,10 +472,7 @@ async fn push_and_pull(mut t: Target) {
     // An unknown manifest: dockerd 20.10 refuses before its stream.
     let err = t
         .client
-        .image_pull(
-            &format!("{}/contract-images/absent-{stamp}:1", t.registry),
-            &PullOptions::new(),
-        )
+        .image_pull(&absent_tag, &PullOptions::new())
         .await
         .unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
@@ -636,12 +483,7 @@ async fn push_and_pull(mut t: Target) {
     let private = format!("{}/contract-images/{stamp}:1", t.auth_registry);
     t.client.image_tag(&target, &private).await.unwrap();
     t.made(private.clone());
-    let err = t
-        .client
-        .image_push(&private, &PushOptions::new())
-        .await
-        .unwrap()
-        .finish()
+    let err = streamed(t.client.image_push(&private, &PushOptions::new()))
         .await
         .unwrap_err();
     assert!(err.is_unauthorized(), "{err:?}");
@@ -649,14 +491,12 @@ async fn push_and_pull(mut t: Target) {
         Credentials::basic(&t.user, t.password.clone()),
         &t.auth_registry,
     );
-    let out = t
-        .client
-        .image_push(&private, &PushOptions::new().registry_auth(right))
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let out = streamed(
+        t.client
+            .image_push(&private, &PushOptions::new().registry_auth(right)),
+    )
+    .await
+    .unwrap();
     assert!(out.pushed.is_some());
     t.client
         .image_remove(&private, &RemoveOptions::new())
@@ -681,10 +521,7 @@ async fn list_filters_and_prune(mut t: Target) {
     let label = format!("dockwright.test={stamp}");
     let mut ids = Vec::new();
     for n in ["1", "2"] {
-        write(
-            dir.path(),
-            &[("Dockerfile", "FROM scratch\nCOPY f /\n"), ("f", n)],
-        );
+        one_file(dir.path(), n);
         let (id, _) = t
             .build(
                 dir.path(),
@@ -696,27 +533,16 @@ async fn list_filters_and_prune(mut t: Target) {
         ids.push(id);
     }
     t.made(tag.clone());
-    let dangling = t
-        .client
-        .image_list(
-            &ListOptions::new()
-                .filter("dangling", "true")
-                .filter("label", &label),
-        )
-        .await
-        .unwrap();
+    let ours = |dangling: &str| {
+        ListOptions::new()
+            .filter("dangling", dangling)
+            .filter("label", &label)
+    };
+    let dangling = t.client.image_list(&ours("true")).await.unwrap();
     assert_eq!(dangling.len(), 1, "{dangling:?}");
     assert_eq!(dangling[0].id, ids[0]);
     assert_eq!(dangling[0].repo_tags, ["<none>:<none>"]);
-    let tagged = t
-        .client
-        .image_list(
-            &ListOptions::new()
-                .filter("dangling", "false")
-                .filter("label", &label),
-        )
-        .await
-        .unwrap();
+    let tagged = t.client.image_list(&ours("false")).await.unwrap();
     assert_eq!(tagged.len(), 1);
     assert_eq!(tagged[0].id, ids[1]);
     assert_eq!(tagged[0].size, 1);
@@ -734,13 +560,7 @@ async fn list_filters_and_prune(mut t: Target) {
     // (dockerd also deletes the build's intermediate images under it; the fake keeps none)
     assert!(deleted.contains(&ids[0].as_str()), "{report:?}");
     assert!(!deleted.contains(&ids[1].as_str()), "{report:?}");
-    assert!(
-        t.client
-            .image_inspect(&ids[0])
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
+    assert!(absent(&t.client, &ids[0]).await);
     let report = t
         .client
         .image_prune(&PruneOptions::new().all(true).filter("label", &label))
@@ -765,19 +585,26 @@ async fn list_filters_and_prune(mut t: Target) {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// Seconds since the epoch, now.
+fn now_secs() -> u64 {
+    let now = std::time::SystemTime::now();
+    now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// Removes `names` in order (untags, and deletes an image with its last tag).
+async fn remove(c: &Client, names: &[&str]) {
+    for name in names {
+        c.image_remove(name, &RemoveOptions::new()).await.unwrap();
+    }
+}
+
 /// The image events of tag, push, save, remove, load and pull, as dockerd records them.
 async fn image_events(mut t: Target) {
     let dir = tempfile::tempdir().unwrap();
     let stamp = unique("ev");
-    write(
-        dir.path(),
-        &[("Dockerfile", "FROM scratch\nCOPY f /\n"), ("f", &stamp)],
-    );
+    one_file(dir.path(), &stamp);
     // Whole seconds: `since` and `until` are seconds on both.
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let since = now_secs();
     let repo = format!("{}/contract-images/{stamp}", t.registry);
     let a = format!("{repo}:1");
     let b = format!("contract-images/{stamp}-b:2");
@@ -785,55 +612,17 @@ async fn image_events(mut t: Target) {
     t.made(a.clone());
     t.client.image_tag(&a, &b).await.unwrap();
     t.made(b.clone());
-    t.client
-        .image_push(&a, &PushOptions::new())
-        .await
-        .unwrap()
-        .finish()
+    streamed(t.client.image_push(&a, &PushOptions::new()))
         .await
         .unwrap();
-    let archive: Vec<bytes::Bytes> = t
-        .client
-        .image_save(&[&b])
-        .await
-        .unwrap()
-        .map(|c| c.unwrap())
-        .collect()
-        .await;
-    for name in [&b, &a] {
-        t.client
-            .image_remove(name, &RemoveOptions::new())
-            .await
-            .unwrap();
-    }
-    t.client
-        .image_load(
-            futures_util::stream::iter(archive.into_iter().map(Ok::<_, std::io::Error>)),
-            true,
-        )
-        .await
-        .unwrap()
-        .finish()
+    let archive = saved(&t.client, &[&b]).await;
+    remove(&t.client, &[&b, &a]).await;
+    load(&t.client, archive, true).await.unwrap();
+    streamed(t.client.image_pull(&a, &PullOptions::new()))
         .await
         .unwrap();
-    t.client
-        .image_pull(&a, &PullOptions::new())
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
-    for name in [&b, &a] {
-        t.client
-            .image_remove(name, &RemoveOptions::new())
-            .await
-            .unwrap();
-    }
-    let until = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 1;
+    remove(&t.client, &[&b, &a]).await;
+    let until = now_secs() + 1;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let events: Vec<swarm_client::models::Event> = t
         .client
@@ -877,23 +666,6 @@ async fn image_events(mut t: Target) {
             ev("delete", &id, &id),
         ]
     );
-}
-
-macro_rules! contract {
-    ($name:ident, $check:ident) => {
-        mod $name {
-            use super::*;
-            #[tokio::test]
-            async fn mock() {
-                $check(Target::mock().await).await;
-            }
-            #[tokio::test]
-            #[ignore = "needs real servers: run scripts/test"]
-            async fn real() {
-                $check(Target::real().await).await;
-            }
-        }
-    };
 }
 
 contract!(build_round_trip_contract, build_and_round_trip);

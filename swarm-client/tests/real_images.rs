@@ -9,35 +9,17 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
+use common::images::{
+    ImageGuard, absent, build_id, first_half, in_stream, load, streamed, streamed_output,
+    streamed_phases, streamed_with, write,
+};
 use common::{env, image, manager, manager_host, unique};
 use futures_util::StreamExt;
 use sdk_core::{Credentials, RegistryAuth};
 use swarm_client::build::BuildOptions;
 use swarm_client::images::{ListOptions, PruneOptions, PullOptions, PushOptions, RemoveOptions};
 use swarm_client::progress::{LayerPhase, ProgressEvent};
-use swarm_client::{Error, StreamErrorKind};
-
-/// Removes images (names or IDs) with the docker CLI when dropped.
-struct ImageGuard(Vec<String>);
-
-impl ImageGuard {
-    fn new() -> Self {
-        Self(Vec::new())
-    }
-    fn add(&mut self, name: impl Into<String>) {
-        self.0.push(name.into());
-    }
-}
-
-impl Drop for ImageGuard {
-    fn drop(&mut self) {
-        for name in self.0.iter().rev() {
-            let _ = Command::new("docker")
-                .args(["-H", &manager_host(), "rmi", "-f", name])
-                .output();
-        }
-    }
-}
+use swarm_client::{Client, Error, StreamErrorKind};
 
 fn docker(args: &[&str]) -> String {
     let out = Command::new("docker")
@@ -58,37 +40,37 @@ fn docker(args: &[&str]) -> String {
 /// `?`, character classes, a Dockerfile the patterns exclude, modes, symlinks, hard links,
 /// empty directories and a path longer than 100 bytes.
 fn tricky_context(dir: &Path) {
-    let w = |p: &str, content: &str| {
-        let path = dir.join(p);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
-    };
-    w("Dockerfile", "FROM scratch\nCOPY . /\n");
-    w(
-        ".dockerignore",
-        "# generated and secret files\n*.log\n!keep.log\nbuild/*\n!build/app\n**/*.tmp\nsecret?.txt\ndocs/[a-c]*\n/vendor/\nDockerfile\n",
+    write(
+        dir,
+        &[
+            ("Dockerfile", "FROM scratch\nCOPY . /\n"),
+            (
+                ".dockerignore",
+                "# generated and secret files\n*.log\n!keep.log\nbuild/*\n!build/app\n**/*.tmp\nsecret?.txt\ndocs/[a-c]*\n/vendor/\nDockerfile\n",
+            ),
+            ("a.log", "drop"),
+            ("keep.log", "keep"),
+            ("build/app", "binary"),
+            ("build/other", "drop"),
+            ("build/cache/x", "drop"),
+            ("src/main.rs", "fn main() {}\n"),
+            ("src/deep/x.tmp", "drop"),
+            ("src/deep/y.txt", "keep"),
+            ("secret1.txt", "drop"),
+            ("secret10.txt", "keep: two characters"),
+            ("docs/alpha.md", "drop"),
+            ("docs/delta.md", "keep"),
+            ("vendor/lib.rs", "drop"),
+            ("bin/tool", "#!/bin/sh\n"),
+        ],
     );
-    w("a.log", "drop");
-    w("keep.log", "keep");
-    w("build/app", "binary");
-    w("build/other", "drop");
-    w("build/cache/x", "drop");
-    w("src/main.rs", "fn main() {}\n");
-    w("src/deep/x.tmp", "drop");
-    w("src/deep/y.txt", "keep");
-    w("secret1.txt", "drop");
-    w("secret10.txt", "keep: two characters");
-    w("docs/alpha.md", "drop");
-    w("docs/delta.md", "keep");
-    w("vendor/lib.rs", "drop");
-    w("bin/tool", "#!/bin/sh\n");
     std::fs::set_permissions(dir.join("bin/tool"), std::fs::Permissions::from_mode(0o751)).unwrap();
     std::fs::set_permissions(dir.join("keep.log"), std::fs::Permissions::from_mode(0o600)).unwrap();
     std::os::unix::fs::symlink("../src/main.rs", dir.join("bin/link")).unwrap();
     std::fs::hard_link(dir.join("src/main.rs"), dir.join("src/hard.rs")).unwrap();
     std::fs::create_dir_all(dir.join("empty/dir")).unwrap();
     let long = format!("long/{}/{}", "d".repeat(60), "f".repeat(60));
-    w(&long, "long path");
+    write(dir, &[(&long, "long path")]);
 }
 
 fn layers(id: &str) -> Vec<String> {
@@ -102,15 +84,16 @@ fn layers(id: &str) -> Vec<String> {
     .unwrap()
 }
 
-/// `tar -tv` of an image's only layer, for a readable failure.
-fn layer_listing(id: &str) -> String {
+/// What the shell command `list` prints of an image's only layer: it runs where the image's
+/// `docker save` archive is unpacked, the layer as `*/layer.tar`.
+fn saved_layer(id: &str, list: &str) -> String {
     let d = tempfile::tempdir().unwrap();
     let tar = d.path().join("s.tar");
     docker(&["save", "-o", &tar.display().to_string(), id]);
     let out = Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "cd {0} && tar -xf s.tar && tar -tvv --full-time --numeric-owner -f */layer.tar",
+            "cd {} && tar -xf s.tar && {list}",
             d.path().display()
         ))
         .output()
@@ -118,30 +101,44 @@ fn layer_listing(id: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `tar -tv` of an image's only layer, for a readable failure.
+fn layer_listing(id: &str) -> String {
+    saved_layer(id, "tar -tvv --full-time --numeric-owner -f */layer.tar")
+}
+
+/// A test's start: a client of the manager, a guard of the images the test makes, a
+/// directory for its build contexts.
+async fn start() -> (Client, ImageGuard, tempfile::TempDir) {
+    (
+        manager().await,
+        ImageGuard::new(),
+        tempfile::tempdir().unwrap(),
+    )
+}
+
+/// The busybox image of the test registry, pulled into the daemon: its reference.
+async fn base_in_daemon(c: &Client) -> String {
+    let base = image();
+    streamed(c.image_pull(&base, &PullOptions::new()))
+        .await
+        .unwrap();
+    base
+}
+
+/// `docker build -q --no-cache DIR` on the manager, the classic builder: the image ID.
+fn docker_build(dir: &Path) -> String {
+    docker(&["build", "-q", "--no-cache", &dir.display().to_string()])
+}
+
 #[tokio::test]
 #[ignore = "needs real servers: run scripts/test"]
 async fn build_context_equals_the_docker_clis() {
-    let c = manager().await;
-    let mut guard = ImageGuard::new();
-    let dir = tempfile::tempdir().unwrap();
+    let (c, mut guard, dir) = start().await;
     tricky_context(dir.path());
 
-    let theirs = docker(&[
-        "build",
-        "-q",
-        "--no-cache",
-        &dir.path().display().to_string(),
-    ]);
+    let theirs = docker_build(dir.path());
     guard.add(&theirs);
-    let ours = c
-        .build(dir.path(), &BuildOptions::new().no_cache(true))
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap()
-        .image_id
-        .expect("image ID");
+    let ours = build_id(&c, dir.path(), &BuildOptions::new().no_cache(true)).await;
     guard.add(&ours);
     if layers(&ours) != layers(&theirs) {
         panic!(
@@ -153,18 +150,7 @@ async fn build_context_equals_the_docker_clis() {
 
     // What the layer holds: the exceptions, not the excluded files; no Dockerfile (excluded,
     // so the daemon drops it after using it).
-    let save = tempfile::tempdir().unwrap();
-    let tar = save.path().join("s.tar");
-    docker(&["save", "-o", &tar.display().to_string(), &ours]);
-    let listing = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "cd {0} && tar -xf s.tar && tar -tf */layer.tar | sort",
-            save.path().display()
-        ))
-        .output()
-        .unwrap();
-    let listing = String::from_utf8_lossy(&listing.stdout);
+    let listing = saved_layer(&ours, "tar -tf */layer.tar | sort");
     for want in [
         "keep.log",
         "build/app",
@@ -204,19 +190,17 @@ async fn build_context_equals_the_docker_clis() {
 #[tokio::test]
 #[ignore = "needs real servers: run scripts/test"]
 async fn excluded_directories_reached_by_an_exception_are_not_sent() {
-    let c = manager().await;
-    let mut guard = ImageGuard::new();
-    let dir = tempfile::tempdir().unwrap();
-    let w = |p: &str, content: &str| {
-        let path = dir.path().join(p);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
-    };
-    w("Dockerfile", "FROM scratch\nCOPY . /\n");
-    w(".dockerignore", "build\n!build/out/app\n");
-    w("build/out/app", "binary");
-    w("build/out/other", "drop");
-    w("src/a", "a");
+    let (c, mut guard, dir) = start().await;
+    write(
+        dir.path(),
+        &[
+            ("Dockerfile", "FROM scratch\nCOPY . /\n"),
+            (".dockerignore", "build\n!build/out/app\n"),
+            ("build/out/app", "binary"),
+            ("build/out/other", "drop"),
+            ("src/a", "a"),
+        ],
+    );
     let ctx = swarm_client::build_context::BuildContext::from_dir(dir.path(), None).unwrap();
     assert_eq!(
         ctx.paths().collect::<Vec<_>>(),
@@ -231,22 +215,9 @@ async fn excluded_directories_reached_by_an_exception_are_not_sent() {
     // Unpacked a second later than the files were made, the implicit directories' times differ
     // from the real ones in both builds alike.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let theirs = docker(&[
-        "build",
-        "-q",
-        "--no-cache",
-        &dir.path().display().to_string(),
-    ]);
+    let theirs = docker_build(dir.path());
     guard.add(&theirs);
-    let ours = c
-        .build(dir.path(), &BuildOptions::new().no_cache(true))
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap()
-        .image_id
-        .unwrap();
+    let ours = build_id(&c, dir.path(), &BuildOptions::new().no_cache(true)).await;
     guard.add(&ours);
     let strip = |listing: String| -> Vec<String> {
         listing
@@ -268,17 +239,8 @@ async fn excluded_directories_reached_by_an_exception_are_not_sent() {
 #[tokio::test]
 #[ignore = "needs real servers: run scripts/test"]
 async fn build_options_and_failures() {
-    let c = manager().await;
-    let mut guard = ImageGuard::new();
-    // The busybox image in the daemon (pulled from the test registry).
-    let base = image();
-    c.image_pull(&base, &PullOptions::new())
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (c, mut guard, dir) = start().await;
+    let base = base_in_daemon(&c).await;
     let df = dir.path().join("build.Dockerfile");
     std::fs::write(
         &df,
@@ -290,33 +252,20 @@ async fn build_options_and_failures() {
     .unwrap();
     let tag = format!("swarmclient-images/{}:1", unique("opts"));
     guard.add(&tag);
-    let mut steps = Vec::new();
-    let out = c
-        .build(
-            dir.path(),
-            &BuildOptions::new()
-                .tag(&tag)
-                .dockerfile(&df)
-                .build_arg("GREETING", Some("hello"))
-                .label("dockwright.test", "build")
-                .target("final")
-                .network_mode("none")
-                .no_cache(true),
-        )
-        .await
-        .unwrap()
-        .finish_with(|e| {
-            if let ProgressEvent::Output(s) = e {
-                steps.push(s.clone());
-            }
-        })
-        .await
-        .unwrap();
-    let id = out.image_id.expect("image ID");
+    let opts = BuildOptions::new()
+        .tag(&tag)
+        .dockerfile(&df)
+        .build_arg("GREETING", Some("hello"))
+        .label("dockwright.test", "build")
+        .target("final")
+        .network_mode("none")
+        .no_cache(true);
+    let (out, steps) = streamed_output(c.build(dir.path(), &opts)).await;
+    let id = out.unwrap().image_id.expect("image ID");
     let inspect = c.image_inspect(&tag).await.unwrap();
     assert_eq!(inspect.id, id);
     // The untagged `first` stage (the final stage's base) goes too.
-    guard.0.insert(0, inspect.parent.clone());
+    guard.add_base(inspect.parent.clone());
     assert_eq!(inspect.config.labels["dockwright.test"], "build");
     assert!(steps.iter().any(|s| s.contains("Step 1/")), "{steps:?}");
     assert!(
@@ -333,16 +282,8 @@ async fn build_options_and_failures() {
         format!("FROM {base}\nRUN exit 3\n"),
     )
     .unwrap();
-    let err = c
-        .build(
-            dir.path(),
-            &BuildOptions::new().network_mode("none").force_rm(true),
-        )
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap_err();
+    let opts = BuildOptions::new().network_mode("none").force_rm(true);
+    let err = streamed(c.build(dir.path(), &opts)).await.unwrap_err();
     match &err {
         Error::InStream { kind, code, .. } => {
             assert_eq!(*kind, StreamErrorKind::BuildStep, "{err}");
@@ -359,15 +300,9 @@ async fn build_options_and_failures() {
     assert!(matches!(err, Error::BuildContext { .. }), "{err:?}");
     // -q: the daemon sends only the ID.
     std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nLABEL q=1\n").unwrap();
-    let mut outputs = Vec::new();
-    let out = c
-        .build(dir.path(), &BuildOptions::new().quiet(true))
-        .await
-        .unwrap()
-        .finish_with(|e| outputs.push(e.clone()))
-        .await
-        .unwrap();
-    let qid = out.image_id.expect("quiet build ID");
+    let quiet = BuildOptions::new().quiet(true);
+    let (out, outputs) = streamed_with(c.build(dir.path(), &quiet), |e| Some(e.clone())).await;
+    let qid = out.unwrap().image_id.expect("quiet build ID");
     guard.add(&qid);
     assert!(
         outputs
@@ -380,24 +315,14 @@ async fn build_options_and_failures() {
 #[tokio::test]
 #[ignore = "needs real servers: run scripts/test"]
 async fn list_inspect_tag_remove_prune() {
-    let c = manager().await;
-    let mut guard = ImageGuard::new();
-    let dir = tempfile::tempdir().unwrap();
+    let (c, mut guard, dir) = start().await;
     let label = unique("prune");
     std::fs::write(
         dir.path().join("Dockerfile"),
         format!("FROM scratch\nLABEL dockwright.test={label}\nCOPY Dockerfile /\n"),
     )
     .unwrap();
-    let id = c
-        .build(dir.path(), &BuildOptions::new())
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap()
-        .image_id
-        .unwrap();
+    let id = build_id(&c, dir.path(), &BuildOptions::new()).await;
     guard.add(&id);
     let name = format!("swarmclient-images/{}", unique("tag"));
     c.image_tag(&id, &format!("{name}:a")).await.unwrap();
@@ -425,14 +350,9 @@ async fn list_inspect_tag_remove_prune() {
     let inspect = c.image_inspect(&format!("{name}:b")).await.unwrap();
     assert_eq!(inspect.id, id);
     // The LABEL step's image, kept below by --no-prune.
-    guard.0.insert(0, inspect.parent.clone());
+    guard.add_base(inspect.parent.clone());
     assert_eq!(inspect.root_fs.layers.len(), 1);
-    assert!(
-        c.image_inspect("swarmclient-images/absent:1")
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
+    assert!(absent(&c, "swarmclient-images/absent:1").await);
     let err = c
         .image_tag(&id, &format!("{name}@sha256:{}", "a".repeat(64)))
         .await
@@ -471,15 +391,7 @@ async fn list_inspect_tag_remove_prune() {
     )
     .unwrap();
     let t = format!("{name}:dangling");
-    let did = c
-        .build(dir.path(), &BuildOptions::new().tag(&t))
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap()
-        .image_id
-        .unwrap();
+    let did = build_id(&c, dir.path(), &BuildOptions::new().tag(&t)).await;
     guard.add(&did);
     // Rebuilding the tag onto another image leaves the first one dangling.
     std::fs::write(
@@ -487,15 +399,7 @@ async fn list_inspect_tag_remove_prune() {
         format!("FROM scratch\nLABEL dockwright.test={label}-e\nCOPY Dockerfile /e\n"),
     )
     .unwrap();
-    let eid = c
-        .build(dir.path(), &BuildOptions::new().tag(&t))
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap()
-        .image_id
-        .unwrap();
+    let eid = build_id(&c, dir.path(), &BuildOptions::new().tag(&t)).await;
     guard.add(&eid);
     let pruned = c
         .image_prune(&PruneOptions::new().filter("label", format!("dockwright.test={label}-d")))
@@ -508,7 +412,7 @@ async fn list_inspect_tag_remove_prune() {
             .any(|d| d.deleted.as_deref() == Some(did.as_str())),
         "{pruned:?}"
     );
-    assert!(c.image_inspect(&did).await.unwrap_err().is_not_found());
+    assert!(absent(&c, &did).await);
     assert_eq!(c.image_inspect(&t).await.unwrap().id, eid);
 }
 
@@ -522,16 +426,7 @@ async fn pull_and_push_with_in_stream_failures() {
     let base = image();
 
     // Pull: typed per-layer events and the digest.
-    let mut phases = Vec::new();
-    let pulled = c
-        .image_pull(&base, &PullOptions::new())
-        .await
-        .unwrap()
-        .finish_with(|e| {
-            if let ProgressEvent::Layer(l) = e {
-                phases.push(l.phase.clone());
-            }
-        })
+    let pulled = streamed(c.image_pull(&base, &PullOptions::new()))
         .await
         .unwrap();
     assert!(
@@ -554,19 +449,8 @@ async fn pull_and_push_with_in_stream_failures() {
     let target = format!("{registry}/swarmclient-images/{}:1", unique("push"));
     c.image_tag(&base, &target).await.unwrap();
     guard.add(&target);
-    let mut pushed_phases = Vec::new();
-    let out = c
-        .image_push(&target, &PushOptions::new())
-        .await
-        .unwrap()
-        .finish_with(|e| {
-            if let ProgressEvent::Layer(l) = e {
-                pushed_phases.push(l.phase.clone());
-            }
-        })
-        .await
-        .unwrap();
-    let p = out.pushed.expect("aux result");
+    let (out, pushed_phases) = streamed_phases(c.image_push(&target, &PushOptions::new())).await;
+    let p = out.unwrap().pushed.expect("aux result");
     assert_eq!(p.tag, "1");
     assert!(p.digest.starts_with("sha256:"));
     assert!(
@@ -579,47 +463,24 @@ async fn pull_and_push_with_in_stream_failures() {
     );
 
     // A missing local tag fails inside the stream.
-    let err = c
-        .image_push(
-            &format!("{registry}/swarmclient-images/absent-{}:1", unique("x")),
-            &PushOptions::new(),
-        )
-        .await
-        .unwrap()
-        .finish()
+    let missing = format!("{registry}/swarmclient-images/absent-{}:1", unique("x"));
+    let err = streamed(c.image_push(&missing, &PushOptions::new()))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InStream {
-                kind: StreamErrorKind::NotFound,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(in_stream(&err, StreamErrorKind::NotFound), "{err:?}");
 
     // An htpasswd registry: without credentials, and with a wrong password, the stream fails
     // unauthorised; with the right ones the push succeeds.
     let private = format!("{auth_registry}/swarmclient-images/{}:1", unique("auth"));
     c.image_tag(&base, &private).await.unwrap();
     guard.add(&private);
-    let err = c
-        .image_push(&private, &PushOptions::new())
-        .await
-        .unwrap()
-        .finish()
+    let err = streamed(c.image_push(&private, &PushOptions::new()))
         .await
         .unwrap_err();
     assert!(err.is_unauthorized(), "{err:?}");
     let user = env("DOCKWRIGHT_TEST_REGISTRY_USER");
     let wrong = RegistryAuth::new(Credentials::basic(&user, "wrong"), &auth_registry);
-    let err = c
-        .image_push(&private, &PushOptions::new().registry_auth(wrong))
-        .await
-        .unwrap()
-        .finish()
+    let err = streamed(c.image_push(&private, &PushOptions::new().registry_auth(wrong)))
         .await
         .unwrap_err();
     assert!(err.is_unauthorized(), "{err:?}");
@@ -627,13 +488,8 @@ async fn pull_and_push_with_in_stream_failures() {
         Credentials::basic(&user, env("DOCKWRIGHT_TEST_REGISTRY_PASSWORD")),
         &auth_registry,
     );
-    let out = c
-        .image_push(&private, &PushOptions::new().registry_auth(right.clone()))
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let opts = PushOptions::new().registry_auth(right.clone());
+    let out = streamed(c.image_push(&private, &opts)).await.unwrap();
     assert!(out.pushed.is_some());
     // And pulling it back needs them too.
     c.image_remove(&private, &RemoveOptions::new())
@@ -647,10 +503,7 @@ async fn pull_and_push_with_in_stream_failures() {
         },
         "{err:?}"
     );
-    c.image_pull(&private, &PullOptions::new().registry_auth(right))
-        .await
-        .unwrap()
-        .finish()
+    streamed(c.image_pull(&private, &PullOptions::new().registry_auth(right)))
         .await
         .unwrap();
 }
@@ -658,36 +511,18 @@ async fn pull_and_push_with_in_stream_failures() {
 #[tokio::test]
 #[ignore = "needs real servers: run scripts/test"]
 async fn save_and_load_round_trips_with_the_docker_cli() {
-    let c = manager().await;
-    let mut guard = ImageGuard::new();
-    let base = image();
-    c.image_pull(&base, &PullOptions::new())
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (c, mut guard, dir) = start().await;
+    let base = base_in_daemon(&c).await;
     let name = format!("swarmclient-images/{}", unique("save"));
     std::fs::write(
         dir.path().join("Dockerfile"),
         format!("FROM {base}\nRUN echo saved > /saved\n"),
     )
     .unwrap();
-    let built = c
-        .build(
-            dir.path(),
-            &BuildOptions::new()
-                .tag(format!("{name}:1"))
-                .network_mode("none"),
-        )
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap()
-        .image_id
-        .unwrap();
+    let opts = BuildOptions::new()
+        .tag(format!("{name}:1"))
+        .network_mode("none");
+    let built = build_id(&c, dir.path(), &opts).await;
     guard.add(format!("{name}:1"));
     guard.add(&built);
     c.image_tag(&base, &format!("{name}:base")).await.unwrap();
@@ -733,14 +568,7 @@ async fn save_and_load_round_trips_with_the_docker_cli() {
     c.image_remove(&format!("{name}:1"), &RemoveOptions::new())
         .await
         .unwrap();
-    let mut events = Vec::new();
-    let out = c
-        .image_load_file(&theirs, false)
-        .await
-        .unwrap()
-        .finish_with(|e| events.push(e.clone()))
-        .await
-        .unwrap();
+    let out = streamed(c.image_load_file(&theirs, false)).await.unwrap();
     assert_eq!(out.loaded, [format!("{name}:1")]);
     assert_eq!(
         c.image_inspect(&format!("{name}:1")).await.unwrap().id,
@@ -754,31 +582,12 @@ async fn save_and_load_round_trips_with_the_docker_cli() {
         .await
         .unwrap();
     let chunks: Vec<bytes::Bytes> = export.map(|c| c.unwrap()).collect().await;
-    let out = c
-        .image_load(
-            futures_util::stream::iter(chunks.into_iter().map(Ok::<_, std::io::Error>)),
-            true,
-        )
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let out = load(&c, chunks, true).await.unwrap();
     assert_eq!(out.loaded, [format!("{name}:2")]);
 
     // A truncated archive: the daemon's failure is a typed error, nothing loaded.
     let bytes = std::fs::read(&theirs).unwrap();
-    let cut = bytes::Bytes::copy_from_slice(&bytes[..bytes.len() / 2]);
-    let err = c
-        .image_load(
-            futures_util::stream::iter([Ok::<_, std::io::Error>(cut)]),
-            false,
-        )
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap_err();
+    let err = load(&c, first_half(&bytes), false).await.unwrap_err();
     assert!(matches!(err, Error::InStream { .. }), "{err:?}");
     assert!(c.image_save(&[]).await.is_err());
     assert!(

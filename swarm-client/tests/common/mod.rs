@@ -1,7 +1,9 @@
 //! Fixtures of the real-server tests: environment, a busybox image pushed with skopeo, unique
-//! names and a Drop guard that removes every service a test creates.
+//! names and a Drop guard that removes every service a test creates; the contract tests' macro
+//! that runs one body on the fake and on the real servers.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod images;
 pub mod raw;
 
 use std::path::Path;
@@ -274,3 +276,26 @@ pub async fn wiremock() -> (wiremock::MockServer, Client) {
         .unwrap();
     (server, client)
 }
+
+/// `contract!(module, check)`: one contract body run twice, as `module::mock` on the fake
+/// (`Target::mock().await`) and as `module::real` on the servers of `scripts/test`
+/// (`Target::real().await`, ignored by default). Any difference between the two fails.
+#[allow(unused_macros)] // only the contract suites use it
+macro_rules! contract {
+    ($name:ident, $check:ident) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn mock() {
+                $check(Target::mock().await).await;
+            }
+            #[tokio::test]
+            #[ignore = "needs real servers: run scripts/test"]
+            async fn real() {
+                $check(Target::real().await).await;
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use contract;
