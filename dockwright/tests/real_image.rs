@@ -73,13 +73,26 @@ async fn pushed_from_the_daemon_dockerd_pulls_and_runs_it() {
     let base = base(&engine, &registry).await;
     let mut guard = ImageGuard(Vec::new());
 
-    // An image of three layers built in the daemon: busybox, a file, a RUN.
+    // An image of three layers built in the daemon: busybox, files, a RUN. `noise.bin` (2 MiB
+    // of pseudo-random bytes) does not compress: gzip writes its blocks stored, and dockerd
+    // must read those back.
     let ctx = tempfile::tempdir().unwrap();
     let stamp = unique("stamp");
     std::fs::write(ctx.path().join("hello.txt"), format!("hello {stamp}\n")).unwrap();
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64 ^ stamp.len() as u64;
+    let noise: Vec<u8> = (0..2 * 1024 * 1024 / 8)
+        .flat_map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()
+        })
+        .collect();
+    std::fs::write(ctx.path().join("noise.bin"), &noise).unwrap();
+    let noise_sum = registry_client::digest::Digest::sha256_of(&noise);
     std::fs::write(
         ctx.path().join("Dockerfile"),
-        format!("FROM {base}\nCOPY hello.txt /hello.txt\nRUN echo built > /built\n"),
+        format!("FROM {base}\nCOPY hello.txt noise.bin /\nRUN echo built > /built\n"),
     )
     .unwrap();
     let local = format!("dockwright-image/{}:1", unique("app"));
@@ -141,6 +154,10 @@ async fn pushed_from_the_daemon_dockerd_pulls_and_runs_it() {
     assert_eq!(
         run(&gz.to_string(), &["cat", "/hello.txt", "/built"]),
         format!("hello {stamp}\nbuilt\n")
+    );
+    assert_eq!(
+        run(&gz.to_string(), &["busybox", "sha256sum", "/noise.bin"]),
+        format!("{}  /noise.bin\n", noise_sum.hex())
     );
 
     // An image the daemon does not have: the daemon's own error.
