@@ -2,12 +2,12 @@
 //! messages over swarm-client's [`swarm_client::secrets`], [`swarm_client::configs`] and
 //! [`swarm_client::networks`].
 
-use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::time::SystemTime;
 
 use clap::{Args, Subcommand};
 use swarm_client::Client;
+use swarm_client::args::{Filters, key_value_map};
 use swarm_client::configs::ObjectCreate;
 use swarm_client::models::{SwarmObject, Timestamp};
 use swarm_client::mount::Driver;
@@ -183,28 +183,6 @@ pub async fn run(cmd: Command) -> CliResult {
     }
 }
 
-/// `key=value` options (a missing `=` means an empty value, as docker's `ListOpts` maps).
-fn key_values(flag: &str, list: &[String]) -> CliResult<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    for kv in list {
-        let (k, v) = kv.split_once('=').unwrap_or((kv.as_str(), ""));
-        if k.is_empty() {
-            return Err(format!("invalid argument {kv:?} for \"--{flag}\" flag: empty key").into());
-        }
-        out.insert(k.to_owned(), v.to_owned());
-    }
-    Ok(out)
-}
-
-fn filters(list: &[String]) -> CliResult<Vec<(&str, &str)>> {
-    list.iter()
-        .map(|f| {
-            f.split_once('=')
-                .ok_or_else(|| format!("bad filter {f:?}: expected key=value").into())
-        })
-        .collect()
-}
-
 /// The data of a config or secret: a file or stdin (`-`), at most [`MAX_OBJECT_SIZE`] bytes.
 fn read_data(what: &str, file: &str) -> CliResult<Vec<u8>> {
     let mut data = Vec::new();
@@ -333,13 +311,15 @@ async fn secret(c: &Client, cmd: SecretCommand) -> CliResult {
                 }
             };
             let mut spec = ObjectCreate::new(name, data);
-            spec.labels = key_values("label", &label)?;
+            spec.labels = key_value_map("label", &label)?;
             spec.driver = drv.as_deref().map(driver);
             spec.templating = template_driver.as_deref().map(driver);
             println!("{}", c.secret_create_with(&spec).await?);
         }
         SecretCommand::Ls(flags) => {
-            let list = c.secret_list(&filters(&flags.filter)?).await?;
+            let list = c
+                .secret_list(&Filters::parse(&flags.filter)?.pairs())
+                .await?;
             print_objects(&list, &flags, true)?;
         }
         SecretCommand::Inspect { secrets } => {
@@ -365,12 +345,14 @@ async fn config(c: &Client, cmd: ConfigCommand) -> CliResult {
             file,
         } => {
             let mut spec = ObjectCreate::new(name, read_data("config", &file)?);
-            spec.labels = key_values("label", &label)?;
+            spec.labels = key_value_map("label", &label)?;
             spec.templating = template_driver.as_deref().map(driver);
             println!("{}", c.config_create_with(&spec).await?);
         }
         ConfigCommand::Ls(flags) => {
-            let list = c.config_list(&filters(&flags.filter)?).await?;
+            let list = c
+                .config_list(&Filters::parse(&flags.filter)?.pairs())
+                .await?;
             print_objects(&list, &flags, false)?;
         }
         ConfigCommand::Inspect { configs } => {
@@ -431,8 +413,8 @@ async fn network(c: &Client, cmd: NetworkCommand) -> CliResult {
             let mut spec = NetworkCreate::new(name, driver);
             spec.attachable = attachable;
             spec.internal = internal;
-            spec.labels = key_values("label", &label)?;
-            spec.options = key_values("opt", &opt)?;
+            spec.labels = key_value_map("label", &label)?;
+            spec.options = key_value_map("opt", &opt)?;
             if !subnet.is_empty() || ipam_driver != "default" {
                 let mut ipam = Ipam::default();
                 ipam.driver = ipam_driver;
@@ -445,7 +427,9 @@ async fn network(c: &Client, cmd: NetworkCommand) -> CliResult {
             list: flags,
             no_trunc,
         } => {
-            let list = c.network_list(&filters(&flags.filter)?).await?;
+            let list = c
+                .network_list(&Filters::parse(&flags.filter)?.pairs())
+                .await?;
             if flags.quiet {
                 for n in &list {
                     println!("{}", net_id(&n.id, no_trunc));
@@ -521,15 +505,6 @@ mod tests {
         );
         assert_eq!(lines[1], "fedcba987654   host   host      local");
         assert!(network_table(&nets, true).contains("0123456789abcdef"));
-    }
-
-    #[test]
-    fn labels_and_options() {
-        let kv = key_values("label", &["a=b".into(), "c".into(), "d=e=f".into()]).unwrap();
-        assert_eq!(kv["a"], "b");
-        assert_eq!(kv["c"], "");
-        assert_eq!(kv["d"], "e=f");
-        assert!(key_values("label", &["=x".into()]).is_err());
     }
 
     #[test]
