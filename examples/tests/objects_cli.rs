@@ -216,6 +216,61 @@ async fn key_value_words_are_read_like_docker_on_the_fake() {
     assert_eq!(out.trim(), id);
 }
 
+/// `config create` and `secret create` take data up to the swarm's limit for each kind
+/// (`configs::MAX_CONFIG_DATA`, `secrets::MAX_SECRET_DATA`) and refuse a larger file before
+/// anything is sent.
+#[tokio::test]
+async fn object_data_up_to_the_swarms_limits_on_the_fake() {
+    use swarm_client::configs::MAX_CONFIG_DATA;
+    use swarm_client::secrets::MAX_SECRET_DATA;
+    let m = swarm_client::mock::MockSwarm::builder()
+        .initialized(true)
+        .start()
+        .await;
+    let h = m.endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let file = |n: usize| {
+        let p = dir.path().join(n.to_string());
+        std::fs::write(&p, vec![b'x'; n]).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    // More than a secret holds, less than a config does: a config, not a secret.
+    let between = file(MAX_SECRET_DATA + 1);
+    let (ok, _, err) = dw_fake(&["config", "-H", &h, "create", "objcli-c", &between]).await;
+    assert!(ok, "{err}");
+    let (ok, _, err) = dw_fake(&["secret", "-H", &h, "create", "objcli-s", &between]).await;
+    assert!(!ok);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "dockwright: secret data from {between} is larger than the {MAX_SECRET_DATA} bytes a swarm secret can hold"
+        )
+    );
+    let (ok, _, err) = dw_fake(&[
+        "secret",
+        "-H",
+        &h,
+        "create",
+        "objcli-s",
+        &file(MAX_SECRET_DATA),
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let over = file(MAX_CONFIG_DATA + 1);
+    let (ok, _, err) = dw_fake(&["config", "-H", &h, "create", "objcli-c2", &over]).await;
+    assert!(
+        !ok && err.contains(&format!("the {MAX_CONFIG_DATA} bytes a swarm config")),
+        "{err}"
+    );
+    let (_, configs, _) = dw_fake(&["config", "-H", &h, "ls", "--format", "json"]).await;
+    let names: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&configs)
+        .unwrap()
+        .iter()
+        .map(|c| c["Spec"]["Name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["objcli-c"]);
+}
+
 #[test]
 #[ignore = "needs real servers: run scripts/test"]
 fn secrets_and_configs_like_docker() {

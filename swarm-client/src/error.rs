@@ -192,6 +192,23 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
+    /// The data of a config or secret to create is more than a swarm holds
+    /// ([`configs::MAX_CONFIG_DATA`](crate::configs::MAX_CONFIG_DATA),
+    /// [`secrets::MAX_SECRET_DATA`](crate::secrets::MAX_SECRET_DATA)); nothing was sent. The
+    /// data itself is never shown.
+    #[error(
+        "{kind} {name:?} has {len} bytes of data, more than the {limit} a swarm {kind} can hold"
+    )]
+    DataTooLarge {
+        /// `config` or `secret`.
+        kind: &'static str,
+        /// The object's name.
+        name: String,
+        /// The size of the data given, in bytes.
+        len: usize,
+        /// The most the swarm holds, in bytes.
+        limit: usize,
+    },
     /// The daemon answered 200 and then reported a failure inside its progress stream (pull,
     /// push, load, build: `errorDetail` in the JSON messages); nothing after it was done.
     #[error("{endpoint} failed in the daemon ({kind}): {message}")]
