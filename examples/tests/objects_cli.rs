@@ -98,6 +98,179 @@ fn row(table: &str, name: &str) -> Vec<String> {
         .unwrap_or_else(|| panic!("{name} not in\n{table}"))
 }
 
+/// `dockwright` against the fake swarm, its stdin closed: (success, stdout, stderr).
+async fn dw_fake(args: &[&str]) -> (bool, String, String) {
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_dockwright"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A bad `--filter`, `--label`, `--opt` or `--label-add` word is docker's one-line error naming
+/// the flag and the word, and nothing is sent; good filters are read as docker reads them (key
+/// lower-cased, blanks trimmed).
+#[tokio::test]
+async fn key_value_words_are_read_like_docker_on_the_fake() {
+    let m = swarm_client::mock::MockSwarm::builder()
+        .initialized(true)
+        .start()
+        .await;
+    let h = m.endpoint();
+    let filter_format = |w: &str| {
+        format!(
+            "invalid argument \"{w}\" for \"--filter\" flag: bad format of filter (expected name=value)"
+        )
+    };
+    let empty_key =
+        |w: &str, flag: &str| format!("invalid argument \"{w}\" for \"--{flag}\" flag: empty key");
+    for (args, want) in [
+        (
+            &["secret", "-H", &h, "ls", "--filter", "name"][..],
+            filter_format("name"),
+        ),
+        (
+            &["config", "-H", &h, "ls", "-f", " =x"][..],
+            empty_key(" =x", "filter"),
+        ),
+        (
+            &["network", "-H", &h, "ls", "-f", "driver"][..],
+            filter_format("driver"),
+        ),
+        (
+            &["service", "-H", &h, "ls", "-f", "mode"][..],
+            filter_format("mode"),
+        ),
+        (
+            &["service", "-H", &h, "ps", "-f", "node", "web"][..],
+            filter_format("node"),
+        ),
+        (
+            &["image", "ls", "-H", &h, "--filter", "dangling"][..],
+            filter_format("dangling"),
+        ),
+        (
+            &["image", "prune", "-f", "-H", &h, "--filter", "x"][..],
+            filter_format("x"),
+        ),
+        (
+            &["network", "-H", &h, "create", "--label", "=x", "objcli-n1"][..],
+            empty_key("=x", "label"),
+        ),
+        (
+            &["network", "-H", &h, "create", "-o", "=1", "objcli-n2"][..],
+            empty_key("=1", "opt"),
+        ),
+        (
+            &[
+                "config",
+                "-H",
+                &h,
+                "create",
+                "--label",
+                "=x",
+                "objcli-c1",
+                "/dev/null",
+            ][..],
+            empty_key("=x", "label"),
+        ),
+        (
+            &["node", "-H", &h, "update", "--label-add", "=x", "any-node"][..],
+            empty_key("=x", "label-add"),
+        ),
+    ] {
+        let (ok, _, err) = dw_fake(args).await;
+        assert!(!ok, "{args:?}");
+        assert_eq!(err.trim_end(), format!("dockwright: {want}"), "{args:?}");
+    }
+    let (ok, nets, _) = dw_fake(&["network", "-H", &h, "ls"]).await;
+    assert!(ok && !nets.contains("objcli-n"), "{nets}");
+    let (ok, configs, _) = dw_fake(&["config", "-H", &h, "ls"]).await;
+    assert!(ok && !configs.contains("objcli-c1"), "{configs}");
+
+    let c = swarm_client::Client::connect(&h).await.unwrap();
+    let id = c
+        .secret_create("objcli-db", b"pw", &std::collections::BTreeMap::new())
+        .await
+        .unwrap();
+    c.secret_create("objcli-other", b"pw", &std::collections::BTreeMap::new())
+        .await
+        .unwrap();
+    let (ok, out, err) = dw_fake(&[
+        "secret",
+        "-H",
+        &h,
+        "ls",
+        "-q",
+        "--filter",
+        " NAME = objcli-db ",
+    ])
+    .await;
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), id);
+}
+
+/// `config create` and `secret create` take data up to the swarm's limit for each kind
+/// (`configs::MAX_CONFIG_DATA`, `secrets::MAX_SECRET_DATA`) and refuse a larger file before
+/// anything is sent.
+#[tokio::test]
+async fn object_data_up_to_the_swarms_limits_on_the_fake() {
+    use swarm_client::configs::MAX_CONFIG_DATA;
+    use swarm_client::secrets::MAX_SECRET_DATA;
+    let m = swarm_client::mock::MockSwarm::builder()
+        .initialized(true)
+        .start()
+        .await;
+    let h = m.endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let file = |n: usize| {
+        let p = dir.path().join(n.to_string());
+        std::fs::write(&p, vec![b'x'; n]).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    // More than a secret holds, less than a config does: a config, not a secret.
+    let between = file(MAX_SECRET_DATA + 1);
+    let (ok, _, err) = dw_fake(&["config", "-H", &h, "create", "objcli-c", &between]).await;
+    assert!(ok, "{err}");
+    let (ok, _, err) = dw_fake(&["secret", "-H", &h, "create", "objcli-s", &between]).await;
+    assert!(!ok);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "dockwright: secret data from {between} is larger than the {MAX_SECRET_DATA} bytes a swarm secret can hold"
+        )
+    );
+    let (ok, _, err) = dw_fake(&[
+        "secret",
+        "-H",
+        &h,
+        "create",
+        "objcli-s",
+        &file(MAX_SECRET_DATA),
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let over = file(MAX_CONFIG_DATA + 1);
+    let (ok, _, err) = dw_fake(&["config", "-H", &h, "create", "objcli-c2", &over]).await;
+    assert!(
+        !ok && err.contains(&format!("the {MAX_CONFIG_DATA} bytes a swarm config")),
+        "{err}"
+    );
+    let (_, configs, _) = dw_fake(&["config", "-H", &h, "ls", "--format", "json"]).await;
+    let names: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&configs)
+        .unwrap()
+        .iter()
+        .map(|c| c["Spec"]["Name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["objcli-c"]);
+}
+
 #[test]
 #[ignore = "needs real servers: run scripts/test"]
 fn secrets_and_configs_like_docker() {

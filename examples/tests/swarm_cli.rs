@@ -67,6 +67,14 @@ fn bad_scale_and_slot_arguments_are_one_line_errors() {
         assert!(!out.status.success(), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        // No daemon listens there: the line names the endpoint, where it came from, and a hint.
+        assert!(
+            err.contains(
+                "cannot reach the Docker daemon at unix:///nonexistent/docker.sock \
+                 (from -H unix:///nonexistent/docker.sock)"
+            ) && err.contains("is dockerd running there?"),
+            "{args:?}: {err}"
+        );
     }
 }
 

@@ -252,10 +252,8 @@ pub fn parse_build_arg(
 /// A `--label` value as the docker CLI reads it: `KEY=VALUE`, or `KEY` (empty value).
 #[must_use]
 pub fn parse_label(spec: &str) -> (String, String) {
-    match spec.split_once('=') {
-        Some((k, v)) => (k.to_owned(), v.to_owned()),
-        None => (spec.to_owned(), String::new()),
-    }
+    let (k, v) = crate::args::split_key_value(spec);
+    (k.to_owned(), v.to_owned())
 }
 
 impl Client {

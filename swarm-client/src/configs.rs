@@ -7,12 +7,13 @@ use crate::client::Client;
 use crate::error::Result;
 use crate::models::SwarmObject;
 use crate::objects::Kind;
-pub use crate::objects::ObjectCreate;
+pub use crate::objects::{MAX_CONFIG_DATA, ObjectCreate};
 
 impl Client {
     /// `POST /configs/create`: stores `data` under `name`; returns the ID.
     ///
     /// # Errors
+    /// [`crate::Error::DataTooLarge`] for more than [`MAX_CONFIG_DATA`] bytes (nothing is sent);
     /// [`crate::Error::Conflict`] when the name exists; other API errors.
     pub async fn config_create(
         &self,
@@ -26,7 +27,8 @@ impl Client {
     /// `POST /configs/create` with a full spec (labels, data, templating); returns the ID.
     ///
     /// # Errors
-    /// [`crate::Error::Conflict`] when the name exists; other API errors.
+    /// [`crate::Error::DataTooLarge`] for more than [`MAX_CONFIG_DATA`] bytes of data (nothing is
+    /// sent); [`crate::Error::Conflict`] when the name exists; other API errors.
     pub async fn config_create_with(&self, spec: &ObjectCreate) -> Result<String> {
         self.object_create_with(Kind::Config, spec).await
     }

@@ -192,6 +192,23 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
+    /// The data of a config or secret to create is more than a swarm holds
+    /// ([`configs::MAX_CONFIG_DATA`](crate::configs::MAX_CONFIG_DATA),
+    /// [`secrets::MAX_SECRET_DATA`](crate::secrets::MAX_SECRET_DATA)); nothing was sent. The
+    /// data itself is never shown.
+    #[error(
+        "{kind} {name:?} has {len} bytes of data, more than the {limit} a swarm {kind} can hold"
+    )]
+    DataTooLarge {
+        /// `config` or `secret`.
+        kind: &'static str,
+        /// The object's name.
+        name: String,
+        /// The size of the data given, in bytes.
+        len: usize,
+        /// The most the swarm holds, in bytes.
+        limit: usize,
+    },
     /// The daemon answered 200 and then reported a failure inside its progress stream (pull,
     /// push, load, build: `errorDetail` in the JSON messages); nothing after it was done.
     #[error("{endpoint} failed in the daemon ({kind}): {message}")]
@@ -289,6 +306,61 @@ impl Error {
         }
     }
 
+    /// Whether the daemon could not be reached at all, rather than answering: the connection was
+    /// refused or timed out, the socket file does not exist, or it may not be opened. Read from
+    /// the transport error's chain of sources ([`Error::Transport`], [`Error::Http`], and the
+    /// last error of an [`Error::DaemonUnavailable`] wait); any answer from the daemon, even a
+    /// 5xx, is not this (see [`Error::is_transient`] for what may succeed when tried again), nor
+    /// is a local file that cannot be read ([`Error::Io`], a docker config file or TLS files).
+    ///
+    /// A program connecting to a daemon can tell "is dockerd running there?" apart from a
+    /// daemon that refused the request:
+    ///
+    /// ```no_run
+    /// # async fn f() {
+    /// match swarm_client::Client::connect("unix:///var/run/docker.sock").await {
+    ///     Ok(client) => println!("API {}", client.api_version()),
+    ///     Err(e) if e.is_unreachable() => eprintln!("no daemon listens there: {e}"),
+    ///     Err(e) => eprintln!("the daemon answered with an error: {e}"),
+    /// }
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn is_unreachable(&self) -> bool {
+        if !matches!(
+            self,
+            Self::Transport { .. } | Self::Http { .. } | Self::DaemonUnavailable { .. }
+        ) {
+            return false;
+        }
+        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = cur {
+            if let Some(core) = e.downcast_ref::<sdk_core::Error>() {
+                match core {
+                    sdk_core::Error::Connect { .. } | sdk_core::Error::Timeout { .. } => {
+                        return true;
+                    }
+                    // Connected, then failed: look at what broke below.
+                    sdk_core::Error::Request { .. } => {}
+                    // A local setup problem (config file, endpoint, TLS files), not the daemon.
+                    _ => return false,
+                }
+            }
+            if let Some(io) = e.downcast_ref::<std::io::Error>()
+                && matches!(
+                    io.kind(),
+                    std::io::ErrorKind::NotFound
+                        | std::io::ErrorKind::ConnectionRefused
+                        | std::io::ErrorKind::PermissionDenied
+                )
+            {
+                return true;
+            }
+            cur = e.source();
+        }
+        false
+    }
+
     /// True for an in-stream failure about credentials ([`StreamErrorKind::Unauthorized`]).
     #[must_use]
     pub fn is_unauthorized(&self) -> bool {
@@ -343,6 +415,86 @@ mod tests {
         assert!(e.to_string().contains("name conflicts"));
         let e = Error::from_status(418, "GET /x".into(), "teapot".into());
         assert!(matches!(e, Error::Api { status: 418, .. }));
+    }
+
+    #[test]
+    fn unreachable_is_read_from_the_transport_chain_only() {
+        let timeout = || Error::Transport {
+            endpoint: "GET /_ping".into(),
+            source: sdk_core::Error::Timeout {
+                endpoint: "tcp://127.0.0.1:2375".into(),
+            },
+        };
+        assert!(timeout().is_unreachable());
+        let wait = Error::DaemonUnavailable {
+            service: "web".into(),
+            endpoint: "tcp://127.0.0.1:2375".into(),
+            after: Duration::from_secs(1),
+            source: Box::new(timeout()),
+        };
+        assert!(wait.is_unreachable());
+        // An answer, even one worth retrying, is not "unreachable".
+        let busy = Error::from_status(503, "GET /services".into(), "restarting".into());
+        assert!(busy.is_transient() && !busy.is_unreachable(), "{busy:?}");
+        let gone = Error::from_status(404, "GET /services/x".into(), "not found".into());
+        assert!(!gone.is_unreachable());
+        // A local file that does not exist is not a missing socket.
+        let local = Error::Io {
+            what: "read",
+            path: "/nonexistent/Dockerfile".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        assert!(!local.is_unreachable());
+        // Nor is a docker config file that cannot be read while finding the endpoint.
+        let config = Error::Transport {
+            endpoint: "DOCKER_HOST".into(),
+            source: sdk_core::Error::Config {
+                path: "/nonexistent/config.json".into(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            },
+        };
+        assert!(!config.is_unreachable());
+    }
+
+    #[tokio::test]
+    async fn no_daemon_at_the_endpoint_is_unreachable() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = format!("unix://{}/docker.sock", dir.path().display());
+        // A port that was just free: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        for endpoint in [sock, format!("tcp://127.0.0.1:{port}")] {
+            let e = crate::Client::connect(&endpoint).await.unwrap_err();
+            assert!(e.is_unreachable(), "{endpoint}: {e:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_daemon_that_answers_is_reachable() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let body = r#"{"message":"boom"}"#;
+                let reply = format!(
+                    "HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(reply.as_bytes()).await;
+            }
+        });
+        let e = crate::ClientBuilder::new(&format!("tcp://127.0.0.1:{port}"))
+            .connect()
+            .await
+            .unwrap_err();
+        server.abort();
+        assert!(!e.is_unreachable(), "{e:?}");
     }
 }
 

@@ -15,6 +15,8 @@
 //! - [`flags`]: docker 28's `service create`/`service update` argument lists, parsed with
 //!   docker's own rules, to the spec the docker CLI sends
 //!   ([`Client::service_create_from_args`], [`Client::service_update_from_args`]).
+//! - [`args`]: the `--filter key=value` arguments of docker's `ls`/`ps`/`prune` commands and its
+//!   `--label`/`--opt` `key=value` lists, read with docker's rules for the list calls and specs.
 //! - Feature `mock`: `mock::MockSwarm`, a stateful fake manager on `tcp://127.0.0.1:PORT` for
 //!   testing your own automation (tasks move to `running` after a delay, version checks, exec and
 //!   logs recording, fault knobs).
@@ -114,6 +116,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod args;
 pub mod build;
 pub mod build_context;
 pub mod client;

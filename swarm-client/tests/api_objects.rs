@@ -76,6 +76,83 @@ async fn secret_create_conflict_is_typed_and_never_shows_the_data() {
     }
 }
 
+/// Data over the swarm's limit is refused before anything is sent (the catch-all answers 500
+/// and expects no request); data at the limit is sent.
+#[tokio::test]
+async fn data_over_the_swarm_limit_is_never_sent() {
+    use swarm_client::configs::{MAX_CONFIG_DATA, ObjectCreate};
+    use swarm_client::secrets::MAX_SECRET_DATA;
+    let (server, client) = server().await;
+    for kind in ["configs", "secrets"] {
+        Mock::given(method("POST"))
+            .and(path(format!("/v1.41/{kind}/create")))
+            .respond_with(ResponseTemplate::new(201).set_body_json(json!({"ID": kind})))
+            .expect(2)
+            .mount(&server)
+            .await;
+    }
+    let big_secret = vec![b's'; MAX_SECRET_DATA + 1];
+    let big_config = vec![b'c'; MAX_CONFIG_DATA + 1];
+    let errors = [
+        client
+            .secret_create("db", &big_secret, &BTreeMap::new())
+            .await
+            .unwrap_err(),
+        client
+            .secret_create_with(&ObjectCreate::new("db", big_secret.clone()))
+            .await
+            .unwrap_err(),
+        client
+            .config_create("nginx.conf", &big_config, &labels())
+            .await
+            .unwrap_err(),
+        client
+            .config_create_with(&ObjectCreate::new("nginx.conf", big_config.clone()))
+            .await
+            .unwrap_err(),
+    ];
+    for (e, (k, n, len, lim)) in errors.iter().zip([
+        ("secret", "db", MAX_SECRET_DATA + 1, MAX_SECRET_DATA),
+        ("secret", "db", MAX_SECRET_DATA + 1, MAX_SECRET_DATA),
+        ("config", "nginx.conf", MAX_CONFIG_DATA + 1, MAX_CONFIG_DATA),
+        ("config", "nginx.conf", MAX_CONFIG_DATA + 1, MAX_CONFIG_DATA),
+    ]) {
+        assert!(
+            matches!(e, Error::DataTooLarge { kind, name, len: l, limit }
+                if *kind == k && name == n && *l == len && *limit == lim),
+            "{e:?}"
+        );
+    }
+    assert_eq!(
+        client
+            .secret_create("db", &big_secret[1..], &BTreeMap::new())
+            .await
+            .unwrap(),
+        "secrets"
+    );
+    assert_eq!(
+        client
+            .secret_create_with(&ObjectCreate::new("db", &big_secret[1..]))
+            .await
+            .unwrap(),
+        "secrets"
+    );
+    assert_eq!(
+        client
+            .config_create("nginx.conf", &big_config[1..], &labels())
+            .await
+            .unwrap(),
+        "configs"
+    );
+    assert_eq!(
+        client
+            .config_create_with(&ObjectCreate::new("nginx.conf", &big_config[1..]))
+            .await
+            .unwrap(),
+        "configs"
+    );
+}
+
 #[tokio::test]
 async fn list_inspect_and_remove_use_their_own_paths() {
     let (server, client) = server().await;

@@ -885,6 +885,95 @@ async fn percent_encoded_paths(t: Target) {
     assert_eq!(r.status, 404);
 }
 
+/// Removes a config or secret from the real swarm when dropped (even when the test fails).
+struct ObjectGuard {
+    kind: &'static str,
+    endpoint: Option<String>,
+    name: String,
+}
+
+impl Drop for ObjectGuard {
+    fn drop(&mut self) {
+        if let Some(ep) = &self.endpoint {
+            let _ = std::process::Command::new("docker")
+                .args(["-H", ep, self.kind, "rm", &self.name])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// swarmkit's data limits, which `configs::MAX_CONFIG_DATA` and `secrets::MAX_SECRET_DATA`
+/// state: data of the limit is stored, one byte more (or none) is refused with dockerd's
+/// message; the client refuses more before sending, so nothing is stored.
+async fn object_data_limits(t: Target) {
+    use base64::Engine as _;
+    use swarm_client::configs::MAX_CONFIG_DATA;
+    use swarm_client::secrets::MAX_SECRET_DATA;
+    let b64 = |n: usize| base64::engine::general_purpose::STANDARD.encode(vec![b'x'; n]);
+    let client = swarm_client::Client::connect(&t.host())
+        .await
+        .expect("connect");
+    for (kind, limit) in [("config", MAX_CONFIG_DATA), ("secret", MAX_SECRET_DATA)] {
+        let name = unique(kind);
+        let _guard = ObjectGuard {
+            kind,
+            endpoint: match &t {
+                Target::Real { endpoint, .. } => Some(endpoint.clone()),
+                Target::Mock(_) => None,
+            },
+            name: name.clone(),
+        };
+        let create = format!("/v1.41/{kind}s/create");
+        let refused = format!(
+            "rpc error: code = InvalidArgument desc = {kind} data must be larger than 0 and less than {} bytes",
+            limit + 1
+        );
+        for n in [limit + 1, 0] {
+            let r = t
+                .send(
+                    "POST",
+                    &create,
+                    Some(&json!({"Name": name, "Data": b64(n)})),
+                )
+                .await;
+            assert_eq!(r.status, 400, "{kind} of {n} bytes");
+            assert_eq!(r.json().expect("JSON body")["message"], refused.as_str());
+        }
+        let spec = swarm_client::configs::ObjectCreate::new(name.as_str(), vec![b'x'; limit + 1]);
+        let e = match kind {
+            "config" => client.config_create_with(&spec).await,
+            _ => client.secret_create_with(&spec).await,
+        }
+        .unwrap_err();
+        assert!(
+            matches!(e, swarm_client::Error::DataTooLarge { len, .. } if len == limit + 1),
+            "{e:?}"
+        );
+        let list = t
+            .send(
+                "GET",
+                &format!("/v1.41/{kind}s?{}", filters(json!({"name": [name]}))),
+                None,
+            )
+            .await;
+        assert_eq!(
+            list.json().expect("JSON body"),
+            json!([]),
+            "nothing was stored"
+        );
+        let r = t
+            .send(
+                "POST",
+                &create,
+                Some(&json!({"Name": name, "Data": b64(limit)})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{kind} of {limit} bytes");
+    }
+}
+
 /// Polls service `id` until `UpdateStatus.State` is `done` (within 90 s); every state seen on
 /// the way must be `done` or one of `between`. Returns the service.
 async fn wait_update_state(t: &Target, id: &str, done: &str, between: &[&str]) -> Value {
@@ -1238,3 +1327,4 @@ contract!(logs_contract, logs);
 contract!(private_image_contract, private_image_needs_registry_auth);
 contract!(encoded_paths_contract, percent_encoded_paths);
 contract!(stored_spec_contract, stored_spec_fidelity);
+contract!(object_data_contract, object_data_limits);

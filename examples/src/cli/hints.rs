@@ -17,34 +17,6 @@ pub struct DaemonUnreachable {
     pub source: swarm_client::Error,
 }
 
-/// Whether `e` failed to reach the daemon at all (connection refused, no socket, timeout),
-/// rather than getting an answer.
-fn is_unreachable(e: &swarm_client::Error) -> bool {
-    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
-    while let Some(x) = cur {
-        if let Some(core) = x.downcast_ref::<sdk_core::Error>()
-            && matches!(
-                core,
-                sdk_core::Error::Connect { .. } | sdk_core::Error::Timeout { .. }
-            )
-        {
-            return true;
-        }
-        if let Some(io) = x.downcast_ref::<std::io::Error>()
-            && matches!(
-                io.kind(),
-                std::io::ErrorKind::NotFound
-                    | std::io::ErrorKind::ConnectionRefused
-                    | std::io::ErrorKind::PermissionDenied
-            )
-        {
-            return true;
-        }
-        cur = x.source();
-    }
-    false
-}
-
 /// Where the daemon address comes from when no `-H` is given, for `env` (the process
 /// environment in the CLI): `DOCKER_HOST=…`, `DOCKER_CONTEXT=…`, or the default.
 #[must_use]
@@ -66,7 +38,7 @@ pub fn daemon_error(
     host: Option<&str>,
     env: impl Fn(&str) -> Option<String>,
 ) -> super::CliError {
-    if !is_unreachable(&e) {
+    if !e.is_unreachable() {
         return e.into();
     }
     let endpoint = match host {

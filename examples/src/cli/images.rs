@@ -14,6 +14,7 @@ use clap::{ArgAction, Args, Subcommand};
 use registry_client::reference::Reference;
 use registry_client::save_pull::ArchiveOptions;
 use registry_client::save_push::{SaveCompression, SavePushOptions};
+use swarm_client::args::Filters;
 use swarm_client::build::{BuildOptions, parse_build_arg, parse_label};
 use swarm_client::images::{
     ListOptions, PruneOptions, RemoveOptions, TableOptions, image_ids, image_table,
@@ -194,12 +195,6 @@ pub struct BuildArgs {
     daemon: Daemon,
 }
 
-fn filter_pair(f: &str) -> CliResult<(String, String)> {
-    f.split_once('=')
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .ok_or_else(|| format!("bad format of filter (expected name=value): {f}").into())
-}
-
 /// Runs a command of this area.
 ///
 /// # Errors
@@ -224,8 +219,7 @@ async fn image(cmd: ImageCommand) -> CliResult {
         } => {
             let c = connect(daemon.host.as_deref()).await?;
             let mut opts = ListOptions::new().all(all).digests(digests);
-            for f in &filter {
-                let (k, v) = filter_pair(f)?;
+            for (k, v) in Filters::parse(&filter)?.iter() {
                 opts = opts.filter(k, v);
             }
             let images = c.image_list(&opts).await?;
@@ -313,8 +307,7 @@ async fn image(cmd: ImageCommand) -> CliResult {
             }
             let c = connect(daemon.host.as_deref()).await?;
             let mut opts = PruneOptions::new().all(all);
-            for f in &filter {
-                let (k, v) = filter_pair(f)?;
+            for (k, v) in Filters::parse(&filter)?.iter() {
                 opts = opts.filter(k, v);
             }
             let report = c.image_prune(&opts).await?;

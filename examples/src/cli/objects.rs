@@ -2,24 +2,21 @@
 //! messages over swarm-client's [`swarm_client::secrets`], [`swarm_client::configs`] and
 //! [`swarm_client::networks`].
 
-use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::time::SystemTime;
 
 use clap::{Args, Subcommand};
 use swarm_client::Client;
-use swarm_client::configs::ObjectCreate;
+use swarm_client::args::{Filters, key_value_map};
+use swarm_client::configs::{MAX_CONFIG_DATA, ObjectCreate};
 use swarm_client::models::{SwarmObject, Timestamp};
 use swarm_client::mount::Driver;
 use swarm_client::networks::{Ipam, IpamConfig, NetworkCreate};
+use swarm_client::secrets::MAX_SECRET_DATA;
 
 use super::swarm::{Area, human_duration};
 use super::table::render_table;
 use super::{CliResult, connect, print_json};
-
-/// The most data a config or secret can hold (swarmkit's `MaxConfigSize`/`MaxSecretSize`):
-/// a larger file is refused before it is read whole.
-const MAX_OBJECT_SIZE: u64 = 500 * 1024;
 
 /// Commands of this area.
 #[derive(Debug, Subcommand)]
@@ -183,45 +180,22 @@ pub async fn run(cmd: Command) -> CliResult {
     }
 }
 
-/// `key=value` options (a missing `=` means an empty value, as docker's `ListOpts` maps).
-fn key_values(flag: &str, list: &[String]) -> CliResult<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    for kv in list {
-        let (k, v) = kv.split_once('=').unwrap_or((kv.as_str(), ""));
-        if k.is_empty() {
-            return Err(format!("invalid argument {kv:?} for \"--{flag}\" flag: empty key").into());
-        }
-        out.insert(k.to_owned(), v.to_owned());
-    }
-    Ok(out)
-}
-
-fn filters(list: &[String]) -> CliResult<Vec<(&str, &str)>> {
-    list.iter()
-        .map(|f| {
-            f.split_once('=')
-                .ok_or_else(|| format!("bad filter {f:?}: expected key=value").into())
-        })
-        .collect()
-}
-
-/// The data of a config or secret: a file or stdin (`-`), at most [`MAX_OBJECT_SIZE`] bytes.
-fn read_data(what: &str, file: &str) -> CliResult<Vec<u8>> {
+/// The data of a config or secret: a file or stdin (`-`), at most `limit` bytes (the swarm's
+/// [`MAX_CONFIG_DATA`] or [`MAX_SECRET_DATA`]): a larger file is refused before it is read whole.
+fn read_data(what: &str, file: &str, limit: usize) -> CliResult<Vec<u8>> {
     let mut data = Vec::new();
-    let n = if file == "-" {
-        std::io::stdin()
-            .take(MAX_OBJECT_SIZE + 1)
-            .read_to_end(&mut data)
+    let bound = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    if file == "-" {
+        std::io::stdin().take(bound).read_to_end(&mut data)
     } else {
         std::fs::File::open(file)
             .map_err(|e| format!("error reading {what} content from {file}: {e}"))?
-            .take(MAX_OBJECT_SIZE + 1)
+            .take(bound)
             .read_to_end(&mut data)
     }?;
-    if n as u64 > MAX_OBJECT_SIZE {
+    if data.len() > limit {
         return Err(format!(
-            "{what} data from {file} is larger than the {} KiB a swarm {what} can hold",
-            MAX_OBJECT_SIZE / 1024
+            "{what} data from {file} is larger than the {limit} bytes a swarm {what} can hold"
         )
         .into());
     }
@@ -323,7 +297,7 @@ async fn secret(c: &Client, cmd: SecretCommand) -> CliResult {
             file,
         } => {
             let data = match (&drv, file.as_deref()) {
-                (_, Some(f)) => read_data("secret", f)?,
+                (_, Some(f)) => read_data("secret", f, MAX_SECRET_DATA)?,
                 (Some(_), None) => Vec::new(),
                 (None, None) => {
                     return Err(
@@ -333,13 +307,15 @@ async fn secret(c: &Client, cmd: SecretCommand) -> CliResult {
                 }
             };
             let mut spec = ObjectCreate::new(name, data);
-            spec.labels = key_values("label", &label)?;
+            spec.labels = key_value_map("label", &label)?;
             spec.driver = drv.as_deref().map(driver);
             spec.templating = template_driver.as_deref().map(driver);
             println!("{}", c.secret_create_with(&spec).await?);
         }
         SecretCommand::Ls(flags) => {
-            let list = c.secret_list(&filters(&flags.filter)?).await?;
+            let list = c
+                .secret_list(&Filters::parse(&flags.filter)?.pairs())
+                .await?;
             print_objects(&list, &flags, true)?;
         }
         SecretCommand::Inspect { secrets } => {
@@ -364,13 +340,15 @@ async fn config(c: &Client, cmd: ConfigCommand) -> CliResult {
             name,
             file,
         } => {
-            let mut spec = ObjectCreate::new(name, read_data("config", &file)?);
-            spec.labels = key_values("label", &label)?;
+            let mut spec = ObjectCreate::new(name, read_data("config", &file, MAX_CONFIG_DATA)?);
+            spec.labels = key_value_map("label", &label)?;
             spec.templating = template_driver.as_deref().map(driver);
             println!("{}", c.config_create_with(&spec).await?);
         }
         ConfigCommand::Ls(flags) => {
-            let list = c.config_list(&filters(&flags.filter)?).await?;
+            let list = c
+                .config_list(&Filters::parse(&flags.filter)?.pairs())
+                .await?;
             print_objects(&list, &flags, false)?;
         }
         ConfigCommand::Inspect { configs } => {
@@ -431,8 +409,8 @@ async fn network(c: &Client, cmd: NetworkCommand) -> CliResult {
             let mut spec = NetworkCreate::new(name, driver);
             spec.attachable = attachable;
             spec.internal = internal;
-            spec.labels = key_values("label", &label)?;
-            spec.options = key_values("opt", &opt)?;
+            spec.labels = key_value_map("label", &label)?;
+            spec.options = key_value_map("opt", &opt)?;
             if !subnet.is_empty() || ipam_driver != "default" {
                 let mut ipam = Ipam::default();
                 ipam.driver = ipam_driver;
@@ -445,7 +423,9 @@ async fn network(c: &Client, cmd: NetworkCommand) -> CliResult {
             list: flags,
             no_trunc,
         } => {
-            let list = c.network_list(&filters(&flags.filter)?).await?;
+            let list = c
+                .network_list(&Filters::parse(&flags.filter)?.pairs())
+                .await?;
             if flags.quiet {
                 for n in &list {
                     println!("{}", net_id(&n.id, no_trunc));
@@ -524,25 +504,35 @@ mod tests {
     }
 
     #[test]
-    fn labels_and_options() {
-        let kv = key_values("label", &["a=b".into(), "c".into(), "d=e=f".into()]).unwrap();
-        assert_eq!(kv["a"], "b");
-        assert_eq!(kv["c"], "");
-        assert_eq!(kv["d"], "e=f");
-        assert!(key_values("label", &["=x".into()]).is_err());
-    }
-
-    #[test]
-    fn object_data_is_bounded() {
+    fn object_data_is_bounded_by_the_swarms_limits() {
         let dir = tempfile::tempdir().unwrap();
         let big = dir.path().join("big");
-        std::fs::write(&big, vec![b'x'; (MAX_OBJECT_SIZE + 1) as usize]).unwrap();
-        let e = read_data("secret", big.to_str().unwrap()).unwrap_err();
-        assert!(e.to_string().contains("500 KiB"), "{e}");
+        std::fs::write(&big, vec![b'x'; MAX_SECRET_DATA + 1]).unwrap();
+        let big = big.to_str().unwrap();
+        let e = read_data("secret", big, MAX_SECRET_DATA).unwrap_err();
+        assert!(
+            e.to_string().contains("the 511999 bytes a swarm secret"),
+            "{e}"
+        );
+        // A config holds more than a secret.
+        assert_eq!(
+            read_data("config", big, MAX_CONFIG_DATA).unwrap().len(),
+            MAX_SECRET_DATA + 1
+        );
+        let at = dir.path().join("at");
+        std::fs::write(&at, vec![b'x'; MAX_SECRET_DATA]).unwrap();
+        let at = at.to_str().unwrap();
+        assert_eq!(
+            read_data("secret", at, MAX_SECRET_DATA).unwrap().len(),
+            MAX_SECRET_DATA
+        );
         let ok = dir.path().join("ok");
         std::fs::write(&ok, b"data").unwrap();
-        assert_eq!(read_data("config", ok.to_str().unwrap()).unwrap(), b"data");
-        let e = read_data("config", "/nonexistent/x").unwrap_err();
+        assert_eq!(
+            read_data("config", ok.to_str().unwrap(), MAX_CONFIG_DATA).unwrap(),
+            b"data"
+        );
+        let e = read_data("config", "/nonexistent/x", MAX_CONFIG_DATA).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/x"), "{e}");
     }
 }

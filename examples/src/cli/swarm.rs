@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use futures_util::StreamExt;
 use serde_json::Value;
 use swarm_client::Client;
+use swarm_client::args::{Filters, key_value_map};
 use swarm_client::converge::WaitOptions;
 use swarm_client::exec::{ExecOptions, NodeEndpoints};
 use swarm_client::flags::{self as docker_flags, CreateFlags, FlagDef, FlagsError, UpdateFlags};
@@ -475,8 +476,7 @@ async fn node_cmd(host: Option<&str>, cmd: NodeCommand) -> CliResult {
                 };
                 u = u.role(r);
             }
-            for l in label_add {
-                let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
+            for (k, v) in key_value_map("label-add", &label_add)? {
                 u = u.label_add(k, v);
             }
             for k in label_rm {
@@ -626,15 +626,6 @@ async fn service_update(host: Option<&str>, args: &[String]) -> CliResult {
     wait(&c, &updated.id, &flags.service, &w).await
 }
 
-fn filters(list: &[String]) -> CliResult<Vec<(&str, &str)>> {
-    list.iter()
-        .map(|f| {
-            f.split_once('=')
-                .ok_or_else(|| format!("bad filter {f:?}: expected key=value").into())
-        })
-        .collect()
-}
-
 async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
     let cmd = match cmd {
         ServiceCommand::Create { args } => return service_create(host, &args).await,
@@ -649,12 +640,13 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
             filter,
             services,
         } => {
+            let filters = Filters::parse(&filter)?;
             let nodes = c.node_list().await?;
             let mut all = Vec::new();
             for s in &services {
                 let svc = c.service_inspect(s).await?;
                 let mut f = TaskFilter::new().service(&svc.id);
-                for (k, v) in filters(&filter)? {
+                for (k, v) in filters.iter() {
                     f = match k {
                         "desired-state" => f.desired_state(v),
                         "node" => f.node(v),
@@ -675,7 +667,7 @@ async fn service_cmd(host: Option<&str>, cmd: ServiceCommand) -> CliResult {
             format,
             filter,
         } => {
-            let list = c.service_list(&filters(&filter)?).await?;
+            let list = c.service_list(&Filters::parse(&filter)?.pairs()).await?;
             if quiet {
                 // docker service ls -q prints 12-character IDs (node ls -q prints them whole).
                 for s in &list {

@@ -504,12 +504,13 @@ pub(crate) fn effective_caps(add: &[String], drop: &[String]) -> (Vec<String>, V
     (cap_add, cap_drop)
 }
 
-/// `opts.ConvertKVStringsToMap`: `KEY=VALUE` to a map (a bare key maps to "").
+/// `opts.ConvertKVStringsToMap`: `KEY=VALUE` to a map (a bare key maps to ""), for words the
+/// flag's own validator has accepted already.
 pub(crate) fn kv_map<'a>(items: impl IntoIterator<Item = &'a String>) -> BTreeMap<String, String> {
     items
         .into_iter()
         .map(|i| {
-            let (k, v) = i.split_once('=').unwrap_or((i, ""));
+            let (k, v) = crate::args::split_key_value(i);
             (k.to_owned(), v.to_owned())
         })
         .collect()

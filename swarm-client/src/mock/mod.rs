@@ -16,7 +16,8 @@
 //!   ([`MockSwarmBuilder::restart_delay`], or the spec's `RestartPolicy`);
 //! - service and task logs with `stdout`/`stderr`/`tail`/`since`/`timestamps`/`follow`
 //!   ([`MockSwarm::set_service_logs`], [`MockSwarm::append_service_logs`]); `/events` with
-//!   `since`/`until` and dockerd's filters; exec with canned results; configs, secrets;
+//!   `since`/`until` and dockerd's filters; exec with canned results; configs, secrets (with
+//!   swarmkit's data limits and messages);
 //! - images: list (filters), inspect, tag, remove (dockerd's conflicts), prune, save and load
 //!   (`docker save` archives; a cut one fails inside the stream), pull and push through
 //!   in-memory registries ([`MockSwarmBuilder::private_registry`] ones want credentials), and

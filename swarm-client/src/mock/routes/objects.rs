@@ -58,11 +58,11 @@ pub(crate) fn handle(kind: ObjectKind, st: &mut State, req: &Request, rest: &[&s
                 );
             }
             let data = spec.data.as_deref().unwrap_or_default();
-            if base64::engine::general_purpose::STANDARD
-                .decode(data)
-                .is_err()
-            {
+            let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data) else {
                 return wire::error(StatusCode::BAD_REQUEST, "invalid JSON: illegal base64 data");
+            };
+            if let Some(reply) = data_refused(kind, &spec, bytes.len()) {
+                return reply;
             }
             match st.create_object(kind, spec) {
                 Ok(id) => wire::json(StatusCode::CREATED, &json!({"ID": id})),
@@ -107,6 +107,28 @@ pub(crate) fn handle(kind: ObjectKind, st: &mut State, req: &Request, rest: &[&s
         }
         _ => wire::page_not_found(),
     }
+}
+
+/// swarmkit's payload rule: data of at least 1 byte and less than `MaxConfigSize` (1000 KiB)
+/// or `MaxSecretSize` (500 KiB); a secret from a secret store driver is not checked.
+fn data_refused(kind: ObjectKind, spec: &StoredObjectSpec, len: usize) -> Option<Reply> {
+    let max = match kind {
+        ObjectKind::Config => crate::configs::MAX_CONFIG_DATA,
+        ObjectKind::Secret if spec.extra.get("Driver").is_some_and(|d| !d.is_null()) => {
+            return None;
+        }
+        ObjectKind::Secret => crate::secrets::MAX_SECRET_DATA,
+    };
+    (len == 0 || len > max).then(|| {
+        wire::error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "rpc error: code = InvalidArgument desc = {} data must be larger than 0 and less than {} bytes",
+                kind.singular(),
+                max + 1
+            ),
+        )
+    })
 }
 
 /// dockerd's words for a refused config or secret change.
