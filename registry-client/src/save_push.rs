@@ -55,7 +55,7 @@ use crate::error::{Error, Result};
 use crate::gzip::{default_workers, gzip};
 use crate::image::legacy_id::identify;
 use crate::image::media_types;
-use crate::image::tar_stream::{EntryKind, TarStream};
+use crate::image::tar_stream::{EntryKind, TarStream, normalise};
 use crate::manifests::{ParsedManifest, RawManifest};
 use crate::progress::ProgressKind;
 use crate::push::PushReport;
@@ -835,20 +835,6 @@ impl Run<'_> {
         }
         Err(archive(format!("layer {path} is not in the stream")))
     }
-}
-
-fn normalise(name: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in name.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    parts.join("/")
 }
 
 /// Up to [`CHUNK`] bytes of the current entry (fewer only at its end).

@@ -1,5 +1,6 @@
 //! Reading `docker save` archives (the classic layout and the OCI layout docker ≥ 25 adds).
 
+use super::tar_stream::normalise;
 use super::{
     BlobLocation, ImageError, LocalImage, ManifestDoc, RawManifest, Result, io_err, media_types,
     parse_digest, pick_platform,
@@ -41,20 +42,6 @@ pub struct DockerArchive {
     path: PathBuf,
     members: HashMap<String, Member>,
     entries: Vec<SaveEntry>,
-}
-
-fn normalise(name: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in name.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    parts.join("/")
 }
 
 /// Reads a `docker save` archive's `manifest.json`: one entry per image (`Config`,

@@ -73,7 +73,9 @@ fn cstr(field: &[u8]) -> String {
     String::from_utf8_lossy(&field[..end]).into_owned()
 }
 
-fn normalise(name: &str) -> String {
+/// An archive member's path as one name: no empty or `.` segments, `..` applied (never above
+/// the root). Shared by every reader of `docker save` archives in this crate.
+pub(crate) fn normalise(name: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for c in name.split('/') {
         match c {
