@@ -189,15 +189,10 @@ pub(crate) async fn build(
         }
         out.info(&format!(
             "Successfully built {} and tagged {tag} ({} layers, {:.1} MB)",
-            short_id(&inspect.id),
+            swarm_client::images::short_id(&inspect.id, false),
             inspect.root_fs.layers.len(),
             inspect.size as f64 / 1e6
         ));
     }
     Ok(images)
-}
-
-fn short_id(id: &str) -> &str {
-    let hex = id.strip_prefix("sha256:").unwrap_or(id);
-    hex.get(..12).unwrap_or(hex)
 }

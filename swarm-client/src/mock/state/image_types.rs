@@ -141,10 +141,9 @@ impl ImageRecord {
         self.layers.iter().map(|l| l.size).sum()
     }
 
-    /// The first 12 hex digits of the ID.
-    pub(crate) fn short_id(&self) -> &str {
-        let hex = self.id.strip_prefix("sha256:").unwrap_or(&self.id);
-        hex.get(..12).unwrap_or(hex)
+    /// The ID as dockerd's messages show it: the first 12 hex digits.
+    pub(crate) fn short_id(&self) -> String {
+        crate::images::short_id(&self.id, false)
     }
 
     /// Whether it has neither tags nor digests.

@@ -160,10 +160,10 @@ impl State {
                 .map(|t| repo_of(t))
                 .collect();
             if self.has_children(idx) {
-                return Err(ImageRefusal::HasChildren(im.short_id().to_owned()));
+                return Err(ImageRefusal::HasChildren(im.short_id()));
             }
             if repos.len() > 1 && !force {
-                return Err(ImageRefusal::MustForce(im.short_id().to_owned()));
+                return Err(ImageRefusal::MustForce(im.short_id()));
             }
             self.untag_all(idx, &mut out);
         }
