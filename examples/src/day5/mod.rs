@@ -268,6 +268,35 @@ enum Built {
     Daemon(daemon::DaemonImages),
 }
 
+impl Built {
+    /// Pushes the load-balancer (`lb`) or web image to `target`, printing `layout_cmd` (the
+    /// workshop's command) for a layout, `docker tag LOCAL TARGET && docker push TARGET` for an
+    /// image in the daemon.
+    async fn push(
+        &self,
+        client: &registry_client::Client,
+        lb: bool,
+        target: &Reference,
+        layout_cmd: &str,
+        out: &mut Out,
+    ) -> Result<registry_client::push::PushReport> {
+        match self {
+            Self::Layouts(i) => {
+                out.cmd(layout_cmd);
+                let dir = if lb { &i.lb_dir } else { &i.web_dir };
+                Ok(client.push(dir, target).await?)
+            }
+            Self::Daemon(d) => {
+                let local = if lb { &d.lb } else { &d.web };
+                out.cmd(&format!(
+                    "docker tag {local} {target} && docker push {target}"
+                ));
+                d.push(client, local, target).await
+            }
+        }
+    }
+}
+
 /// Step 3: `nginx_lb:2.0` pushed, tagged `latest` in the registry and copied under the
 /// namespace; the web image pushed under the namespace. Returns (lb image, web image).
 async fn push_images(
@@ -277,19 +306,8 @@ async fn push_images(
     out: &mut Out,
 ) -> Result<(Reference, Reference)> {
     let lb_20 = reference(&format!("{registry}/nginx_lb:2.0"))?;
-    let rep = match images {
-        Built::Layouts(i) => {
-            out.cmd(&format!("docker push {lb_20}"));
-            client.push(&i.lb_dir, &lb_20).await?
-        }
-        Built::Daemon(d) => {
-            out.cmd(&format!(
-                "docker tag {} {lb_20} && docker push {lb_20}",
-                d.lb
-            ));
-            d.push(client, &d.lb, &lb_20).await?
-        }
-    };
+    let layout_cmd = format!("docker push {lb_20}");
+    let rep = images.push(client, true, &lb_20, &layout_cmd, out).await?;
     out.info(&format!(
         "pushed {} ({} blobs uploaded, {} bytes)",
         rep.digest, rep.uploaded, rep.bytes
@@ -314,21 +332,11 @@ async fn push_images(
         rep.skipped
     ));
     let web_image = reference(&format!("{registry}/{NAMESPACE}/nginx:latest"))?;
-    let rep = match images {
-        Built::Layouts(i) => {
-            out.cmd(&format!(
-                "docker tag johns_nginx:1.0 {NAMESPACE}/nginx:latest && docker push {web_image}"
-            ));
-            client.push(&i.web_dir, &web_image).await?
-        }
-        Built::Daemon(d) => {
-            out.cmd(&format!(
-                "docker tag {} {web_image} && docker push {web_image}",
-                d.web
-            ));
-            d.push(client, &d.web, &web_image).await?
-        }
-    };
+    let layout_cmd =
+        format!("docker tag johns_nginx:1.0 {NAMESPACE}/nginx:latest && docker push {web_image}");
+    let rep = images
+        .push(client, false, &web_image, &layout_cmd, out)
+        .await?;
     out.info(&format!(
         "pushed {} ({} blobs uploaded, {} already there, {} bytes)",
         rep.digest, rep.uploaded, rep.skipped, rep.bytes
