@@ -98,19 +98,19 @@ fn row(table: &str, name: &str) -> Vec<String> {
         .unwrap_or_else(|| panic!("{name} not in\n{table}"))
 }
 
-/// `dockwright` against the fake swarm, its stdin closed: (success, stdout, stderr).
+/// `dockwright` against the fake swarm (served by this test's runtime, so the child is waited
+/// for off it), its stdin closed: (success, stdout, stderr).
 async fn dw_fake(args: &[&str]) -> (bool, String, String) {
-    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_dockwright"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let o = tokio::task::spawn_blocking(move || {
+        run(
+            Command::new(env!("CARGO_BIN_EXE_dockwright")).args(&args),
+            None,
+        )
+    })
+    .await
+    .unwrap();
+    (o.ok, o.stdout, o.stderr)
 }
 
 /// A bad `--filter`, `--label`, `--opt` or `--label-add` word is docker's one-line error naming
